@@ -1,0 +1,144 @@
+#include "cli/commands.hpp"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "common/embedded.hpp"
+#include "common/file_io.hpp"
+#include "kickstart/render.hpp"
+#include "site/secrets.hpp"
+#include "site/site_file.hpp"
+
+namespace airstrap {
+extern const EmbeddedFile site_templates[];
+}
+
+namespace airstrap::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct LoadedSecrets {
+    SourceFile source;
+    Diagnostics diag{source};
+    std::optional<site::Secrets> secrets;
+    bool missing = false;
+};
+
+// Loads the secrets named on the command line or by the site file.
+std::unique_ptr<LoadedSecrets> load_secrets_for(const site::SiteFile& file,
+                                                const std::optional<fs::path>& flag) {
+    auto out = std::make_unique<LoadedSecrets>();
+    fs::path path = flag ? *flag : file.site().secrets_path;
+    std::error_code ec;
+    out->missing = !fs::exists(path, ec);
+    out->secrets = site::load_secrets(path, out->source, out->diag);
+    return out;
+}
+
+nlohmann::json diagnostics_json(const Diagnostics& diag) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& d : diag.all()) {
+        list.push_back({{"file", diag.source().path},
+                        {"line", d.where.line},
+                        {"column", d.where.column},
+                        {"severity", d.severity == Severity::error ? "error" : "warning"},
+                        {"message", d.message}});
+    }
+    return list;
+}
+
+std::string summary(const site::Site& s) {
+    auto count = [&](site::Role r) { return std::to_string(s.nodes_with_role(r).size()); };
+    return std::to_string(s.nodes.size()) + " nodes (" + count(site::Role::controller) +
+           " controller, " + count(site::Role::network) + " network, " +
+           count(site::Role::compute) + " compute), " + site::to_string(s.distro) + ", " +
+           s.openstack.deployer + " " + s.openstack.release + " with " +
+           site::to_string(s.openstack.l2_agent);
+}
+
+}  // namespace
+
+ExitCode run_init(const InitOptions& o) {
+    std::error_code ec;
+    fs::create_directories(o.dir, ec);
+    if (ec) throw SystemError("cannot create " + o.dir.string(), ec.value());
+    fs::path site_path = o.dir / "site.yaml";
+    fs::path secrets_path = o.dir / "secrets.yaml";
+    if (!o.secrets_only) {
+        if (fs::exists(site_path) && !o.force) {
+            throw InputError(site_path.string() +
+                             " already exists; edit it, or pass --force to replace it with the "
+                             "template (secrets.yaml is never replaced)");
+        }
+        write_file_atomic(site_path, site_templates[0].text, 0644);
+        std::cout << "wrote " << site_path.string() << " (a commented template: edit it)\n";
+    }
+    if (fs::exists(secrets_path)) {
+        std::cout << "kept " << secrets_path.string() << " (existing secrets are never replaced)\n";
+    } else {
+        write_file_atomic(secrets_path, site::generate_secrets_yaml(), 0600);
+        std::cout << "wrote " << secrets_path.string()
+                  << " (mode 0600: site secret and generated passwords)\n";
+    }
+    return ExitCode::ok;
+}
+
+ExitCode run_validate(const ValidateOptions& o) {
+    auto file = site::SiteFile::load(o.site);
+    std::unique_ptr<LoadedSecrets> secrets;
+    if (file->ok()) secrets = load_secrets_for(*file, o.secrets);
+    bool secrets_bad = secrets && secrets->diag.has_errors() && !secrets->missing;
+    bool ok = file->ok() && !secrets_bad;
+    if (o.json) {
+        nlohmann::json out = {{"ok", ok}, {"diagnostics", diagnostics_json(file->diag())}};
+        if (secrets && !secrets->missing) {
+            for (auto& d : diagnostics_json(secrets->diag)) out["diagnostics"].push_back(d);
+        }
+        if (secrets && secrets->missing) out["secrets"] = "missing";
+        std::cout << out.dump(2) << "\n";
+        return ok ? ExitCode::ok : ExitCode::bad_input;
+    }
+    std::cerr << file->diag().render();
+    if (secrets) {
+        if (secrets->missing) {
+            std::cerr << secrets->source.path
+                      << ": warning: no secrets file yet; 'airstrap init --secrets-only "
+                      << fs::path(secrets->source.path).parent_path().string()
+                      << "' makes one (needed to write kickstarts)\n";
+        } else {
+            std::cerr << secrets->diag.render();
+        }
+    }
+    if (!ok) {
+        std::size_t errors =
+            file->diag().error_count() + (secrets ? secrets->diag.error_count() : 0);
+        std::cerr << o.site.string() << ": " << errors << (errors == 1 ? " error" : " errors")
+                  << "\n";
+        return ExitCode::bad_input;
+    }
+    std::cout << o.site.string() << ": ok: " << summary(file->site()) << "\n";
+    return ExitCode::ok;
+}
+
+ExitCode run_kickstart(const KickstartOptions& o) {
+    auto file = site::SiteFile::load(o.site);
+    std::cerr << file->diag().render();
+    if (!file->ok()) return ExitCode::bad_input;
+    auto secrets = load_secrets_for(*file, o.secrets);
+    std::cerr << secrets->diag.render();
+    if (!secrets->secrets) return ExitCode::bad_input;
+    const site::Site& s = file->site();
+    for (const auto& path : kickstart::write_kickstarts(s, *secrets->secrets, o.output)) {
+        std::string role = path.stem().string();
+        std::string nodes;
+        for (const auto& n : s.nodes) {
+            if (role == site::to_string(n.role)) nodes += (nodes.empty() ? "" : ", ") + n.name;
+        }
+        std::cout << "wrote " << path.string() << " (" << nodes << ")\n";
+    }
+    return ExitCode::ok;
+}
+
+}  // namespace airstrap::cli

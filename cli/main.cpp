@@ -1,0 +1,70 @@
+// The airstrap command: flags in, one library call per subcommand, errors to exit codes.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+namespace {
+
+constexpr const char* exit_codes =
+    "Exit codes: 0 ok, 1 failure, 2 bad usage or bad input (the site file's problems are\n"
+    "printed as file:line:column).";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace airstrap;
+    CLI::App app{"airstrap: bring an air-gapped OpenStack site up from one site.yaml", "airstrap"};
+    app.footer(exit_codes);
+    app.set_version_flag("--version", AIRSTRAP_VERSION);
+    app.require_subcommand(1);
+
+    cli::InitOptions init;
+    auto* init_cmd = app.add_subcommand(
+        "init", "Write a commented site.yaml template and secrets.yaml (mode 0600) into DIR");
+    init_cmd->add_option("DIR", init.dir, "Folder for the site files (made if missing)")
+        ->required();
+    init_cmd->add_flag("--secrets-only", init.secrets_only,
+                       "Only write secrets.yaml (for an existing site.yaml)");
+    init_cmd->add_flag("--force", init.force,
+                       "Replace an existing site.yaml with the template (never secrets.yaml)");
+    init_cmd->footer(exit_codes);
+
+    cli::ValidateOptions validate;
+    auto* validate_cmd = app.add_subcommand(
+        "validate", "Check a site file and its secrets; report every problem at once");
+    validate_cmd->add_option("SITE", validate.site, "The site file (site.yaml)")->required();
+    validate_cmd->add_option(
+        "--secrets", validate.secrets,
+        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    validate_cmd->add_flag("--json", validate.json, "Print the result as JSON on stdout");
+    validate_cmd->footer(exit_codes);
+
+    cli::KickstartOptions kickstart;
+    auto* kickstart_cmd = app.add_subcommand(
+        "kickstart", "Write one kickstart profile per role (DIR/<role>.ks, mode 0600)");
+    kickstart_cmd->add_option("SITE", kickstart.site, "The site file (site.yaml)")->required();
+    kickstart_cmd->add_option("-o,--output", kickstart.output, "Output folder")->required();
+    kickstart_cmd->add_option(
+        "--secrets", kickstart.secrets,
+        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    kickstart_cmd->footer(exit_codes);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? 0 : static_cast<int>(ExitCode::bad_input);
+    }
+
+    try {
+        ExitCode code = ExitCode::ok;
+        if (*init_cmd) code = cli::run_init(init);
+        if (*validate_cmd) code = cli::run_validate(validate);
+        if (*kickstart_cmd) code = cli::run_kickstart(kickstart);
+        return static_cast<int>(code);
+    } catch (const std::exception& e) {
+        std::cerr << "airstrap: error: " << describe(e) << "\n";
+        return static_cast<int>(exit_code_of(e));
+    }
+}

@@ -1,0 +1,70 @@
+#include "common/crypto.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+
+#include <memory>
+
+#include "common/error.hpp"
+
+namespace airstrap::crypto {
+
+Bytes random_bytes(std::size_t count) {
+    Bytes out(count);
+    if (RAND_bytes(out.data(), static_cast<int>(count)) != 1) {
+        throw Error("the system random number generator failed");
+    }
+    return out;
+}
+
+Bytes hkdf_sha256(const Bytes& key, std::string_view salt, std::string_view info,
+                  std::size_t length) {
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+        EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr), &EVP_PKEY_CTX_free);
+    Bytes out(length);
+    std::size_t out_len = length;
+    auto u8 = [](std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); };
+    if (!ctx || EVP_PKEY_derive_init(ctx.get()) <= 0 ||
+        EVP_PKEY_CTX_set_hkdf_md(ctx.get(), EVP_sha256()) <= 0 ||
+        EVP_PKEY_CTX_set1_hkdf_key(ctx.get(), key.data(), static_cast<int>(key.size())) <= 0 ||
+        EVP_PKEY_CTX_set1_hkdf_salt(ctx.get(), u8(salt), static_cast<int>(salt.size())) <= 0 ||
+        EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), u8(info), static_cast<int>(info.size())) <= 0 ||
+        EVP_PKEY_derive(ctx.get(), out.data(), &out_len) <= 0 || out_len != length) {
+        throw Error("HKDF-SHA256 key derivation failed");
+    }
+    return out;
+}
+
+std::string to_hex(const Bytes& bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (auto b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 0xF];
+    }
+    return out;
+}
+
+bool from_hex(std::string_view hex, Bytes& out) {
+    if (hex.size() % 2) return false;
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    Bytes bytes;
+    bytes.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        int hi = nibble(hex[i]);
+        int lo = nibble(hex[i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        bytes.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
+    }
+    out = std::move(bytes);
+    return true;
+}
+
+}  // namespace airstrap::crypto

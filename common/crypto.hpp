@@ -1,0 +1,25 @@
+// The few cryptographic primitives airstrap needs, all from OpenSSL's libcrypto.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace airstrap::crypto {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// From the kernel's CSPRNG through RAND_bytes; throws if it is not seeded.
+Bytes random_bytes(std::size_t count);
+
+// HKDF-SHA256 (RFC 5869). Each purpose gets its own `info`, so keys never mix.
+Bytes hkdf_sha256(const Bytes& key, std::string_view salt, std::string_view info,
+                  std::size_t length);
+
+std::string to_hex(const Bytes& bytes);
+// Returns false if `hex` is not an even-length hex string.
+bool from_hex(std::string_view hex, Bytes& out);
+
+}  // namespace airstrap::crypto

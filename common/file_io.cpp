@@ -1,0 +1,182 @@
+#include "common/file_io.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <mutex>
+
+#include "common/error.hpp"
+
+namespace airstrap {
+
+std::string read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw SystemError("cannot open " + path.string(), errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        int err = errno;
+        ::close(fd);
+        throw SystemError("cannot stat " + path.string(), err);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw InputError(path.string() + ": is a directory, expected a file");
+    }
+    auto too_large = [&] {
+        return InputError(path.string() + ": file is larger than " +
+                          std::to_string(max_bytes / 1024) + " KiB; is this the right file?");
+    };
+    if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > max_bytes) {
+        ::close(fd);
+        throw too_large();
+    }
+    std::string data;
+    char buf[65536];
+    while (true) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::close(fd);
+            throw SystemError("cannot read " + path.string(), err);
+        }
+        if (n == 0) break;
+        if (data.size() + static_cast<std::size_t>(n) > max_bytes) {
+            ::close(fd);
+            throw too_large();
+        }
+        data.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return data;
+}
+
+namespace {
+
+// Temp files that a signal handler must remove. Fixed slots, so that the handler does
+// nothing but unlink(2), which is async-signal-safe.
+constexpr int kSlots = 64;
+std::array<std::atomic<bool>, kSlots> slot_claimed{};
+std::array<std::atomic<bool>, kSlots> slot_used{};
+std::array<char[PATH_MAX], kSlots> slot_path{};
+std::once_flag handlers_installed;
+
+extern "C" void remove_temps_and_reraise(int sig) {
+    for (int i = 0; i < kSlots; ++i) {
+        if (slot_used[i].load()) ::unlink(slot_path[i]);
+    }
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+int register_temp(const std::filesystem::path& p) {
+    std::call_once(handlers_installed, [] {
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+            struct sigaction old {};
+            ::sigaction(sig, nullptr, &old);
+            if (old.sa_handler == SIG_IGN) continue;  // e.g. nohup: keep ignoring
+            struct sigaction sa {};
+            sa.sa_handler = remove_temps_and_reraise;
+            sigemptyset(&sa.sa_mask);
+            ::sigaction(sig, &sa, nullptr);
+        }
+    });
+    if (p.native().size() >= PATH_MAX) return -1;
+    for (int i = 0; i < kSlots; ++i) {
+        bool expected = false;
+        // Claim the slot, fill in the path, then publish it to the handler.
+        if (slot_claimed[i].compare_exchange_strong(expected, true)) {
+            std::strcpy(slot_path[i], p.c_str());
+            slot_used[i].store(true);
+            return i;
+        }
+    }
+    return -1;  // more than kSlots open outputs: still removed on exceptions, not on signals
+}
+
+void unregister_temp(int slot) {
+    if (slot < 0) return;
+    slot_used[slot].store(false);
+    slot_claimed[slot].store(false);
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::filesystem::path target, mode_t mode)
+    : target_(std::move(target)), mode_(mode) {
+    std::filesystem::path dir = target_.parent_path();
+    if (dir.empty()) dir = ".";
+    std::string pattern = (dir / ("." + target_.filename().string() + ".tmp-XXXXXX")).string();
+    fd_ = ::mkostemp(pattern.data(), O_CLOEXEC);
+    if (fd_ < 0) throw SystemError("cannot create a temp file in " + dir.string(), errno);
+    temp_ = pattern;
+    slot_ = register_temp(temp_);
+    // Restrictive until commit: a secret must never be readable, even for a moment.
+    ::fchmod(fd_, 0600);
+}
+
+AtomicFile::~AtomicFile() {
+    discard();
+}
+
+void AtomicFile::discard() noexcept {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+    if (!temp_.empty()) {
+        ::unlink(temp_.c_str());
+        temp_.clear();
+    }
+    unregister_temp(slot_);
+    slot_ = -1;
+}
+
+void AtomicFile::write(std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd_, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw SystemError("cannot write " + target_.string(), errno);
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+void AtomicFile::commit() {
+    if (::fchmod(fd_, mode_) != 0) throw SystemError("cannot chmod " + temp_.string(), errno);
+    if (::fsync(fd_) != 0) throw SystemError("cannot sync " + target_.string(), errno);
+    if (::close(fd_) != 0) {
+        fd_ = -1;
+        throw SystemError("cannot close " + target_.string(), errno);
+    }
+    fd_ = -1;
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) {
+        throw SystemError("cannot rename into place " + target_.string(), errno);
+    }
+    temp_.clear();
+    unregister_temp(slot_);
+    slot_ = -1;
+    std::filesystem::path dir = target_.parent_path();
+    if (dir.empty()) dir = ".";
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
+void write_file_atomic(const std::filesystem::path& target, std::string_view data, mode_t mode) {
+    AtomicFile out(target, mode);
+    out.write(data);
+    out.commit();
+}
+
+}  // namespace airstrap

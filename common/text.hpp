@@ -1,0 +1,35 @@
+// Small text helpers shared by the parsers and the renderers.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace airstrap::text {
+
+// Levenshtein distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, if one is close enough to be a plausible typo.
+std::optional<std::string> closest(std::string_view word, std::span<const std::string> candidates);
+
+// Offset of the first byte that is not valid UTF-8 (overlongs and surrogates included).
+std::optional<std::size_t> find_invalid_utf8(std::string_view s);
+
+// 1-based line and column (in code points) of a byte offset.
+struct LineColumn {
+    int line;
+    int column;
+};
+LineColumn line_column_at(std::string_view s, std::size_t offset);
+
+std::vector<std::string> split(std::string_view s, char sep);
+std::string join(std::span<const std::string> parts, std::string_view sep);
+
+// Quote for a POSIX shell single-quoted word.
+std::string shell_quote(std::string_view s);
+
+}  // namespace airstrap::text

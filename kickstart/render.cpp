@@ -1,0 +1,406 @@
+#include "kickstart/render.hpp"
+
+#include <algorithm>
+
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/text.hpp"
+#include "kickstart/dialect.hpp"
+#include "kickstart/password.hpp"
+#include "site/site_json.hpp"
+
+namespace airstrap::kickstart {
+
+using site::Role;
+using site::Site;
+
+namespace {
+
+void add_unique(std::vector<std::string>& list, const std::string& item) {
+    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+void erase(std::vector<std::string>& list, const std::string& item) {
+    list.erase(std::remove(list.begin(), list.end(), item), list.end());
+}
+
+// The node's network lines: static addresses, the bridged NIC up without one, the
+// default route on the management network (or the first network with a gateway).
+std::string network_lines(const Site& site, const site::Node& node) {
+    const site::Network* mgmt = site.management_network();
+    const site::Interface* route_via = nullptr;
+    if (mgmt && mgmt->gateway) route_via = node.interface_on(mgmt->name);
+    for (const auto& i : node.interfaces) {
+        const site::Network* net = site.network(i.network);
+        if (!route_via && net && net->gateway && i.address && i.bridge.empty()) route_via = &i;
+    }
+    std::string out;
+    for (const auto& i : node.interfaces) {
+        const site::Network* net = site.network(i.network);
+        std::string device = i.mac.empty() ? i.name : i.mac;
+        out += "network --device=" + device + " --onboot=yes";
+        if (!i.address || !i.bridge.empty()) {
+            // Bridged NIC: the OVS bridge (e.g. br-ex) takes it over with the address.
+            out += " --bootproto=static --noipv4 --noipv6";
+        } else {
+            out += " --bootproto=static --ip=" + i.address->str() +
+                   " --netmask=" + net->cidr.netmask().str();
+            if (&i == route_via) {
+                out += " --gateway=" + net->gateway->str();
+            } else {
+                out += " --nodefroute";
+            }
+            if (!net->dns.empty()) {
+                std::vector<std::string> dns;
+                for (const auto& d : net->dns) dns.push_back(d.str());
+                out += " --nameserver=" + text::join(dns, ",");
+            }
+            out += " --noipv6 --activate";
+        }
+        out += " --mtu=" + std::to_string(net->mtu);
+        out += "\n";
+    }
+    out += "network --hostname=" + node.name + "." + site.domain + "\n";
+    return out;
+}
+
+std::string disk_lines(const site::Node& node) {
+    const std::string& d = node.disk;
+    return "ignoredisk --only-use=" + d +
+           "\n"
+           "zerombr\n"
+           "clearpart --all --initlabel --drives=" +
+           d +
+           "\n"
+           "bootloader --location=mbr --boot-drive=" +
+           d +
+           "\n"
+           // No /home: Packstack's Cinder loop file and Glance images live under /var.
+           "autopart --type=lvm --nohome\n";
+}
+
+std::string pre_section(const Site& site, Role role, const std::vector<const site::Node*>& nodes) {
+    std::string out =
+        "%pre --erroronfail --log=/tmp/airstrap-pre.log\n"
+        "# Which node is this? airstrap.node=NAME on the kernel command line wins;\n"
+        "# otherwise the first NIC whose MAC the site lists.\n"
+        "mkdir -p /tmp/airstrap\n"
+        "node=\n"
+        "for word in $(cat /proc/cmdline); do\n"
+        "    case \"$word\" in\n"
+        "        airstrap.node=*) node=\"${word#airstrap.node=}\" ;;\n"
+        "        airstrap.repo=*) repo_url=\"${word#airstrap.repo=}\" ;;\n"
+        "        inst.repo=*) inst_repo=\"${word#inst.repo=}\" ;;\n"
+        "    esac\n"
+        "done\n"
+        "if [ -z \"$node\" ]; then\n"
+        "    for f in /sys/class/net/*/address; do\n"
+        "        case \"$(cat \"$f\")\" in\n";
+    for (const site::Node* n : nodes) {
+        std::vector<std::string> macs;
+        for (const auto& i : n->interfaces) {
+            if (!i.mac.empty()) macs.push_back(i.mac);
+        }
+        if (!macs.empty())
+            out += "            " + text::join(macs, "|") + ") node=" + n->name + " ;;\n";
+    }
+    out +=
+        "        esac\n"
+        "        [ -n \"$node\" ] && break\n"
+        "    done\n"
+        "fi\n"
+        "case \"$node\" in\n";
+    for (const site::Node* n : nodes) {
+        out += n->name + ")\n    cat > /tmp/airstrap/node.ks <<'AIRSTRAP_EOF'\n";
+        out += network_lines(site, *n) + disk_lines(*n);
+        out += "AIRSTRAP_EOF\n    ;;\n";
+    }
+    std::vector<std::string> names;
+    for (const site::Node* n : nodes) names.push_back(n->name);
+    out +=
+        "*)\n"
+        "    {\n"
+        "        if [ -n \"$node\" ]; then\n"
+        "            echo \"airstrap: '$node' is not a " +
+        std::string(site::to_string(role)) + " node of site " + site.name +
+        "\"\n"
+        "        else\n"
+        "            echo \"airstrap: no NIC of this machine has the MAC of a " +
+        site::to_string(role) + " node of site " + site.name +
+        "\"\n"
+        "            echo \"airstrap: this machine's MACs: $(cat /sys/class/net/*/address | tr "
+        "'\\n' ' ')\"\n"
+        "        fi\n"
+        "        echo \"airstrap: boot with airstrap.node=NAME, NAME one of: " +
+        text::join(names, " ") +
+        "\"\n"
+        "    } | tee /dev/console\n"
+        "    exit 1\n"
+        "    ;;\n"
+        "esac\n"
+        "echo \"$node\" > /tmp/airstrap/node\n"
+        "\n"
+        "# The site repository: named on the command line, on the install media, or\n"
+        "# beside the HTTP install tree.\n"
+        "if [ -z \"${repo_url:-}\" ]; then\n"
+        "    if [ -d /run/install/repo/" +
+        media_repo_dir +
+        "/repodata ]; then\n"
+        "        repo_url=file:///run/install/repo/" +
+        media_repo_dir +
+        "\n"
+        "    else\n"
+        "        case \"${inst_repo:-}\" in\n"
+        "            http://*|https://*|ftp://*) repo_url=\"${inst_repo%/}/" +
+        media_repo_dir +
+        "\" ;;\n"
+        "        esac\n"
+        "    fi\n"
+        "fi\n"
+        "if [ -z \"${repo_url:-}\" ]; then\n"
+        "    echo \"airstrap: the site repository is neither on the install media (/" +
+        media_repo_dir +
+        ") nor named by inst.repo= or airstrap.repo=\" | tee /dev/console\n"
+        "    exit 1\n"
+        "fi\n"
+        "echo \"$repo_url\" > /tmp/airstrap/repo-url\n"
+        "echo \"repo --name=airstrap-site --baseurl=$repo_url\" > /tmp/airstrap/source.ks\n"
+        "%end\n";
+    return out;
+}
+
+std::string post_nochroot_section() {
+    std::string repo = node_repo_dir;
+    return "%post --nochroot --erroronfail --log=/tmp/airstrap-post-nochroot.log\n"
+           "# Hand the node's identity and the site repository over to the installed system.\n"
+           "set -e\n"
+           "sysroot=\"${ANA_INSTALL_PATH:-/mnt/sysimage}\"\n"
+           "install -d -m 0700 \"$sysroot" +
+           std::string(node_config_dir) +
+           "\"\n"
+           "install -m 0644 /tmp/airstrap/node \"$sysroot" +
+           node_config_dir +
+           "/node\"\n"
+           "mkdir -p \"$sysroot" +
+           repo +
+           "\"\n"
+           "repo_url=$(cat /tmp/airstrap/repo-url)\n"
+           "case \"$repo_url\" in\n"
+           "    file://*) cp -a \"${repo_url#file://}/.\" \"$sysroot" +
+           repo +
+           "/\" ;;\n"
+           "    *) curl -fsS \"$repo_url.tar\" | tar -xf - -C \"$sysroot" +
+           repo +
+           "\" ;;\n"
+           "esac\n"
+           "test -d \"$sysroot" +
+           repo +
+           "/repodata\"\n"
+           "cp /tmp/airstrap-pre.log \"$sysroot/var/log/airstrap-pre.log\"\n"
+           "%end\n";
+}
+
+std::string post_section(const Site& site, const site::Secrets& secrets, Role role,
+                         const std::vector<const site::Node*>& nodes) {
+    std::string dir = node_config_dir;
+    std::string out =
+        "%post --erroronfail --log=/root/airstrap-post.log\n"
+        "set -e\n"
+        "node=$(cat " +
+        dir +
+        "/node)\n"
+        "\n"
+        "# Only the site repository: vendor and internet repositories are kept, disabled.\n"
+        "for f in /etc/yum.repos.d/*.repo; do\n"
+        "    [ -e \"$f\" ] || continue\n"
+        "    [ \"$f\" = /etc/yum.repos.d/airstrap.repo ] || mv \"$f\" \"$f.airstrap-disabled\"\n"
+        "done\n"
+        "cat > /etc/yum.repos.d/airstrap.repo <<'AIRSTRAP_EOF'\n"
+        "[airstrap]\n"
+        "name=airstrap site repository (" +
+        site.name +
+        ")\n"
+        "baseurl=file://" +
+        node_repo_dir +
+        "\n"
+        "enabled=1\n"
+        "# Packages were verified against airstrap.lock when the repository was built.\n"
+        "gpgcheck=0\n"
+        "AIRSTRAP_EOF\n"
+        "if [ -f /etc/yum/pluginconf.d/subscription-manager.conf ]; then\n"
+        "    sed -i 's/^enabled=1/enabled=0/' /etc/yum/pluginconf.d/subscription-manager.conf\n"
+        "fi\n";
+    if (site.security.selinux == site::Selinux::disabled) {
+        out +=
+            "\n# SELinux off for good, in both places the seed edits.\n"
+            "sed -i 's/^SELINUX=.*/SELINUX=disabled/' /etc/selinux/config\n";
+    }
+    if (role == Role::compute) {
+        std::vector<std::string> nested;
+        for (const site::Node* n : nodes) {
+            if (n->nested_virtualization) nested.push_back(n->name);
+        }
+        if (!nested.empty()) {
+            out +=
+                "\n# Nested virtualization for the instances of this compute node.\n"
+                "case \"$node\" in\n    " +
+                text::join(nested, "|") +
+                ")\n"
+                "        cat > /etc/modprobe.d/airstrap-kvm-nested.conf <<'AIRSTRAP_EOF'\n"
+                "options kvm_intel nested=1\n"
+                "options kvm_amd nested=1\n"
+                "AIRSTRAP_EOF\n"
+                "        ;;\nesac\n";
+        }
+        out +=
+            "\n# libvirt's default network (virbr0, 192.168.122.0/24) clashes with Neutron.\n"
+            "if rpm -q libvirt-daemon-config-network >/dev/null 2>&1; then\n"
+            "    rpm -e --nodeps libvirt-daemon-config-network\n"
+            "fi\n";
+    }
+    if (!site.ssh.authorized_keys.empty()) {
+        out +=
+            "\n# The operators' keys.\n"
+            "install -d -m 0700 /root/.ssh\n"
+            "cat >> /root/.ssh/authorized_keys <<'AIRSTRAP_EOF'\n";
+        for (const auto& k : site.ssh.authorized_keys) out += k + "\n";
+        out +=
+            "AIRSTRAP_EOF\n"
+            "chmod 0600 /root/.ssh/authorized_keys\n";
+    }
+    out +=
+        "\n# The first-boot daemon's configuration and the site secret.\n"
+        "umask 077\n"
+        "cat > " +
+        dir + "/site.json <<'AIRSTRAP_EOF'\n" + site::to_json(site).dump(1) +
+        "\nAIRSTRAP_EOF\n"
+        "cat > " +
+        dir + "/site.key <<'AIRSTRAP_EOF'\n" + crypto::to_hex(secrets.site_secret) +
+        "\nAIRSTRAP_EOF\n"
+        "chmod 0600 " +
+        dir +
+        "/site.key\n"
+        "chmod 0644 " +
+        dir + "/site.json " + dir +
+        "/node\n"
+        "systemctl enable airstrap-firstboot.service\n"
+        "%end\n";
+    return out;
+}
+
+}  // namespace
+
+PackageSet packages_for(const Site& site, Role role) {
+    const Dialect& d = dialect_for(site.distro);
+    PackageSet set;
+    set.install = {d.environment, "@core", "chrony", "openssh-server", "airstrap-firstboot"};
+    if (!site.security.network_manager && d.has_network_scripts &&
+        site.distro != site::Distro::el7) {
+        set.install.push_back("network-scripts");  // EL7 has the network service in initscripts
+    }
+    if (role == Role::controller) set.install.push_back("openstack-packstack");
+    if (role == Role::compute) set.exclude.push_back("libvirt-daemon-config-network");
+    std::vector<const site::PackageChanges*> changes = {&site.packages.common};
+    if (auto it = site.packages.roles.find(role); it != site.packages.roles.end()) {
+        changes.push_back(&it->second);
+    }
+    for (const auto* c : changes) {
+        for (const auto& p : c->add) {
+            add_unique(set.install, p);
+            erase(set.exclude, p);
+        }
+        for (const auto& p : c->remove) {
+            erase(set.install, p);
+            add_unique(set.exclude, p);
+        }
+    }
+    return set;
+}
+
+std::string render_kickstart(const Site& site, const site::Secrets& secrets, Role role) {
+    const Dialect& d = dialect_for(site.distro);
+    auto nodes = site.nodes_with_role(role);
+    std::vector<std::string> served;
+    for (const site::Node* n : nodes) {
+        std::vector<std::string> macs;
+        for (const auto& i : n->interfaces) {
+            if (!i.mac.empty()) macs.push_back(i.mac);
+        }
+        served.push_back(n->name +
+                         (macs.empty() ? " (menu only)" : " (" + text::join(macs, ", ") + ")"));
+    }
+    std::string out =
+        "# airstrap kickstart: " + std::string(site::to_string(role)) + " nodes of site " +
+        site.name + " (" + site::to_string(site.distro) + ", pykickstart " + d.pykickstart_version +
+        ")\n"
+        "# Generated from the site file by 'airstrap kickstart'; edit the site file, not this.\n"
+        "# Serves: " +
+        text::join(served, "; ") +
+        "\n"
+        "# Holds the root password hash and the site secret: keep it as private as the media.\n\n";
+    if (d.install_command) out += "install\n";
+    out +=
+        "text\n"
+        "eula --agreed\n"
+        "firstboot --disabled\n"
+        "reboot --eject\n"
+        "skipx\n"
+        "lang " +
+        site.language +
+        "\n"
+        "keyboard --vckeymap=" +
+        site.keyboard + " --xlayouts=" + site.keyboard +
+        "\n"
+        "timezone " +
+        site.timezone + (site.rtc == site::Rtc::utc ? " --utc" : "") + "\n" + d.auth_line + "\n";
+    // The salt comes from the site secret: reproducible output, unpredictable to others.
+    auto seed = crypto::hkdf_sha256(secrets.site_secret, "", "airstrap v1 rootpw salt", 16);
+    out += "rootpw --iscrypted " + sha512_crypt(secrets.root_password, seed) + "\n";
+    out += "selinux --" + std::string(site::to_string(site.security.selinux)) + "\n";
+    out += site.security.firewalld ? "firewall --enabled --ssh\n" : "firewall --disabled\n";
+    std::vector<std::string> enabled = {"sshd", "chronyd"};
+    std::vector<std::string> disabled;
+    if (!site.security.network_manager) {
+        enabled.push_back("network");
+        disabled.push_back("NetworkManager");
+    }
+    if (!site.security.firewalld) disabled.push_back("firewalld");
+    out += "services --enabled=" + text::join(enabled, ",");
+    if (!disabled.empty()) out += " --disabled=" + text::join(disabled, ",");
+    out +=
+        "\n"
+        "# Network, host name and disk of the node that %pre recognised; the site repository.\n"
+        "%include /tmp/airstrap/node.ks\n"
+        "%include /tmp/airstrap/source.ks\n\n";
+    PackageSet packages = packages_for(site, role);
+    out += "%packages\n";
+    for (const auto& p : packages.install) out += p + "\n";
+    for (const auto& p : packages.exclude) out += "-" + p + "\n";
+    out += "%end\n\n";
+    out += pre_section(site, role, nodes) + "\n";
+    out += post_nochroot_section() + "\n";
+    out += post_section(site, secrets, role, nodes);
+    return out;
+}
+
+std::vector<std::filesystem::path> write_kickstarts(const Site& site, const site::Secrets& secrets,
+                                                    const std::filesystem::path& dir) {
+    // Render everything first: a failure then leaves no output at all.
+    std::vector<std::pair<std::filesystem::path, std::string>> outputs;
+    for (Role role : site::all_roles) {
+        if (site.nodes_with_role(role).empty()) continue;
+        outputs.emplace_back(dir / (std::string(site::to_string(role)) + ".ks"),
+                             render_kickstart(site, secrets, role));
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw SystemError("cannot create " + dir.string(), ec.value());
+    std::vector<std::filesystem::path> written;
+    for (const auto& [path, text] : outputs) {
+        write_file_atomic(path, text, 0600);
+        written.push_back(path);
+    }
+    return written;
+}
+
+}  // namespace airstrap::kickstart

@@ -1,0 +1,37 @@
+// Kickstart profiles, one per role: every install-time step of the seed procedure, in the
+// site's distro dialect. One profile serves every node of its role: %pre recognises the
+// machine by its MACs (or the kernel argument airstrap.node=NAME) and writes that node's
+// network and disk lines. Same site and secrets in, same bytes out.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "site/model.hpp"
+#include "site/secrets.hpp"
+
+namespace airstrap::kickstart {
+
+// Where things live on the installed node, shared with the builder and the daemon.
+inline constexpr const char* node_config_dir = "/etc/airstrap";
+inline constexpr const char* node_repo_dir = "/opt/airstrap/repo";
+// The site repository's folder relative to the root of the install source (media or HTTP).
+inline constexpr const char* media_repo_dir = "airstrap/repo";
+
+// The package list of a role: the defaults, then the site's additions and removals.
+struct PackageSet {
+    std::vector<std::string> install;
+    std::vector<std::string> exclude;
+};
+PackageSet packages_for(const site::Site& site, site::Role role);
+
+std::string render_kickstart(const site::Site& site, const site::Secrets& secrets, site::Role role);
+
+// Renders the profile of every role that has nodes, then writes DIR/<role>.ks (0600: they
+// hold the root hash and the site secret), each through a temp file. Returns the paths.
+std::vector<std::filesystem::path> write_kickstarts(const site::Site& site,
+                                                    const site::Secrets& secrets,
+                                                    const std::filesystem::path& dir);
+
+}  // namespace airstrap::kickstart

@@ -1,0 +1,584 @@
+#include "site/parse.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <regex>
+
+#include "common/text.hpp"
+#include "site/yaml_reader.hpp"
+
+namespace airstrap::site {
+
+namespace {
+
+class SiteParser {
+  public:
+    SiteParser(YamlReader& r, const std::filesystem::path& dir) : r_(r), dir_(dir) {}
+
+    void parse(const YAML::Node& root, Site& site) {
+        YamlMap top(r_, root, "",
+                    {"site", "networks", "nodes", "media", "packages", "security", "time",
+                     "openstack", "ssh", "secrets"});
+        if (!top.valid()) return;
+        parse_site_section(top.require("site"), site);
+        parse_networks(top.require("networks"), site);
+        parse_nodes(top.require("nodes"), site);
+        if (auto n = top.get("media"); n.IsDefined()) parse_media(n, site.media);
+        if (auto n = top.get("packages"); n.IsDefined()) parse_packages(n, site.packages);
+        if (auto n = top.get("security"); n.IsDefined()) parse_security(n, site.security);
+        if (auto n = top.get("time"); n.IsDefined()) parse_time(n, site.time);
+        parse_openstack(top.require("openstack"), site.openstack);
+        if (auto n = top.get("ssh"); n.IsDefined()) parse_ssh(n, site.ssh);
+        site.secrets_path = dir_ / "secrets.yaml";
+        if (auto n = top.get("secrets"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'secrets'")) site.secrets_path = dir_ / *s;
+        }
+        site.secrets_path = site.secrets_path.lexically_normal();
+    }
+
+  private:
+    void parse_site_section(const YAML::Node& node, Site& site) {
+        YamlMap m(r_, node, "site",
+                  {"name", "domain", "distro", "timezone", "rtc", "language", "keyboard"});
+        if (!m.valid()) return;
+        if (auto n = m.require("name"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'site.name'")) {
+                if (!is_valid_hostname(*s)) {
+                    r_.diag().error(location_of(n), "site name '" + *s +
+                                                        "' must be letters, digits and hyphens "
+                                                        "(it names files and labels)");
+                }
+                site.name = *s;
+            }
+        }
+        if (auto n = m.require("domain"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'site.domain'")) {
+                if (!is_valid_domain(*s)) {
+                    r_.diag().error(location_of(n),
+                                    "'" + *s +
+                                        "' is not a valid DNS domain (RFC 1123 labels "
+                                        "separated by dots)");
+                }
+                site.domain = *s;
+            }
+        }
+        if (auto n = m.require("distro"); n.IsDefined()) {
+            site.distro_at = location_of(n);
+            if (auto d = r_.choice<Distro>(
+                    n, "'site.distro'",
+                    {{"el7", Distro::el7}, {"el8", Distro::el8}, {"el9", Distro::el9}})) {
+                site.distro = *d;
+            }
+        }
+        if (auto n = m.get("timezone"); n.IsDefined()) {
+            site.timezone_at = location_of(n);
+            if (auto s = r_.string(n, "'site.timezone'")) site.timezone = *s;
+        }
+        if (auto n = m.get("rtc"); n.IsDefined()) {
+            if (auto v =
+                    r_.choice<Rtc>(n, "'site.rtc'", {{"utc", Rtc::utc}, {"local", Rtc::local}}))
+                site.rtc = *v;
+        }
+        if (auto n = m.get("language"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'site.language'")) {
+                static const std::regex locale(
+                    "[a-z]{2,3}(_[A-Z]{2})?(\\.(UTF-8|utf8))?(@[a-z]+)?");
+                if (!std::regex_match(*s, locale)) {
+                    r_.diag().error(location_of(n), "'" + *s +
+                                                        "' is not a locale such as "
+                                                        "en_US.UTF-8 or zh_CN.UTF-8");
+                }
+                site.language = *s;
+            }
+        }
+        if (auto n = m.get("keyboard"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'site.keyboard'")) {
+                static const std::regex layout("[a-z][a-z0-9_-]*(\\([a-z0-9_-]+\\))?");
+                if (!std::regex_match(*s, layout)) {
+                    r_.diag().error(location_of(n), "'" + *s +
+                                                        "' is not a keyboard layout "
+                                                        "such as us or de-nodeadkeys");
+                }
+                site.keyboard = *s;
+            }
+        }
+    }
+
+    void parse_networks(const YAML::Node& node, Site& site) {
+        if (!node.IsDefined()) return;
+        if (!node.IsMap()) {
+            r_.diag().error(location_of(node),
+                            "expected a mapping of network name to network for 'networks'");
+            return;
+        }
+        YamlMap names(r_, node, "networks", {});  // reports duplicates; keys checked below
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            if (!it->first.IsScalar()) continue;
+            Network net;
+            net.name = it->first.Scalar();
+            net.where = location_of(it->first);
+            bool duplicate = false;
+            for (const auto& other : site.networks) duplicate = duplicate || other.name == net.name;
+            if (duplicate) continue;  // already reported
+            if (!is_valid_hostname(net.name)) {
+                r_.diag().error(net.where, "network name '" + net.name +
+                                               "' must be letters, digits and hyphens");
+            }
+            parse_network(it->second, net);
+            site.networks.push_back(std::move(net));
+        }
+    }
+
+    void parse_network(const YAML::Node& node, Network& net) {
+        std::string what = "networks." + net.name;
+        YamlMap m(r_, node, what, {"purpose", "cidr", "gateway", "dns", "mtu"});
+        if (!m.valid()) return;
+        if (auto n = m.require("purpose"); n.IsDefined()) {
+            if (auto p = r_.choice<NetworkPurpose>(n, "'" + m.path("purpose") + "'",
+                                                   {{"management", NetworkPurpose::management},
+                                                    {"external", NetworkPurpose::external},
+                                                    {"tenant", NetworkPurpose::tenant},
+                                                    {"storage", NetworkPurpose::storage}})) {
+                net.purpose = *p;
+            }
+        }
+        if (auto n = m.require("cidr"); n.IsDefined()) {
+            net.cidr_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("cidr") + "'")) {
+                std::string error;
+                if (auto c = Cidr::parse(*s, error)) {
+                    net.cidr = *c;
+                } else {
+                    r_.diag().error(net.cidr_at, error);
+                }
+            }
+        }
+        if (auto n = m.get("gateway"); n.IsDefined() && !n.IsNull()) {
+            net.gateway_at = location_of(n);
+            net.gateway = address(n, m.path("gateway"));
+        }
+        for (const auto& [s, item] : r_.string_list(m.get("dns"), "'" + m.path("dns") + "'")) {
+            if (auto ip = address(item, m.path("dns"))) net.dns.push_back(*ip);
+        }
+        if (auto n = m.get("mtu"); n.IsDefined()) {
+            if (auto v = r_.integer(n, "'" + m.path("mtu") + "'", 1280, 9216))
+                net.mtu = static_cast<int>(*v);
+        }
+    }
+
+    std::optional<Ipv4> address(const YAML::Node& n, const std::string& what) {
+        auto s = r_.string(n, "'" + what + "'");
+        if (!s) return std::nullopt;
+        auto ip = Ipv4::parse(*s);
+        if (!ip) {
+            r_.diag().error(location_of(n), "'" + *s +
+                                                "' is not an IPv4 address (expected four "
+                                                "numbers 0-255 such as 192.168.111.10)");
+        }
+        return ip;
+    }
+
+    void parse_nodes(const YAML::Node& node, Site& site) {
+        if (!node.IsDefined()) return;
+        site.nodes_at = location_of(node);
+        if (!r_.is_sequence(node, "'nodes'")) return;
+        std::size_t index = 0;
+        for (const auto& item : node) {
+            Node n;
+            n.where = location_of(item);
+            parse_node(item, index++, n);
+            site.nodes.push_back(std::move(n));
+        }
+    }
+
+    void parse_node(const YAML::Node& node, std::size_t index, Node& out) {
+        std::string what = "nodes[" + std::to_string(index) + "]";
+        YamlMap m(r_, node, what, {"name", "role", "interfaces", "disk", "nested_virtualization"});
+        if (!m.valid()) return;
+        if (auto n = m.require("name"); n.IsDefined()) {
+            out.name_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("name") + "'")) {
+                out.name = *s;
+                if (!is_valid_hostname(*s)) {
+                    r_.diag().error(out.name_at,
+                                    "node name '" + *s +
+                                        "' is not a valid host name (RFC 1123: "
+                                        "letters, digits and hyphens, at most 63, no leading or "
+                                        "trailing hyphen)");
+                }
+            }
+        }
+        if (auto n = m.require("role"); n.IsDefined()) {
+            if (auto role = r_.choice<Role>(n, "'" + m.path("role") + "'",
+                                            {{"controller", Role::controller},
+                                             {"network", Role::network},
+                                             {"compute", Role::compute}})) {
+                out.role = *role;
+            }
+        }
+        if (auto n = m.get("disk"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'" + m.path("disk") + "'")) {
+                bool by_path = s->starts_with("/dev/disk/by-") &&
+                               s->find_first_not_of(
+                                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+                                   "QRSTUVWXYZ0123456789/._:-") == std::string::npos &&
+                               s->find("..") == std::string::npos;
+                if (!is_valid_interface_name(*s) && !by_path) {
+                    r_.diag().error(location_of(n), "disk '" + *s +
+                                                        "' should be a kernel name such as sda or "
+                                                        "vda, or a /dev/disk/by-… path");
+                }
+                out.disk = *s;
+                if (out.disk.starts_with("/dev/") && !out.disk.starts_with("/dev/disk/")) {
+                    out.disk = out.disk.substr(5);
+                }
+            }
+        }
+        if (auto n = m.get("nested_virtualization"); n.IsDefined()) {
+            if (auto b = r_.boolean(n, "'" + m.path("nested_virtualization") + "'"))
+                out.nested_virtualization = *b;
+        }
+        if (auto n = m.require("interfaces"); n.IsDefined()) {
+            if (!r_.is_sequence(n, "'" + m.path("interfaces") + "'")) return;
+            std::size_t i = 0;
+            for (const auto& item : n) {
+                Interface iface;
+                iface.where = location_of(item);
+                parse_interface(item, m.path("interfaces") + "[" + std::to_string(i++) + "]",
+                                iface);
+                out.interfaces.push_back(std::move(iface));
+            }
+        }
+    }
+
+    void parse_interface(const YAML::Node& node, const std::string& what, Interface& out) {
+        YamlMap m(r_, node, what, {"name", "mac", "network", "address", "bridge"});
+        if (!m.valid()) return;
+        if (auto n = m.require("name"); n.IsDefined()) {
+            out.name_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("name") + "'")) {
+                out.name = *s;
+                if (!is_valid_interface_name(*s)) {
+                    r_.diag().error(out.name_at, "'" + *s +
+                                                     "' is not a valid interface name "
+                                                     "(1-15 letters, digits, '.', '-', "
+                                                     "'_', e.g. ens32)");
+                }
+            }
+        }
+        if (auto n = m.get("mac"); n.IsDefined()) {
+            out.mac_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("mac") + "'")) {
+                std::string error;
+                if (auto mac = parse_mac(*s, error)) {
+                    out.mac = *mac;
+                } else {
+                    r_.diag().error(out.mac_at, error);
+                }
+            }
+        }
+        if (auto n = m.require("network"); n.IsDefined()) {
+            out.network_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("network") + "'")) out.network = *s;
+        }
+        if (auto n = m.get("address"); n.IsDefined() && !n.IsNull()) {
+            out.address_at = location_of(n);
+            out.address = address(n, m.path("address"));
+        }
+        if (auto n = m.get("bridge"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'" + m.path("bridge") + "'")) {
+                if (!is_valid_interface_name(*s)) {
+                    r_.diag().error(location_of(n), "'" + *s + "' is not a valid bridge name");
+                }
+                out.bridge = *s;
+            }
+        }
+    }
+
+    void parse_media(const YAML::Node& node, Media& media) {
+        YamlMap m(r_, node, "media", {"vendor_iso", "repos"});
+        if (!m.valid()) return;
+        if (auto n = m.get("vendor_iso"); n.IsDefined()) {
+            media.vendor_iso_at = location_of(n);
+            if (auto s = r_.string(n, "'media.vendor_iso'")) media.vendor_iso = resolve(*s);
+        }
+        auto repos = m.get("repos");
+        if (!repos.IsDefined() || repos.IsNull() || !r_.is_sequence(repos, "'media.repos'")) return;
+        std::size_t i = 0;
+        for (const auto& item : repos) {
+            std::string what = "media.repos[" + std::to_string(i++) + "]";
+            YamlMap rm(r_, item, what, {"name", "tarball", "directory", "url"});
+            if (!rm.valid()) continue;
+            RepoSource repo;
+            repo.where = rm.where();
+            if (auto n = rm.require("name"); n.IsDefined()) {
+                if (auto s = r_.string(n, "'" + rm.path("name") + "'")) {
+                    if (!is_valid_hostname(*s)) {
+                        r_.diag().error(location_of(n), "repository name '" + *s +
+                                                            "' must be letters, digits and "
+                                                            "hyphens (it becomes a yum repo id)");
+                    }
+                    repo.name = *s;
+                }
+            }
+            int kinds = 0;
+            for (auto [key, kind] : {std::pair{"tarball", RepoSource::Kind::tarball},
+                                     std::pair{"directory", RepoSource::Kind::directory},
+                                     std::pair{"url", RepoSource::Kind::url}}) {
+                auto n = rm.get(key);
+                if (!n.IsDefined()) continue;
+                ++kinds;
+                auto s = r_.string(n, "'" + rm.path(key) + "'");
+                if (!s) continue;
+                repo.kind = kind;
+                if (kind == RepoSource::Kind::url) {
+                    if (!s->starts_with("http://") && !s->starts_with("https://") &&
+                        !s->starts_with("file://")) {
+                        r_.diag().error(location_of(n), "repository URL '" + *s +
+                                                            "' must start with http://, "
+                                                            "https:// or file://");
+                    }
+                    repo.location = *s;
+                } else {
+                    repo.location = resolve(*s);
+                }
+            }
+            if (kinds != 1) {
+                r_.diag().error(repo.where, "'" + what +
+                                                "' needs exactly one of tarball, "
+                                                "directory or url");
+            }
+            media.repos.push_back(std::move(repo));
+        }
+    }
+
+    std::string resolve(const std::string& path) {
+        std::filesystem::path p(path);
+        return (p.is_absolute() ? p : dir_ / p).lexically_normal().string();
+    }
+
+    void parse_package_changes(const YAML::Node& node, const std::string& what,
+                               PackageChanges& out) {
+        YamlMap m(r_, node, what, {"add", "remove"});
+        if (!m.valid()) return;
+        out.where = m.where();
+        for (auto [key, list] : {std::pair{"add", &out.add}, std::pair{"remove", &out.remove}}) {
+            for (const auto& [name, item] : r_.string_list(m.get(key), "'" + m.path(key) + "'")) {
+                if (name.empty() || name.find_first_of(" \t'\"\\;$`") != std::string::npos) {
+                    r_.diag().error(location_of(item), "'" + name + "' is not a package name");
+                    continue;
+                }
+                list->push_back(name);
+            }
+        }
+    }
+
+    void parse_packages(const YAML::Node& node, Packages& packages) {
+        YamlMap m(r_, node, "packages", {"common", "controller", "network", "compute"});
+        if (!m.valid()) return;
+        if (auto n = m.get("common"); n.IsDefined())
+            parse_package_changes(n, "packages.common", packages.common);
+        for (Role role : all_roles) {
+            if (auto n = m.get(to_string(role)); n.IsDefined())
+                parse_package_changes(n, m.path(to_string(role)), packages.roles[role]);
+        }
+    }
+
+    void parse_security(const YAML::Node& node, Security& sec) {
+        YamlMap m(r_, node, "security", {"selinux", "firewalld", "network_manager"});
+        if (!m.valid()) return;
+        sec.where = m.where();
+        if (auto n = m.get("selinux"); n.IsDefined()) {
+            if (auto v = r_.choice<Selinux>(n, "'security.selinux'",
+                                            {{"disabled", Selinux::disabled},
+                                             {"permissive", Selinux::permissive},
+                                             {"enforcing", Selinux::enforcing}}))
+                sec.selinux = *v;
+        }
+        if (auto n = m.get("firewalld"); n.IsDefined()) {
+            if (auto b = r_.boolean(n, "'security.firewalld'")) sec.firewalld = *b;
+        }
+        if (auto n = m.get("network_manager"); n.IsDefined()) {
+            sec.network_manager_at = location_of(n);
+            if (auto b = r_.boolean(n, "'security.network_manager'")) sec.network_manager = *b;
+        }
+    }
+
+    void parse_time(const YAML::Node& node, TimeSync& time) {
+        YamlMap m(r_, node, "time", {"upstream", "stratum"});
+        if (!m.valid()) return;
+        for (const auto& [server, item] : r_.string_list(m.get("upstream"), "'time.upstream'")) {
+            if (!Ipv4::parse(server) && !is_valid_domain(server)) {
+                r_.diag().error(location_of(item),
+                                "'" + server + "' is neither an IPv4 address nor a host name");
+                continue;
+            }
+            time.upstream.push_back(server);
+        }
+        if (auto n = m.get("stratum"); n.IsDefined()) {
+            if (auto v = r_.integer(n, "'time.stratum'", 1, 15))
+                time.stratum = static_cast<int>(*v);
+        }
+    }
+
+    void parse_openstack(const YAML::Node& node, OpenStack& os) {
+        if (!node.IsDefined()) return;
+        YamlMap m(
+            r_, node, "openstack",
+            {"deployer", "release", "l2_agent", "services", "cinder_volumes_size", "answers"});
+        if (!m.valid()) return;
+        os.where = m.where();
+        if (auto n = m.get("deployer"); n.IsDefined()) {
+            if (r_.choice<int>(n, "'openstack.deployer'", {{"packstack", 0}}))
+                os.deployer = "packstack";
+        }
+        if (auto n = m.require("release"); n.IsDefined()) {
+            os.release_at = location_of(n);
+            if (auto s = r_.string(n, "'openstack.release'")) os.release = *s;
+        }
+        if (auto n = m.get("l2_agent"); n.IsDefined()) {
+            os.l2_agent_at = location_of(n);
+            if (auto v = r_.choice<L2Agent>(
+                    n, "'openstack.l2_agent'",
+                    {{"openvswitch", L2Agent::openvswitch}, {"ovn", L2Agent::ovn}}))
+                os.l2_agent = *v;
+        }
+        if (auto n = m.get("services"); n.IsDefined() && !n.IsNull()) {
+            if (!n.IsMap()) {
+                r_.diag().error(location_of(n),
+                                "expected a mapping of service name to true/false "
+                                "for 'openstack.services'");
+            } else {
+                YamlMap dup_check(r_, n, "openstack.services", {});
+                (void)dup_check;
+                for (auto it = n.begin(); it != n.end(); ++it) {
+                    if (!it->first.IsScalar()) continue;
+                    std::string name = it->first.Scalar();
+                    if (os.services.contains(name)) continue;
+                    if (auto b = r_.boolean(it->second, "'openstack.services." + name + "'")) {
+                        os.services[name] = *b;
+                        os.service_at[name] = location_of(it->first);
+                    }
+                }
+            }
+        }
+        if (auto n = m.get("cinder_volumes_size"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'openstack.cinder_volumes_size'")) {
+                bool ok = s->size() >= 2 && s->back() == 'G' && (*s)[0] != '0';
+                for (std::size_t i = 0; ok && i + 1 < s->size(); ++i)
+                    ok = std::isdigit(static_cast<unsigned char>((*s)[i])) != 0;
+                if (!ok) {
+                    r_.diag().error(location_of(n), "cinder volume size '" + *s +
+                                                        "' must be whole gigabytes such as 10G "
+                                                        "(Packstack accepts only that form)");
+                }
+                os.cinder_volumes_size = *s;
+            }
+        }
+        if (auto n = m.get("answers"); n.IsDefined() && !n.IsNull()) {
+            if (!n.IsMap()) {
+                r_.diag().error(location_of(n),
+                                "expected a mapping of CONFIG_… key to value for "
+                                "'openstack.answers'");
+                return;
+            }
+            YamlMap dup_check(r_, n, "openstack.answers", {});
+            (void)dup_check;
+            for (auto it = n.begin(); it != n.end(); ++it) {
+                if (!it->first.IsScalar()) continue;
+                AnswerOverride a;
+                a.key = it->first.Scalar();
+                a.where = location_of(it->first);
+                bool seen = false;
+                for (const auto& other : os.answers) seen = seen || other.key == a.key;
+                if (seen) continue;
+                if (auto v = r_.string(it->second, "'openstack.answers." + a.key + "'")) {
+                    if (v->find('\n') != std::string::npos) {
+                        r_.diag().error(location_of(it->second),
+                                        "answer-file values are single lines");
+                        continue;
+                    }
+                    a.value = *v;
+                    os.answers.push_back(std::move(a));
+                }
+            }
+        }
+    }
+
+    void parse_ssh(const YAML::Node& node, Ssh& ssh) {
+        YamlMap m(r_, node, "ssh", {"authorized_keys"});
+        if (!m.valid()) return;
+        for (const auto& [key, item] :
+             r_.string_list(m.get("authorized_keys"), "'ssh.authorized_keys'")) {
+            static const char* const types[] = {"ssh-ed25519 ",
+                                                "ssh-rsa ",
+                                                "ecdsa-sha2-nistp256 ",
+                                                "ecdsa-sha2-nistp384 ",
+                                                "ecdsa-sha2-nistp521 ",
+                                                "sk-ssh-ed25519@openssh.com ",
+                                                "sk-ecdsa-sha2-nistp256@openssh.com "};
+            bool ok = false;
+            for (const char* t : types) ok = ok || key.starts_with(t);
+            if (!ok || key.find('\n') != std::string::npos ||
+                key.find("PRIVATE KEY") != std::string::npos) {
+                r_.diag().error(location_of(item),
+                                "expected an OpenSSH public key line (ssh-ed25519 AAAA… comment)");
+                continue;
+            }
+            ssh.authorized_keys.push_back(key);
+        }
+    }
+
+    YamlReader& r_;
+    std::filesystem::path dir_;
+};
+
+// yaml-cpp messages start lower-case and say what it was looking for; keep them.
+void report_yaml_error(const YAML::Exception& e, Diagnostics& diag) {
+    SourceLocation where{};
+    if (e.mark.line >= 0) where = {e.mark.line + 1, e.mark.column + 1};
+    diag.error(where, "YAML syntax: " + e.msg);
+}
+
+}  // namespace
+
+Site parse_site(const SourceFile& source, const std::filesystem::path& site_dir,
+                Diagnostics& diag) {
+    Site site;
+    if (auto bad = text::find_invalid_utf8(source.text)) {
+        auto lc = text::line_column_at(source.text, *bad);
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(source.text[*bad]));
+        diag.error({lc.line, lc.column},
+                   std::string("byte ") + hex + " is not UTF-8; save the site file as UTF-8");
+        return site;
+    }
+    if (source.text.find('\0') != std::string::npos) {
+        auto lc = text::line_column_at(source.text, source.text.find('\0'));
+        diag.error({lc.line, lc.column}, "NUL byte in a text file; is this the right file?");
+        return site;
+    }
+    std::vector<YAML::Node> docs;
+    try {
+        docs = YAML::LoadAll(source.text);
+    } catch (const YAML::Exception& e) {
+        report_yaml_error(e, diag);
+        return site;
+    }
+    if (docs.empty() || docs[0].IsNull()) {
+        diag.error({}, "the site file is empty; 'airstrap init DIR' writes a commented template");
+        return site;
+    }
+    if (docs.size() > 1) {
+        diag.error(location_of(docs[1]), "a site file holds one YAML document; found a second one");
+    }
+    YamlReader reader(diag);
+    try {
+        SiteParser(reader, site_dir).parse(docs[0], site);
+    } catch (const YAML::Exception& e) {
+        report_yaml_error(e, diag);
+    }
+    return site;
+}
+
+}  // namespace airstrap::site

@@ -1,0 +1,161 @@
+#include "site/secrets.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/text.hpp"
+#include "site/yaml_reader.hpp"
+
+namespace airstrap::site {
+
+std::string generate_password(std::size_t length) {
+    static constexpr std::string_view alphabet =
+        "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    // Rejection sampling keeps every character equally likely.
+    constexpr unsigned limit = 256 - 256 % alphabet.size();
+    std::string out;
+    while (out.size() < length) {
+        for (auto b : crypto::random_bytes(length * 2)) {
+            if (b >= limit) continue;
+            out += alphabet[b % alphabet.size()];
+            if (out.size() == length) break;
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> password_weakness(const std::string& password) {
+    static const char* const common[] = {"123456",    "12345678", "password", "admin",  "changeme",
+                                         "openstack", "redhat",   "root",     "qwerty", "secret"};
+    std::string lower = password;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const char* c : common) {
+        if (lower == c) return "a well-known password";
+    }
+    bool digits = std::all_of(password.begin(), password.end(),
+                              [](unsigned char c) { return std::isdigit(c); });
+    bool letters = std::all_of(password.begin(), password.end(),
+                               [](unsigned char c) { return std::isalpha(c); });
+    std::string why;
+    if (password.size() < 12) why = std::to_string(password.size()) + " characters";
+    if (digits) why += std::string(why.empty() ? "" : ", ") + "digits only";
+    if (letters) why += std::string(why.empty() ? "" : ", ") + "letters only";
+    if (why.empty()) return std::nullopt;
+    return why;
+}
+
+std::string generate_secrets_yaml() {
+    std::string out =
+        "# airstrap site secrets. Keep this file mode 0600 and out of version control.\n"
+        "# The site secret keys node enrolment; every node's install media carries it.\n"
+        "# Passwords may be changed; a weak one is accepted with a warning.\n"
+        "site_secret: " +
+        crypto::to_hex(crypto::random_bytes(site_secret_bytes)) +
+        "\n"
+        "passwords:\n"
+        "  root: " +
+        generate_password() +
+        "            # root on every node (console login)\n"
+        "  default: " +
+        generate_password() +
+        "         # Packstack's default for service passwords\n"
+        "  keystone_admin: " +
+        generate_password() + "  # the cloud's admin user (dashboard, CLI)\n";
+    return out;
+}
+
+std::optional<Secrets> parse_secrets(const SourceFile& source, Diagnostics& diag) {
+    if (auto bad = text::find_invalid_utf8(source.text)) {
+        auto lc = text::line_column_at(source.text, *bad);
+        diag.error({lc.line, lc.column}, "the secrets file is not UTF-8");
+        return std::nullopt;
+    }
+    YAML::Node root;
+    try {
+        root = YAML::Load(source.text);
+    } catch (const YAML::Exception& e) {
+        diag.error({e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+        return std::nullopt;
+    }
+    YamlReader r(diag);
+    YamlMap top(r, root, "", {"site_secret", "passwords"});
+    if (!top.valid()) return std::nullopt;
+    Secrets secrets;
+    if (auto n = top.require("site_secret"); n.IsDefined()) {
+        auto s = r.string(n, "'site_secret'");
+        if (s && (!crypto::from_hex(*s, secrets.site_secret) ||
+                  secrets.site_secret.size() != site_secret_bytes)) {
+            diag.error(location_of(n), "site_secret must be " +
+                                           std::to_string(site_secret_bytes * 2) +
+                                           " hex digits (32 random bytes); 'airstrap init "
+                                           "--secrets-only DIR' makes one");
+        }
+    }
+    if (auto n = top.require("passwords"); n.IsDefined()) {
+        YamlMap pw(r, n, "passwords", {"root", "default", "keystone_admin"});
+        if (pw.valid()) {
+            for (auto [key, field] :
+                 {std::pair{"root", &secrets.root_password},
+                  std::pair{"default", &secrets.default_password},
+                  std::pair{"keystone_admin", &secrets.keystone_admin_password}}) {
+                auto v = pw.require(key);
+                if (!v.IsDefined()) continue;
+                auto s = r.string(v, "'passwords." + std::string(key) + "'");
+                if (!s) continue;
+                bool printable =
+                    !s->empty() && std::all_of(s->begin(), s->end(), [](unsigned char c) {
+                        return c >= 0x21 && c <= 0x7E;
+                    });
+                if (!printable) {
+                    diag.error(location_of(v), "passwords." + std::string(key) +
+                                                   " must be printable ASCII without spaces (the "
+                                                   "answer file and kickstart carry it)");
+                    continue;
+                }
+                if (auto why = password_weakness(*s)) {
+                    diag.warning(location_of(v), "passwords." + std::string(key) + " is weak (" +
+                                                     *why +
+                                                     "); accepted because it is written "
+                                                     "explicitly");
+                }
+                *field = *s;
+            }
+        }
+    }
+    if (diag.has_errors()) return std::nullopt;
+    return secrets;
+}
+
+std::optional<Secrets> load_secrets(const std::filesystem::path& path, SourceFile& source,
+                                    Diagnostics& diag) {
+    source.path = path.string();
+    source.quote_lines = false;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) {
+            diag.error({}, "no secrets file; 'airstrap init --secrets-only " +
+                               path.parent_path().string() + "' makes one");
+            return std::nullopt;
+        }
+        throw SystemError("cannot stat " + path.string(), errno);
+    }
+    if (st.st_mode & 077) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        diag.error({}, std::string("mode ") + mode +
+                           " lets other users read the secrets; run 'chmod 600 " + path.string() +
+                           "'");
+        return std::nullopt;
+    }
+    source.text = read_file(path, 64 * 1024);
+    return parse_secrets(source, diag);
+}
+
+}  // namespace airstrap::site
