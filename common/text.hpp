@@ -10,7 +10,7 @@
 
 namespace airstrap::text {
 
-// Levenshtein distance, for "did you mean" suggestions.
+// Edit distance counting a swap of two neighbours as one edit, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word`, if one is close enough to be a plausible typo.

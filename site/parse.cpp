@@ -533,11 +533,25 @@ class SiteParser {
     std::filesystem::path dir_;
 };
 
-// yaml-cpp messages start lower-case and say what it was looking for; keep them.
-void report_yaml_error(const YAML::Exception& e, Diagnostics& diag) {
+// yaml-cpp says what it was looking for; add what the user most likely did wrong.
+void report_yaml_error(const YAML::Exception& e, const SourceFile& source, Diagnostics& diag) {
     SourceLocation where{};
     if (e.mark.line >= 0) where = {e.mark.line + 1, e.mark.column + 1};
-    diag.error(where, "YAML syntax: " + e.msg);
+    std::string message = "YAML syntax: " + e.msg;
+    std::string_view line = source.line(where.line);
+    std::string_view indent = line.substr(0, line.find_first_not_of(" \t"));
+    if (indent.find('\t') != std::string_view::npos) {
+        message += " (this line is indented with a tab; YAML indents with spaces only)";
+    } else if (e.msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) {
+        message += " (a '[' list above is not closed with ']')";
+    } else if (e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW) {
+        message += " (a '{' mapping above is not closed with '}')";
+    } else if (e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR) {
+        message += " (a '*name' alias needs an '&name' anchor earlier in the file)";
+    } else if (e.msg == YAML::ErrorMsg::END_OF_MAP || e.msg == YAML::ErrorMsg::BLOCK_ENTRY) {
+        message += " (check the indentation of this line against the lines above)";
+    }
+    diag.error(where, message);
 }
 
 }  // namespace
@@ -562,7 +576,7 @@ Site parse_site(const SourceFile& source, const std::filesystem::path& site_dir,
     try {
         docs = YAML::LoadAll(source.text);
     } catch (const YAML::Exception& e) {
-        report_yaml_error(e, diag);
+        report_yaml_error(e, source, diag);
         return site;
     }
     if (docs.empty() || docs[0].IsNull()) {
@@ -576,7 +590,7 @@ Site parse_site(const SourceFile& source, const std::filesystem::path& site_dir,
     try {
         SiteParser(reader, site_dir).parse(docs[0], site);
     } catch (const YAML::Exception& e) {
-        report_yaml_error(e, diag);
+        report_yaml_error(e, source, diag);
     }
     return site;
 }

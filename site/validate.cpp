@@ -181,7 +181,10 @@ class Validator {
                     }
                 }
             }
-            if (mgmt && !node.interfaces.empty()) {
+            bool networks_known = std::all_of(
+                node.interfaces.begin(), node.interfaces.end(),
+                [&](const Interface& i) { return i.network.empty() || site_.network(i.network); });
+            if (mgmt && !node.interfaces.empty() && networks_known) {
                 const Interface* m = node.interface_on(mgmt->name);
                 if (!m) {
                     diag_.error(node.where, "node " + node.name +
@@ -359,6 +362,8 @@ class Validator {
             std::string message = "unknown service '" + service + "' for Packstack " + os.release;
             if (auto near = text::closest(service, services)) {
                 message += " (did you mean '" + *near + "'?)";
+            } else {
+                message += "; known: " + text::join(services, ", ");
             }
             diag_.error(os.service_at.at(service), message);
         }

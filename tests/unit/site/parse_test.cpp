@@ -1,0 +1,144 @@
+// The example site parses into exactly the seed's lab, and the validator's rules that the
+// broken corpus cannot show by a message alone.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "site/site_file.hpp"
+#include "site/site_json.hpp"
+
+namespace fs = std::filesystem;
+using namespace airstrap::site;
+
+namespace {
+
+std::string lab3_text() {
+    std::ifstream in(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::unique_ptr<SiteFile> lab3(const std::string& text = lab3_text()) {
+    return SiteFile::from_text("site.yaml", text, "/srv/lab3");
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return text;
+}
+
+TEST(Lab3, IsValidWithoutWarnings) {
+    auto f = lab3();
+    EXPECT_TRUE(f->ok());
+    EXPECT_EQ(f->diag().render(), "");
+}
+
+TEST(Lab3, ReproducesTheSeedLab) {
+    auto f = lab3();
+    const Site& s = f->site();
+    EXPECT_EQ(s.name, "lab3");
+    EXPECT_EQ(s.distro, Distro::el7);
+    EXPECT_EQ(s.timezone, "Asia/Shanghai");
+    EXPECT_EQ(s.rtc, Rtc::local);
+    ASSERT_EQ(s.nodes.size(), 3u);
+    const Node* controller = s.controller();
+    ASSERT_NE(controller, nullptr);
+    EXPECT_EQ(controller->name, "controller-node");
+    EXPECT_EQ(s.management_address(*controller)->str(), "192.168.111.10");
+    auto network = s.nodes_with_role(Role::network);
+    ASSERT_EQ(network.size(), 1u);
+    EXPECT_EQ(s.management_address(*network[0])->str(), "192.168.111.11");
+    const Interface* ext = network[0]->interface_on("external");
+    ASSERT_NE(ext, nullptr);
+    EXPECT_EQ(ext->name, "ens34");
+    EXPECT_EQ(ext->bridge, "br-ex");
+    EXPECT_EQ(ext->address->str(), "192.168.222.11");
+    EXPECT_EQ(ext->mac, "00:0c:29:2c:6f:79");
+    auto compute = s.nodes_with_role(Role::compute);
+    ASSERT_EQ(compute.size(), 1u);
+    EXPECT_EQ(s.management_address(*compute[0])->str(), "192.168.111.12");
+    EXPECT_TRUE(compute[0]->nested_virtualization);
+    EXPECT_EQ(s.management_network()->cidr.str(), "192.168.111.0/24");
+    EXPECT_EQ(s.network("external")->cidr.str(), "192.168.222.0/24");
+    EXPECT_EQ(s.security.selinux, Selinux::disabled);
+    EXPECT_FALSE(s.security.firewalld);
+    EXPECT_FALSE(s.security.network_manager);
+    EXPECT_EQ(s.openstack.release, "queens");
+    EXPECT_EQ(s.openstack.l2_agent, L2Agent::openvswitch);
+    EXPECT_EQ(s.openstack.services.at("swift"), false);
+    EXPECT_EQ(s.openstack.services.at("aodh"), false);
+    EXPECT_EQ(s.openstack.services.at("demo"), false);
+    EXPECT_EQ(s.openstack.cinder_volumes_size, "10G");
+    EXPECT_EQ(s.media.vendor_iso, "/srv/lab3/CentOS-7-x86_64-DVD-2009.iso");
+    ASSERT_EQ(s.media.repos.size(), 1u);
+    EXPECT_EQ(s.media.repos[0].kind, RepoSource::Kind::tarball);
+    EXPECT_EQ(s.media.repos[0].location, "/srv/lab3/openstack_Q.tar.gz");
+    EXPECT_EQ(s.secrets_path, "/srv/lab3/secrets.yaml");
+}
+
+TEST(Validate, MacsAreNormalisedAndComparedCaseInsensitively) {
+    auto f = lab3(replaced(lab3_text(), "\"00:0c:29:5e:12:12\"", "\"00-0C-29-2C-6F-6F\""));
+    ASSERT_TRUE(f->diag().has_errors());
+    EXPECT_NE(f->diag().render().find("duplicate MAC address 00:0c:29:2c:6f:6f"), std::string::npos);
+}
+
+TEST(Validate, NodeWithoutMacIsAWarningNotAnError) {
+    auto f = lab3(replaced(lab3_text(), "mac: \"00:0c:29:5e:12:12\", ", ""));
+    EXPECT_TRUE(f->ok()) << f->diag().render();
+    EXPECT_NE(f->diag().render().find("warning: node compute-node has no MAC address"),
+              std::string::npos);
+}
+
+TEST(Validate, ReleaseNotBuiltForTheDistroIsAWarning) {
+    auto f = lab3(replaced(lab3_text(), "release: queens", "release: \"2024.1\""));
+    EXPECT_TRUE(f->ok()) << f->diag().render();
+    EXPECT_NE(f->diag().render().find("warning: RDO did not build 2024.1 for el7"),
+              std::string::npos);
+}
+
+TEST(Validate, FirewalldWithPackstackIsAWarning) {
+    auto f = lab3(replaced(lab3_text(), "firewalld: false", "firewalld: true"));
+    EXPECT_TRUE(f->ok());
+    EXPECT_NE(f->diag().render().find("conflicts with firewalld"), std::string::npos);
+}
+
+TEST(Validate, KnownAnswerKeysAndServicesAreAccepted) {
+    auto f = lab3(replaced(lab3_text(), "cinder_volumes_size: 10G\n",
+                           "cinder_volumes_size: 10G\n  answers:\n    CONFIG_HEAT_INSTALL_X: y\n"));
+    EXPECT_FALSE(f->ok());
+    auto g = lab3(replaced(lab3_text(), "cinder_volumes_size: 10G\n",
+                           "cinder_volumes_size: 10G\n  answers:\n"
+                           "    CONFIG_NOVA_COMPUTE_MIGRATE_PROTOCOL: ssh\n"));
+    EXPECT_TRUE(g->ok()) << g->diag().render();
+    auto h = lab3(replaced(lab3_text(), "demo: false", "demo: false\n    heat: true"));
+    EXPECT_TRUE(h->ok()) << h->diag().render();
+    EXPECT_TRUE(h->site().openstack.services.at("heat"));
+}
+
+TEST(Validate, ControllerOnlyNetworkingWarnsWithoutExternalBridge) {
+    std::string text = lab3_text();
+    auto from = text.find("  - name: network-node");
+    auto to = text.find("  - name: compute-node");
+    text.erase(from, to - from);
+    auto f = lab3(text);
+    EXPECT_TRUE(f->ok()) << f->diag().render();
+    EXPECT_NE(f->diag().render().find("no network node: Neutron's agents run on the controller"),
+              std::string::npos);
+}
+
+TEST(SiteJson, CarriesNoSecretsAndIsStable) {
+    auto f = lab3();
+    auto a = to_json(f->site()).dump();
+    auto b = to_json(lab3()->site()).dump();
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(a.find("password"), std::string::npos);
+    EXPECT_EQ(a.find("secret"), std::string::npos);
+    EXPECT_NE(a.find("\"bridge\":\"br-ex\""), std::string::npos);
+}
+
+}  // namespace
