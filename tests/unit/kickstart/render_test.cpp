@@ -1,1 +1,233 @@
-// written separately
+// Kickstart profiles for lab3: golden files per dialect, byte-identical output, and the
+// seed's install-time steps, checked one by one.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.hpp"
+#include "kickstart/render.hpp"
+#include "site/site_file.hpp"
+
+namespace fs = std::filesystem;
+using namespace airstrap;
+using site::Role;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Fixed test secrets, so that golden files are stable. Not a real site's secret.
+site::Secrets test_secrets() {
+    site::Secrets s;
+    s.site_secret = crypto::Bytes(32, 0xa5);
+    s.root_password = "golden-root-password";
+    s.default_password = "golden-default-password";
+    s.keystone_admin_password = "golden-keystone-password";
+    return s;
+}
+
+std::unique_ptr<site::SiteFile> load(const fs::path& p) {
+    auto f = site::SiteFile::from_text(p.filename().string(), slurp(p), "/srv/lab3");
+    EXPECT_TRUE(f->ok()) << f->diag().render();
+    return f;
+}
+
+const fs::path source_dir = AIRSTRAP_SOURCE_DIR;
+const fs::path data_dir = AIRSTRAP_TEST_DATA;
+
+struct GoldenCase {
+    const char* name;
+    fs::path site;
+};
+
+class Golden : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(Golden, MatchesTheCommittedKickstarts) {
+    auto file = load(GetParam().site);
+    for (Role role : site::all_roles) {
+        std::string text = kickstart::render_kickstart(file->site(), test_secrets(), role);
+        fs::path golden = data_dir / "golden" / GetParam().name / (std::string(site::to_string(role)) + ".ks");
+        if (std::getenv("AIRSTRAP_UPDATE_EXPECTED")) {
+            fs::create_directories(golden.parent_path());
+            std::ofstream(golden, std::ios::binary) << text;
+            continue;
+        }
+        ASSERT_TRUE(fs::exists(golden)) << golden;
+        EXPECT_EQ(slurp(golden), text) << golden;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Lab3, Golden,
+                         ::testing::Values(GoldenCase{"lab3-el7", source_dir / "examples/lab3/site.yaml"},
+                                           GoldenCase{"lab3-el8", data_dir / "sites/lab3-el8.yaml"},
+                                           GoldenCase{"lab3-el9", data_dir / "sites/lab3-el9.yaml"}),
+                         [](const auto& info) {
+                             std::string n = info.param.name;
+                             std::replace(n.begin(), n.end(), '-', '_');
+                             return n;
+                         });
+
+class Lab3El7 : public ::testing::Test {
+protected:
+    std::unique_ptr<site::SiteFile> file = load(source_dir / "examples/lab3/site.yaml");
+    const site::Site& site() { return file->site(); }
+    std::string ks(Role r) { return kickstart::render_kickstart(site(), test_secrets(), r); }
+};
+
+bool has_line(const std::string& text, const std::string& line) {
+    return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST_F(Lab3El7, SameInputSameBytes) {
+    EXPECT_EQ(ks(Role::compute), ks(Role::compute));
+    auto again = load(source_dir / "examples/lab3/site.yaml");
+    EXPECT_EQ(ks(Role::network), kickstart::render_kickstart(again->site(), test_secrets(), Role::network));
+}
+
+TEST_F(Lab3El7, SeedSecurityStepsAtInstallTime) {
+    for (Role r : site::all_roles) {
+        std::string t = ks(r);
+        EXPECT_TRUE(has_line(t, "selinux --disabled"));
+        EXPECT_TRUE(has_line(t, "firewall --disabled"));
+        EXPECT_TRUE(has_line(t, "services --enabled=sshd,chronyd,network --disabled=NetworkManager,firewalld"));
+        EXPECT_TRUE(has_line(t, "install"));  // el7 dialect
+        EXPECT_TRUE(has_line(t, "auth --enableshadow --passalgo=sha512"));
+        EXPECT_TRUE(has_line(t, "@^minimal"));
+        EXPECT_TRUE(has_line(t, "timezone Asia/Shanghai"));  // local RTC: no --utc
+    }
+}
+
+TEST_F(Lab3El7, RootPasswordIsAHashNeverThePassword) {
+    std::string t = ks(Role::controller);
+    EXPECT_EQ(t.find("golden-root-password"), std::string::npos);
+    EXPECT_EQ(t.find("golden-default-password"), std::string::npos);
+    EXPECT_NE(t.find("\nrootpw --iscrypted $6$"), std::string::npos);
+}
+
+TEST_F(Lab3El7, NodeTableMatchesMacsOfItsRoleOnly) {
+    std::string net = ks(Role::network);
+    EXPECT_NE(net.find("00:0c:29:2c:6f:6f|00:0c:29:2c:6f:79) node=network-node ;;"), std::string::npos);
+    // The controller's MAC is in site.json, but must not pick a node in this profile.
+    EXPECT_EQ(net.find("00:0c:29:3a:10:10) node="), std::string::npos);
+    EXPECT_EQ(net.find("controller-node)\n"), std::string::npos);
+    EXPECT_NE(net.find("airstrap.node=*) node=\"${word#airstrap.node=}\""), std::string::npos);
+}
+
+TEST_F(Lab3El7, StaticNetworkPerNicAndBridgedNicWithoutAddress) {
+    std::string net = ks(Role::network);
+    EXPECT_TRUE(has_line(net, "network --device=00:0c:29:2c:6f:6f --onboot=yes --bootproto=static "
+                              "--ip=192.168.111.11 --netmask=255.255.255.0 --gateway=192.168.111.2 "
+                              "--nameserver=192.168.111.2 --noipv6 --activate --mtu=1500"));
+    EXPECT_TRUE(has_line(net, "network --device=00:0c:29:2c:6f:79 --onboot=yes --bootproto=static "
+                              "--noipv4 --noipv6 --mtu=1500"));
+    EXPECT_TRUE(has_line(net, "network --hostname=network-node.lab.local"));
+}
+
+TEST_F(Lab3El7, ComputeGetsNestedVirtAndNoLibvirtDefaultNetwork) {
+    std::string c = ks(Role::compute);
+    EXPECT_TRUE(has_line(c, "-libvirt-daemon-config-network"));
+    EXPECT_TRUE(has_line(c, "options kvm_intel nested=1"));
+    EXPECT_TRUE(has_line(c, "options kvm_amd nested=1"));
+    EXPECT_NE(c.find("rpm -e --nodeps libvirt-daemon-config-network"), std::string::npos);
+    std::string ctl = ks(Role::controller);
+    EXPECT_EQ(ctl.find("kvm_intel"), std::string::npos);
+    EXPECT_TRUE(has_line(ctl, "openstack-packstack"));
+}
+
+TEST_F(Lab3El7, LocalRepoReplacesVendorRepos) {
+    std::string t = ks(Role::compute);
+    EXPECT_TRUE(has_line(t, "baseurl=file:///opt/airstrap/repo"));
+    EXPECT_NE(t.find("mv \"$f\" \"$f.airstrap-disabled\""), std::string::npos);
+    EXPECT_TRUE(has_line(t, "%include /tmp/airstrap/source.ks"));
+}
+
+TEST_F(Lab3El7, FirstBootServiceConfigAndSecret) {
+    std::string t = ks(Role::controller);
+    EXPECT_TRUE(has_line(t, "airstrap-firstboot"));
+    EXPECT_TRUE(has_line(t, "systemctl enable airstrap-firstboot.service"));
+    EXPECT_TRUE(has_line(t, crypto::to_hex(test_secrets().site_secret)));
+    EXPECT_TRUE(has_line(t, "chmod 0600 /etc/airstrap/site.key"));
+    EXPECT_NE(t.find("\"release\": \"queens\""), std::string::npos);
+}
+
+TEST_F(Lab3El7, SiteAdditionsAndRemovalsApply) {
+    std::string text = slurp(source_dir / "examples/lab3/site.yaml");
+    text.replace(text.find("packages:\n"), 10,
+                 "packages:\n  common: {add: [vim-enhanced, tcpdump], remove: [postfix]}\n"
+                 "  controller: {add: [openstack-utils], remove: [tcpdump]}\n");
+    auto f = site::SiteFile::from_text("site.yaml", text, "/srv");
+    ASSERT_TRUE(f->ok()) << f->diag().render();
+    auto ctl = kickstart::packages_for(f->site(), Role::controller);
+    auto has = [](const std::vector<std::string>& v, const char* p) {
+        return std::find(v.begin(), v.end(), p) != v.end();
+    };
+    EXPECT_TRUE(has(ctl.install, "vim-enhanced"));
+    EXPECT_TRUE(has(ctl.install, "openstack-utils"));
+    EXPECT_FALSE(has(ctl.install, "tcpdump"));
+    EXPECT_TRUE(has(ctl.exclude, "tcpdump"));
+    EXPECT_TRUE(has(ctl.exclude, "postfix"));
+    auto cmp = kickstart::packages_for(f->site(), Role::compute);
+    EXPECT_TRUE(has(cmp.install, "tcpdump"));
+    EXPECT_FALSE(has(cmp.install, "openstack-packstack"));
+}
+
+TEST(Dialects, El9DiffersWhereItMust) {
+    auto f = load(data_dir / "sites/lab3-el9.yaml");
+    std::string t = kickstart::render_kickstart(f->site(), test_secrets(), Role::compute);
+    EXPECT_FALSE(has_line(t, "install"));
+    EXPECT_TRUE(has_line(t, "authselect select minimal --force"));
+    EXPECT_TRUE(has_line(t, "@^minimal-environment"));
+    EXPECT_TRUE(has_line(t, "timezone Asia/Shanghai --utc"));
+    EXPECT_TRUE(has_line(t, "selinux --enforcing"));
+    EXPECT_TRUE(has_line(t, "services --enabled=sshd,chronyd --disabled=firewalld"));
+    EXPECT_NE(t.find("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGolden"), std::string::npos);
+}
+
+TEST(Dialects, El8WithoutNetworkManagerInstallsNetworkScripts) {
+    auto f = load(data_dir / "sites/lab3-el8.yaml");
+    std::string t = kickstart::render_kickstart(f->site(), test_secrets(), Role::controller);
+    EXPECT_TRUE(has_line(t, "network-scripts"));
+    EXPECT_TRUE(has_line(t, "authselect select sssd --force"));
+}
+
+TEST(WriteKickstarts, WritesOneFilePerRoleWithMode0600) {
+    auto f = load(source_dir / "examples/lab3/site.yaml");
+    fs::path dir = fs::temp_directory_path() / ("airstrap-ks-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    auto written = kickstart::write_kickstarts(f->site(), test_secrets(), dir / "out");
+    ASSERT_EQ(written.size(), 3u);
+    for (const auto& p : written) {
+        struct stat st{};
+        ASSERT_EQ(::stat(p.c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 07777, 0600u) << p;
+    }
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "out")) ++entries;
+    EXPECT_EQ(entries, 3u);  // no temp files left behind
+    fs::remove_all(dir);
+}
+
+TEST(WriteKickstarts, FailureLeavesNoPartialOutput) {
+    auto f = load(source_dir / "examples/lab3/site.yaml");
+    fs::path dir = fs::temp_directory_path() / ("airstrap-ks-ro-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    // A regular file where the output folder should be: nothing can be written.
+    std::ofstream(dir / "out") << "x";
+    EXPECT_THROW(kickstart::write_kickstarts(f->site(), test_secrets(), dir / "out"), Error);
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++entries;
+    EXPECT_EQ(entries, 1u);
+    fs::remove_all(dir);
+}
+
+}  // namespace
