@@ -18,6 +18,7 @@ namespace airstrap {
 
 std::string read_file(const std::filesystem::path& path, std::size_t max_bytes) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) throw InputError(path.string() + ": no such file");
     if (fd < 0) throw SystemError("cannot open " + path.string(), errno);
     struct stat st {};
     if (::fstat(fd, &st) != 0) {

@@ -31,24 +31,24 @@ std::string generate_password(std::size_t length) {
 }
 
 std::optional<std::string> password_weakness(const std::string& password) {
-    static const char* const common[] = {"123456",    "12345678", "password", "admin",  "changeme",
-                                         "openstack", "redhat",   "root",     "qwerty", "secret"};
+    static const char* const common[] = {"123456", "12345678", "password", "admin", "changeme",
+                                         "openstack", "redhat", "root", "qwerty", "secret"};
+    std::vector<std::string> why;
+    if (password.size() < 12) why.push_back(std::to_string(password.size()) + " characters");
+    auto all = [&](int (*pred)(int)) {
+        return std::all_of(password.begin(), password.end(),
+                           [&](unsigned char c) { return pred(c) != 0; });
+    };
+    if (all(isdigit)) why.push_back("digits only");
+    if (all(isalpha)) why.push_back("letters only");
     std::string lower = password;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     for (const char* c : common) {
-        if (lower == c) return "a well-known password";
+        if (lower == c) why.push_back("a well-known password");
     }
-    bool digits = std::all_of(password.begin(), password.end(),
-                              [](unsigned char c) { return std::isdigit(c); });
-    bool letters = std::all_of(password.begin(), password.end(),
-                               [](unsigned char c) { return std::isalpha(c); });
-    std::string why;
-    if (password.size() < 12) why = std::to_string(password.size()) + " characters";
-    if (digits) why += std::string(why.empty() ? "" : ", ") + "digits only";
-    if (letters) why += std::string(why.empty() ? "" : ", ") + "letters only";
     if (why.empty()) return std::nullopt;
-    return why;
+    return text::join(why, ", ");
 }
 
 std::string generate_secrets_yaml() {

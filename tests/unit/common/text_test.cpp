@@ -25,9 +25,9 @@ TEST(EditDistance, EmptyAgainstWordIsItsLength) {
 }
 
 TEST(EditDistance, CountsSingleEdits) {
-    EXPECT_EQ(edit_distance("netwrk", "network"), 1u);   // insertion
-    EXPECT_EQ(edit_distance("networks", "network"), 1u); // deletion
-    EXPECT_EQ(edit_distance("netwark", "network"), 1u);  // substitution
+    EXPECT_EQ(edit_distance("netwrk", "network"), 1u);    // insertion
+    EXPECT_EQ(edit_distance("networks", "network"), 1u);  // deletion
+    EXPECT_EQ(edit_distance("netwark", "network"), 1u);   // substitution
 }
 
 TEST(EditDistance, ClassicExamples) {
@@ -97,22 +97,22 @@ TEST(FindInvalidUtf8, AsciiAndEmptyAreValid) {
 }
 
 TEST(FindInvalidUtf8, ValidMultibyteSequences) {
-    EXPECT_EQ(find_invalid_utf8("caf\xC3\xA9"), std::nullopt);            // é, 2 bytes
-    EXPECT_EQ(find_invalid_utf8("\xE2\x82\xAC"), std::nullopt);           // €, 3 bytes
-    EXPECT_EQ(find_invalid_utf8("\xF0\x9F\x98\x80 ok"), std::nullopt);    // 😀, 4 bytes
-    EXPECT_EQ(find_invalid_utf8("\xF4\x8F\xBF\xBF"), std::nullopt);       // U+10FFFF
+    EXPECT_EQ(find_invalid_utf8("caf\xC3\xA9"), std::nullopt);               // é, 2 bytes
+    EXPECT_EQ(find_invalid_utf8("\xE2\x82\xAC"), std::nullopt);              // €, 3 bytes
+    EXPECT_EQ(find_invalid_utf8("\xF0\x9F\x98\x80 ok"), std::nullopt);       // 😀, 4 bytes
+    EXPECT_EQ(find_invalid_utf8("\xF4\x8F\xBF\xBF"), std::nullopt);          // U+10FFFF
     EXPECT_EQ(find_invalid_utf8("\xED\x9F\xBF\xEE\x80\x80"), std::nullopt);  // U+D7FF, U+E000
 }
 
 TEST(FindInvalidUtf8, OverlongEncodingsAreRejected) {
     EXPECT_EQ(find_invalid_utf8("ab\xC0\xAF"), std::optional<std::size_t>(2));  // '/' in 2 bytes
     EXPECT_EQ(find_invalid_utf8("\xC1\xBF"), std::optional<std::size_t>(0));
-    EXPECT_EQ(find_invalid_utf8("\xE0\x80\xAF"), std::optional<std::size_t>(0));  // 3 bytes
+    EXPECT_EQ(find_invalid_utf8("\xE0\x80\xAF"), std::optional<std::size_t>(0));      // 3 bytes
     EXPECT_EQ(find_invalid_utf8("\xF0\x8F\xBF\xBF"), std::optional<std::size_t>(0));  // 4 bytes
 }
 
 TEST(FindInvalidUtf8, SurrogatesAreRejected) {
-    EXPECT_EQ(find_invalid_utf8("\xED\xA0\x80"), std::optional<std::size_t>(0));  // U+D800
+    EXPECT_EQ(find_invalid_utf8("\xED\xA0\x80"), std::optional<std::size_t>(0));   // U+D800
     EXPECT_EQ(find_invalid_utf8("x\xED\xBF\xBF"), std::optional<std::size_t>(1));  // U+DFFF
 }
 
