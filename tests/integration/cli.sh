@@ -89,6 +89,12 @@ assert len(errors) == 5, errors
 assert errors[0]["line"] == 13 and errors[0]["column"] == 11, errors[0]
 PY
 
+# Every broken site of the corpus: exit 2, no crash, no output at all.
+for site in "$SRC"/tests/data/broken/*.yaml; do
+    expect_exit 2 "$AIRSTRAP" kickstart "$site" --secrets "$WORK/lab3/secrets.yaml" -o "$WORK/corpus-ks"
+    [ ! -e "$WORK/corpus-ks" ] || fail "$(basename "$site") produced output"
+done
+
 # A 50 MB file is refused before it is parsed.
 head -c 52428800 /dev/zero | tr '\0' '#' >"$WORK/huge.yaml"
 expect_exit 2 "$AIRSTRAP" validate "$WORK/huge.yaml"

@@ -33,8 +33,14 @@ TEST(EditDistance, CountsSingleEdits) {
 TEST(EditDistance, ClassicExamples) {
     EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
     EXPECT_EQ(edit_distance("flaw", "lawn"), 2u);
-    // A transposition is two edits in plain Levenshtein.
-    EXPECT_EQ(edit_distance("distro", "distor"), 2u);
+}
+
+TEST(EditDistance, SwapOfNeighboursIsOneEdit) {
+    EXPECT_EQ(edit_distance("swfit", "swift"), 1u);
+    EXPECT_EQ(edit_distance("distro", "distor"), 1u);
+    EXPECT_EQ(edit_distance("ab", "ba"), 1u);
+    // Two separate swaps are two edits.
+    EXPECT_EQ(edit_distance("abcd", "badc"), 2u);
 }
 
 TEST(EditDistance, IsSymmetric) {
@@ -76,11 +82,18 @@ TEST(Closest, LimitIsAThirdOfTheWordCappedAtThree) {
     EXPECT_EQ(closest("abcdefghijkl", three), std::optional<std::string>("abcdefghixyz"));
     EXPECT_EQ(closest("abcdefghijkl", four), std::nullopt);
     // 6 letters: two edits allowed, three not.
-    std::vector<std::string> six{"distor"};
-    EXPECT_EQ(closest("distro", six), std::optional<std::string>("distor"));
-    std::vector<std::string> six_far{"dbsyro"};
-    EXPECT_EQ(edit_distance("distro", "dbsyro"), 3u);
+    std::vector<std::string> six{"dbstrp"};
+    EXPECT_EQ(edit_distance("distro", "dbstrp"), 2u);
+    EXPECT_EQ(closest("distro", six), std::optional<std::string>("dbstrp"));
+    std::vector<std::string> six_far{"dbsyrp"};
+    EXPECT_EQ(edit_distance("distro", "dbsyrp"), 3u);
     EXPECT_EQ(closest("distro", six_far), std::nullopt);
+}
+
+TEST(Closest, SuggestsThroughASwappedPair) {
+    std::vector<std::string> services{"swift", "cinder", "nova"};
+    EXPECT_EQ(closest("swfit", services), std::optional<std::string>("swift"));
+    EXPECT_EQ(closest("cidner", services), std::optional<std::string>("cinder"));
 }
 
 TEST(Closest, NoCandidatesNoSuggestion) {
