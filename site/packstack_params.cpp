@@ -64,9 +64,15 @@ std::vector<std::string> PackstackRelease::names() const {
 }
 
 std::string PackstackRelease::service_key(std::string_view service) const {
+    // Only the keys service_names() lists: CONFIG_PROVISION_DEMO_FLOATRANGE is a setting,
+    // not a toggle.
     std::string u = upper(service);
+    if (u.empty()) return {};
+    std::string name(service);
+    std::replace(name.begin(), name.end(), '-', '_');  // heat-cfn is heat_cfn
+    auto names = service_names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) return {};
     for (const std::string& key : {"CONFIG_PROVISION_" + u, "CONFIG_" + u + "_INSTALL"}) {
-        if (u.empty()) break;
         if (find(key)) return key;
     }
     return {};

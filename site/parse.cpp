@@ -586,7 +586,7 @@ Site parse_site(const SourceFile& source, const std::filesystem::path& site_dir,
     if (docs.size() > 1) {
         diag.error(location_of(docs[1]), "a site file holds one YAML document; found a second one");
     }
-    YamlReader reader(diag);
+    YamlReader reader(diag, "the site file");
     try {
         SiteParser(reader, site_dir).parse(docs[0], site);
     } catch (const YAML::Exception& e) {

@@ -113,7 +113,7 @@ std::optional<std::string> YamlReader::choice_name(const YAML::Node& node, std::
 YamlMap::YamlMap(YamlReader& reader, const YAML::Node& node, std::string what,
                  std::initializer_list<const char*> keys)
     : reader_(reader), node_(node), what_(std::move(what)) {
-    std::string label = what_.empty() ? "the site file" : "'" + what_ + "'";
+    std::string label = what_.empty() ? reader_.document() : "'" + what_ + "'";
     if (!node.IsMap()) {
         reader_.diag().error(location_of(node), "expected a mapping (key: value) for " + label +
                                                     ", got " + type_name(node));
@@ -165,7 +165,7 @@ YAML::Node YamlMap::get(const char* key) const {
 YAML::Node YamlMap::require(const char* key) const {
     YAML::Node v = get(key);
     if (!v.IsDefined() && valid_) {
-        std::string label = what_.empty() ? "the site file" : "'" + what_ + "'";
+        std::string label = what_.empty() ? reader_.document() : "'" + what_ + "'";
         reader_.diag().error(where(),
                              "missing required key '" + std::string(key) + "' in " + label);
     }

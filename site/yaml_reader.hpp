@@ -23,9 +23,12 @@ class YamlMap;
 
 class YamlReader {
   public:
-    explicit YamlReader(Diagnostics& diag) : diag_(diag) {}
+    // `document` names the top level in messages: "the site file", "the secrets file".
+    YamlReader(Diagnostics& diag, std::string document)
+        : diag_(diag), document_(std::move(document)) {}
 
     Diagnostics& diag() { return diag_; }
+    const std::string& document() const { return document_; }
 
     // `what` names the value in messages, e.g. "'site.distro'".
     std::optional<std::string> string(const YAML::Node& node, std::string_view what);
@@ -45,6 +48,7 @@ class YamlReader {
     std::optional<std::string> choice_name(const YAML::Node& node, std::string_view what,
                                            const std::vector<std::string>& names);
     Diagnostics& diag_;
+    std::string document_;
 };
 
 // A map whose keys the caller knows. Constructing it reports a non-map value, duplicate

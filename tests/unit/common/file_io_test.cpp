@@ -314,15 +314,33 @@ TEST_F(FileIoTest, ReadFileCapAppliesToFilesWithoutASize) {
     EXPECT_THROW(read_file("/dev/zero", 1000), InputError);
 }
 
-TEST_F(FileIoTest, ReadFileMissingIsSystemErrorNamingThePath) {
+// A missing input is the user's mistake (exit code 2), and the message names the path.
+// (Changed in commit 1425166: this used to be a SystemError.)
+TEST_F(FileIoTest, ReadFileMissingIsAnInputErrorNamingThePath) {
     fs::path p = dir_ / "does-not-exist.yaml";
+    try {
+        read_file(p, 1024);
+        FAIL() << "expected an exception";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(p.string()), std::string::npos) << e.what();
+        EXPECT_EQ(exit_code_of(e), ExitCode::bad_input);
+    }
+}
+
+// Any other failure to open is a SystemError naming the path, with the strerror text.
+TEST_F(FileIoTest, ReadFileOpenFailureIsSystemErrorNamingThePath) {
+    fs::path file = dir_ / "plain";
+    make_file(file, "x");
+    fs::path p = file / "child.yaml";  // a path through a regular file: ENOTDIR
     try {
         read_file(p, 1024);
         FAIL() << "expected SystemError";
     } catch (const SystemError& e) {
         EXPECT_NE(std::string(e.what()).find(p.string()), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find(std::strerror(ENOENT)), std::string::npos);
-        EXPECT_EQ(e.errnum(), ENOENT);
+        EXPECT_NE(std::string(e.what()).find(std::strerror(ENOTDIR)), std::string::npos)
+            << e.what();
+        EXPECT_EQ(e.errnum(), ENOTDIR);
+        EXPECT_EQ(exit_code_of(e), ExitCode::failure);
     }
 }
 

@@ -1,11 +1,11 @@
 // Root password hashes: checked against libcrypt's own crypt_r, the check login(1) makes.
+#include "kickstart/password.hpp"
+
 #include <crypt.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <memory>
-
-#include "kickstart/password.hpp"
 
 using airstrap::crypto::Bytes;
 using airstrap::kickstart::sha512_crypt;
@@ -45,11 +45,14 @@ TEST(Sha512Crypt, KnownAnswerFromGlibcTestSuite) {
     // The salt string is ours to choose via the seed only, so check the algorithm through
     // crypt_r directly on the published vector, then that our output has that format.
     EXPECT_EQ(verify("Hello world!", "$6$saltstring"),
-              "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1");
+              "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/"
+              "O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1");
     std::string ours = sha512_crypt("Hello world!", Bytes(16, 0));
     EXPECT_EQ(verify("Hello world!", ours), ours);
 }
 
-TEST(Sha512Crypt, RejectsShortSeed) { EXPECT_ANY_THROW(sha512_crypt("pw", Bytes(8, 1))); }
+TEST(Sha512Crypt, RejectsShortSeed) {
+    EXPECT_ANY_THROW(sha512_crypt("pw", Bytes(8, 1)));
+}
 
 }  // namespace

@@ -1,5 +1,7 @@
 // Kickstart profiles for lab3: golden files per dialect, byte-identical output, and the
 // seed's install-time steps, checked one by one.
+#include "kickstart/render.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -9,7 +11,6 @@
 #include <sstream>
 
 #include "common/error.hpp"
-#include "kickstart/render.hpp"
 #include "site/site_file.hpp"
 
 namespace fs = std::filesystem;
@@ -55,7 +56,8 @@ TEST_P(Golden, MatchesTheCommittedKickstarts) {
     auto file = load(GetParam().site);
     for (Role role : site::all_roles) {
         std::string text = kickstart::render_kickstart(file->site(), test_secrets(), role);
-        fs::path golden = data_dir / "golden" / GetParam().name / (std::string(site::to_string(role)) + ".ks");
+        fs::path golden =
+            data_dir / "golden" / GetParam().name / (std::string(site::to_string(role)) + ".ks");
         if (std::getenv("AIRSTRAP_UPDATE_EXPECTED")) {
             fs::create_directories(golden.parent_path());
             std::ofstream(golden, std::ios::binary) << text;
@@ -66,18 +68,19 @@ TEST_P(Golden, MatchesTheCommittedKickstarts) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Lab3, Golden,
-                         ::testing::Values(GoldenCase{"lab3-el7", source_dir / "examples/lab3/site.yaml"},
-                                           GoldenCase{"lab3-el8", data_dir / "sites/lab3-el8.yaml"},
-                                           GoldenCase{"lab3-el9", data_dir / "sites/lab3-el9.yaml"}),
-                         [](const auto& info) {
-                             std::string n = info.param.name;
-                             std::replace(n.begin(), n.end(), '-', '_');
-                             return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Lab3, Golden,
+    ::testing::Values(GoldenCase{"lab3-el7", source_dir / "examples/lab3/site.yaml"},
+                      GoldenCase{"lab3-el8", data_dir / "sites/lab3-el8.yaml"},
+                      GoldenCase{"lab3-el9", data_dir / "sites/lab3-el9.yaml"}),
+    [](const auto& param) {
+        std::string n = param.param.name;
+        std::replace(n.begin(), n.end(), '-', '_');
+        return n;
+    });
 
 class Lab3El7 : public ::testing::Test {
-protected:
+  protected:
     std::unique_ptr<site::SiteFile> file = load(source_dir / "examples/lab3/site.yaml");
     const site::Site& site() { return file->site(); }
     std::string ks(Role r) { return kickstart::render_kickstart(site(), test_secrets(), r); }
@@ -90,7 +93,8 @@ bool has_line(const std::string& text, const std::string& line) {
 TEST_F(Lab3El7, SameInputSameBytes) {
     EXPECT_EQ(ks(Role::compute), ks(Role::compute));
     auto again = load(source_dir / "examples/lab3/site.yaml");
-    EXPECT_EQ(ks(Role::network), kickstart::render_kickstart(again->site(), test_secrets(), Role::network));
+    EXPECT_EQ(ks(Role::network),
+              kickstart::render_kickstart(again->site(), test_secrets(), Role::network));
 }
 
 TEST_F(Lab3El7, SeedSecurityStepsAtInstallTime) {
@@ -98,7 +102,8 @@ TEST_F(Lab3El7, SeedSecurityStepsAtInstallTime) {
         std::string t = ks(r);
         EXPECT_TRUE(has_line(t, "selinux --disabled"));
         EXPECT_TRUE(has_line(t, "firewall --disabled"));
-        EXPECT_TRUE(has_line(t, "services --enabled=sshd,chronyd,network --disabled=NetworkManager,firewalld"));
+        EXPECT_TRUE(has_line(
+            t, "services --enabled=sshd,chronyd,network --disabled=NetworkManager,firewalld"));
         EXPECT_TRUE(has_line(t, "install"));  // el7 dialect
         EXPECT_TRUE(has_line(t, "auth --enableshadow --passalgo=sha512"));
         EXPECT_TRUE(has_line(t, "@^minimal"));
@@ -115,7 +120,8 @@ TEST_F(Lab3El7, RootPasswordIsAHashNeverThePassword) {
 
 TEST_F(Lab3El7, NodeTableMatchesMacsOfItsRoleOnly) {
     std::string net = ks(Role::network);
-    EXPECT_NE(net.find("00:0c:29:2c:6f:6f|00:0c:29:2c:6f:79) node=network-node ;;"), std::string::npos);
+    EXPECT_NE(net.find("00:0c:29:2c:6f:6f|00:0c:29:2c:6f:79) node=network-node ;;"),
+              std::string::npos);
     // The controller's MAC is in site.json, but must not pick a node in this profile.
     EXPECT_EQ(net.find("00:0c:29:3a:10:10) node="), std::string::npos);
     EXPECT_EQ(net.find("controller-node)\n"), std::string::npos);
@@ -124,11 +130,13 @@ TEST_F(Lab3El7, NodeTableMatchesMacsOfItsRoleOnly) {
 
 TEST_F(Lab3El7, StaticNetworkPerNicAndBridgedNicWithoutAddress) {
     std::string net = ks(Role::network);
-    EXPECT_TRUE(has_line(net, "network --device=00:0c:29:2c:6f:6f --onboot=yes --bootproto=static "
-                              "--ip=192.168.111.11 --netmask=255.255.255.0 --gateway=192.168.111.2 "
-                              "--nameserver=192.168.111.2 --noipv6 --activate --mtu=1500"));
-    EXPECT_TRUE(has_line(net, "network --device=00:0c:29:2c:6f:79 --onboot=yes --bootproto=static "
-                              "--noipv4 --noipv6 --mtu=1500"));
+    EXPECT_TRUE(has_line(net,
+                         "network --device=00:0c:29:2c:6f:6f --onboot=yes --bootproto=static "
+                         "--ip=192.168.111.11 --netmask=255.255.255.0 --gateway=192.168.111.2 "
+                         "--nameserver=192.168.111.2 --noipv6 --activate --mtu=1500"));
+    EXPECT_TRUE(has_line(net,
+                         "network --device=00:0c:29:2c:6f:79 --onboot=yes --bootproto=static "
+                         "--noipv4 --noipv6 --mtu=1500"));
     EXPECT_TRUE(has_line(net, "network --hostname=network-node.lab.local"));
 }
 
@@ -206,7 +214,7 @@ TEST(WriteKickstarts, WritesOneFilePerRoleWithMode0600) {
     auto written = kickstart::write_kickstarts(f->site(), test_secrets(), dir / "out");
     ASSERT_EQ(written.size(), 3u);
     for (const auto& p : written) {
-        struct stat st{};
+        struct stat st {};
         ASSERT_EQ(::stat(p.c_str(), &st), 0);
         EXPECT_EQ(st.st_mode & 07777, 0600u) << p;
     }

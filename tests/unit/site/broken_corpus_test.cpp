@@ -55,22 +55,28 @@ TEST_P(BrokenSite, GivesExactlyTheExpectedMessages) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, BrokenSite, ::testing::ValuesIn(corpus_files()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                             std::string id = fs::path(info.param).stem().string();
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                             std::string id = fs::path(param.param).stem().string();
                              std::replace(id.begin(), id.end(), '-', '_');
                              return id;
                          });
 
-TEST(BrokenCorpus, HasAtLeastThirtyFiles) { EXPECT_GE(corpus_files().size(), 30u); }
+TEST(BrokenCorpus, HasAtLeastThirtyFiles) {
+    EXPECT_GE(corpus_files().size(), 30u);
+}
 
 // The cases below are made here rather than stored, because they are binary or large.
 
-std::string lab3() { return slurp(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml"); }
+std::string lab3() {
+    return slurp(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml");
+}
 
 TEST(BrokenGenerated, NonUtf8ByteIsReportedWhereItIs) {
     std::string text = lab3();
     std::size_t at = text.find("name: lab3");
-    text.replace(at + 6, 4, "l\xff" "b3");
+    text.replace(at + 6, 4,
+                 "l\xff"
+                 "b3");
     auto file = SiteFile::from_text("site.yaml", text, ".");
     ASSERT_TRUE(file->diag().has_errors());
     std::string rendered = file->diag().render();

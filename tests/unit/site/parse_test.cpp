@@ -84,7 +84,8 @@ TEST(Lab3, ReproducesTheSeedLab) {
 TEST(Validate, MacsAreNormalisedAndComparedCaseInsensitively) {
     auto f = lab3(replaced(lab3_text(), "\"00:0c:29:5e:12:12\"", "\"00-0C-29-2C-6F-6F\""));
     ASSERT_TRUE(f->diag().has_errors());
-    EXPECT_NE(f->diag().render().find("duplicate MAC address 00:0c:29:2c:6f:6f"), std::string::npos);
+    EXPECT_NE(f->diag().render().find("duplicate MAC address 00:0c:29:2c:6f:6f"),
+              std::string::npos);
 }
 
 TEST(Validate, NodeWithoutMacIsAWarningNotAnError) {
