@@ -230,11 +230,6 @@ std::string post_section(const Site& site, const site::Secrets& secrets, Role ro
         "if [ -f /etc/yum/pluginconf.d/subscription-manager.conf ]; then\n"
         "    sed -i 's/^enabled=1/enabled=0/' /etc/yum/pluginconf.d/subscription-manager.conf\n"
         "fi\n";
-    if (site.security.selinux == site::Selinux::disabled) {
-        out +=
-            "\n# SELinux off for good, in both places the seed edits.\n"
-            "sed -i 's/^SELINUX=.*/SELINUX=disabled/' /etc/selinux/config\n";
-    }
     if (role == Role::compute) {
         std::vector<std::string> nested;
         for (const site::Node* n : nodes) {
@@ -283,8 +278,13 @@ std::string post_section(const Site& site, const site::Secrets& secrets, Role ro
         "chmod 0644 " +
         dir + "/site.json " + dir +
         "/node\n"
-        "systemctl enable airstrap-firstboot.service\n"
-        "%end\n";
+        "systemctl enable airstrap-firstboot.service\n";
+    if (site.security.selinux != site::Selinux::disabled) {
+        // Files written here get no policy labels; sshd ignores an unlabelled key file.
+        out += "restorecon -R /root/.ssh " + dir + " /etc/yum.repos.d " +
+               std::string(node_repo_dir) + " 2>/dev/null || true\n";
+    }
+    out += "%end\n";
     return out;
 }
 

@@ -48,6 +48,7 @@ const fs::path data_dir = AIRSTRAP_TEST_DATA;
 struct GoldenCase {
     const char* name;
     fs::path site;
+    friend void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name; }
 };
 
 class Golden : public ::testing::TestWithParam<GoldenCase> {};
@@ -108,6 +109,7 @@ TEST_F(Lab3El7, SeedSecurityStepsAtInstallTime) {
         EXPECT_TRUE(has_line(t, "auth --enableshadow --passalgo=sha512"));
         EXPECT_TRUE(has_line(t, "@^minimal"));
         EXPECT_TRUE(has_line(t, "timezone Asia/Shanghai"));  // local RTC: no --utc
+        EXPECT_EQ(t.find("restorecon"), std::string::npos);  // SELinux disabled
     }
 }
 
@@ -198,6 +200,9 @@ TEST(Dialects, El9DiffersWhereItMust) {
     EXPECT_TRUE(has_line(t, "selinux --enforcing"));
     EXPECT_TRUE(has_line(t, "services --enabled=sshd,chronyd --disabled=firewalld"));
     EXPECT_NE(t.find("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGolden"), std::string::npos);
+    EXPECT_TRUE(has_line(t,
+                         "restorecon -R /root/.ssh /etc/airstrap /etc/yum.repos.d "
+                         "/opt/airstrap/repo 2>/dev/null || true"));
 }
 
 TEST(Dialects, El8WithoutNetworkManagerInstallsNetworkScripts) {
