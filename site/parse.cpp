@@ -2,9 +2,9 @@
 
 #include <cctype>
 #include <cstdio>
-#include <regex>
 
 #include "common/text.hpp"
+#include "site/syntax.hpp"
 #include "site/yaml_reader.hpp"
 
 namespace airstrap::site {
@@ -81,9 +81,7 @@ class SiteParser {
         }
         if (auto n = m.get("language"); n.IsDefined()) {
             if (auto s = r_.string(n, "'site.language'")) {
-                static const std::regex locale(
-                    "[a-z]{2,3}(_[A-Z]{2})?(\\.(UTF-8|utf8))?(@[a-z]+)?");
-                if (!std::regex_match(*s, locale)) {
+                if (!is_locale_name(*s)) {
                     r_.diag().error(location_of(n), "'" + *s +
                                                         "' is not a locale such as "
                                                         "en_US.UTF-8 or zh_CN.UTF-8");
@@ -93,8 +91,7 @@ class SiteParser {
         }
         if (auto n = m.get("keyboard"); n.IsDefined()) {
             if (auto s = r_.string(n, "'site.keyboard'")) {
-                static const std::regex layout("[a-z][a-z0-9_-]*(\\([a-z0-9_-]+\\))?");
-                if (!std::regex_match(*s, layout)) {
+                if (!is_keyboard_layout(*s)) {
                     r_.diag().error(location_of(n), "'" + *s +
                                                         "' is not a keyboard layout "
                                                         "such as us or de-nodeadkeys");

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "common/text.hpp"
 #include "site/packstack_params.hpp"
+#include "site/syntax.hpp"
 
 namespace airstrap::site {
 
@@ -70,8 +70,7 @@ class Validator {
 
   private:
     void check_site() {
-        static const std::regex tz_syntax("[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*");
-        if (!std::regex_match(site_.timezone, tz_syntax)) {
+        if (!is_timezone_name(site_.timezone)) {
             diag_.error(site_.timezone_at,
                         "'" + site_.timezone + "' is not a time zone name such as Asia/Shanghai");
             return;

@@ -8,6 +8,7 @@
 
 #include "site/site_file.hpp"
 #include "site/site_json.hpp"
+#include "site/syntax.hpp"
 
 namespace fs = std::filesystem;
 using namespace airstrap::site;
@@ -140,6 +141,55 @@ TEST(SiteJson, CarriesNoSecretsAndIsStable) {
     EXPECT_EQ(a.find("password"), std::string::npos);
     EXPECT_EQ(a.find("secret"), std::string::npos);
     EXPECT_NE(a.find("\"bridge\":\"br-ex\""), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Syntax, TimeZones) {
+    using airstrap::site::is_timezone_name;
+    EXPECT_TRUE(is_timezone_name("UTC"));
+    EXPECT_TRUE(is_timezone_name("Asia/Shanghai"));
+    EXPECT_TRUE(is_timezone_name("America/Argentina/Buenos_Aires"));
+    EXPECT_TRUE(is_timezone_name("Etc/GMT+8"));
+    EXPECT_FALSE(is_timezone_name(""));
+    EXPECT_FALSE(is_timezone_name("Asia//Shanghai"));
+    EXPECT_FALSE(is_timezone_name("../etc/passwd"));
+    EXPECT_FALSE(is_timezone_name("Asia/Shang hai"));
+    EXPECT_FALSE(is_timezone_name(std::string(65, 'a')));
+}
+
+TEST(Syntax, Locales) {
+    using airstrap::site::is_locale_name;
+    for (const char* ok :
+         {"en_US.UTF-8", "zh_CN.UTF-8", "zh_CN.utf8", "de_DE@euro", "en", "ast_ES"})
+        EXPECT_TRUE(is_locale_name(ok)) << ok;
+    for (const char* bad :
+         {"", "e", "en_us", "en_US.ISO-8859-1", "en_US.", "en_US@", "EN_US", "en_US.UTF-8x"})
+        EXPECT_FALSE(is_locale_name(bad)) << bad;
+}
+
+TEST(Syntax, KeyboardLayouts) {
+    using airstrap::site::is_keyboard_layout;
+    for (const char* ok : {"us", "de-nodeadkeys", "cz(qwerty)", "fr_oss"})
+        EXPECT_TRUE(is_keyboard_layout(ok)) << ok;
+    for (const char* bad : {"", "US", "cz(", "cz()", "cz(qwerty", "us;rm", "us(x)y"})
+        EXPECT_FALSE(is_keyboard_layout(bad)) << bad;
+}
+
+// Long inputs once overflowed the stack inside std::regex (found by tests/fuzz).
+TEST(Syntax, HugeValuesAreRejectedWithoutCrashing) {
+    std::string tz;
+    for (int i = 0; i < 200000; ++i) tz += "ab/";
+    EXPECT_FALSE(airstrap::site::is_timezone_name(tz));
+    EXPECT_FALSE(airstrap::site::is_locale_name(std::string(600000, 'a')));
+    EXPECT_FALSE(airstrap::site::is_keyboard_layout(std::string(600000, 'a')));
+    std::string site =
+        "site: {name: a, domain: b.c, distro: el7, timezone: " + tz.substr(0, 600000) +
+        ", language: " + std::string(300000, 'a') + "}\n";
+    auto f = SiteFile::from_text("site.yaml", site, "/srv");
+    EXPECT_TRUE(f->diag().has_errors());
 }
 
 }  // namespace
