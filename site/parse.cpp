@@ -1,7 +1,10 @@
 #include "site/parse.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <cctype>
 #include <cstdio>
+#include <sstream>
 
 #include "common/text.hpp"
 #include "site/syntax.hpp"
@@ -551,6 +554,33 @@ void report_yaml_error(const YAML::Exception& e, const SourceFile& source, Diagn
     diag.error(where, message);
 }
 
+// Where a second YAML document starts, if there is one. yaml-cpp 0.7's LoadAll can loop
+// forever on malformed input (a stray ',' makes it yield empty documents without end,
+// yaml-cpp issue 1040), so documents are counted through the event parser, at most two.
+std::optional<SourceLocation> find_second_document(const std::string& text) {
+    struct DocumentStarts : YAML::EventHandler {
+        std::vector<YAML::Mark> starts;
+        void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+        void OnDocumentEnd() override {}
+        void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+        void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+        void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                      const std::string&) override {}
+        void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                             YAML::EmitterStyle::value) override {}
+        void OnSequenceEnd() override {}
+        void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                        YAML::EmitterStyle::value) override {}
+        void OnMapEnd() override {}
+    } handler;
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    for (int i = 0; i < 2 && parser.HandleNextDocument(handler); ++i) {
+    }
+    if (handler.starts.size() < 2) return std::nullopt;
+    return SourceLocation{handler.starts[1].line + 1, handler.starts[1].column + 1};
+}
+
 }  // namespace
 
 Site parse_site(const SourceFile& source, const std::filesystem::path& site_dir,
@@ -569,23 +599,43 @@ Site parse_site(const SourceFile& source, const std::filesystem::path& site_dir,
         diag.error({lc.line, lc.column}, "NUL byte in a text file; is this the right file?");
         return site;
     }
-    std::vector<YAML::Node> docs;
+    YAML::Node root;
+    std::optional<SourceLocation> second_document;
     try {
-        docs = YAML::LoadAll(source.text);
+        root = YAML::Load(source.text);
+        second_document = find_second_document(source.text);
     } catch (const YAML::Exception& e) {
         report_yaml_error(e, source, diag);
         return site;
     }
-    if (docs.empty() || docs[0].IsNull()) {
-        diag.error({}, "the site file is empty; 'airstrap init DIR' writes a commented template");
+    if (!root.IsDefined() || root.IsNull()) {
+        // Only comments and blanks is an empty file; anything else is content yaml-cpp
+        // could not read as a document (a stray ',' at the start, say).
+        std::size_t at = 0;
+        while (at < source.text.size()) {
+            std::size_t end = source.text.find('\n', at);
+            if (end == std::string::npos) end = source.text.size();
+            std::size_t first = source.text.find_first_not_of(" \t\r", at);
+            if (first < end && source.text[first] != '#') break;
+            at = end + 1;
+        }
+        if (at >= source.text.size()) {
+            diag.error({},
+                       "the site file is empty; 'airstrap init DIR' writes a commented template");
+        } else {
+            auto lc = text::line_column_at(source.text, source.text.find_first_not_of(" \t\r", at));
+            diag.error({lc.line, lc.column},
+                       "expected a mapping (key: value) for the site file; "
+                       "this does not start one");
+        }
         return site;
     }
-    if (docs.size() > 1) {
-        diag.error(location_of(docs[1]), "a site file holds one YAML document; found a second one");
+    if (second_document) {
+        diag.error(*second_document, "a site file holds one YAML document; found a second one");
     }
     YamlReader reader(diag, "the site file");
     try {
-        SiteParser(reader, site_dir).parse(docs[0], site);
+        SiteParser(reader, site_dir).parse(root, site);
     } catch (const YAML::Exception& e) {
         report_yaml_error(e, source, diag);
     }
