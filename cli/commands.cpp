@@ -6,6 +6,7 @@
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
 #include "kickstart/render.hpp"
+#include "repo-mirror/mirror.hpp"
 #include "site/secrets.hpp"
 #include "site/site_file.hpp"
 
@@ -137,6 +138,59 @@ ExitCode run_kickstart(const KickstartOptions& o) {
             if (role == site::to_string(n.role)) nodes += (nodes.empty() ? "" : ", ") + n.name;
         }
         std::cout << "wrote " << path.string() << " (" << nodes << ")\n";
+    }
+    return ExitCode::ok;
+}
+
+ExitCode run_mirror(const MirrorCliOptions& o) {
+    if (o.verify) {
+        auto report = mirror::verify_mirror(*o.verify);
+        if (o.json) {
+            std::cout << nlohmann::json{{"ok", report.problems.empty()},
+                                        {"checked", report.checked},
+                                        {"problems", report.problems}}
+                             .dump(2)
+                      << "\n";
+        } else {
+            for (const auto& p : report.problems)
+                std::cerr << o.verify->string() << ": " << p << "\n";
+            std::cout << o.verify->string() << ": " << report.checked << " packages checked, "
+                      << report.problems.size() << " problems\n";
+        }
+        return report.problems.empty() ? ExitCode::ok : ExitCode::failure;
+    }
+    auto file = site::SiteFile::load(o.site);
+    std::cerr << file->diag().render();
+    if (!file->ok()) return ExitCode::bad_input;
+    mirror::MirrorOptions options;
+    options.output = o.output;
+    options.all = o.all;
+    options.weak_deps = !o.no_weak_deps;
+    options.jobs = o.jobs;
+    options.metadata.allow_weak_checksums = o.allow_weak_checksums;
+    if (o.role) {
+        for (site::Role r : site::all_roles) {
+            if (*o.role == site::to_string(r)) options.role = r;
+        }
+        if (!options.role) throw InputError("--role must be controller, network or compute");
+    }
+    if (!o.json)
+        options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
+    auto summary = mirror::build_mirror(file->site(), options);
+    if (o.json) {
+        std::cout << nlohmann::json{{"ok", true},
+                                    {"output", o.output.string()},
+                                    {"packages", summary.packages},
+                                    {"bytes", summary.bytes},
+                                    {"reused", summary.reused},
+                                    {"roles", summary.per_role},
+                                    {"sources", summary.sources}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        std::cout << "wrote " << o.output.string() << ": " << summary.packages << " packages ("
+                  << summary.bytes / 1024 << " KiB), " << summary.reused
+                  << " reused from the previous run\n";
     }
     return ExitCode::ok;
 }

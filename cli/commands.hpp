@@ -30,4 +30,17 @@ struct KickstartOptions {
 };
 ExitCode run_kickstart(const KickstartOptions& options);
 
+struct MirrorCliOptions {
+    std::filesystem::path site;
+    std::filesystem::path output;
+    std::optional<std::string> role;
+    bool all = false;
+    bool no_weak_deps = false;
+    bool allow_weak_checksums = false;
+    int jobs = 8;
+    bool json = false;
+    std::optional<std::filesystem::path> verify;  // --verify DIR instead of building
+};
+ExitCode run_mirror(const MirrorCliOptions& options);
+
 }  // namespace airstrap::cli

@@ -50,8 +50,30 @@ int main(int argc, char** argv) {
         "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
     kickstart_cmd->footer(exit_codes);
 
+    cli::MirrorCliOptions mirror;
+    auto* mirror_cmd = app.add_subcommand(
+        "mirror", "Build the site's package repository (one closure per role) with airstrap.lock");
+    mirror_cmd->add_option("SITE", mirror.site, "The site file (site.yaml)");
+    mirror_cmd->add_option("-o,--output", mirror.output,
+                           "Output folder (swapped in when complete)");
+    mirror_cmd->add_option("--role", mirror.role, "Only this role's packages")
+        ->check(CLI::IsMember({"controller", "network", "compute"}));
+    mirror_cmd->add_flag("--all", mirror.all, "Mirror every package of every source");
+    mirror_cmd->add_flag("--no-weak-deps", mirror.no_weak_deps, "Leave out Recommends/Supplements");
+    mirror_cmd->add_flag("--allow-weak-checksums", mirror.allow_weak_checksums,
+                         "Accept md5/sha1 repodata (very old repositories)");
+    mirror_cmd->add_option("-j,--jobs", mirror.jobs, "Parallel workers")->check(CLI::Range(1, 64));
+    mirror_cmd->add_flag("--json", mirror.json, "Print a JSON summary on stdout");
+    mirror_cmd->add_option(
+        "--verify", mirror.verify,
+        "Re-check every package of an existing mirror against its airstrap.lock");
+    mirror_cmd->footer(exit_codes);
+
     try {
         app.parse(argc, argv);
+        if (*mirror_cmd && !mirror.verify && (mirror.site.empty() || mirror.output.empty())) {
+            throw CLI::ValidationError("mirror", "needs SITE and -o DIR (or --verify DIR)");
+        }
     } catch (const CLI::ParseError& e) {
         int code = app.exit(e);
         return code == 0 ? 0 : static_cast<int>(ExitCode::bad_input);
@@ -62,6 +84,7 @@ int main(int argc, char** argv) {
         if (*init_cmd) code = cli::run_init(init);
         if (*validate_cmd) code = cli::run_validate(validate);
         if (*kickstart_cmd) code = cli::run_kickstart(kickstart);
+        if (*mirror_cmd) code = cli::run_mirror(mirror);
         return static_cast<int>(code);
     } catch (const std::exception& e) {
         std::cerr << "airstrap: error: " << describe(e) << "\n";

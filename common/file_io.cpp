@@ -180,4 +180,17 @@ void write_file_atomic(const std::filesystem::path& target, std::string_view dat
     out.commit();
 }
 
+TempDir::TempDir(const std::filesystem::path& parent, const std::string& prefix) {
+    std::string pattern = (parent / ("." + prefix + "-XXXXXX")).string();
+    if (!::mkdtemp(pattern.data()))
+        throw SystemError("cannot create a folder in " + parent.string(), errno);
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
 }  // namespace airstrap

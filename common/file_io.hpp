@@ -40,4 +40,20 @@ class AtomicFile {
 
 void write_file_atomic(const std::filesystem::path& target, std::string_view data, mode_t mode);
 
+// A fresh folder `parent/.PREFIX-XXXXXX`, removed with everything in it unless released.
+class TempDir {
+  public:
+    TempDir(const std::filesystem::path& parent, const std::string& prefix);
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const std::filesystem::path& path() const noexcept { return path_; }
+    // Keep the folder (it was renamed into place).
+    void release() noexcept { path_.clear(); }
+
+  private:
+    std::filesystem::path path_;
+};
+
 }  // namespace airstrap

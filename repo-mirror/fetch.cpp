@@ -1,0 +1,862 @@
+#include "repo-mirror/fetch.hpp"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "common/error.hpp"
+
+namespace airstrap::mirror {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr long kMaxRedirects = 5;
+constexpr long kLowSpeedLimit = 1024;             // bytes/s, see FetchOptions::stall_timeout
+constexpr std::uint64_t kMaxErrorBody = 1 << 20;  // of a 4xx/5xx page, read and dropped
+constexpr auto kProgressInterval = std::chrono::milliseconds(100);
+constexpr auto kConflictDelay = std::chrono::milliseconds(5);  // same dest already in flight
+constexpr int kMaxPollMs = 1000;
+
+void init_curl_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            throw Error("cannot initialise libcurl");
+        }
+    });
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+}
+
+// Why the URL is not one we fetch, or nothing when its scheme is http, https or file.
+std::optional<std::string> scheme_problem(const std::string& url) {
+    auto colon = url.find("://");
+    if (colon == std::string::npos || colon == 0) {
+        return std::string("not an absolute URL (expected http://, https:// or file://)");
+    }
+    std::string scheme = lower(std::string_view(url).substr(0, colon));
+    if (scheme == "http" || scheme == "https" || scheme == "file") return std::nullopt;
+    return "unsupported URL scheme '" + scheme + "' (only http, https and file)";
+}
+
+const char* reason_phrase(long status) {
+    switch (status) {
+        case 300:
+            return "Multiple Choices";
+        case 301:
+            return "Moved Permanently";
+        case 302:
+            return "Found";
+        case 303:
+            return "See Other";
+        case 304:
+            return "Not Modified";
+        case 307:
+            return "Temporary Redirect";
+        case 308:
+            return "Permanent Redirect";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 406:
+            return "Not Acceptable";
+        case 407:
+            return "Proxy Authentication Required";
+        case 408:
+            return "Request Timeout";
+        case 410:
+            return "Gone";
+        case 416:
+            return "Range Not Satisfiable";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 501:
+            return "Not Implemented";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Gateway Timeout";
+        default:
+            return "";
+    }
+}
+
+fs::path part_path(const fs::path& dest) {
+    fs::path part = dest;
+    part += ".part";
+    return part;
+}
+
+void remove_quietly(const fs::path& path) noexcept {
+    std::error_code ec;
+    fs::remove(path, ec);
+}
+
+std::string attempts_text(int n) {
+    return std::to_string(n) + (n == 1 ? " attempt" : " attempts");
+}
+
+// What became of one attempt.
+enum class Kind {
+    ok,
+    retry,             // transient: try again after the backoff, resuming the .part
+    retry_fresh,       // the .part is bad: delete it, then try again from byte 0
+    permanent,         // give up; keep any .part (a local error; a later run may resume)
+    permanent_delete,  // give up and delete the .part (the server said no)
+};
+
+struct Verdict {
+    Kind kind = Kind::ok;
+    std::string what;  // without the URL
+};
+
+// Why a callback told libcurl to stop.
+enum class Abort { none, local, too_big, over_cap, range_mismatch, error_body };
+
+struct Task {
+    std::size_t index = 0;  // into the requests and the results
+    int attempts = 0;
+    std::uint64_t bytes = 0;
+    bool checked = false;  // the reuse check on dest is done
+    Clock::time_point ready{};
+};
+
+// One transfer slot: an easy handle, reused from request to request so its connection stays
+// alive, and the state of the attempt it carries. Its address is libcurl's callback pointer.
+struct Slot {
+    CURL* easy = nullptr;
+    bool busy = false;
+    Task task;
+    const FetchRequest* req = nullptr;
+    std::string expected;  // lower-case checksum, empty: none
+    fs::path part;         // empty in memory mode
+    std::string* memory = nullptr;
+    std::size_t max_bytes = 0;
+    std::uint64_t* net_bytes = nullptr;
+
+    int fd = -1;
+    std::uint64_t offset = 0;      // bytes in the .part before this body (the Range start)
+    std::uint64_t received = 0;    // body bytes taken in this attempt
+    std::optional<Hasher> hasher;  // when the body streams through from byte 0
+
+    long status = 0;  // of the latest response's status line; 0 for file://
+    std::string reason;
+    std::optional<std::uint64_t> range_start;  // from Content-Range
+    bool body_started = false;
+    bool discarding = false;  // an error page: read and dropped
+    std::uint64_t discarded = 0;
+    Abort abort = Abort::none;
+    std::string local_error;
+    char errbuf[CURL_ERROR_SIZE] = {};
+
+    Slot() : easy(curl_easy_init()) {
+        if (!easy) throw Error("cannot create a libcurl transfer handle");
+    }
+    ~Slot() {
+        close_fd();
+        curl_easy_cleanup(easy);
+    }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+    void close_fd() noexcept {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+    }
+
+    void fail_local(const std::string& what) noexcept {
+        abort = Abort::local;
+        try {
+            local_error = what;
+        } catch (...) {
+        }
+    }
+
+    void on_status_line(std::string_view line) {
+        status = 0;
+        reason.clear();
+        range_start.reset();
+        body_started = false;
+        discarding = false;
+        auto space = line.find(' ');
+        if (space == std::string_view::npos) return;
+        auto rest = line.substr(space + 1);
+        std::from_chars(rest.data(), rest.data() + rest.size(), status);
+        auto space2 = rest.find(' ');
+        if (space2 != std::string_view::npos) reason = trim(rest.substr(space2 + 1));
+    }
+
+    void on_content_range(std::string_view value) {
+        value = trim(value);
+        if (!starts_with_nocase(value, "bytes ")) return;
+        value = trim(value.substr(6));
+        std::uint64_t start = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), start);
+        if (ec == std::errc{} && end != value.data() + value.size() && *end == '-') {
+            range_start = start;
+        }
+    }
+
+    // Decides where the body of the response goes, when its first bytes arrive.
+    bool start_body() {
+        bool http = status != 0;
+        discarding = http && (status < 200 || status >= 300);
+        if (discarding || memory) return true;
+        bool whole;
+        if (status == 206) {
+            if (range_start.value_or(0) != offset) {
+                abort = Abort::range_mismatch;
+                return false;
+            }
+            whole = offset == 0;
+        } else {
+            // http: a 200 is the whole file even when we asked for a range (start over);
+            // file: libcurl honoured the range itself.
+            whole = http || offset == 0;
+        }
+        if (whole) {
+            offset = 0;
+            if (!expected.empty()) hasher.emplace(req->checksum_type);
+        }
+        int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (whole ? O_TRUNC : 0);
+        fd = ::open(part.c_str(), flags, 0644);
+        if (fd < 0) {
+            fail_local("cannot open " + part.string() + ": " + std::strerror(errno));
+            return false;
+        }
+        return true;
+    }
+
+    std::size_t on_body(const char* data, std::size_t n) {
+        if (!body_started) {
+            body_started = true;
+            if (!start_body()) return 0;
+        }
+        if (discarding) {
+            discarded += n;
+            if (discarded > kMaxErrorBody) {
+                abort = Abort::error_body;
+                return 0;
+            }
+            return n;
+        }
+        if (memory) {
+            if (memory->size() + n > max_bytes) {
+                abort = Abort::over_cap;
+                return 0;
+            }
+            memory->append(data, n);
+        } else {
+            if (req->size && offset + received + n > *req->size) {
+                abort = Abort::too_big;
+                return 0;
+            }
+            for (std::size_t done = 0; done < n;) {
+                ssize_t w = ::write(fd, data + done, n - done);
+                if (w < 0) {
+                    if (errno == EINTR) continue;
+                    fail_local("cannot write " + part.string() + ": " + std::strerror(errno));
+                    return 0;
+                }
+                done += static_cast<std::size_t>(w);
+            }
+            if (hasher) hasher->update(data, n);
+        }
+        received += n;
+        *net_bytes += n;
+        return n;
+    }
+};
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+    auto* slot = static_cast<Slot*>(user);
+    std::size_t n = size * count;
+    try {
+        std::string_view line(data, n);
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+        if (line.starts_with("HTTP/")) {
+            slot->on_status_line(line);
+        } else if (starts_with_nocase(line, "content-range:")) {
+            slot->on_content_range(line.substr(14));
+        }
+        return n;
+    } catch (const std::exception& e) {
+        slot->fail_local(e.what());
+    } catch (...) {
+        slot->fail_local("unknown error in the header callback");
+    }
+    return 0;
+}
+
+std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+    auto* slot = static_cast<Slot*>(user);
+    try {
+        return slot->on_body(data, size * count);
+    } catch (const std::exception& e) {
+        slot->fail_local(e.what());
+    } catch (...) {
+        slot->fail_local("unknown error in the write callback");
+    }
+    return 0;
+}
+
+Verdict judge_curl(CURLcode rc, const char* errbuf) {
+    std::string detail(trim(errbuf[0] ? std::string_view(errbuf) : curl_easy_strerror(rc)));
+    auto with = [&](Kind kind, std::string what) {
+        return Verdict{kind, what + " (" + detail + ")"};
+    };
+    bool reset = detail.find("reset") != std::string::npos;
+    switch (rc) {
+        case CURLE_COULDNT_CONNECT:
+            return with(Kind::retry, "cannot connect");
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return with(Kind::retry, "cannot resolve the host");
+        case CURLE_OPERATION_TIMEDOUT:
+            return with(Kind::retry,
+                        detail.find("too slow") != std::string::npos ? "stalled" : "timed out");
+        case CURLE_PARTIAL_FILE:
+            return with(Kind::retry, "connection closed before the end of the body");
+        case CURLE_RECV_ERROR:
+            return with(Kind::retry, reset ? "connection reset" : "receive error");
+        case CURLE_SEND_ERROR:
+            return with(Kind::retry, reset ? "connection reset" : "send error");
+        case CURLE_GOT_NOTHING:
+            return with(Kind::retry, "connection closed without a reply");
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_HTTP3:
+        case CURLE_QUIC_CONNECT_ERROR:
+        case CURLE_SSL_CONNECT_ERROR:
+            return with(Kind::retry, "protocol error");
+        case CURLE_RANGE_ERROR:
+            return with(Kind::retry_fresh, "resume refused");
+        case CURLE_TOO_MANY_REDIRECTS:
+            return with(Kind::permanent_delete,
+                        "more than " + std::to_string(kMaxRedirects) + " redirects");
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            return with(Kind::permanent_delete, "redirected to an unsupported scheme");
+        case CURLE_FILE_COULDNT_READ_FILE:
+            return with(Kind::permanent_delete, "cannot read");
+        default:
+            return with(Kind::permanent, "transfer failed");
+    }
+}
+
+class Engine {
+  public:
+    Engine(const FetchOptions& options, CURLM* multi, std::vector<std::unique_ptr<Slot>>& slots,
+           const std::vector<FetchRequest>& requests, std::string* memory, std::size_t max_bytes)
+        : opt_(options),
+          multi_(multi),
+          slots_(slots),
+          reqs_(requests),
+          memory_(memory),
+          max_bytes_(max_bytes) {}
+
+    ~Engine() {
+        for (auto& slot : slots_) {
+            if (!slot->busy) continue;
+            curl_multi_remove_handle(multi_, slot->easy);
+            slot->close_fd();
+            slot->hasher.reset();
+            slot->busy = false;
+        }
+    }
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    std::vector<FetchResult> run() {
+        results_.resize(reqs_.size());
+        progress_.files_total = reqs_.size();
+        for (std::size_t i = 0; i < reqs_.size(); ++i) {
+            results_[i].url = reqs_[i].url;
+            progress_.bytes_total += reqs_[i].size.value_or(0);
+        }
+        while (true) {
+            fill(Clock::now());
+            if (active_ == 0 && waiting_.empty() && next_ >= reqs_.size()) break;
+            if (active_ > 0) {
+                int running = 0;
+                check(curl_multi_perform(multi_, &running), "curl_multi_perform");
+                drain();
+                report(false);
+                if (can_start(Clock::now())) continue;
+            }
+            int timeout = kMaxPollMs;
+            if (active_ < slot_limit() && !waiting_.empty()) {
+                auto wait = std::chrono::ceil<std::chrono::milliseconds>(waiting_.front().ready -
+                                                                         Clock::now());
+                timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, kMaxPollMs));
+                if (timeout == 0) continue;
+            }
+            check(curl_multi_poll(multi_, nullptr, 0, timeout, nullptr), "curl_multi_poll");
+        }
+        report(true);
+        return std::move(results_);
+    }
+
+  private:
+    static void check(CURLMcode mc, const char* what) {
+        if (mc != CURLM_OK) throw Error(std::string(what) + ": " + curl_multi_strerror(mc));
+    }
+
+    std::size_t slot_limit() const { return static_cast<std::size_t>(opt_.jobs); }
+
+    static bool later(const Task& a, const Task& b) { return a.ready > b.ready; }
+
+    void push_waiting(Task task) {
+        waiting_.push_back(std::move(task));
+        std::push_heap(waiting_.begin(), waiting_.end(), later);
+    }
+
+    Task pop_waiting() {
+        std::pop_heap(waiting_.begin(), waiting_.end(), later);
+        Task task = std::move(waiting_.back());
+        waiting_.pop_back();
+        return task;
+    }
+
+    bool can_start(Clock::time_point now) const {
+        if (active_ >= slot_limit()) return false;
+        return next_ < reqs_.size() || (!waiting_.empty() && waiting_.front().ready <= now);
+    }
+
+    Slot* free_slot() {
+        if (active_ >= slot_limit()) return nullptr;
+        for (auto& slot : slots_) {
+            if (!slot->busy) return slot.get();
+        }
+        slots_.push_back(std::make_unique<Slot>());
+        return slots_.back().get();
+    }
+
+    // Starts transfers while there are free slots and work that is due.
+    void fill(Clock::time_point now) {
+        while (can_start(now)) {
+            Slot* slot = free_slot();
+            Task task;
+            if (!waiting_.empty() && waiting_.front().ready <= now) {
+                task = pop_waiting();
+            } else {
+                task.index = next_++;
+            }
+            launch(*slot, std::move(task), now);
+        }
+    }
+
+    bool dest_in_flight(const fs::path& dest) const {
+        for (const auto& slot : slots_) {
+            if (slot->busy && slot->req->dest == dest) return true;
+        }
+        return false;
+    }
+
+    // dest is there already with the right size and checksum.
+    bool reusable(const FetchRequest& req) {
+        std::error_code ec;
+        if (!fs::is_regular_file(req.dest, ec)) return false;
+        auto size = fs::file_size(req.dest, ec);
+        if (ec || (req.size && size != *req.size)) return false;
+        if (!req.checksum.empty()) {
+            try {
+                if (file_checksum_hex(req.checksum_type, req.dest) != lower(req.checksum)) {
+                    return false;
+                }
+            } catch (const Error&) {
+                return false;  // unreadable: fetch it again over it
+            }
+        }
+        skipped_bytes_ += size;
+        return true;
+    }
+
+    // A .part of the full size left by an earlier run: verify it instead of asking for a
+    // range the server cannot satisfy. False when it is no good (it is then deleted).
+    bool complete_part(const FetchRequest& req, const fs::path& part) {
+        if (!req.checksum.empty() &&
+            file_checksum_hex(req.checksum_type, part) != lower(req.checksum)) {
+            remove_quietly(part);
+            return false;
+        }
+        if (::rename(part.c_str(), req.dest.c_str()) != 0) {
+            throw SystemError("cannot rename " + part.string() + " to " + req.dest.string(), errno);
+        }
+        return true;
+    }
+
+    void launch(Slot& slot, Task task, Clock::time_point now) {
+        const FetchRequest& req = reqs_[task.index];
+        std::uint64_t offset = 0;
+        try {
+            if (!task.checked) {
+                if (auto problem = scheme_problem(req.url)) {
+                    fail(task, *problem);
+                    return;
+                }
+            }
+            if (!memory_) {
+                if (dest_in_flight(req.dest)) {
+                    task.ready = now + kConflictDelay;
+                    push_waiting(std::move(task));
+                    return;
+                }
+                if (!task.checked) {
+                    if (reusable(req)) {
+                        succeed(task, true);
+                        return;
+                    }
+                    if (req.dest.has_parent_path()) fs::create_directories(req.dest.parent_path());
+                }
+                fs::path part = part_path(req.dest);
+                std::error_code ec;
+                std::uint64_t have = fs::file_size(part, ec);
+                if (!ec && have > 0) {
+                    if (req.size && have > *req.size) {
+                        remove_quietly(part);
+                    } else if (req.size && have == *req.size) {
+                        if (complete_part(req, part)) {
+                            skipped_bytes_ += have;
+                            succeed(task, false);
+                            return;
+                        }
+                    } else {
+                        offset = have;
+                    }
+                }
+            }
+            task.checked = true;
+        } catch (const std::exception& e) {
+            fail(task, describe(e));
+            return;
+        }
+        begin(slot, std::move(task), offset);
+    }
+
+    void begin(Slot& s, Task task, std::uint64_t offset) {
+        const FetchRequest& req = reqs_[task.index];
+        s.task = std::move(task);
+        ++s.task.attempts;
+        s.req = &req;
+        s.expected = lower(req.checksum);
+        s.part = memory_ ? fs::path() : part_path(req.dest);
+        s.memory = memory_;
+        if (memory_) memory_->clear();
+        s.max_bytes = max_bytes_;
+        s.net_bytes = &net_bytes_;
+        s.close_fd();
+        s.offset = offset;
+        s.received = 0;
+        s.hasher.reset();
+        s.status = 0;
+        s.reason.clear();
+        s.range_start.reset();
+        s.body_started = false;
+        s.discarding = false;
+        s.discarded = 0;
+        s.abort = Abort::none;
+        s.local_error.clear();
+        s.errbuf[0] = '\0';
+
+        CURL* h = s.easy;
+        curl_easy_reset(h);
+        if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file") != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK) {
+            throw Error("this libcurl cannot restrict protocols (CURLOPT_PROTOCOLS_STR)");
+        }
+        curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+        curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(&s));
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s.errbuf);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, static_cast<void*>(&s));
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, static_cast<void*>(&s));
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_MAXREDIRS, kMaxRedirects);
+        curl_easy_setopt(h, CURLOPT_FAILONERROR, 0L);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(
+            h, CURLOPT_CONNECTTIMEOUT_MS,
+            static_cast<long>(std::chrono::milliseconds(opt_.connect_timeout).count()));
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedLimit);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(opt_.stall_timeout.count()));
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "airstrap");
+        curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        if (starts_with_nocase(req.url, "https:")) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+        if (offset > 0) {
+            // A plain Range rather than CURLOPT_RESUME_FROM_LARGE: libcurl then leaves a
+            // 200 answer to us (start over) instead of failing it with CURLE_RANGE_ERROR.
+            std::string range = std::to_string(offset) + "-";
+            curl_easy_setopt(h, CURLOPT_RANGE, range.c_str());
+        }
+        check(curl_multi_add_handle(multi_, h), "curl_multi_add_handle");
+        s.busy = true;
+        ++active_;
+    }
+
+    void drain() {
+        int left = 0;
+        while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            CURL* easy = msg->easy_handle;
+            CURLcode rc = msg->data.result;
+            char* priv = nullptr;
+            curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+            finish(*reinterpret_cast<Slot*>(priv), rc);
+        }
+    }
+
+    Verdict judge(Slot& s, CURLcode rc) {
+        switch (s.abort) {
+            case Abort::local:
+                return {Kind::permanent, s.local_error};
+            case Abort::too_big:
+                return {Kind::retry_fresh, "file is larger than the " +
+                                               std::to_string(*s.req->size) +
+                                               " bytes repodata says"};
+            case Abort::over_cap:
+                return {Kind::permanent, "larger than " + std::to_string(s.max_bytes) + " bytes"};
+            case Abort::range_mismatch:
+                return {Kind::retry_fresh, "the server answered with another range than asked for"};
+            case Abort::error_body:
+            case Abort::none:
+                break;
+        }
+        if (rc == CURLE_TOO_MANY_REDIRECTS || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+            return judge_curl(rc, s.errbuf);
+        }
+        long status = 0;
+        curl_easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 300) {
+            std::string reason =
+                status == s.status && !s.reason.empty() ? s.reason : reason_phrase(status);
+            std::string what = "HTTP " + std::to_string(status);
+            if (!reason.empty()) what += " " + reason;
+            if (status == 416 && s.offset > 0) return {Kind::retry_fresh, what};
+            if (status == 408 || status == 429 || status >= 500) return {Kind::retry, what};
+            return {Kind::permanent_delete, what};
+        }
+        if (rc != CURLE_OK) return judge_curl(rc, s.errbuf);
+        return {Kind::ok, {}};
+    }
+
+    // The transfer succeeded: sync, check size and checksum, rename into place.
+    Verdict finalize(Slot& s) {
+        const FetchRequest& req = *s.req;
+        if (s.fd < 0) {  // an empty body: the callback never opened the .part
+            int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (s.offset == 0 ? O_TRUNC : 0);
+            s.fd = ::open(s.part.c_str(), flags, 0644);
+            if (s.fd < 0) throw SystemError("cannot open " + s.part.string(), errno);
+        }
+        struct stat st {};
+        if (::fstat(s.fd, &st) != 0) throw SystemError("cannot stat " + s.part.string(), errno);
+        if (::fsync(s.fd) != 0) throw SystemError("cannot sync " + s.part.string(), errno);
+        s.close_fd();
+        auto actual = static_cast<std::uint64_t>(st.st_size);
+        if (req.size && actual != *req.size) {
+            return {Kind::retry_fresh, "file is " + std::to_string(actual) +
+                                           " bytes, repodata says " + std::to_string(*req.size)};
+        }
+        if (!s.expected.empty()) {
+            std::string got =
+                s.hasher ? s.hasher->hex_digest() : file_checksum_hex(req.checksum_type, s.part);
+            if (got != s.expected) {
+                return {Kind::retry_fresh, std::string("checksum mismatch (") +
+                                               checksum_type_name(req.checksum_type) +
+                                               " expected " + s.expected + ", got " + got + ")"};
+            }
+        }
+        if (::rename(s.part.c_str(), req.dest.c_str()) != 0) {
+            throw SystemError("cannot rename " + s.part.string() + " to " + req.dest.string(),
+                              errno);
+        }
+        return {Kind::ok, {}};
+    }
+
+    void finish(Slot& s, CURLcode rc) {
+        curl_multi_remove_handle(multi_, s.easy);
+        s.busy = false;
+        --active_;
+        Task task = std::move(s.task);
+        task.bytes += s.received;
+        Verdict v;
+        try {
+            v = judge(s, rc);
+            if (v.kind == Kind::ok && !memory_) v = finalize(s);
+        } catch (const std::exception& e) {
+            v = {Kind::permanent, describe(e)};
+        }
+        s.close_fd();
+        s.hasher.reset();
+        switch (v.kind) {
+            case Kind::ok:
+                succeed(task, false);
+                return;
+            case Kind::permanent_delete:
+                if (!memory_) remove_quietly(s.part);
+                [[fallthrough]];
+            case Kind::permanent:
+                fail(task, v.what);
+                return;
+            case Kind::retry_fresh:
+                if (!memory_) remove_quietly(s.part);
+                [[fallthrough]];
+            case Kind::retry:
+                if (task.attempts >= opt_.max_attempts) {
+                    fail(task, v.what + " after " + attempts_text(task.attempts));
+                    return;
+                }
+                task.ready = Clock::now() + opt_.backoff * (1LL << std::min(task.attempts - 1, 20));
+                push_waiting(std::move(task));
+                return;
+        }
+    }
+
+    void succeed(const Task& task, bool reused) {
+        FetchResult& r = results_[task.index];
+        r.ok = true;
+        r.reused = reused;
+        r.bytes = task.bytes;
+        r.attempts = task.attempts;
+        r.error.clear();
+        ++progress_.files_done;
+        report(true);
+    }
+
+    void fail(const Task& task, const std::string& what) {
+        FetchResult& r = results_[task.index];
+        r.ok = false;
+        r.reused = false;
+        r.bytes = task.bytes;
+        r.attempts = task.attempts;
+        r.error = r.url + ": " + what;
+        ++progress_.files_done;
+        report(true);
+    }
+
+    void report(bool force) {
+        if (!opt_.on_progress || memory_) return;
+        progress_.bytes_done = net_bytes_ + skipped_bytes_;
+        auto now = Clock::now();
+        if (!force &&
+            (progress_.bytes_done == last_bytes_ || now - last_report_ < kProgressInterval)) {
+            return;
+        }
+        last_report_ = now;
+        last_bytes_ = progress_.bytes_done;
+        opt_.on_progress(progress_);
+    }
+
+    const FetchOptions& opt_;
+    CURLM* multi_;
+    std::vector<std::unique_ptr<Slot>>& slots_;
+    const std::vector<FetchRequest>& reqs_;
+    std::string* memory_;
+    std::size_t max_bytes_;
+
+    std::vector<FetchResult> results_;
+    std::vector<Task> waiting_;  // a min-heap on ready: retries and deferred requests
+    std::size_t next_ = 0;       // the next request not yet touched
+    std::size_t active_ = 0;     // slots with a transfer in flight
+    FetchProgress progress_;
+    std::uint64_t net_bytes_ = 0;      // received over the network, all attempts
+    std::uint64_t skipped_bytes_ = 0;  // already on disk: reused files, complete .parts
+    std::uint64_t last_bytes_ = 0;
+    Clock::time_point last_report_{};
+};
+
+}  // namespace
+
+struct Fetcher::Impl {
+    FetchOptions options;
+    CURLM* multi = nullptr;
+    std::vector<std::unique_ptr<Slot>> slots;  // at most options.jobs, made as needed
+
+    explicit Impl(FetchOptions opts) : options(std::move(opts)) {
+        if (options.jobs < 1) {
+            throw Error("fetch: jobs must be at least 1, not " + std::to_string(options.jobs));
+        }
+        if (options.max_attempts < 1) {
+            throw Error("fetch: max_attempts must be at least 1, not " +
+                        std::to_string(options.max_attempts));
+        }
+        if (options.backoff.count() < 0 || options.connect_timeout.count() < 0 ||
+            options.stall_timeout.count() < 0) {
+            throw Error("fetch: negative backoff or timeout");
+        }
+        init_curl_once();
+        multi = curl_multi_init();
+        if (!multi) throw Error("cannot create a libcurl multi handle");
+        curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.jobs));
+        curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+    }
+
+    ~Impl() {
+        slots.clear();  // no handle is attached any more: an Engine detaches its own
+        curl_multi_cleanup(multi);
+    }
+
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+};
+
+Fetcher::Fetcher(FetchOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Fetcher::~Fetcher() = default;
+
+std::vector<FetchResult> Fetcher::fetch_all(const std::vector<FetchRequest>& requests) {
+    Engine engine(impl_->options, impl_->multi, impl_->slots, requests, nullptr, 0);
+    return engine.run();
+}
+
+std::string Fetcher::fetch_to_memory(const std::string& url, std::size_t max_bytes) {
+    std::vector<FetchRequest> one(1);
+    one[0].url = url;
+    std::string body;
+    Engine engine(impl_->options, impl_->multi, impl_->slots, one, &body, max_bytes);
+    auto results = engine.run();
+    if (!results[0].ok) throw Error(results[0].error);
+    return body;
+}
+
+}  // namespace airstrap::mirror

@@ -1,0 +1,493 @@
+#include "repo-mirror/mirror.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/checksum.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/subprocess.hpp"
+#include "kickstart/render.hpp"
+#include "repo-mirror/closure.hpp"
+#include "repo-mirror/modules.hpp"
+#include "repo-mirror/tree.hpp"
+
+namespace airstrap::mirror {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::vector<std::string> installer_packages(site::Distro distro) {
+    // What Anaconda installs without %packages naming it: the kernel, the bootloaders for
+    // BIOS and UEFI, LVM and XFS for autopart, and the tools its own commands call.
+    std::vector<std::string> common = {"grub2-efi-x64", "shim-x64", "efibootmgr",
+                                       "lvm2",          "xfsprogs", "dracut-config-generic",
+                                       "kbd",           "firewalld"};
+    if (distro == site::Distro::el7) {
+        common.insert(common.end(), {"grub2", "grub2-tools", "authconfig"});
+    } else {
+        common.insert(common.end(),
+                      {"grub2-pc", "authselect", "glibc-langpack-en", "langpacks-en"});
+    }
+    return common;
+}
+
+namespace {
+
+constexpr std::size_t max_repomd_bytes = 4 << 20;
+const char* const lock_name = "airstrap.lock";
+
+struct SourceRepo {
+    std::string name;  // "CentOS-7.iso:BaseOS"
+    SourceTree* tree = nullptr;
+    std::string root;  // prefix inside the tree: "" or "BaseOS/"
+    RepoMd md;
+    RepoMetadata meta;
+    std::string modules;
+    std::string source;  // the site's location, for the lockfile
+};
+
+struct Source {
+    std::string location;
+    std::string kind;
+    std::unique_ptr<SourceTree> tree;
+    std::unique_ptr<TempDir> indexed;  // repodata we made for a tree that had none
+    std::unique_ptr<SourceTree> indexed_tree;
+};
+
+struct Context {
+    const site::Site& site;
+    const MirrorOptions& options;
+    SystemCommandRunner runner;
+    void log(const std::string& line) const {
+        if (options.log) options.log(line);
+    }
+};
+
+// Repository roots in a tree: every folder that holds repodata/repomd.xml.
+std::vector<std::string> repo_roots(const SourceTree& tree) {
+    std::vector<std::string> roots;
+    for (const auto& [path, size] : tree.files()) {
+        const std::string suffix = "repodata/repomd.xml";
+        if (path == suffix)
+            roots.push_back("");
+        else if (path.ends_with("/" + suffix))
+            roots.push_back(path.substr(0, path.size() - suffix.size()));
+    }
+    return roots;
+}
+
+// A tree with RPMs but no repodata (a tarball of packages): hard-link or copy the RPMs into
+// a scratch folder and let createrepo_c index them.
+void index_rpms(Context& ctx, Source& src, const fs::path& scratch_parent) {
+    std::set<std::string> rpms;
+    for (const auto& [path, size] : src.tree->files()) {
+        if (path.ends_with(".rpm") && !path.ends_with(".src.rpm")) rpms.insert(path);
+    }
+    if (rpms.empty()) {
+        throw InputError(src.location + ": holds neither repodata/repomd.xml nor RPM packages");
+    }
+    ctx.log(src.location + ": no repodata; indexing " + std::to_string(rpms.size()) + " packages");
+    src.indexed = std::make_unique<TempDir>(scratch_parent, "airstrap-index");
+    src.tree->stream(rpms, [&](const std::string& path, ByteStream& in) {
+        fs::path out = src.indexed->path() / path;
+        fs::create_directories(out.parent_path());
+        AtomicFile f(out, 0644);
+        char buf[1 << 16];
+        while (std::size_t n = in.read(buf, sizeof buf)) f.write({buf, n});
+        f.commit();
+    });
+    run_checked(ctx.runner, {"createrepo_c", "--quiet", "--general-compress-type=gz",
+                             src.indexed->path().string()});
+    src.indexed_tree = open_directory(src.indexed->path());
+}
+
+void load_repo(Context& ctx, SourceRepo& repo) {
+    const auto& policy = ctx.options.metadata;
+    std::string repomd_path = repo.root + "repodata/repomd.xml";
+    std::string repomd = repo.tree->read(repomd_path, max_repomd_bytes);
+    repo.md = parse_repomd(repomd, repo.name + ": " + repomd_path, policy);
+    std::map<std::string, const RepoMdRecord*> wanted;
+    for (const char* type : {"primary", "filelists", "modules"}) {
+        if (auto r = repo.md.find(type)) wanted[repo.root + r->href] = r;
+    }
+    if (auto g = repo.md.find("group"))
+        wanted[repo.root + g->href] = g;
+    else if (auto gz = repo.md.find("group_gz"))
+        wanted[repo.root + gz->href] = gz;
+    std::set<std::string> paths;
+    for (const auto& [p, r] : wanted) {
+        if (!repo.tree->files().contains(p)) {
+            throw InputError(repo.name + ": repomd.xml lists " + p + ", which is missing");
+        }
+        paths.insert(p);
+    }
+    repo.tree->stream(paths, [&](const std::string& path, ByteStream& in) {
+        const RepoMdRecord* r = wanted.at(path);
+        std::uint64_t cap = r->size ? *r->size : policy.max_open_bytes;
+        std::string raw;
+        char buf[1 << 16];
+        while (std::size_t n = in.read(buf, sizeof buf)) {
+            if (raw.size() + n > cap)
+                throw InputError(repo.name + ": " + path + " is larger than repomd.xml says");
+            raw.append(buf, n);
+        }
+        std::string text = verify_and_open(*r, raw, repo.name + ": " + path, policy);
+        if (r->type == "primary")
+            repo.meta.primary = std::move(text);
+        else if (r->type == "filelists")
+            repo.meta.filelists = std::move(text);
+        else if (r->type == "modules")
+            repo.modules = std::move(text);
+        else
+            repo.meta.comps = std::move(text);
+    });
+    repo.meta.name = repo.name;
+}
+
+std::string file_sha256_cached(const fs::path& file, const json& old_lock) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) throw SystemError("cannot stat " + file.string(), errno);
+    if (old_lock.is_object() && old_lock.contains("sources")) {
+        for (const auto& s : old_lock["sources"]) {
+            if (s.value("location", "") == file.string() &&
+                s.value("size", std::uint64_t{0}) == static_cast<std::uint64_t>(st.st_size) &&
+                s.value("mtime", std::int64_t{0}) == static_cast<std::int64_t>(st.st_mtime) &&
+                s.contains("sha256")) {
+                return s["sha256"].get<std::string>();
+            }
+        }
+    }
+    return file_checksum_hex(ChecksumType::sha256, file);
+}
+
+json read_lock(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::exists(dir / lock_name, ec)) return json();
+    try {
+        return json::parse(read_file(dir / lock_name, 256 << 20));
+    } catch (const std::exception&) {
+        return json();  // a damaged lock only costs the reuse
+    }
+}
+
+std::string output_path(const PackageRef& p) {
+    std::string file = p.file_name();
+    char letter = static_cast<char>(std::tolower(static_cast<unsigned char>(file[0])));
+    return "Packages/" + std::string(1, letter) + "/" + file;
+}
+
+}  // namespace
+
+MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options) {
+    Context ctx{site, options, {}};
+    MirrorSummary summary;
+    fs::path out = fs::absolute(options.output).lexically_normal();
+    fs::path parent = out.parent_path();
+    fs::create_directories(parent);
+    json old_lock = read_lock(out);
+
+    // 1. Sources: the vendor ISO, then the site's extra repositories, in site order.
+    std::vector<Source> sources;
+    if (!site.media.vendor_iso.empty()) {
+        sources.push_back(
+            {site.media.vendor_iso, "iso", open_archive(site.media.vendor_iso), nullptr, nullptr});
+    }
+    for (const auto& r : site.media.repos) {
+        if (r.kind == site::RepoSource::Kind::url) {
+            throw InputError(
+                r.location +
+                ": http(s) repositories are not supported by this "
+                "build of airstrap mirror yet; fetch it to a folder and name the folder");
+        }
+        std::string kind = r.kind == site::RepoSource::Kind::tarball ? "tarball" : "directory";
+        sources.push_back({r.location, kind, open_tree(r.location), nullptr, nullptr});
+    }
+    if (sources.empty())
+        throw InputError("the site names no media: set media.vendor_iso or media.repos");
+
+    std::vector<SourceRepo> repos;
+    for (auto& src : sources) {
+        ctx.log("reading " + src.location);
+        auto roots = repo_roots(*src.tree);
+        SourceTree* tree = src.tree.get();
+        if (roots.empty()) {
+            index_rpms(ctx, src, parent);
+            tree = src.indexed_tree.get();
+            roots = {""};
+        }
+        for (const auto& root : roots) {
+            SourceRepo repo;
+            repo.tree = tree;
+            repo.root = root;
+            repo.source = src.location;
+            repo.name = src.location + (root.empty() ? "" : ":" + root.substr(0, root.size() - 1));
+            load_repo(ctx, repo);
+            repos.push_back(std::move(repo));
+        }
+    }
+
+    // 2. The pool, with modular filtering.
+    PackagePool pool;
+    ModuleIndex modules;
+    for (auto& repo : repos) {
+        pool.add_repo(repo.meta);
+        if (!repo.modules.empty()) modules.add(repo.modules, repo.name);
+    }
+    if (!modules.empty()) {
+        std::vector<std::string> nevras;
+        for (const auto& p : pool.all_packages()) nevras.push_back(p.nevra());
+        pool.hide(modular_hidden(modules, nevras));
+    }
+
+    // 3. What to mirror: every role's closure, or everything.
+    std::map<std::string, PackageRef> selected;  // by output path
+    json role_requests = json::object();
+    auto take = [&](const std::vector<PackageRef>& packages) {
+        for (const auto& p : packages) {
+            std::string path = output_path(p);
+            auto [it, fresh] = selected.emplace(path, p);
+            if (!fresh && it->second.checksum != p.checksum) {
+                throw InputError("two different packages are both named " + p.file_name() +
+                                 " (in " + repos[it->second.repo].name + " and " +
+                                 repos[p.repo].name + ")");
+            }
+        }
+    };
+    if (options.all) {
+        take(pool.all_packages());
+    } else {
+        for (site::Role role : site::all_roles) {
+            if (options.role && *options.role != role) continue;
+            if (site.nodes_with_role(role).empty()) continue;
+            auto set = kickstart::packages_for(site, role);
+            ClosureRequest request;
+            request.install = set.install;
+            request.install.push_back("kernel");
+            request.optional = installer_packages(site.distro);
+            request.exclude = set.exclude;
+            request.weak_deps = options.weak_deps;
+            std::vector<PackageRef> closure;
+            try {
+                closure = pool.closure(request);
+            } catch (const InputError& e) {
+                throw InputError(std::string("role ") + site::to_string(role) + ": " + e.what());
+            }
+            summary.per_role[site::to_string(role)] = closure.size();
+            std::vector<std::string> present, files;
+            for (const auto& o : request.optional) {
+                if (pool.has(o)) present.push_back(o);
+            }
+            for (const auto& p : closure) files.push_back(output_path(p));
+            std::sort(files.begin(), files.end());
+            role_requests[site::to_string(role)] = {{"install", request.install},
+                                                    {"optional_present", present},
+                                                    {"exclude", request.exclude},
+                                                    {"weak_deps", request.weak_deps},
+                                                    {"packages", files}};
+            ctx.log(std::string(site::to_string(role)) + ": " + std::to_string(closure.size()) +
+                    " packages");
+            take(closure);
+        }
+    }
+
+    // 4. Build beside the output: packages (verified while copied, or hard-linked from the
+    // previous output when its lock vouches for them), repodata, lock.
+    TempDir staging(parent, out.filename().string() + ".partial");
+    std::map<std::string, json> old_packages;
+    if (old_lock.is_object() && old_lock.contains("packages")) {
+        for (const auto& p : old_lock["packages"]) old_packages[p.value("path", "")] = p;
+    }
+    std::map<SourceTree*, std::map<std::string, std::string>>
+        wanted;  // tree → source path → out path
+    for (const auto& [path, p] : selected) {
+        fs::path dest = staging.path() / path;
+        fs::create_directories(dest.parent_path());
+        auto old = old_packages.find(path);
+        if (old != old_packages.end() &&
+            old->second.value("repo_checksum", "") ==
+                std::string(checksum_type_name(p.checksum_type)) + ":" + p.checksum) {
+            if (::link((out / path).c_str(), dest.c_str()) == 0) {
+                ++summary.reused;
+                continue;
+            }
+        }
+        wanted[repos[p.repo].tree][repos[p.repo].root + p.location] = path;
+    }
+    std::map<std::string, std::string> sha256_of;  // out path → sha256
+    for (auto& [tree, files] : wanted) {
+        std::set<std::string> paths;
+        for (const auto& [src, dst] : files) paths.insert(src);
+        tree->stream(paths, [&](const std::string& src, ByteStream& in) {
+            const std::string& rel = files.at(src);
+            const PackageRef& p = selected.at(rel);
+            AtomicFile f(staging.path() / rel, 0644);
+            Hasher repo_hash(p.checksum_type);
+            std::optional<Hasher> sha256;
+            if (p.checksum_type != ChecksumType::sha256) sha256.emplace(ChecksumType::sha256);
+            char buf[1 << 16];
+            std::uint64_t size = 0;
+            while (std::size_t n = in.read(buf, sizeof buf)) {
+                repo_hash.update(buf, n);
+                if (sha256) sha256->update(buf, n);
+                f.write({buf, n});
+                size += n;
+            }
+            std::string actual = repo_hash.hex_digest();
+            if (actual != p.checksum) {
+                throw InputError(tree->name() + ": " + src + ": checksum mismatch (" +
+                                 checksum_type_name(p.checksum_type) + " expected " + p.checksum +
+                                 ", got " + actual + ")");
+            }
+            if (p.size && size != p.size) {
+                throw InputError(tree->name() + ": " + src + ": " + std::to_string(size) +
+                                 " bytes, repodata says " + std::to_string(p.size));
+            }
+            f.commit();
+            sha256_of[rel] = sha256 ? sha256->hex_digest() : actual;
+        });
+        for (const auto& [src, dst] : files) {
+            if (!sha256_of.contains(dst))
+                throw InputError(tree->name() + ": " + src + " is missing");
+        }
+    }
+    ctx.log("copied " + std::to_string(sha256_of.size()) + " packages, reused " +
+            std::to_string(summary.reused));
+
+    // Repodata for EL7 too: gzip XML plus sqlite, never zstd; comps and modules carried over.
+    std::vector<std::string> createrepo = {
+        "createrepo_c",
+        "--quiet",
+        "--general-compress-type=gz",
+        "--checksum=sha256",
+        "--database",
+        "--workers=" + std::to_string(std::max(1, options.jobs))};
+    for (const auto& repo : repos) {
+        if (repo.meta.comps.empty()) continue;
+        write_file_atomic(staging.path() / "comps.xml", repo.meta.comps, 0644);
+        createrepo.push_back("--groupfile=" + (staging.path() / "comps.xml").string());
+        break;
+    }
+    createrepo.push_back(staging.path().string());
+    run_checked(ctx.runner, createrepo);
+    std::error_code ec;
+    fs::remove(staging.path() / "comps.xml", ec);
+    if (!modules.empty()) {
+        std::string all;
+        for (const auto& d : modules.documents) all += d;
+        fs::path modules_file = staging.path() / "modules.yaml";
+        write_file_atomic(modules_file, all, 0644);
+        run_checked(ctx.runner,
+                    {"modifyrepo_c", "--quiet", "--mdtype=modules", "--compress-type=gz",
+                     modules_file.string(), (staging.path() / "repodata").string()});
+        fs::remove(modules_file, ec);
+    }
+
+    // The lock: every package and the source media's hashes.
+    json lock = {{"format", 1}, {"site", site.name}, {"distro", site::to_string(site.distro)}};
+    json srcs = json::array();
+    for (const auto& src : sources) {
+        json s = {{"location", src.location}, {"kind", src.kind}};
+        struct stat st {};
+        if (src.kind != "directory" && ::stat(src.location.c_str(), &st) == 0) {
+            s["size"] = static_cast<std::uint64_t>(st.st_size);
+            s["mtime"] = static_cast<std::int64_t>(st.st_mtime);
+            s["sha256"] = file_sha256_cached(src.location, old_lock);
+        }
+        srcs.push_back(s);
+        summary.sources.push_back(src.location);
+    }
+    lock["sources"] = srcs;
+    json packages = json::array();
+    for (const auto& [path, p] : selected) {
+        std::string sha256;
+        if (auto it = sha256_of.find(path); it != sha256_of.end()) {
+            sha256 = it->second;
+        } else {
+            sha256 = old_packages.at(path).value("sha256", "");
+        }
+        packages.push_back(
+            {{"path", path},
+             {"name", p.name},
+             {"epoch", p.epoch.empty() ? "0" : p.epoch},
+             {"version", p.version},
+             {"release", p.release},
+             {"arch", p.arch},
+             {"sha256", sha256},
+             {"size", p.size},
+             {"repo_checksum", std::string(checksum_type_name(p.checksum_type)) + ":" + p.checksum},
+             {"source", repos[p.repo].name}});
+        summary.bytes += p.size;
+    }
+    lock["packages"] = packages;
+    lock["roles"] = role_requests;
+    write_file_atomic(staging.path() / lock_name, lock.dump(1) + "\n", 0644);
+    summary.packages = selected.size();
+
+    // 5. Publish: swap the new tree in, then drop the old one.
+    if (fs::exists(out)) {
+        if (::renameat2(AT_FDCWD, staging.path().c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) !=
+            0) {
+            throw SystemError("cannot swap " + out.string() + " into place", errno);
+        }
+        // staging now holds the previous output; its destructor removes it.
+    } else {
+        if (::rename(staging.path().c_str(), out.c_str()) != 0) {
+            throw SystemError("cannot move " + out.string() + " into place", errno);
+        }
+        staging.release();
+    }
+    ctx.log("published " + out.string());
+    return summary;
+}
+
+VerifyReport verify_mirror(const fs::path& dir) {
+    VerifyReport report;
+    json lock = read_lock(dir);
+    if (!lock.is_object() || !lock.contains("packages")) {
+        throw InputError((dir / lock_name).string() +
+                         ": missing or unreadable; is this an airstrap mirror?");
+    }
+    std::set<std::string> listed;
+    for (const auto& p : lock["packages"]) {
+        std::string path = p.value("path", "");
+        listed.insert(path);
+        ++report.checked;
+        if (!is_safe_relative_path(path)) {
+            report.problems.push_back(path + ": unsafe path in the lock");
+            continue;
+        }
+        fs::path file = dir / path;
+        std::error_code ec;
+        if (!fs::is_regular_file(file, ec)) {
+            report.problems.push_back(path + ": missing");
+            continue;
+        }
+        if (fs::file_size(file, ec) != p.value("size", std::uint64_t{0})) {
+            report.problems.push_back(path + ": size differs from the lock");
+            continue;
+        }
+        if (file_checksum_hex(ChecksumType::sha256, file) != p.value("sha256", "")) {
+            report.problems.push_back(path + ": sha256 differs from the lock");
+        }
+    }
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir / "Packages", ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file()) continue;
+        std::string rel = it->path().lexically_relative(dir).generic_string();
+        if (!listed.contains(rel)) report.problems.push_back(rel + ": not in the lock");
+    }
+    return report;
+}
+
+}  // namespace airstrap::mirror

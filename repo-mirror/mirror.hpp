@@ -1,0 +1,51 @@
+// The repository mirror: from the site's media (vendor ISO, repo tarballs, folders) to one
+// self-contained repository that the install media carry, with airstrap.lock listing every
+// package and the source media's hashes. Built beside the output and swapped into place.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo-mirror/repodata.hpp"
+#include "site/model.hpp"
+
+namespace airstrap::mirror {
+
+struct MirrorOptions {
+    std::filesystem::path output;
+    std::optional<site::Role> role;  // only this role's packages
+    bool all = false;                // every package of every source, no solving
+    bool weak_deps = true;
+    int jobs = 8;
+    MetadataPolicy metadata;
+    std::function<void(const std::string&)> log;  // one line per step
+};
+
+struct MirrorSummary {
+    std::size_t packages = 0;
+    std::uint64_t bytes = 0;
+    std::size_t reused = 0;  // taken from the previous output (hard link), not copied again
+    std::map<std::string, std::size_t> per_role;  // role → package count of its closure
+    std::vector<std::string> sources;
+};
+
+MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options);
+
+struct VerifyReport {
+    std::size_t checked = 0;
+    std::vector<std::string> problems;  // empty: every package matches airstrap.lock
+};
+
+// Re-checks every package in DIR against DIR/airstrap.lock (sha256, size) and reports
+// missing, changed and unlisted files.
+VerifyReport verify_mirror(const std::filesystem::path& dir);
+
+// Packages Anaconda adds by itself (kernel, bootloaders, file-system tools …), by distro.
+std::vector<std::string> installer_packages(site::Distro distro);
+
+}  // namespace airstrap::mirror
