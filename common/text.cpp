@@ -104,6 +104,18 @@ std::string join(std::span<const std::string> parts, std::string_view sep) {
     return out;
 }
 
+std::size_t first_content(std::string_view s) {
+    std::size_t at = 0;
+    while (at < s.size()) {
+        std::size_t end = s.find('\n', at);
+        if (end == std::string_view::npos) end = s.size();
+        std::size_t first = s.find_first_not_of(" \t\r", at);
+        if (first < end && s[first] != '#') return first;
+        at = end + 1;
+    }
+    return std::string_view::npos;
+}
+
 std::string shell_quote(std::string_view s) {
     std::string out = "'";
     for (char c : s) {

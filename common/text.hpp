@@ -29,6 +29,10 @@ LineColumn line_column_at(std::string_view s, std::size_t offset);
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(std::span<const std::string> parts, std::string_view sep);
 
+// Offset of the first character of YAML-ish text that is neither blank nor in a '#' comment
+// line; npos when there is none.
+std::size_t first_content(std::string_view s);
+
 // Quote for a POSIX shell single-quoted word.
 std::string shell_quote(std::string_view s);
 

@@ -215,7 +215,7 @@ bool PackagePool::has(const std::string& name) {
     return impl_->exists(name);
 }
 
-std::vector<PackageRef> PackagePool::all_packages() {
+std::vector<PackageRef> PackagePool::all_packages(bool include_hidden) {
     std::vector<PackageRef> out;
     Pool* pool = impl_->pool;
     Id p;
@@ -223,7 +223,7 @@ std::vector<PackageRef> PackagePool::all_packages() {
     FOR_POOL_SOLVABLES(p) {
         s = pool_id2solvable(pool, p);
         if (impl_->is_comps(s)) continue;
-        if (pool->considered && !MAPTST(pool->considered, p)) continue;
+        if (!include_hidden && pool->considered && !MAPTST(pool->considered, p)) continue;
         out.push_back(impl_->ref(p));
     }
     return out;

@@ -51,7 +51,9 @@ class PackagePool {
     // Leaves out packages (modular filtering); call before the first closure().
     void hide(const std::vector<std::string>& nevras);
 
-    std::vector<PackageRef> all_packages();
+    // Every package; with include_hidden, also those hide() left out (a full mirror keeps
+    // every module stream, so that nodes can switch streams later).
+    std::vector<PackageRef> all_packages(bool include_hidden = false);
     // Whether some visible package is named or provides `name`.
     bool has(const std::string& name);
     // The packages an empty system needs for `request`. InputError listing every problem

@@ -264,7 +264,7 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         }
     };
     if (options.all) {
-        take(pool.all_packages());
+        take(pool.all_packages(/*include_hidden=*/true));
     } else {
         for (site::Role role : site::all_roles) {
             if (options.role && *options.role != role) continue;
@@ -386,9 +386,8 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         for (const auto& d : modules.documents) all += d;
         fs::path modules_file = staging.path() / "modules.yaml";
         write_file_atomic(modules_file, all, 0644);
-        run_checked(ctx.runner,
-                    {"modifyrepo_c", "--quiet", "--mdtype=modules", "--compress-type=gz",
-                     modules_file.string(), (staging.path() / "repodata").string()});
+        run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=modules", "--compress-type=gz",
+                                 modules_file.string(), (staging.path() / "repodata").string()});
         fs::remove(modules_file, ec);
     }
 

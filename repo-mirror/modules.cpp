@@ -51,6 +51,7 @@ void ModuleIndex::add(const std::string& yaml, const std::string& where) {
         } catch (const YAML::Exception& e) {
             throw InputError(where + ": not valid YAML: " + e.what());
         }
+        if (doc.IsNull() && text::first_content(text) == std::string::npos) continue;
         if (!doc.IsMap() || !doc["document"] || !doc["data"] || !doc["data"].IsMap()) {
             throw InputError(where +
                              ": a document without 'document:' and 'data:' is not modulemd");

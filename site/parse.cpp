@@ -611,19 +611,12 @@ Site parse_site(const SourceFile& source, const std::filesystem::path& site_dir,
     if (!root.IsDefined() || root.IsNull()) {
         // Only comments and blanks is an empty file; anything else is content yaml-cpp
         // could not read as a document (a stray ',' at the start, say).
-        std::size_t at = 0;
-        while (at < source.text.size()) {
-            std::size_t end = source.text.find('\n', at);
-            if (end == std::string::npos) end = source.text.size();
-            std::size_t first = source.text.find_first_not_of(" \t\r", at);
-            if (first < end && source.text[first] != '#') break;
-            at = end + 1;
-        }
-        if (at >= source.text.size()) {
+        std::size_t content = text::first_content(source.text);
+        if (content == std::string::npos) {
             diag.error({},
                        "the site file is empty; 'airstrap init DIR' writes a commented template");
         } else {
-            auto lc = text::line_column_at(source.text, source.text.find_first_not_of(" \t\r", at));
+            auto lc = text::line_column_at(source.text, content);
             diag.error({lc.line, lc.column},
                        "expected a mapping (key: value) for the site file; "
                        "this does not start one");

@@ -13,7 +13,8 @@ dnf_confined() {
     local root=$1
     shift
     dnf -q --installroot="$root" --setopt=reposdir=/dev/null --setopt=cachedir="$WORK/dnf-cache" \
-        --releasever="$RELEASEVER" --nogpgcheck --noplugins "$@"
+        --releasever="$RELEASEVER" --nogpgcheck --noplugins \
+        --setopt=module_platform_id=platform:el8 "$@"
 }
 
 # lock_list LOCK ROLE FIELD...: one line per item of the role's fields in airstrap.lock.
@@ -103,4 +104,81 @@ printf 'x' >>"$victim"
 expect_exit 1 "$AIRSTRAP" mirror --verify "$WORK/repo7"
 grep -q "chrony-.*: size differs from the lock" <<<"$OUT" || fail "verify missed a changed package: $OUT"
 
-pass "mirror: el7 DVD + tarball; dnf installs every role offline and agrees on the closure"
+# --- Faults: each a clear error, nothing published, the previous output untouched --------
+before=$(cd "$WORK/repo7" && find . -type f | sort | xargs sha256sum)
+published_unchanged() {
+    [ "$before" = "$(cd "$WORK/repo7" && find . -type f | sort | xargs sha256sum)" ] || fail "$1: the published mirror changed"
+    ls -A "$WORK" | grep -q 'partial' && fail "$1: a .partial folder was left behind"
+    return 0
+}
+mkdir -p "$WORK/bad"
+# A package whose bytes do not match its repodata.
+cp -r "$FIXTURES/repos/openstack" "$WORK/bad/tampered"
+tampered=$(find "$WORK/bad/tampered/Packages" -name 'python3-packstack-*.rpm' | head -1)
+printf 'x' >>"$tampered"
+sed -e "s|^      tarball: .*|      directory: $WORK/bad/tampered|" "$WORK/el7/site.yaml" >"$WORK/bad/tampered.yaml"
+# (Into a fresh output: over repo7 the verified copy from the last run is reused.)
+expect_exit 2 "$AIRSTRAP" mirror "$WORK/bad/tampered.yaml" -o "$WORK/fresh"
+grep -q "python3-packstack.*bytes, repodata says\|python3-packstack.*checksum mismatch" <<<"$OUT" || fail "tampered package: $OUT"
+[ ! -e "$WORK/fresh" ] || fail "a mirror with a tampered package was published"
+published_unchanged "tampered package"
+# A location href that climbs out of the repository.
+cp -r "$FIXTURES/repos/openstack" "$WORK/bad/traversal"
+python3 - "$WORK/bad/traversal" <<'PY'
+import gzip, hashlib, lzma, pathlib, re, sys
+sha = lambda b: hashlib.sha256(b).hexdigest()
+root = pathlib.Path(sys.argv[1]); repomd = root / "repodata/repomd.xml"; md = repomd.read_text()
+href = re.search(r'<data type="primary">.*?<location href="([^"]+)"', md, re.S).group(1)
+old = (root / href).read_bytes()
+opener = lzma if href.endswith(".xz") else gzip
+xml = opener.decompress(old).decode()
+xml = re.sub(r'<location href="[^"]*python3-packstack[^"]*"', '<location href="../../../etc/passwd"', xml, count=1)
+new = opener.compress(xml.encode())
+(root / href).unlink()
+(root / href.replace(sha(old), sha(new))).write_bytes(new)  # unique names embed the checksum
+md = md.replace(sha(old), sha(new)).replace(f"<size>{len(old)}</size>", f"<size>{len(new)}</size>")
+md = md.replace(sha(opener.decompress(old)), sha(xml.encode()))
+md = re.sub(r'(<data type="primary">.*?<open-size>)\d+(</open-size>)', lambda m: m.group(1) + str(len(xml.encode())) + m.group(2), md, flags=re.S)
+repomd.write_text(md)
+PY
+sed -e "s|^      tarball: .*|      directory: $WORK/bad/traversal|" "$WORK/el7/site.yaml" >"$WORK/bad/traversal.yaml"
+expect_exit 2 "$AIRSTRAP" mirror "$WORK/bad/traversal.yaml" -o "$WORK/repo7"
+grep -q "unsafe location href '../../../etc/passwd'" <<<"$OUT" || fail "traversal href: $OUT"
+published_unchanged "traversal href"
+# A tarball with an entry that climbs out.
+python3 - "$WORK/bad/evil.tar.gz" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w:gz") as t:
+    i = tarfile.TarInfo("openstack/../../../tmp/airstrap-pwned"); data = b"x"; i.size = 1
+    t.addfile(i, io.BytesIO(data))
+PY
+sed -e "s|^      tarball: .*|      tarball: $WORK/bad/evil.tar.gz|" "$WORK/el7/site.yaml" >"$WORK/bad/evil.yaml"
+expect_exit 2 "$AIRSTRAP" mirror "$WORK/bad/evil.yaml" -o "$WORK/repo7"
+grep -q "refusing the archive: entry 'openstack/../../../tmp/airstrap-pwned'" <<<"$OUT" || fail "evil tarball: $OUT"
+[ ! -e /tmp/airstrap-pwned ] || fail "the evil tarball wrote outside"
+published_unchanged "evil tarball"
+# A request nothing can satisfy names the package and the missing requirement.
+sed -e "s|^  compute:$|  compute:\n    add: [unsatisfiable-pkg]|" "$WORK/el7/site.yaml" >"$WORK/bad/unsat.yaml"
+expect_exit 2 "$AIRSTRAP" mirror "$WORK/bad/unsat.yaml" -o "$WORK/repo7"
+grep -q "role compute: the packages cannot be installed together: .*nothing provides airstrap-fixture-missing-capability >= 99 needed by unsatisfiable-pkg" <<<"$OUT" \
+    || fail "unsatisfiable: $OUT"
+published_unchanged "unsatisfiable request"
+# After all that, a good run still completes.
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7"
+
+# --- EL9: BaseOS + modular AppStream on the DVD --------------------------------------------
+RELEASEVER=9
+site_for "$WORK/el9" el9 "$FIXTURES/iso/el9-dvd.iso"
+sed -i -e 's/network_manager: false/network_manager: true/' -e 's/release: queens .*/release: "2024.1"/' \
+    -e 's/^packages:$/packages:\n  common:\n    add: [nodejs, tmux]/' "$WORK/el9/site.yaml"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9"
+grep -q 'type="modules"' "$WORK/repo9/repodata/repomd.xml" || fail "modules.yaml was not carried over"
+ls "$WORK/repo9/Packages/n/" | grep -q '^nodejs-10\.' || fail "the default stream's nodejs is missing"
+ls "$WORK/repo9/Packages/n/" | grep -q '^nodejs-12\.' && fail "a non-default stream's nodejs was picked"
+rm -rf "$WORK"/root-*
+for role in controller network compute; do check_role_installs "$WORK/repo9" "$role"; done
+rpm --root "$WORK/root-controller" -q nodejs | grep -q '^nodejs-10\.' || fail "dnf did not install the default stream from the mirror"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9-all" --all
+ls "$WORK/repo9-all/Packages/n/" | grep -q '^nodejs-12\.' || fail "--all left out a module stream"
+
+pass "mirror: el7 DVD + tarball, el9 DVD with modules; dnf installs every role offline and agrees on the closure; faults refused"

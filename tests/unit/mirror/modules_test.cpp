@@ -10,7 +10,8 @@ using namespace airstrap::mirror;
 
 namespace {
 
-const char* const modules_yaml = R"(---
+const char* const modules_yaml = R"(# a comment before the first document
+---
 document: modulemd
 version: 2
 data:
