@@ -1,6 +1,9 @@
 #include "repo-mirror/closure.hpp"
 
 // libsolv's Solvable has a field named `requires`, a keyword in C++20.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wkeyword-macro"
+#endif
 #define requires solv_requires
 extern "C" {
 #include <solv/chksum.h>

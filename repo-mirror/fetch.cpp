@@ -9,11 +9,15 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "common/error.hpp"
@@ -31,6 +35,7 @@ constexpr std::uint64_t kMaxErrorBody = 1 << 20;  // of a 4xx/5xx page, read and
 constexpr auto kProgressInterval = std::chrono::milliseconds(100);
 constexpr auto kConflictDelay = std::chrono::milliseconds(5);  // same dest already in flight
 constexpr int kMaxPollMs = 1000;
+constexpr std::size_t kMaxWorkers = 8;  // threads for hashing, fsync and rename
 
 void init_curl_once() {
     static std::once_flag once;
@@ -163,9 +168,15 @@ struct Task {
 
 // One transfer slot: an easy handle, reused from request to request so its connection stays
 // alive, and the state of the attempt it carries. Its address is libcurl's callback pointer.
+enum class Phase { idle, checking, transfer, finishing };
+
+// What the check of dest and its .part found, before any transfer.
+enum class Found { transfer, reused, complete, failed };
+
 struct Slot {
     CURL* easy = nullptr;
-    bool busy = false;
+    bool busy = false;  // in any phase but idle
+    Phase phase = Phase::idle;
     Task task;
     const FetchRequest* req = nullptr;
     std::string expected;  // lower-case checksum, empty: none
@@ -188,6 +199,11 @@ struct Slot {
     Abort abort = Abort::none;
     std::string local_error;
     char errbuf[CURL_ERROR_SIZE] = {};
+
+    // Written by a worker thread, read by the loop after the hand-back.
+    Found found = Found::transfer;
+    std::uint64_t found_bytes = 0;  // reused or complete: their size; transfer: the Range start
+    Verdict verdict;
 
     Slot() : easy(curl_easy_init()) {
         if (!easy) throw Error("cannot create a libcurl transfer handle");
@@ -383,24 +399,201 @@ Verdict judge_curl(CURLcode rc, const char* errbuf) {
     }
 }
 
+// A few threads for the disk work around a transfer (hashing, fsync, rename), so the loop
+// that drives libcurl never waits on the disk.
+class WorkPool {
+  public:
+    explicit WorkPool(std::size_t threads) {
+        try {
+            for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+        } catch (...) {
+            stop();
+            throw;
+        }
+    }
+    ~WorkPool() { stop(); }
+    WorkPool(const WorkPool&) = delete;
+    WorkPool& operator=(const WorkPool&) = delete;
+
+    void submit(std::function<void()> job) {
+        {
+            std::lock_guard lock(mu_);
+            jobs_.push_back(std::move(job));
+        }
+        cv_.notify_one();
+    }
+
+  private:
+    void work() {
+        while (true) {
+            std::function<void()> job;
+            {
+                std::unique_lock lock(mu_);
+                cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+                if (jobs_.empty()) return;
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            job();  // jobs catch their own exceptions
+        }
+    }
+
+    void stop() noexcept {
+        {
+            std::lock_guard lock(mu_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        for (auto& t : workers_) {
+            if (t.joinable()) t.join();
+        }
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> jobs_;
+    bool stopping_ = false;
+    std::vector<std::thread> workers_;
+};
+
+// The size of dest when it is there already with the right size and checksum.
+std::optional<std::uint64_t> reusable_size(const FetchRequest& req) {
+    std::error_code ec;
+    if (!fs::is_regular_file(req.dest, ec)) return std::nullopt;
+    auto size = fs::file_size(req.dest, ec);
+    if (ec || (req.size && size != *req.size)) return std::nullopt;
+    if (!req.checksum.empty()) {
+        try {
+            if (file_checksum_hex(req.checksum_type, req.dest) != lower(req.checksum)) {
+                return std::nullopt;
+            }
+        } catch (const Error&) {
+            return std::nullopt;  // unreadable: fetch it again over it
+        }
+    }
+    return size;
+}
+
+// Worker thread: is dest there already, is a .part there to resume or to finish?
+void check_dest(Slot& s) noexcept {
+    try {
+        const FetchRequest& req = *s.req;
+        s.found = Found::transfer;
+        s.found_bytes = 0;
+        if (!s.task.checked) {
+            if (auto size = reusable_size(req)) {
+                s.found = Found::reused;
+                s.found_bytes = *size;
+                return;
+            }
+            if (req.dest.has_parent_path()) fs::create_directories(req.dest.parent_path());
+        }
+        fs::path part = part_path(req.dest);
+        std::error_code ec;
+        std::uint64_t have = fs::file_size(part, ec);
+        if (ec || have == 0) return;
+        if (req.size && have > *req.size) {
+            remove_quietly(part);
+        } else if (req.size && have == *req.size) {
+            // Left complete by an earlier run: verify it rather than ask for a range the server
+            // cannot satisfy.
+            if (req.checksum.empty() ||
+                file_checksum_hex(req.checksum_type, part) == lower(req.checksum)) {
+                if (::rename(part.c_str(), req.dest.c_str()) != 0) {
+                    throw SystemError("cannot rename " + part.string() + " to " + req.dest.string(),
+                                      errno);
+                }
+                s.found = Found::complete;
+                s.found_bytes = have;
+                return;
+            }
+            remove_quietly(part);
+        } else {
+            s.found_bytes = have;
+        }
+    } catch (const std::exception& e) {
+        s.found = Found::failed;
+        try {
+            s.local_error = describe(e);
+        } catch (...) {
+        }
+    }
+}
+
+// Worker thread, after a transfer that succeeded: sync, check size and checksum, rename.
+Verdict finalize(Slot& s) {
+    const FetchRequest& req = *s.req;
+    if (s.fd < 0) {  // an empty body: the write callback never opened the .part
+        int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (s.offset == 0 ? O_TRUNC : 0);
+        s.fd = ::open(s.part.c_str(), flags, 0644);
+        if (s.fd < 0) throw SystemError("cannot open " + s.part.string(), errno);
+    }
+    struct stat st {};
+    if (::fstat(s.fd, &st) != 0) throw SystemError("cannot stat " + s.part.string(), errno);
+    if (::fsync(s.fd) != 0) throw SystemError("cannot sync " + s.part.string(), errno);
+    s.close_fd();
+    auto actual = static_cast<std::uint64_t>(st.st_size);
+    if (req.size && actual != *req.size) {
+        return {Kind::retry_fresh, "file is " + std::to_string(actual) + " bytes, repodata says " +
+                                       std::to_string(*req.size)};
+    }
+    if (!s.expected.empty()) {
+        std::string got =
+            s.hasher ? s.hasher->hex_digest() : file_checksum_hex(req.checksum_type, s.part);
+        if (got != s.expected) {
+            return {Kind::retry_fresh, std::string("checksum mismatch (") +
+                                           checksum_type_name(req.checksum_type) + " expected " +
+                                           s.expected + ", got " + got + ")"};
+        }
+    }
+    if (::rename(s.part.c_str(), req.dest.c_str()) != 0) {
+        throw SystemError("cannot rename " + s.part.string() + " to " + req.dest.string(), errno);
+    }
+    return {Kind::ok, {}};
+}
+
+void finalize_job(Slot& s) noexcept {
+    try {
+        s.verdict = finalize(s);
+    } catch (const std::exception& e) {
+        try {
+            s.verdict = {Kind::permanent, describe(e)};
+        } catch (...) {
+            s.verdict.kind = Kind::permanent;
+        }
+    }
+    s.close_fd();
+}
+
+// One fetch_all or fetch_to_memory call: hands requests to slots as they free up, drives
+// libcurl, sends disk work to the pool, schedules retries. Everything but the pool jobs runs
+// on the calling thread.
 class Engine {
   public:
     Engine(const FetchOptions& options, CURLM* multi, std::vector<std::unique_ptr<Slot>>& slots,
-           const std::vector<FetchRequest>& requests, std::string* memory, std::size_t max_bytes)
+           WorkPool* pool, const std::vector<FetchRequest>& requests, std::string* memory,
+           std::size_t max_bytes)
         : opt_(options),
           multi_(multi),
           slots_(slots),
+          pool_(pool),
           reqs_(requests),
           memory_(memory),
           max_bytes_(max_bytes) {}
 
     ~Engine() {
+        // Pool jobs use our slots and requests: wait for them before anything goes away.
+        {
+            std::unique_lock lock(done_mu_);
+            done_cv_.wait(lock, [this] { return in_pool_ == 0; });
+        }
         for (auto& slot : slots_) {
             if (!slot->busy) continue;
-            curl_multi_remove_handle(multi_, slot->easy);
+            if (slot->phase == Phase::transfer) curl_multi_remove_handle(multi_, slot->easy);
             slot->close_fd();
             slot->hasher.reset();
             slot->busy = false;
+            slot->phase = Phase::idle;
         }
     }
     Engine(const Engine&) = delete;
@@ -415,21 +608,24 @@ class Engine {
         }
         while (true) {
             fill(Clock::now());
-            if (active_ == 0 && waiting_.empty() && next_ >= reqs_.size()) break;
+            if (busy_ == 0 && waiting_.empty() && next_ >= reqs_.size()) break;
+            std::size_t events = 0;
             if (active_ > 0) {
                 int running = 0;
                 check(curl_multi_perform(multi_, &running), "curl_multi_perform");
-                drain();
-                report(false);
-                if (can_start(Clock::now())) continue;
+                events += drain_curl();
             }
+            events += drain_pool();
+            report(false);
+            if (events > 0 || can_start(Clock::now())) continue;
             int timeout = kMaxPollMs;
-            if (active_ < slot_limit() && !waiting_.empty()) {
+            if (busy_ < slot_limit() && !waiting_.empty()) {
                 auto wait = std::chrono::ceil<std::chrono::milliseconds>(waiting_.front().ready -
                                                                          Clock::now());
                 timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, kMaxPollMs));
                 if (timeout == 0) continue;
             }
+            // Returns on socket activity, libcurl's own timers, or a pool job's wakeup.
             check(curl_multi_poll(multi_, nullptr, 0, timeout, nullptr), "curl_multi_poll");
         }
         report(true);
@@ -458,31 +654,16 @@ class Engine {
     }
 
     bool can_start(Clock::time_point now) const {
-        if (active_ >= slot_limit()) return false;
+        if (busy_ >= slot_limit()) return false;
         return next_ < reqs_.size() || (!waiting_.empty() && waiting_.front().ready <= now);
     }
 
     Slot* free_slot() {
-        if (active_ >= slot_limit()) return nullptr;
         for (auto& slot : slots_) {
             if (!slot->busy) return slot.get();
         }
         slots_.push_back(std::make_unique<Slot>());
         return slots_.back().get();
-    }
-
-    // Starts transfers while there are free slots and work that is due.
-    void fill(Clock::time_point now) {
-        while (can_start(now)) {
-            Slot* slot = free_slot();
-            Task task;
-            if (!waiting_.empty() && waiting_.front().ready <= now) {
-                task = pop_waiting();
-            } else {
-                task.index = next_++;
-            }
-            launch(*slot, std::move(task), now);
-        }
     }
 
     bool dest_in_flight(const fs::path& dest) const {
@@ -492,92 +673,126 @@ class Engine {
         return false;
     }
 
-    // dest is there already with the right size and checksum.
-    bool reusable(const FetchRequest& req) {
-        std::error_code ec;
-        if (!fs::is_regular_file(req.dest, ec)) return false;
-        auto size = fs::file_size(req.dest, ec);
-        if (ec || (req.size && size != *req.size)) return false;
-        if (!req.checksum.empty()) {
-            try {
-                if (file_checksum_hex(req.checksum_type, req.dest) != lower(req.checksum)) {
-                    return false;
-                }
-            } catch (const Error&) {
-                return false;  // unreadable: fetch it again over it
+    // Takes up work that is due while slots are free.
+    void fill(Clock::time_point now) {
+        while (can_start(now)) {
+            Task task;
+            if (!waiting_.empty() && waiting_.front().ready <= now) {
+                task = pop_waiting();
+            } else {
+                task.index = next_++;
             }
-        }
-        skipped_bytes_ += size;
-        return true;
-    }
-
-    // A .part of the full size left by an earlier run: verify it instead of asking for a
-    // range the server cannot satisfy. False when it is no good (it is then deleted).
-    bool complete_part(const FetchRequest& req, const fs::path& part) {
-        if (!req.checksum.empty() &&
-            file_checksum_hex(req.checksum_type, part) != lower(req.checksum)) {
-            remove_quietly(part);
-            return false;
-        }
-        if (::rename(part.c_str(), req.dest.c_str()) != 0) {
-            throw SystemError("cannot rename " + part.string() + " to " + req.dest.string(), errno);
-        }
-        return true;
-    }
-
-    void launch(Slot& slot, Task task, Clock::time_point now) {
-        const FetchRequest& req = reqs_[task.index];
-        std::uint64_t offset = 0;
-        try {
+            const FetchRequest& req = reqs_[task.index];
             if (!task.checked) {
                 if (auto problem = scheme_problem(req.url)) {
                     fail(task, *problem);
-                    return;
+                    continue;
                 }
             }
-            if (!memory_) {
-                if (dest_in_flight(req.dest)) {
-                    task.ready = now + kConflictDelay;
-                    push_waiting(std::move(task));
-                    return;
-                }
-                if (!task.checked) {
-                    if (reusable(req)) {
-                        succeed(task, true);
-                        return;
-                    }
-                    if (req.dest.has_parent_path()) fs::create_directories(req.dest.parent_path());
-                }
-                fs::path part = part_path(req.dest);
-                std::error_code ec;
-                std::uint64_t have = fs::file_size(part, ec);
-                if (!ec && have > 0) {
-                    if (req.size && have > *req.size) {
-                        remove_quietly(part);
-                    } else if (req.size && have == *req.size) {
-                        if (complete_part(req, part)) {
-                            skipped_bytes_ += have;
-                            succeed(task, false);
-                            return;
-                        }
-                    } else {
-                        offset = have;
-                    }
-                }
+            if (!memory_ && dest_in_flight(req.dest)) {  // the same file twice: one at a time
+                task.ready = now + kConflictDelay;
+                push_waiting(std::move(task));
+                continue;
             }
-            task.checked = true;
-        } catch (const std::exception& e) {
-            fail(task, describe(e));
-            return;
+            Slot& slot = *free_slot();
+            slot.busy = true;
+            ++busy_;
+            slot.req = &req;
+            slot.task = std::move(task);
+            if (memory_) {
+                slot.task.checked = true;
+                begin(slot, 0);
+            } else {
+                slot.phase = Phase::checking;
+                to_pool(slot, check_dest);
+            }
         }
-        begin(slot, std::move(task), offset);
     }
 
-    void begin(Slot& s, Task task, std::uint64_t offset) {
-        const FetchRequest& req = reqs_[task.index];
-        s.task = std::move(task);
+    void to_pool(Slot& slot, void (*job)(Slot&) noexcept) {
+        {
+            std::lock_guard lock(done_mu_);
+            ++in_pool_;
+        }
+        Slot* s = &slot;
+        CURLM* multi = multi_;
+        try {
+            pool_->submit([this, s, job, multi] {
+                job(*s);
+                {
+                    // Notified under the lock: once it is released the Engine may be gone,
+                    // and only the multi handle (the Fetcher's) is touched after.
+                    std::lock_guard lock(done_mu_);
+                    done_.push_back(s);
+                    --in_pool_;
+                    done_cv_.notify_all();
+                }
+                curl_multi_wakeup(multi);
+            });
+        } catch (...) {
+            std::lock_guard lock(done_mu_);
+            --in_pool_;
+            throw;
+        }
+    }
+
+    // Slots back from the pool.
+    std::size_t drain_pool() {
+        std::vector<Slot*> done;
+        {
+            std::lock_guard lock(done_mu_);
+            done.swap(done_);
+        }
+        for (Slot* s : done) {
+            if (s->phase == Phase::checking) {
+                checked(*s);
+            } else {
+                conclude(*s, s->verdict);
+            }
+        }
+        return done.size();
+    }
+
+    void checked(Slot& s) {
+        switch (s.found) {
+            case Found::reused: {
+                skipped_bytes_ += s.found_bytes;
+                Task task = release(s);
+                succeed(task, true);
+                return;
+            }
+            case Found::complete: {
+                skipped_bytes_ += s.found_bytes;
+                Task task = release(s);
+                succeed(task, false);
+                return;
+            }
+            case Found::failed: {
+                std::string what = std::move(s.local_error);
+                Task task = release(s);
+                fail(task, what);
+                return;
+            }
+            case Found::transfer:
+                s.task.checked = true;
+                begin(s, s.found_bytes);
+                return;
+        }
+    }
+
+    Task release(Slot& s) {
+        s.close_fd();
+        s.hasher.reset();
+        s.busy = false;
+        s.phase = Phase::idle;
+        --busy_;
+        return std::move(s.task);
+    }
+
+    void begin(Slot& s, std::uint64_t offset) {
+        const FetchRequest& req = *s.req;
         ++s.task.attempts;
-        s.req = &req;
+        s.phase = Phase::transfer;
         s.expected = lower(req.checksum);
         s.part = memory_ ? fs::path() : part_path(req.dest);
         s.memory = memory_;
@@ -622,6 +837,7 @@ class Engine {
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(opt_.stall_timeout.count()));
         curl_easy_setopt(h, CURLOPT_USERAGENT, "airstrap");
         curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        // Wait for a connection that may multiplex (HTTP/2 over TLS) rather than open another.
         if (starts_with_nocase(req.url, "https:")) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
         if (offset > 0) {
             // A plain Range rather than CURLOPT_RESUME_FROM_LARGE: libcurl then leaves a
@@ -630,11 +846,11 @@ class Engine {
             curl_easy_setopt(h, CURLOPT_RANGE, range.c_str());
         }
         check(curl_multi_add_handle(multi_, h), "curl_multi_add_handle");
-        s.busy = true;
         ++active_;
     }
 
-    void drain() {
+    std::size_t drain_curl() {
+        std::size_t n = 0;
         int left = 0;
         while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
             if (msg->msg != CURLMSG_DONE) continue;
@@ -642,8 +858,10 @@ class Engine {
             CURLcode rc = msg->data.result;
             char* priv = nullptr;
             curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-            finish(*reinterpret_cast<Slot*>(priv), rc);
+            transfer_done(*reinterpret_cast<Slot*>(priv), rc);
+            ++n;
         }
+        return n;
     }
 
     Verdict judge(Slot& s, CURLcode rc) {
@@ -680,66 +898,40 @@ class Engine {
         return {Kind::ok, {}};
     }
 
-    // The transfer succeeded: sync, check size and checksum, rename into place.
-    Verdict finalize(Slot& s) {
-        const FetchRequest& req = *s.req;
-        if (s.fd < 0) {  // an empty body: the callback never opened the .part
-            int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (s.offset == 0 ? O_TRUNC : 0);
-            s.fd = ::open(s.part.c_str(), flags, 0644);
-            if (s.fd < 0) throw SystemError("cannot open " + s.part.string(), errno);
-        }
-        struct stat st {};
-        if (::fstat(s.fd, &st) != 0) throw SystemError("cannot stat " + s.part.string(), errno);
-        if (::fsync(s.fd) != 0) throw SystemError("cannot sync " + s.part.string(), errno);
-        s.close_fd();
-        auto actual = static_cast<std::uint64_t>(st.st_size);
-        if (req.size && actual != *req.size) {
-            return {Kind::retry_fresh, "file is " + std::to_string(actual) +
-                                           " bytes, repodata says " + std::to_string(*req.size)};
-        }
-        if (!s.expected.empty()) {
-            std::string got =
-                s.hasher ? s.hasher->hex_digest() : file_checksum_hex(req.checksum_type, s.part);
-            if (got != s.expected) {
-                return {Kind::retry_fresh, std::string("checksum mismatch (") +
-                                               checksum_type_name(req.checksum_type) +
-                                               " expected " + s.expected + ", got " + got + ")"};
-            }
-        }
-        if (::rename(s.part.c_str(), req.dest.c_str()) != 0) {
-            throw SystemError("cannot rename " + s.part.string() + " to " + req.dest.string(),
-                              errno);
-        }
-        return {Kind::ok, {}};
-    }
-
-    void finish(Slot& s, CURLcode rc) {
+    void transfer_done(Slot& s, CURLcode rc) {
         curl_multi_remove_handle(multi_, s.easy);
-        s.busy = false;
         --active_;
-        Task task = std::move(s.task);
-        task.bytes += s.received;
+        s.task.bytes += s.received;
         Verdict v;
         try {
             v = judge(s, rc);
-            if (v.kind == Kind::ok && !memory_) v = finalize(s);
         } catch (const std::exception& e) {
             v = {Kind::permanent, describe(e)};
         }
-        s.close_fd();
-        s.hasher.reset();
+        if (v.kind == Kind::ok && !memory_) {
+            s.phase = Phase::finishing;
+            to_pool(s, finalize_job);
+            return;
+        }
+        conclude(s, v);
+    }
+
+    // The attempt is over: the file is in place, or it failed, or it waits for a retry.
+    void conclude(Slot& s, const Verdict& v) {
+        fs::path part = std::move(s.part);
+        Task task = release(s);
         switch (v.kind) {
             case Kind::ok:
                 succeed(task, false);
                 return;
             case Kind::permanent_delete:
-                if (!memory_) remove_quietly(s.part);
+                if (!memory_) remove_quietly(part);
                 [[fallthrough]];
             case Kind::permanent:
                 fail(task, v.what);
                 return;
             case Kind::retry_fresh:
-                if (!memory_) remove_quietly(s.part);
+                if (!memory_) remove_quietly(part);
                 [[fallthrough]];
             case Kind::retry:
                 if (task.attempts >= opt_.max_attempts) {
@@ -790,19 +982,26 @@ class Engine {
     const FetchOptions& opt_;
     CURLM* multi_;
     std::vector<std::unique_ptr<Slot>>& slots_;
+    WorkPool* pool_;
     const std::vector<FetchRequest>& reqs_;
     std::string* memory_;
     std::size_t max_bytes_;
 
     std::vector<FetchResult> results_;
     std::vector<Task> waiting_;  // a min-heap on ready: retries and deferred requests
-    std::size_t next_ = 0;       // the next request not yet touched
-    std::size_t active_ = 0;     // slots with a transfer in flight
+    std::size_t next_ = 0;       // the next request not yet taken up
+    std::size_t busy_ = 0;       // slots in any phase
+    std::size_t active_ = 0;     // slots with a transfer in libcurl
     FetchProgress progress_;
     std::uint64_t net_bytes_ = 0;      // received over the network, all attempts
     std::uint64_t skipped_bytes_ = 0;  // already on disk: reused files, complete .parts
     std::uint64_t last_bytes_ = 0;
     Clock::time_point last_report_{};
+
+    std::mutex done_mu_;  // guards done_ and in_pool_
+    std::condition_variable done_cv_;
+    std::vector<Slot*> done_;  // back from the pool
+    std::size_t in_pool_ = 0;
 };
 
 }  // namespace
@@ -811,6 +1010,7 @@ struct Fetcher::Impl {
     FetchOptions options;
     CURLM* multi = nullptr;
     std::vector<std::unique_ptr<Slot>> slots;  // at most options.jobs, made as needed
+    std::unique_ptr<WorkPool> pool;            // started by the first fetch_all
 
     explicit Impl(FetchOptions opts) : options(std::move(opts)) {
         if (options.jobs < 1) {
@@ -832,6 +1032,7 @@ struct Fetcher::Impl {
     }
 
     ~Impl() {
+        pool.reset();
         slots.clear();  // no handle is attached any more: an Engine detaches its own
         curl_multi_cleanup(multi);
     }
@@ -845,7 +1046,12 @@ Fetcher::Fetcher(FetchOptions options) : impl_(std::make_unique<Impl>(std::move(
 Fetcher::~Fetcher() = default;
 
 std::vector<FetchResult> Fetcher::fetch_all(const std::vector<FetchRequest>& requests) {
-    Engine engine(impl_->options, impl_->multi, impl_->slots, requests, nullptr, 0);
+    if (!impl_->pool) {
+        impl_->pool = std::make_unique<WorkPool>(
+            std::min<std::size_t>(static_cast<std::size_t>(impl_->options.jobs), kMaxWorkers));
+    }
+    Engine engine(impl_->options, impl_->multi, impl_->slots, impl_->pool.get(), requests, nullptr,
+                  0);
     return engine.run();
 }
 
@@ -853,7 +1059,7 @@ std::string Fetcher::fetch_to_memory(const std::string& url, std::size_t max_byt
     std::vector<FetchRequest> one(1);
     one[0].url = url;
     std::string body;
-    Engine engine(impl_->options, impl_->multi, impl_->slots, one, &body, max_bytes);
+    Engine engine(impl_->options, impl_->multi, impl_->slots, nullptr, one, &body, max_bytes);
     auto results = engine.run();
     if (!results[0].ok) throw Error(results[0].error);
     return body;

@@ -20,14 +20,14 @@ struct FetchRequest {
     std::string url;
     std::filesystem::path dest;  // written as dest + ".part", renamed when verified
     ChecksumType checksum_type = ChecksumType::sha256;
-    std::string checksum;           // lower-case hex; empty: no check (metadata bootstrap only)
+    std::string checksum;               // lower-case hex; empty: no check (metadata bootstrap only)
     std::optional<std::uint64_t> size;  // expected size, when known
 };
 
 struct FetchResult {
     std::string url;
     bool ok = false;
-    bool reused = false;     // dest already existed with the right checksum: nothing fetched
+    bool reused = false;      // dest already existed with the right checksum: nothing fetched
     std::uint64_t bytes = 0;  // bytes received over the network for this file
     int attempts = 0;
     std::string error;  // empty when ok; otherwise names the URL and says what went wrong
@@ -39,8 +39,8 @@ struct FetchProgress {
 };
 
 struct FetchOptions {
-    int jobs = 8;               // transfers in flight
-    int max_attempts = 5;       // per file, counting the first
+    int jobs = 8;                            // transfers in flight
+    int max_attempts = 5;                    // per file, counting the first
     std::chrono::milliseconds backoff{250};  // doubled after every failed attempt
     std::chrono::seconds connect_timeout{15};
     std::chrono::seconds stall_timeout{30};  // abort a transfer that moves < 1 KiB/s this long
@@ -48,7 +48,7 @@ struct FetchOptions {
 };
 
 class Fetcher {
-public:
+  public:
     explicit Fetcher(FetchOptions options = {});
     ~Fetcher();
     Fetcher(const Fetcher&) = delete;
@@ -62,7 +62,7 @@ public:
     // when it fails after retries or is larger than max_bytes.
     std::string fetch_to_memory(const std::string& url, std::size_t max_bytes);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

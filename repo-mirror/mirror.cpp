@@ -324,7 +324,9 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         wanted[repos[p.repo].tree][repos[p.repo].root + p.location] = path;
     }
     std::map<std::string, std::string> sha256_of;  // out path → sha256
-    for (auto& [tree, files] : wanted) {
+    for (auto& entry : wanted) {
+        SourceTree* tree = entry.first;  // named, not bound: lambdas may not capture bindings
+        const auto& files = entry.second;
         std::set<std::string> paths;
         for (const auto& [src, dst] : files) paths.insert(src);
         tree->stream(paths, [&](const std::string& src, ByteStream& in) {

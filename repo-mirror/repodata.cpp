@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "common/error.hpp"
+#include "repo-mirror/archive_error.hpp"
 #include "repo-mirror/tree.hpp"
 
 namespace airstrap::mirror {
@@ -150,7 +151,7 @@ std::string verify_and_open(const RepoMdRecord& record, std::string_view raw,
     archive_read_support_format_raw(a.get());
     archive_read_support_format_empty(a.get());
     if (archive_read_open_memory(a.get(), raw.data(), raw.size()) != ARCHIVE_OK) {
-        throw InputError(where + ": cannot decompress: " + archive_error_string(a.get()));
+        throw InputError(where + ": cannot decompress: " + archive_error(a.get()));
     }
     std::string out;
     archive_entry* entry = nullptr;
@@ -161,7 +162,7 @@ std::string verify_and_open(const RepoMdRecord& record, std::string_view raw,
             la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
             if (n < 0) {
                 throw InputError(where + ": cannot decompress (truncated or corrupt): " +
-                                 archive_error_string(a.get()));
+                                 archive_error(a.get()));
             }
             if (n == 0) break;
             if (out.size() + static_cast<std::size_t>(n) > cap) {
@@ -171,7 +172,7 @@ std::string verify_and_open(const RepoMdRecord& record, std::string_view raw,
             out.append(buf, static_cast<std::size_t>(n));
         }
     } else if (rc != ARCHIVE_EOF) {
-        throw InputError(where + ": cannot decompress: " + archive_error_string(a.get()));
+        throw InputError(where + ": cannot decompress: " + archive_error(a.get()));
     }
     if (record.open_size && out.size() != *record.open_size) {
         throw InputError(where + ": decompressed to " + std::to_string(out.size()) +

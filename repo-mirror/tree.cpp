@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "repo-mirror/archive_error.hpp"
 
 namespace airstrap::mirror {
 
@@ -109,7 +110,7 @@ class ArchiveStream : public ByteStream {
     ArchiveStream(archive* a, std::string name) : a_(a), name_(std::move(name)) {}
     std::size_t read(char* buf, std::size_t size) override {
         la_ssize_t n = archive_read_data(a_, buf, size);
-        if (n < 0) throw InputError(name_ + ": " + archive_error_string(a_));
+        if (n < 0) throw InputError(name_ + ": " + archive_error(a_));
         return static_cast<std::size_t>(n);
     }
 
@@ -134,7 +135,7 @@ class ArchiveTree : public SourceTree {
             }
         }
         if (rc != ARCHIVE_EOF) {
-            throw InputError(name_ + ": cannot read the archive: " + archive_error_string(a.get()));
+            throw InputError(name_ + ": cannot read the archive: " + archive_error(a.get()));
         }
     }
 
@@ -171,7 +172,7 @@ class ArchiveTree : public SourceTree {
         archive_read_support_format_gnutar(a.get());
         if (archive_read_open_filename(a.get(), file_.c_str(), 1 << 20) != ARCHIVE_OK) {
             throw InputError(name_ + ": not an ISO image or tar archive (" +
-                             archive_error_string(a.get()) + ")");
+                             archive_error(a.get()) + ")");
         }
         return a;
     }

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -81,6 +82,22 @@ int closed_port() {
     return ntohs(addr.sin_port);
 }
 
+// The interpreter behind "python3", resolved once: a version-manager shim in PATH can take
+// half a second per start.
+const std::string& python() {
+    static const std::string path = [] {
+        std::string out;
+        if (FILE* p = ::popen("python3 -c 'import sys; print(sys.executable)' 2>/dev/null", "r")) {
+            char buf[4096];
+            while (std::fgets(buf, sizeof buf, p)) out += buf;
+            ::pclose(p);
+        }
+        while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+        return out.empty() ? std::string("python3") : out;
+    }();
+    return path;
+}
+
 // tests/tools/fault_server.py as a child process: reads its port from the first stdout
 // line; closing its stdin and SIGTERM stop it.
 class FaultServer {
@@ -94,7 +111,7 @@ class FaultServer {
             throw std::runtime_error("pipe2 failed");
         }
         std::string script = std::string(AIRSTRAP_SOURCE_DIR) + "/tests/tools/fault_server.py";
-        std::vector<std::string> args = {"python3", script, root.string(), "--log", log.string()};
+        std::vector<std::string> args = {python(), script, root.string(), "--log", log.string()};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -103,7 +120,7 @@ class FaultServer {
         posix_spawn_file_actions_adddup2(&fa, in[0], 0);
         posix_spawn_file_actions_adddup2(&fa, out[1], 1);
         posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int rc = ::posix_spawnp(&pid_, "python3", &fa, nullptr, argv.data(), environ);
+        int rc = ::posix_spawnp(&pid_, args[0].c_str(), &fa, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&fa);
         ::close(in[0]);
         ::close(out[1]);
@@ -120,8 +137,16 @@ class FaultServer {
         if (stdin_ >= 0) ::close(stdin_);
         if (pid_ > 0) {
             ::kill(pid_, SIGTERM);
+            auto deadline = Clock::now() + std::chrono::seconds(5);
             int status = 0;
-            while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+            while (::waitpid(pid_, &status, WNOHANG) == 0) {
+                if (Clock::now() > deadline) {
+                    ADD_FAILURE() << "fault_server.py did not stop on SIGTERM";
+                    ::kill(pid_, SIGKILL);
+                    ::waitpid(pid_, &status, 0);
+                    break;
+                }
+                ::usleep(10 * 1000);
             }
         }
         if (stdout_ >= 0) ::close(stdout_);

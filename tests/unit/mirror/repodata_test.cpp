@@ -204,6 +204,15 @@ TEST_F(Compressed, DecompressionBombStopsAtOpenSize) {
     EXPECT_THROW(verify_and_open(r, raw, "w", small), InputError);
 }
 
+// Found by tests/fuzz/repodata_fuzz: a gzip header cut short left libarchive without an
+// error string, and a NULL was appended to the message.
+TEST_F(Compressed, TruncatedGzipHeaderIsAnErrorNotACrash) {
+    const std::string raw("\x1f\x8b\x08\x00\x01\x7d\x94\xb6\xd3\x23\x13\x00\x00", 13);
+    RepoMdRecord r;
+    r.checksum = checksum_hex(ChecksumType::sha256, raw);
+    EXPECT_THROW(verify_and_open(r, raw, "w", {}), InputError);
+}
+
 TEST_F(Compressed, SizeMismatchIsAnError) {
     std::string raw = compress("", "<metadata/>");
     RepoMdRecord r = record_for(raw, raw);
