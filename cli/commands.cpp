@@ -1,5 +1,9 @@
 #include "cli/commands.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -48,6 +52,38 @@ nlohmann::json diagnostics_json(const Diagnostics& diag) {
                         {"message", d.message}});
     }
     return list;
+}
+
+// Fetch progress: a line redrawn in place on a terminal, otherwise a plain line about every
+// ten seconds, so that logs stay readable.
+std::function<void(const mirror::FetchProgress&)> progress_printer() {
+    bool tty = ::isatty(2) != 0;
+    auto start = std::chrono::steady_clock::now();
+    auto last = start - std::chrono::hours(1);
+    return [=](const mirror::FetchProgress& p) mutable {
+        auto now = std::chrono::steady_clock::now();
+        bool done = p.files_done == p.files_total;
+        if (!done && now - last < (tty ? std::chrono::milliseconds(100) : std::chrono::seconds(10)))
+            return;
+        last = now;
+        double secs = std::chrono::duration<double>(now - start).count();
+        double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
+        char line[200];
+        std::snprintf(line, sizeof line, "fetched %zu/%zu packages, %.1f/%.1f MiB, %.1f MiB/s",
+                      p.files_done, p.files_total, static_cast<double>(p.bytes_done) / 1048576.0,
+                      static_cast<double>(p.bytes_total) / 1048576.0, rate / 1048576.0);
+        std::string text = line;
+        if (rate > 0 && p.bytes_total > p.bytes_done && !done) {
+            auto eta = static_cast<long>(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
+            text += ", ETA " + std::to_string(eta / 60) + ":" + (eta % 60 < 10 ? "0" : "") +
+                    std::to_string(eta % 60);
+        }
+        if (tty) {
+            std::cerr << "\r\033[K" << text << (done ? "\n" : "") << std::flush;
+        } else {
+            std::cerr << "airstrap: " << text << "\n";
+        }
+    };
 }
 
 std::string summary(const site::Site& s) {
@@ -174,8 +210,10 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
         }
         if (!options.role) throw InputError("--role must be controller, network or compute");
     }
-    if (!o.json)
+    if (!o.json) {
         options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
+        options.progress = progress_printer();
+    }
     auto summary = mirror::build_mirror(file->site(), options);
     if (o.json) {
         std::cout << nlohmann::json{{"ok", true},

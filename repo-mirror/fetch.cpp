@@ -1,3 +1,10 @@
+// The fetcher's loop runs on the calling thread: it hands requests to a fixed set of slots
+// (one libcurl easy handle each, reused), drives them with curl_multi_perform/poll, streams
+// bodies to .part files from the write callback, and keeps retries in a heap ordered by
+// their ready time. The disk work around a transfer (the reuse check, verifying and syncing
+// the .part, the rename) goes to a small thread pool, which hands the slot back and wakes
+// the loop with curl_multi_wakeup. A slot is busy from check to rename, so at most `jobs`
+// files are in progress and memory is bounded whatever the number of requests.
 #include "repo-mirror/fetch.hpp"
 
 #include <curl/curl.h>
@@ -166,13 +173,13 @@ struct Task {
     Clock::time_point ready{};
 };
 
-// One transfer slot: an easy handle, reused from request to request so its connection stays
-// alive, and the state of the attempt it carries. Its address is libcurl's callback pointer.
 enum class Phase { idle, checking, transfer, finishing };
 
 // What the check of dest and its .part found, before any transfer.
 enum class Found { transfer, reused, complete, failed };
 
+// One transfer slot: an easy handle, reused from request to request so its connection stays
+// alive, and the state of the attempt it carries. Its address is libcurl's callback pointer.
 struct Slot {
     CURL* easy = nullptr;
     bool busy = false;  // in any phase but idle

@@ -18,6 +18,7 @@
 #include "common/subprocess.hpp"
 #include "kickstart/render.hpp"
 #include "repo-mirror/closure.hpp"
+#include "repo-mirror/fetch.hpp"
 #include "repo-mirror/modules.hpp"
 #include "repo-mirror/tree.hpp"
 
@@ -48,6 +49,7 @@ const char* const lock_name = "airstrap.lock";
 
 struct SourceRepo {
     std::string name;  // "CentOS-7.iso:BaseOS"
+    std::string url;   // base URL ending in '/', for repositories served over HTTP(S)
     SourceTree* tree = nullptr;
     std::string root;  // prefix inside the tree: "" or "BaseOS/"
     RepoMd md;
@@ -68,6 +70,7 @@ struct Context {
     const site::Site& site;
     const MirrorOptions& options;
     SystemCommandRunner runner;
+    std::unique_ptr<Fetcher> fetcher;  // made on first use
     void log(const std::string& line) const {
         if (options.log) options.log(line);
     }
@@ -111,7 +114,40 @@ void index_rpms(Context& ctx, Source& src, const fs::path& scratch_parent) {
     src.indexed_tree = open_directory(src.indexed->path());
 }
 
+Fetcher& fetcher(Context& ctx) {
+    if (!ctx.fetcher) {
+        FetchOptions o;
+        o.jobs = ctx.options.jobs;
+        o.on_progress = ctx.options.progress;
+        ctx.fetcher = std::make_unique<Fetcher>(o);
+    }
+    return *ctx.fetcher;
+}
+
+// Metadata of a repository served over HTTP(S): repomd.xml, then each file it lists, checked
+// against repomd before use.
+void load_remote_repo(Context& ctx, SourceRepo& repo) {
+    const auto& policy = ctx.options.metadata;
+    std::string repomd =
+        fetcher(ctx).fetch_to_memory(repo.url + "repodata/repomd.xml", max_repomd_bytes);
+    repo.md = parse_repomd(repomd, repo.url + "repodata/repomd.xml", policy);
+    auto load = [&](const RepoMdRecord* r) -> std::string {
+        if (!r) return {};
+        std::uint64_t cap = r->size ? *r->size : policy.max_open_bytes;
+        std::string raw =
+            fetcher(ctx).fetch_to_memory(repo.url + r->href, static_cast<std::size_t>(cap));
+        return verify_and_open(*r, raw, repo.url + r->href, policy);
+    };
+    repo.meta.primary = load(repo.md.find("primary"));
+    repo.meta.filelists = load(repo.md.find("filelists"));
+    repo.modules = load(repo.md.find("modules"));
+    const RepoMdRecord* group = repo.md.find("group");
+    repo.meta.comps = load(group ? group : repo.md.find("group_gz"));
+    repo.meta.name = repo.name;
+}
+
 void load_repo(Context& ctx, SourceRepo& repo) {
+    if (!repo.url.empty()) return load_remote_repo(ctx, repo);
     const auto& policy = ctx.options.metadata;
     std::string repomd_path = repo.root + "repodata/repomd.xml";
     std::string repomd = repo.tree->read(repomd_path, max_repomd_bytes);
@@ -189,7 +225,7 @@ std::string output_path(const PackageRef& p) {
 }  // namespace
 
 MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options) {
-    Context ctx{site, options, {}};
+    Context ctx{site, options, {}, nullptr};
     MirrorSummary summary;
     fs::path out = fs::absolute(options.output).lexically_normal();
     fs::path parent = out.parent_path();
@@ -202,20 +238,31 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         sources.push_back(
             {site.media.vendor_iso, "iso", open_archive(site.media.vendor_iso), nullptr, nullptr});
     }
+    std::vector<SourceRepo> repos;
     for (const auto& r : site.media.repos) {
         if (r.kind == site::RepoSource::Kind::url) {
-            throw InputError(
-                r.location +
-                ": http(s) repositories are not supported by this "
-                "build of airstrap mirror yet; fetch it to a folder and name the folder");
+            if (r.location.starts_with("file://")) {
+                sources.push_back({r.location, "directory", open_directory(r.location.substr(7)),
+                                   nullptr, nullptr});
+                continue;
+            }
+            SourceRepo repo;
+            repo.url = r.location.ends_with("/") ? r.location : r.location + "/";
+            repo.name = repo.url;
+            repo.source = r.location;
+            repos.push_back(std::move(repo));
+            continue;
         }
         std::string kind = r.kind == site::RepoSource::Kind::tarball ? "tarball" : "directory";
         sources.push_back({r.location, kind, open_tree(r.location), nullptr, nullptr});
     }
-    if (sources.empty())
+    if (sources.empty() && repos.empty()) {
         throw InputError("the site names no media: set media.vendor_iso or media.repos");
-
-    std::vector<SourceRepo> repos;
+    }
+    for (auto& repo : repos) {
+        ctx.log("reading " + repo.url);
+        load_repo(ctx, repo);
+    }
     for (auto& src : sources) {
         ctx.log("reading " + src.location);
         auto roots = repo_roots(*src.tree);
@@ -309,6 +356,11 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
     }
     std::map<SourceTree*, std::map<std::string, std::string>>
         wanted;  // tree → source path → out path
+    // Packages of HTTP repositories go through a download folder beside the output that
+    // outlives a failed run, so the next run resumes instead of starting over.
+    fs::path downloads = parent / ("." + out.filename().string() + ".download");
+    std::vector<FetchRequest> remote;
+    std::vector<std::string> remote_paths;
     for (const auto& [path, p] : selected) {
         fs::path dest = staging.path() / path;
         fs::create_directories(dest.parent_path());
@@ -320,6 +372,14 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
                 ++summary.reused;
                 continue;
             }
+        }
+        if (!repos[p.repo].url.empty()) {
+            fs::create_directories((downloads / path).parent_path());
+            remote.push_back({repos[p.repo].url + p.location, downloads / path, p.checksum_type,
+                              p.checksum,
+                              p.size ? std::optional<std::uint64_t>(p.size) : std::nullopt});
+            remote_paths.push_back(path);
+            continue;
         }
         wanted[repos[p.repo].tree][repos[p.repo].root + p.location] = path;
     }
@@ -360,6 +420,34 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         for (const auto& [src, dst] : files) {
             if (!sha256_of.contains(dst))
                 throw InputError(tree->name() + ": " + src + " is missing");
+        }
+    }
+    if (!remote.empty()) {
+        ctx.log("fetching " + std::to_string(remote.size()) + " packages");
+        auto results = fetcher(ctx).fetch_all(remote);
+        std::vector<std::string> failed;
+        for (const auto& r : results) {
+            if (!r.ok) failed.push_back(r.error);
+        }
+        if (!failed.empty()) {
+            std::string shown;
+            for (std::size_t i = 0; i < failed.size() && i < 5; ++i) shown += "\n  " + failed[i];
+            if (failed.size() > 5)
+                shown += "\n  … and " + std::to_string(failed.size() - 5) + " more";
+            throw Error(std::to_string(failed.size()) + " of " + std::to_string(remote.size()) +
+                        " packages could not be fetched (what was fetched is kept in " +
+                        downloads.string() + " for the next run):" + shown);
+        }
+        for (std::size_t i = 0; i < remote.size(); ++i) {
+            const std::string& rel = remote_paths[i];
+            fs::path dest = staging.path() / rel;
+            if (::link(remote[i].dest.c_str(), dest.c_str()) != 0) {
+                fs::copy_file(remote[i].dest, dest, fs::copy_options::overwrite_existing);
+            }
+            const PackageRef& p = selected.at(rel);
+            sha256_of[rel] = p.checksum_type == ChecksumType::sha256
+                                 ? p.checksum
+                                 : file_checksum_hex(ChecksumType::sha256, dest);
         }
     }
     ctx.log("copied " + std::to_string(sha256_of.size()) + " packages, reused " +
@@ -407,6 +495,12 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         srcs.push_back(s);
         summary.sources.push_back(src.location);
     }
+    for (const auto& repo : repos) {
+        if (repo.url.empty()) continue;
+        srcs.push_back(
+            {{"location", repo.source}, {"kind", "url"}, {"revision", repo.md.revision}});
+        summary.sources.push_back(repo.source);
+    }
     lock["sources"] = srcs;
     json packages = json::array();
     for (const auto& [path, p] : selected) {
@@ -448,6 +542,8 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         staging.release();
     }
     ctx.log("published " + out.string());
+    std::error_code cleanup;
+    fs::remove_all(downloads, cleanup);
     return summary;
 }
 

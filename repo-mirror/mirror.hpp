@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "repo-mirror/fetch.hpp"
 #include "repo-mirror/repodata.hpp"
 #include "site/model.hpp"
 
@@ -23,7 +24,8 @@ struct MirrorOptions {
     bool weak_deps = true;
     int jobs = 8;
     MetadataPolicy metadata;
-    std::function<void(const std::string&)> log;  // one line per step
+    std::function<void(const std::string&)> log;         // one line per step
+    std::function<void(const FetchProgress&)> progress;  // while fetching over HTTP(S)
 };
 
 struct MirrorSummary {

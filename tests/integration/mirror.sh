@@ -181,4 +181,44 @@ rpm --root "$WORK/root-controller" -q nodejs | grep -q '^nodejs-10\.' || fail "d
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9-all" --all
 ls "$WORK/repo9-all/Packages/n/" | grep -q '^nodejs-12\.' || fail "--all left out a module stream"
 
-pass "mirror: el7 DVD + tarball, el9 DVD with modules; dnf installs every role offline and agrees on the closure; faults refused"
+# --- HTTP: the openstack repository served by tests/tools/fault_server.py on 127.0.0.1 -------
+python3 "$SRC/tests/tools/fault_server.py" --ignore-stdin "$FIXTURES/repos" >"$WORK/port" 2>"$WORK/server.log" &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+port=$(head -1 "$WORK/port")
+[ -n "$port" ] || fail "the test HTTP server did not start"
+RELEASEVER=7
+http_site() {  # http_site NAME MODE: lab3 with the openstack repository over HTTP via MODE
+    sed -e "s|^      tarball: .*|      url: \"http://127.0.0.1:$port/$2/openstack/\"|" "$WORK/el7/site.yaml" >"$WORK/$1.yaml"
+}
+http_site http-ok ok
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/http-ok.yaml" -o "$WORK/repo-http"
+grep -q "fetched [0-9]*/[0-9]* packages" <<<"$OUT" || fail "no fetch progress: $OUT"
+diff <(cd "$WORK/repo7/Packages" && find . -type f | sort) <(cd "$WORK/repo-http/Packages" && find . -type f | sort) \
+    || fail "the HTTP mirror differs from the tarball mirror"
+grep -q '"kind": "url"' "$WORK/repo-http/airstrap.lock" || fail "the lock does not list the URL source"
+for mode in flaky2 truncate reset slow; do
+    http_site "http-$mode" "$mode"
+    expect_exit 0 "$AIRSTRAP" mirror "$WORK/http-$mode.yaml" -o "$WORK/repo-$mode"
+    "$AIRSTRAP" mirror --verify "$WORK/repo-$mode" >/dev/null || fail "$mode: the result does not verify"
+done
+grep -q "^GET /truncate/.* range=bytes=[1-9][0-9]*- status=206" "$WORK/server.log" || fail "no transfer was resumed with Range"
+http_site http-404 404
+expect_exit 1 "$AIRSTRAP" mirror "$WORK/http-404.yaml" -o "$WORK/repo-404"
+grep -q "http://127.0.0.1:$port/404/openstack/repodata/repomd.xml: HTTP 404" <<<"$OUT" || fail "404: $OUT"
+[ ! -e "$WORK/repo-404" ] || fail "404: something was published"
+http_site http-corrupt corrupt
+# Every file served with one byte flipped: repomd.xml (which has no checksum of its own) no
+# longer parses, or a checksum does not match; either way a refusal naming the URL.
+if OUT=$("$AIRSTRAP" mirror "$WORK/http-corrupt.yaml" -o "$WORK/repo-corrupt" 2>&1); then
+    fail "corrupt: accepted"
+fi
+grep -q "http://127.0.0.1:$port/corrupt/openstack/.*\(not valid XML\|checksum mismatch\)" <<<"$OUT" || fail "corrupt: $OUT"
+[ ! -e "$WORK/repo-corrupt" ] || fail "corrupt: something was published"
+# The same output, now from a good server: the later run completes.
+sed -e "s|/corrupt/|/ok/|" "$WORK/http-corrupt.yaml" >"$WORK/http-later.yaml"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/http-later.yaml" -o "$WORK/repo-corrupt"
+ls -A "$WORK" | grep -q 'partial' && fail "a .partial folder was left behind"
+
+pass "mirror: el7 DVD + tarball, el9 DVD with modules, HTTP with faults; dnf installs every role offline and agrees on the closure; faults refused"

@@ -186,23 +186,38 @@ class FetchTest : public ::testing::Test {
   protected:
     static constexpr int kSmallFiles = 200;
 
-    void SetUp() override {
-        std::string pattern = (fs::path(::testing::TempDir()) / "airstrap-fetch-XXXXXX").string();
+    // The served files are read-only: made once for the suite.
+    static void SetUpTestSuite() {
+        std::string pattern =
+            (fs::path(::testing::TempDir()) / "airstrap-fetch-root-XXXXXX").string();
         ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
-        dir_ = pattern;
-        root_ = dir_ / "root";
-        out_ = dir_ / "out";
-        log_ = dir_ / "server.log";
+        root_ = pattern;
         big_ = random_bytes(1 << 20, 1);
         hello_ = "hello, mirror\n";
         spit(root_ / "big.bin", big_);
         spit(root_ / "hello.txt", hello_);
         spit(root_ / "four-k.bin", random_bytes(4096, 2));
+        small_.clear();
         for (int i = 0; i < kSmallFiles; ++i) {
             small_.push_back(random_bytes(static_cast<std::size_t>(1 + (i * 97) % 5000),
                                           static_cast<unsigned>(100 + i)));
             spit(root_ / small_name(i), small_.back());
         }
+    }
+
+    static void TearDownTestSuite() {
+        std::error_code ec;
+        fs::remove_all(root_, ec);
+    }
+
+    // Each test: its own output folder and its own server (fault counters and log start
+    // from zero).
+    void SetUp() override {
+        std::string pattern = (fs::path(::testing::TempDir()) / "airstrap-fetch-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
+        dir_ = pattern;
+        out_ = dir_ / "out";
+        log_ = dir_ / "server.log";
         fs::create_directories(out_);
         server_ = std::make_unique<FaultServer>(root_, log_, dir_ / "server.err");
     }
@@ -266,9 +281,10 @@ class FetchTest : public ::testing::Test {
         }));
     }
 
-    fs::path dir_, root_, out_, log_;
-    std::string big_, hello_;
-    std::vector<std::string> small_;
+    static inline fs::path root_;
+    static inline std::string big_, hello_;
+    static inline std::vector<std::string> small_;
+    fs::path dir_, out_, log_;
     std::unique_ptr<FaultServer> server_;
 };
 
@@ -506,6 +522,18 @@ TEST_F(FetchTest, FileUrl) {
     auto r = fetch_one(req);
     EXPECT_TRUE(r.ok) << r.error;
     EXPECT_EQ(slurp(req.dest), big_);
+}
+
+TEST_F(FetchTest, MissingFileUrlIsPermanent) {
+    FetchRequest req;
+    req.url = "file://" + (root_ / "no-such.bin").string();
+    req.dest = out_ / "no-such.bin";
+    auto r = fetch_one(req);
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(r.error.rfind(req.url + ": cannot read", 0), 0u) << r.error;
+    EXPECT_FALSE(fs::exists(req.dest));
+    EXPECT_FALSE(fs::exists(part_of(req.dest)));
 }
 
 TEST_F(FetchTest, UnsupportedSchemeIsRejectedWithoutNetwork) {
