@@ -201,7 +201,7 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
     mirror::MirrorOptions options;
     options.output = o.output;
     options.all = o.all;
-    options.weak_deps = !o.no_weak_deps;
+    if (o.no_weak_deps) options.weak_deps = false;
     options.jobs = o.jobs;
     options.metadata.allow_weak_checksums = o.allow_weak_checksums;
     if (o.role) {
@@ -221,6 +221,8 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
                                     {"packages", summary.packages},
                                     {"bytes", summary.bytes},
                                     {"reused", summary.reused},
+                                    {"signatures_verified", summary.verified_signatures},
+                                    {"unsigned", summary.unsigned_packages},
                                     {"roles", summary.per_role},
                                     {"sources", summary.sources}}
                          .dump(2)

@@ -20,6 +20,7 @@
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/fetch.hpp"
 #include "repo-mirror/modules.hpp"
+#include "repo-mirror/signatures.hpp"
 #include "repo-mirror/tree.hpp"
 
 namespace airstrap::mirror {
@@ -322,7 +323,7 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
             request.install.push_back("kernel");
             request.optional = installer_packages(site.distro);
             request.exclude = set.exclude;
-            request.weak_deps = options.weak_deps;
+            request.weak_deps = options.weak_deps.value_or(site.packages.weak_deps);
             std::vector<PackageRef> closure;
             try {
                 closure = pool.closure(request);
@@ -453,6 +454,48 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
     ctx.log("copied " + std::to_string(sha256_of.size()) + " packages, reused " +
             std::to_string(summary.reused));
 
+    // Signatures: against the site's keys only. Bad or unknown-key signatures always stop
+    // the run; unsigned packages do when the site requires signatures.
+    std::vector<fs::path> keys(site.media.gpg_keys.begin(), site.media.gpg_keys.end());
+    SignatureChecker signatures(keys);
+    std::map<std::string, std::string> signature_of;
+    std::vector<std::string> refused;
+    for (const auto& [path, p] : selected) {
+        SignatureCheck c = signatures.check(staging.path() / path);
+        signature_of[path] = to_string(c.state);
+        switch (c.state) {
+            case SignatureCheck::State::verified:
+                ++summary.verified_signatures;
+                break;
+            case SignatureCheck::State::unsigned_package:
+                summary.unsigned_packages.push_back(p.file_name());
+                if (site.media.require_signatures)
+                    refused.push_back(p.file_name() + ": not signed");
+                break;
+            case SignatureCheck::State::bad:
+                refused.push_back(p.file_name() + ": bad signature (" + c.detail + ")");
+                break;
+            case SignatureCheck::State::unknown_key:
+                refused.push_back(p.file_name() + ": signed with a key not in media.gpg_keys (" +
+                                  c.detail + ")");
+                break;
+            case SignatureCheck::State::unchecked:
+                break;
+        }
+    }
+    if (!refused.empty()) {
+        std::string shown;
+        for (std::size_t i = 0; i < refused.size() && i < 10; ++i) shown += "\n  " + refused[i];
+        if (refused.size() > 10)
+            shown += "\n  … and " + std::to_string(refused.size() - 10) + " more";
+        throw InputError(std::to_string(refused.size()) +
+                         " packages fail the signature check:" + shown);
+    }
+    if (!summary.unsigned_packages.empty()) {
+        ctx.log(std::to_string(summary.unsigned_packages.size()) + " packages are not signed" +
+                (keys.empty() ? " (no media.gpg_keys: signatures are not checked)" : ""));
+    }
+
     // Repodata for EL7 too: gzip XML plus sqlite, never zstd; comps and modules carried over.
     std::vector<std::string> createrepo = {
         "createrepo_c",
@@ -520,7 +563,8 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
              {"sha256", sha256},
              {"size", p.size},
              {"repo_checksum", std::string(checksum_type_name(p.checksum_type)) + ":" + p.checksum},
-             {"source", repos[p.repo].name}});
+             {"source", repos[p.repo].name},
+             {"signature", signature_of.at(path)}});
         summary.bytes += p.size;
     }
     lock["packages"] = packages;

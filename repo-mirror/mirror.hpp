@@ -21,7 +21,7 @@ struct MirrorOptions {
     std::filesystem::path output;
     std::optional<site::Role> role;  // only this role's packages
     bool all = false;                // every package of every source, no solving
-    bool weak_deps = true;
+    std::optional<bool> weak_deps;   // overrides the site's packages.weak_deps
     int jobs = 8;
     MetadataPolicy metadata;
     std::function<void(const std::string&)> log;         // one line per step
@@ -34,6 +34,8 @@ struct MirrorSummary {
     std::size_t reused = 0;  // taken from the previous output (hard link), not copied again
     std::map<std::string, std::size_t> per_role;  // role → package count of its closure
     std::vector<std::string> sources;
+    std::vector<std::string> unsigned_packages;  // file names; refused when signatures are required
+    std::size_t verified_signatures = 0;
 };
 
 MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options);

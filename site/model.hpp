@@ -69,6 +69,8 @@ struct RepoSource {
 struct Media {
     std::string vendor_iso;  // absolute; empty when not given
     std::vector<RepoSource> repos;
+    std::vector<std::string> gpg_keys;  // armored public keys, absolute paths
+    bool require_signatures = false;    // true by default when gpg_keys are named
     SourceLocation vendor_iso_at;
 };
 
@@ -79,6 +81,7 @@ struct PackageChanges {
 };
 
 struct Packages {
+    bool weak_deps = true;  // Recommends/Supplements installed (dnf's install_weak_deps)
     PackageChanges common;
     std::map<Role, PackageChanges> roles;
 };

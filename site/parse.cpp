@@ -296,11 +296,26 @@ class SiteParser {
     }
 
     void parse_media(const YAML::Node& node, Media& media) {
-        YamlMap m(r_, node, "media", {"vendor_iso", "repos"});
+        YamlMap m(r_, node, "media", {"vendor_iso", "repos", "gpg_keys", "require_signatures"});
         if (!m.valid()) return;
         if (auto n = m.get("vendor_iso"); n.IsDefined()) {
             media.vendor_iso_at = location_of(n);
             if (auto s = r_.string(n, "'media.vendor_iso'")) media.vendor_iso = resolve(*s);
+        }
+        for (const auto& [key, item] : r_.string_list(m.get("gpg_keys"), "'media.gpg_keys'")) {
+            media.gpg_keys.push_back(resolve(key));
+        }
+        // Naming keys means wanting them enforced, unless the site says otherwise.
+        media.require_signatures = !media.gpg_keys.empty();
+        if (auto n = m.get("require_signatures"); n.IsDefined()) {
+            if (auto b = r_.boolean(n, "'media.require_signatures'")) {
+                media.require_signatures = *b;
+                if (*b && media.gpg_keys.empty()) {
+                    r_.diag().error(location_of(n),
+                                    "require_signatures needs the keys to check "
+                                    "against: list them in media.gpg_keys");
+                }
+            }
         }
         auto repos = m.get("repos");
         if (!repos.IsDefined() || repos.IsNull() || !r_.is_sequence(repos, "'media.repos'")) return;
@@ -374,8 +389,12 @@ class SiteParser {
     }
 
     void parse_packages(const YAML::Node& node, Packages& packages) {
-        YamlMap m(r_, node, "packages", {"common", "controller", "network", "compute"});
+        YamlMap m(r_, node, "packages",
+                  {"common", "controller", "network", "compute", "weak_deps"});
         if (!m.valid()) return;
+        if (auto n = m.get("weak_deps"); n.IsDefined()) {
+            if (auto b = r_.boolean(n, "'packages.weak_deps'")) packages.weak_deps = *b;
+        }
         if (auto n = m.get("common"); n.IsDefined())
             parse_package_changes(n, "packages.common", packages.common);
         for (Role role : all_roles) {

@@ -181,6 +181,50 @@ rpm --root "$WORK/root-controller" -q nodejs | grep -q '^nodejs-10\.' || fail "d
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9-all" --all
 ls "$WORK/repo9-all/Packages/n/" | grep -q '^nodejs-12\.' || fail "--all left out a module stream"
 
+# --- Signatures: the openstack repository signed at test time with a throwaway key ---------
+if command -v gpg >/dev/null && command -v rpmsign >/dev/null; then
+    export GNUPGHOME="$WORK/gnupg"
+    mkdir -m 700 "$GNUPGHOME"
+    for who in signer other; do
+        gpg -q --batch --passphrase '' --quick-gen-key "airstrap test $who <$who@airstrap.invalid>" rsa2048 sign never 2>/dev/null
+        gpg -q --armor --export "$who@airstrap.invalid" >"$WORK/$who.asc"
+    done
+    mkdir -p "$WORK/signed"
+    cp -r "$FIXTURES/repos/openstack/Packages" "$WORK/signed/"
+    rpmsign --addsign --define "_gpg_name signer@airstrap.invalid" --define "__gpg $(command -v gpg)" \
+        "$WORK/signed/Packages/"*.rpm >/dev/null 2>&1 || fail "rpmsign failed"
+    createrepo_c -q "$WORK/signed"
+    signed_site() {  # signed_site NAME KEY REQUIRE
+        sed -e "s|^      tarball: .*|      directory: $WORK/signed|" \
+            -e "s|^media:$|media:\n  gpg_keys: [$WORK/$2.asc]\n  require_signatures: $3|" \
+            "$WORK/el7/site.yaml" >"$WORK/$1.yaml"
+    }
+    # The DVD's packages are unsigned: refused when signatures are required (the default
+    # once keys are named), reported otherwise.
+    signed_site sig-required signer true
+    expect_exit 2 "$AIRSTRAP" mirror "$WORK/sig-required.yaml" -o "$WORK/repo-sig"
+    grep -q "packages fail the signature check:" <<<"$OUT" && grep -q "chrony-.*: not signed" <<<"$OUT" \
+        || fail "unsigned packages were not refused: $OUT"
+    [ ! -e "$WORK/repo-sig" ] || fail "a refused mirror was published"
+    signed_site sig-optional signer false
+    expect_exit 0 "$AIRSTRAP" mirror "$WORK/sig-optional.yaml" -o "$WORK/repo-sig" --json
+    python3 - "$OUT" <<'PY' || fail "signature summary: $OUT"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["signatures_verified"] >= 3, d                      # packstack and its dependencies
+assert any(u.startswith("chrony-") for u in d["unsigned"]), d  # from the unsigned DVD
+assert not any(u.startswith("openstack-packstack-") for u in d["unsigned"]), d
+PY
+    grep -q '"signature": "verified"' "$WORK/repo-sig/airstrap.lock" || fail "the lock does not record signatures"
+    # Signed, but by a key the site does not name.
+    signed_site sig-wrong-key other false
+    expect_exit 2 "$AIRSTRAP" mirror "$WORK/sig-wrong-key.yaml" -o "$WORK/repo-wrong"
+    grep -q "openstack-packstack-.*: signed with a key not in media.gpg_keys" <<<"$OUT" || fail "wrong key: $OUT"
+    unset GNUPGHOME
+else
+    echo "skipped: signature cases (gpg or rpmsign missing)"
+fi
+
 # --- HTTP: the openstack repository served by tests/tools/fault_server.py on 127.0.0.1 -------
 python3 "$SRC/tests/tools/fault_server.py" --ignore-stdin "$FIXTURES/repos" >"$WORK/port" 2>"$WORK/server.log" &
 server=$!
