@@ -267,6 +267,12 @@ std::vector<PackageRef> PackagePool::closure(const ClosureRequest& request) {
     for (const std::string& name : request.exclude) {
         if (impl_->exists(name)) impl_->select(name, job, SOLVER_LOCK);
     }
+    // Install-only packages, as dnf's installonlypkgs: several versions may sit side by side.
+    for (const char* name : {"kernel", "kernel-core", "kernel-modules", "kernel-devel",
+                             "kernel-modules-extra", "installonlypkg(kernel)"}) {
+        if (Id dep = pool_str2id(pool, name, 0))
+            queue_push2(&job, SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES, dep);
+    }
     Solver* solver = solver_create(pool);
     solver_set_flag(solver, SOLVER_FLAG_IGNORE_RECOMMENDED, request.weak_deps ? 0 : 1);
     // Anaconda installs a group's default packages whatever install_weak_deps says: they

@@ -19,6 +19,7 @@
 #include "kickstart/render.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/fetch.hpp"
+#include "repo-mirror/merge.hpp"
 #include "repo-mirror/modules.hpp"
 #include "repo-mirror/signatures.hpp"
 #include "repo-mirror/tree.hpp"
@@ -55,6 +56,7 @@ struct SourceRepo {
     std::string root;  // prefix inside the tree: "" or "BaseOS/"
     RepoMd md;
     RepoMetadata meta;
+    std::string updateinfo;
     std::string modules;
     std::string source;  // the site's location, for the lockfile
 };
@@ -142,6 +144,7 @@ void load_remote_repo(Context& ctx, SourceRepo& repo) {
     repo.meta.primary = load(repo.md.find("primary"));
     repo.meta.filelists = load(repo.md.find("filelists"));
     repo.modules = load(repo.md.find("modules"));
+    repo.updateinfo = load(repo.md.find("updateinfo"));
     const RepoMdRecord* group = repo.md.find("group");
     repo.meta.comps = load(group ? group : repo.md.find("group_gz"));
     repo.meta.name = repo.name;
@@ -154,7 +157,7 @@ void load_repo(Context& ctx, SourceRepo& repo) {
     std::string repomd = repo.tree->read(repomd_path, max_repomd_bytes);
     repo.md = parse_repomd(repomd, repo.name + ": " + repomd_path, policy);
     std::map<std::string, const RepoMdRecord*> wanted;
-    for (const char* type : {"primary", "filelists", "modules"}) {
+    for (const char* type : {"primary", "filelists", "modules", "updateinfo"}) {
         if (auto r = repo.md.find(type)) wanted[repo.root + r->href] = r;
     }
     if (auto g = repo.md.find("group"))
@@ -185,6 +188,8 @@ void load_repo(Context& ctx, SourceRepo& repo) {
             repo.meta.filelists = std::move(text);
         else if (r->type == "modules")
             repo.modules = std::move(text);
+        else if (r->type == "updateinfo")
+            repo.updateinfo = std::move(text);
         else
             repo.meta.comps = std::move(text);
     });
@@ -504,11 +509,15 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         "--checksum=sha256",
         "--database",
         "--workers=" + std::to_string(std::max(1, options.jobs))};
+    std::vector<std::pair<std::string, std::string>> comps_docs, updateinfo_docs;
     for (const auto& repo : repos) {
-        if (repo.meta.comps.empty()) continue;
-        write_file_atomic(staging.path() / "comps.xml", repo.meta.comps, 0644);
+        comps_docs.emplace_back(repo.name + ": comps", repo.meta.comps);
+        updateinfo_docs.emplace_back(repo.name + ": updateinfo", repo.updateinfo);
+    }
+    std::string comps = merge_comps(comps_docs);
+    if (!comps.empty()) {
+        write_file_atomic(staging.path() / "comps.xml", comps, 0644);
         createrepo.push_back("--groupfile=" + (staging.path() / "comps.xml").string());
-        break;
     }
     createrepo.push_back(staging.path().string());
     run_checked(ctx.runner, createrepo);
@@ -522,6 +531,13 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=modules", "--compress-type=gz",
                                  modules_file.string(), (staging.path() / "repodata").string()});
         fs::remove(modules_file, ec);
+    }
+    if (std::string updateinfo = merge_updateinfo(updateinfo_docs); !updateinfo.empty()) {
+        fs::path file = staging.path() / "updateinfo.xml";
+        write_file_atomic(file, updateinfo, 0644);
+        run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=updateinfo", "--compress-type=gz",
+                                 file.string(), (staging.path() / "repodata").string()});
+        fs::remove(file, ec);
     }
 
     // The lock: every package and the source media's hashes.

@@ -104,6 +104,12 @@ printf 'x' >>"$victim"
 expect_exit 1 "$AIRSTRAP" mirror --verify "$WORK/repo7"
 grep -q "chrony-.*: size differs from the lock" <<<"$OUT" || fail "verify missed a changed package: $OUT"
 
+# A tarball of bare RPMs (no repodata) is indexed and gives the same packages.
+sed -e "s|openstack_Q.tar.gz|openstack-norepodata.tar.xz|" "$WORK/el7/site.yaml" >"$WORK/el7/bare.yaml"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/bare.yaml" -o "$WORK/repo-bare"
+diff <(cd "$WORK/repo7/Packages" && find . -type f | sort) <(cd "$WORK/repo-bare/Packages" && find . -type f | sort) \
+    || fail "the bare-RPM tarball gave other packages"
+
 # --- Faults: each a clear error, nothing published, the previous output untouched --------
 before=$(cd "$WORK/repo7" && find . -type f | sort | xargs sha256sum)
 published_unchanged() {
@@ -173,6 +179,10 @@ sed -i -e 's/network_manager: false/network_manager: true/' -e 's/release: queen
     -e 's/^packages:$/packages:\n  common:\n    add: [nodejs, tmux]/' "$WORK/el9/site.yaml"
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9"
 grep -q 'type="modules"' "$WORK/repo9/repodata/repomd.xml" || fail "modules.yaml was not carried over"
+grep -q 'type="updateinfo"' "$WORK/repo9/repodata/repomd.xml" || fail "updateinfo was not carried over"
+zcat "$WORK"/repo9/repodata/*-updateinfo.xml.gz | grep -q "RLSA-2021:0548" || fail "the advisory is missing"
+zcat "$WORK"/repo9/repodata/*-comps.xml.gz 2>/dev/null | grep -q "<id>minimal-environment</id>" \
+    || grep -rq "minimal-environment" "$WORK"/repo9/repodata/ || fail "BaseOS comps were not carried over"
 ls "$WORK/repo9/Packages/n/" | grep -q '^nodejs-10\.' || fail "the default stream's nodejs is missing"
 ls "$WORK/repo9/Packages/n/" | grep -q '^nodejs-12\.' && fail "a non-default stream's nodejs was picked"
 rm -rf "$WORK"/root-*
