@@ -1,13 +1,10 @@
 #include "common/checksum.hpp"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
-
-#include <cerrno>
 
 #include "common/crypto.hpp"
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 
 namespace airstrap {
 
@@ -99,22 +96,8 @@ std::string checksum_hex(ChecksumType type, std::string_view data) {
 }
 
 std::string file_checksum_hex(ChecksumType type, const std::filesystem::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw SystemError("cannot open " + path.string(), errno);
     Hasher h(type);
-    static thread_local char buf[1 << 16];
-    while (true) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            throw SystemError("cannot read " + path.string(), err);
-        }
-        if (n == 0) break;
-        h.update(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
+    for_each_block(path, [&](const char* data, std::size_t size) { h.update(data, size); });
     return h.hex_digest();
 }
 

@@ -16,46 +16,60 @@
 
 namespace airstrap {
 
-std::string read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+namespace {
+
+// Closes a descriptor on every way out of a scope.
+struct FdCloser {
+    int fd;
+    ~FdCloser() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+int open_for_reading(const std::filesystem::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) throw InputError(path.string() + ": no such file");
     if (fd < 0) throw SystemError("cannot open " + path.string(), errno);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        int err = errno;
-        ::close(fd);
-        throw SystemError("cannot stat " + path.string(), err);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        ::close(fd);
-        throw InputError(path.string() + ": is a directory, expected a file");
-    }
-    auto too_large = [&] {
-        return InputError(path.string() + ": file is larger than " +
-                          std::to_string(max_bytes / 1024) + " KiB; is this the right file?");
-    };
-    if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > max_bytes) {
-        ::close(fd);
-        throw too_large();
-    }
-    std::string data;
+    return fd;
+}
+
+void read_blocks(int fd, const std::filesystem::path& path,
+                 const std::function<void(const char*, std::size_t)>& fn) {
     char buf[65536];
     while (true) {
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            throw SystemError("cannot read " + path.string(), err);
+            throw SystemError("cannot read " + path.string(), errno);
         }
-        if (n == 0) break;
-        if (data.size() + static_cast<std::size_t>(n) > max_bytes) {
-            ::close(fd);
-            throw too_large();
-        }
-        data.append(buf, static_cast<std::size_t>(n));
+        if (n == 0) return;
+        fn(buf, static_cast<std::size_t>(n));
     }
-    ::close(fd);
+}
+
+}  // namespace
+
+void for_each_block(const std::filesystem::path& path,
+                    const std::function<void(const char*, std::size_t)>& fn) {
+    FdCloser fd{open_for_reading(path)};
+    read_blocks(fd.fd, path, fn);
+}
+
+std::string read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+    FdCloser fd{open_for_reading(path)};
+    struct stat st {};
+    if (::fstat(fd.fd, &st) != 0) throw SystemError("cannot stat " + path.string(), errno);
+    if (S_ISDIR(st.st_mode)) throw InputError(path.string() + ": is a directory, expected a file");
+    auto too_large = [&] {
+        return InputError(path.string() + ": file is larger than " +
+                          std::to_string(max_bytes / 1024) + " KiB; is this the right file?");
+    };
+    if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > max_bytes) throw too_large();
+    std::string data;
+    read_blocks(fd.fd, path, [&](const char* block, std::size_t size) {
+        if (data.size() + size > max_bytes) throw too_large();
+        data.append(block, size);
+    });
     return data;
 }
 

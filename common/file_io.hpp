@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,11 @@ namespace airstrap {
 
 // The whole file; InputError if it is larger than max_bytes.
 std::string read_file(const std::filesystem::path& path, std::size_t max_bytes);
+
+// Calls fn(data, size) for each block of the file, in order; SystemError naming the file
+// when it cannot be read. An exception from fn stops the reading and propagates.
+void for_each_block(const std::filesystem::path& path,
+                    const std::function<void(const char*, std::size_t)>& fn);
 
 class AtomicFile {
   public:
