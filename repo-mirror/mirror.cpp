@@ -228,23 +228,55 @@ std::string output_path(const PackageRef& p) {
     return "Packages/" + std::string(1, letter) + "/" + file;
 }
 
-}  // namespace
+// One run of the mirror, phase by phase; each phase leaves what the next needs in members.
+class MirrorBuild {
+  public:
+    MirrorBuild(const site::Site& s, const MirrorOptions& o)
+        : site(s), options(o), ctx{s, o, {}, nullptr} {
+        out = fs::absolute(options.output).lexically_normal();
+        parent = out.parent_path();
+        fs::create_directories(parent);
+        old_lock = read_lock(out);
+        if (old_lock.is_object() && old_lock.contains("packages")) {
+            for (const auto& p : old_lock["packages"]) old_packages[p.value("path", "")] = p;
+        }
+    }
 
-MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options) {
-    Context ctx{site, options, {}, nullptr};
+    void open_sources();
+    void build_pool();
+    void select_packages();
+    void materialize();
+    void check_signatures();
+    void write_repodata();
+    void write_lock();
+    void publish();
+
     MirrorSummary summary;
-    fs::path out = fs::absolute(options.output).lexically_normal();
-    fs::path parent = out.parent_path();
-    fs::create_directories(parent);
-    json old_lock = read_lock(out);
 
-    // 1. Sources: the vendor ISO, then the site's extra repositories, in site order.
+  private:
+    const site::Site& site;
+    const MirrorOptions& options;
+    Context ctx;
+    fs::path out, parent, downloads;
+    json old_lock;
+    std::map<std::string, json> old_packages;  // by output path, from the previous lock
     std::vector<Source> sources;
+    std::vector<SourceRepo> repos;
+    PackagePool pool;
+    ModuleIndex modules;
+    std::map<std::string, PackageRef> selected;  // by output path
+    json role_requests = json::object();
+    std::unique_ptr<TempDir> staging;                 // the new tree, beside the output
+    std::map<std::string, std::string> sha256_of;     // output path → sha256
+    std::map<std::string, std::string> signature_of;  // output path → verified, unsigned, …
+};
+
+void MirrorBuild::open_sources() {
+    // The vendor ISO, then the site's extra repositories, in site order.
     if (!site.media.vendor_iso.empty()) {
         sources.push_back(
             {site.media.vendor_iso, "iso", open_archive(site.media.vendor_iso), nullptr, nullptr});
     }
-    std::vector<SourceRepo> repos;
     for (const auto& r : site.media.repos) {
         if (r.kind == site::RepoSource::Kind::url) {
             if (r.location.starts_with("file://")) {
@@ -288,10 +320,10 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
             repos.push_back(std::move(repo));
         }
     }
+}
 
-    // 2. The pool, with modular filtering.
-    PackagePool pool;
-    ModuleIndex modules;
+void MirrorBuild::build_pool() {
+    // Every source repository in one libsolv pool, with modular filtering.
     for (auto& repo : repos) {
         pool.add_repo(repo.meta);
         if (!repo.modules.empty()) modules.add(repo.modules, repo.name);
@@ -301,10 +333,10 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         for (const auto& p : pool.all_packages()) nevras.push_back(p.nevra());
         pool.hide(modular_hidden(modules, nevras));
     }
+}
 
-    // 3. What to mirror: every role's closure, or everything.
-    std::map<std::string, PackageRef> selected;  // by output path
-    json role_requests = json::object();
+void MirrorBuild::select_packages() {
+    // What to mirror: every role's closure, or everything.
     auto take = [&](const std::vector<PackageRef>& packages) {
         for (const auto& p : packages) {
             std::string path = output_path(p);
@@ -352,23 +384,21 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
             take(closure);
         }
     }
+}
 
-    // 4. Build beside the output: packages (verified while copied, or hard-linked from the
-    // previous output when its lock vouches for them), repodata, lock.
-    TempDir staging(parent, out.filename().string() + ".partial");
-    std::map<std::string, json> old_packages;
-    if (old_lock.is_object() && old_lock.contains("packages")) {
-        for (const auto& p : old_lock["packages"]) old_packages[p.value("path", "")] = p;
-    }
+void MirrorBuild::materialize() {
+    // Packages into a new tree beside the output: verified while copied, or hard-linked
+    // from the previous output when its lock vouches for them.
+    staging = std::make_unique<TempDir>(parent, out.filename().string() + ".partial");
     std::map<SourceTree*, std::map<std::string, std::string>>
         wanted;  // tree → source path → out path
     // Packages of HTTP repositories go through a download folder beside the output that
     // outlives a failed run, so the next run resumes instead of starting over.
-    fs::path downloads = parent / ("." + out.filename().string() + ".download");
+    downloads = parent / ("." + out.filename().string() + ".download");
     std::vector<FetchRequest> remote;
     std::vector<std::string> remote_paths;
     for (const auto& [path, p] : selected) {
-        fs::path dest = staging.path() / path;
+        fs::path dest = staging->path() / path;
         fs::create_directories(dest.parent_path());
         auto old = old_packages.find(path);
         if (old != old_packages.end() &&
@@ -389,7 +419,6 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         }
         wanted[repos[p.repo].tree][repos[p.repo].root + p.location] = path;
     }
-    std::map<std::string, std::string> sha256_of;  // out path → sha256
     for (auto& entry : wanted) {
         SourceTree* tree = entry.first;  // named, not bound: lambdas may not capture bindings
         const auto& files = entry.second;
@@ -398,7 +427,7 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         tree->stream(paths, [&](const std::string& src, ByteStream& in) {
             const std::string& rel = files.at(src);
             const PackageRef& p = selected.at(rel);
-            AtomicFile f(staging.path() / rel, 0644);
+            AtomicFile f(staging->path() / rel, 0644);
             Hasher repo_hash(p.checksum_type);
             std::optional<Hasher> sha256;
             if (p.checksum_type != ChecksumType::sha256) sha256.emplace(ChecksumType::sha256);
@@ -446,7 +475,7 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         }
         for (std::size_t i = 0; i < remote.size(); ++i) {
             const std::string& rel = remote_paths[i];
-            fs::path dest = staging.path() / rel;
+            fs::path dest = staging->path() / rel;
             if (::link(remote[i].dest.c_str(), dest.c_str()) != 0) {
                 fs::copy_file(remote[i].dest, dest, fs::copy_options::overwrite_existing);
             }
@@ -458,15 +487,16 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
     }
     ctx.log("copied " + std::to_string(sha256_of.size()) + " packages, reused " +
             std::to_string(summary.reused));
+}
 
+void MirrorBuild::check_signatures() {
     // Signatures: against the site's keys only. Bad or unknown-key signatures always stop
     // the run; unsigned packages do when the site requires signatures.
     std::vector<fs::path> keys(site.media.gpg_keys.begin(), site.media.gpg_keys.end());
     SignatureChecker signatures(keys);
-    std::map<std::string, std::string> signature_of;
     std::vector<std::string> refused;
     for (const auto& [path, p] : selected) {
-        SignatureCheck c = signatures.check(staging.path() / path);
+        SignatureCheck c = signatures.check(staging->path() / path);
         signature_of[path] = to_string(c.state);
         switch (c.state) {
             case SignatureCheck::State::verified:
@@ -500,7 +530,9 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
         ctx.log(std::to_string(summary.unsigned_packages.size()) + " packages are not signed" +
                 (keys.empty() ? " (no media.gpg_keys: signatures are not checked)" : ""));
     }
+}
 
+void MirrorBuild::write_repodata() {
     // Repodata for EL7 too: gzip XML plus sqlite, never zstd; comps and modules carried over.
     std::vector<std::string> createrepo = {
         "createrepo_c",
@@ -516,30 +548,32 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
     }
     std::string comps = merge_comps(comps_docs);
     if (!comps.empty()) {
-        write_file_atomic(staging.path() / "comps.xml", comps, 0644);
-        createrepo.push_back("--groupfile=" + (staging.path() / "comps.xml").string());
+        write_file_atomic(staging->path() / "comps.xml", comps, 0644);
+        createrepo.push_back("--groupfile=" + (staging->path() / "comps.xml").string());
     }
-    createrepo.push_back(staging.path().string());
+    createrepo.push_back(staging->path().string());
     run_checked(ctx.runner, createrepo);
     std::error_code ec;
-    fs::remove(staging.path() / "comps.xml", ec);
+    fs::remove(staging->path() / "comps.xml", ec);
     if (!modules.empty()) {
         std::string all;
         for (const auto& d : modules.documents) all += d;
-        fs::path modules_file = staging.path() / "modules.yaml";
+        fs::path modules_file = staging->path() / "modules.yaml";
         write_file_atomic(modules_file, all, 0644);
         run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=modules", "--compress-type=gz",
-                                 modules_file.string(), (staging.path() / "repodata").string()});
+                                 modules_file.string(), (staging->path() / "repodata").string()});
         fs::remove(modules_file, ec);
     }
     if (std::string updateinfo = merge_updateinfo(updateinfo_docs); !updateinfo.empty()) {
-        fs::path file = staging.path() / "updateinfo.xml";
+        fs::path file = staging->path() / "updateinfo.xml";
         write_file_atomic(file, updateinfo, 0644);
         run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=updateinfo", "--compress-type=gz",
-                                 file.string(), (staging.path() / "repodata").string()});
+                                 file.string(), (staging->path() / "repodata").string()});
         fs::remove(file, ec);
     }
+}
 
+void MirrorBuild::write_lock() {
     // The lock: every package and the source media's hashes.
     json lock = {{"format", 1}, {"site", site.name}, {"distro", site::to_string(site.distro)}};
     json srcs = json::array();
@@ -585,26 +619,42 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
     }
     lock["packages"] = packages;
     lock["roles"] = role_requests;
-    write_file_atomic(staging.path() / lock_name, lock.dump(1) + "\n", 0644);
+    write_file_atomic(staging->path() / lock_name, lock.dump(1) + "\n", 0644);
     summary.packages = selected.size();
+}
 
-    // 5. Publish: swap the new tree in, then drop the old one.
+void MirrorBuild::publish() {
+    // Swap the new tree in, then drop the old one.
     if (fs::exists(out)) {
-        if (::renameat2(AT_FDCWD, staging.path().c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) !=
-            0) {
+        if (::renameat2(AT_FDCWD, staging->path().c_str(), AT_FDCWD, out.c_str(),
+                        RENAME_EXCHANGE) != 0) {
             throw SystemError("cannot swap " + out.string() + " into place", errno);
         }
         // staging now holds the previous output; its destructor removes it.
     } else {
-        if (::rename(staging.path().c_str(), out.c_str()) != 0) {
+        if (::rename(staging->path().c_str(), out.c_str()) != 0) {
             throw SystemError("cannot move " + out.string() + " into place", errno);
         }
-        staging.release();
+        staging->release();
     }
     ctx.log("published " + out.string());
     std::error_code cleanup;
     fs::remove_all(downloads, cleanup);
-    return summary;
+}
+
+}  // namespace
+
+MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options) {
+    MirrorBuild build(site, options);
+    build.open_sources();
+    build.build_pool();
+    build.select_packages();
+    build.materialize();
+    build.check_signatures();
+    build.write_repodata();
+    build.write_lock();
+    build.publish();
+    return build.summary;
 }
 
 VerifyReport verify_mirror(const fs::path& dir) {
