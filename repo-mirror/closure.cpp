@@ -18,6 +18,7 @@ extern "C" {
 }
 #undef requires
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -279,8 +280,25 @@ std::vector<PackageRef> PackagePool::closure(const ClosureRequest& request) {
     // are the group's Recommends, so solve once, then ask for them explicitly.
     int problems = solver_solve(solver, &job);
     if (problems > 0) {
+        // Every rule of every problem, so the message shows the chain from the request down to
+        // what is missing, not just its top.
         std::vector<std::string> problem_texts;
-        for (Id i = 1; i <= problems; ++i) problem_texts.push_back(solver_problem2str(solver, i));
+        for (Id i = 1; i <= problems; ++i) {
+            Queue rules;
+            queue_init(&rules);
+            solver_findallproblemrules(solver, i, &rules);
+            for (int r = 0; r < rules.count; ++r) {
+                Id source = 0, target = 0, dep = 0;
+                SolverRuleinfo type =
+                    solver_ruleinfo(solver, rules.elements[r], &source, &target, &dep);
+                std::string line = solver_problemruleinfo2str(solver, type, source, target, dep);
+                if (std::find(problem_texts.begin(), problem_texts.end(), line) ==
+                    problem_texts.end()) {
+                    problem_texts.push_back(line);
+                }
+            }
+            queue_free(&rules);
+        }
         solver_free(solver);
         queue_free(&job);
         throw InputError("the packages cannot be installed together: " +
