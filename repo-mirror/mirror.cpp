@@ -245,6 +245,10 @@ class MirrorBuild {
     void open_sources();
     void build_pool();
     void select_packages();
+    void merge_metadata();
+    // True when the previous output already is what this run would build: same inputs
+    // (fingerprint in its lock) and every package still in place. Then nothing is rebuilt.
+    bool up_to_date();
     void materialize();
     void check_signatures();
     void write_repodata();
@@ -269,6 +273,8 @@ class MirrorBuild {
     std::unique_ptr<TempDir> staging;                 // the new tree, beside the output
     std::map<std::string, std::string> sha256_of;     // output path → sha256
     std::map<std::string, std::string> signature_of;  // output path → verified, unsigned, …
+    std::string comps, updateinfo, modules_yaml;      // merged, for the output's repodata
+    std::string fingerprint;                          // of everything the output depends on
 };
 
 void MirrorBuild::open_sources() {
@@ -384,6 +390,53 @@ void MirrorBuild::select_packages() {
             take(closure);
         }
     }
+}
+
+void MirrorBuild::merge_metadata() {
+    std::vector<std::pair<std::string, std::string>> comps_docs, updateinfo_docs;
+    for (const auto& repo : repos) {
+        comps_docs.emplace_back(repo.name + ": comps", repo.meta.comps);
+        updateinfo_docs.emplace_back(repo.name + ": updateinfo", repo.updateinfo);
+    }
+    comps = merge_comps(comps_docs);
+    updateinfo = merge_updateinfo(updateinfo_docs);
+    for (const auto& d : modules.documents) modules_yaml += d;
+
+    Hasher h(ChecksumType::sha256);
+    auto add = [&](std::string_view part) {
+        h.update(std::to_string(part.size()) + ":");
+        h.update(part);
+    };
+    add("airstrap mirror output v1");  // bump when the output's layout or tools change
+    for (const auto& [path, p] : selected) {
+        add(path);
+        add(std::string(checksum_type_name(p.checksum_type)) + ":" + p.checksum);
+    }
+    add(comps);
+    add(updateinfo);
+    add(modules_yaml);
+    add(role_requests.dump());
+    add(site.media.require_signatures ? "require signatures" : "signatures optional");
+    for (const auto& key : site.media.gpg_keys) add(file_checksum_hex(ChecksumType::sha256, key));
+    fingerprint = h.hex_digest();
+}
+
+bool MirrorBuild::up_to_date() {
+    if (!old_lock.is_object() || old_lock.value("inputs", "") != fingerprint) return false;
+    std::error_code ec;
+    if (!fs::is_regular_file(out / "repodata" / "repomd.xml", ec)) return false;
+    for (const auto& [path, p] : selected) {
+        auto old = old_packages.find(path);
+        if (old == old_packages.end()) return false;
+        auto size = fs::file_size(out / path, ec);
+        if (ec || size != old->second.value("size", std::uint64_t{0})) return false;
+    }
+    summary.packages = selected.size();
+    summary.reused = selected.size();
+    for (const auto& [path, p] : selected) summary.bytes += p.size;
+    for (const auto& src : sources) summary.sources.push_back(src.location);
+    ctx.log(out.string() + " is up to date (same packages, metadata and signature policy)");
+    return true;
 }
 
 void MirrorBuild::materialize() {
@@ -541,12 +594,6 @@ void MirrorBuild::write_repodata() {
         "--checksum=sha256",
         "--database",
         "--workers=" + std::to_string(std::max(1, options.jobs))};
-    std::vector<std::pair<std::string, std::string>> comps_docs, updateinfo_docs;
-    for (const auto& repo : repos) {
-        comps_docs.emplace_back(repo.name + ": comps", repo.meta.comps);
-        updateinfo_docs.emplace_back(repo.name + ": updateinfo", repo.updateinfo);
-    }
-    std::string comps = merge_comps(comps_docs);
     if (!comps.empty()) {
         write_file_atomic(staging->path() / "comps.xml", comps, 0644);
         createrepo.push_back("--groupfile=" + (staging->path() / "comps.xml").string());
@@ -555,16 +602,14 @@ void MirrorBuild::write_repodata() {
     run_checked(ctx.runner, createrepo);
     std::error_code ec;
     fs::remove(staging->path() / "comps.xml", ec);
-    if (!modules.empty()) {
-        std::string all;
-        for (const auto& d : modules.documents) all += d;
+    if (!modules_yaml.empty()) {
         fs::path modules_file = staging->path() / "modules.yaml";
-        write_file_atomic(modules_file, all, 0644);
+        write_file_atomic(modules_file, modules_yaml, 0644);
         run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=modules", "--compress-type=gz",
                                  modules_file.string(), (staging->path() / "repodata").string()});
         fs::remove(modules_file, ec);
     }
-    if (std::string updateinfo = merge_updateinfo(updateinfo_docs); !updateinfo.empty()) {
+    if (!updateinfo.empty()) {
         fs::path file = staging->path() / "updateinfo.xml";
         write_file_atomic(file, updateinfo, 0644);
         run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=updateinfo", "--compress-type=gz",
@@ -619,6 +664,7 @@ void MirrorBuild::write_lock() {
     }
     lock["packages"] = packages;
     lock["roles"] = role_requests;
+    lock["inputs"] = fingerprint;
     write_file_atomic(staging->path() / lock_name, lock.dump(1) + "\n", 0644);
     summary.packages = selected.size();
 }
@@ -649,6 +695,8 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
     build.open_sources();
     build.build_pool();
     build.select_packages();
+    build.merge_metadata();
+    if (build.up_to_date()) return build.summary;
     build.materialize();
     build.check_signatures();
     build.write_repodata();

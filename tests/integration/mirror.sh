@@ -98,6 +98,15 @@ done
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7" --json
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["reused"] == d["packages"], d' "$OUT" \
     || fail "a re-run copied packages again: $OUT"
+grep -q "is up to date" <<<"$("$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7" 2>&1)" \
+    || fail "an unchanged re-run did not find the output up to date"
+# Changed inputs, overlapping packages: what the old output has is hard-linked, not copied.
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7" --role compute --json
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["reused"] == d["packages"] and list(d["roles"]) == ["compute"], d' "$OUT" \
+    || fail "a narrower run copied packages: $OUT"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7" --json
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert 0 < d["reused"] < d["packages"], d' "$OUT" \
+    || fail "widening again did not reuse the packages it had: $OUT"
 expect_exit 0 "$AIRSTRAP" mirror --verify "$WORK/repo7"
 victim=$(find "$WORK/repo7/Packages" -name 'chrony-*.rpm' | head -1)
 printf 'x' >>"$victim"
