@@ -60,12 +60,15 @@ std::function<void(const mirror::FetchProgress&)> progress_printer() {
     bool tty = ::isatty(2) != 0;
     auto start = std::chrono::steady_clock::now();
     auto last = start - std::chrono::hours(1);
+    bool done_printed = false;
     return [=](const mirror::FetchProgress& p) mutable {
         auto now = std::chrono::steady_clock::now();
         bool done = p.files_done == p.files_total;
+        if (done && done_printed) return;
         if (!done && now - last < (tty ? std::chrono::milliseconds(100) : std::chrono::seconds(10)))
             return;
         last = now;
+        done_printed = done;
         double secs = std::chrono::duration<double>(now - start).count();
         double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
         char line[200];

@@ -588,11 +588,9 @@ void MirrorBuild::check_signatures() {
 void MirrorBuild::write_repodata() {
     // Repodata for EL7 too: gzip XML plus sqlite, never zstd; comps and modules carried over.
     std::vector<std::string> createrepo = {
-        "createrepo_c",
-        "--quiet",
-        "--general-compress-type=gz",
-        "--checksum=sha256",
-        "--database",
+        "createrepo_c", "--quiet", "--general-compress-type=gz", "--checksum=sha256",
+        // sqlite only where it is read: EL7's yum. dnf (EL8/9) reads the XML with libsolv.
+        site.distro == site::Distro::el7 ? "--database" : "--no-database",
         "--workers=" + std::to_string(std::max(1, options.jobs))};
     if (!comps.empty()) {
         write_file_atomic(staging->path() / "comps.xml", comps, 0644);

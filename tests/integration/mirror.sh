@@ -188,6 +188,7 @@ sed -i -e 's/network_manager: false/network_manager: true/' -e 's/release: queen
     -e 's/^packages:$/packages:\n  common:\n    add: [nodejs, tmux]/' "$WORK/el9/site.yaml"
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9"
 grep -q 'type="modules"' "$WORK/repo9/repodata/repomd.xml" || fail "modules.yaml was not carried over"
+grep -q 'type="primary_db"' "$WORK/repo9/repodata/repomd.xml" && fail "sqlite in EL9 repodata (dnf never reads it)"
 grep -q 'type="updateinfo"' "$WORK/repo9/repodata/repomd.xml" || fail "updateinfo was not carried over"
 zcat "$WORK"/repo9/repodata/*-updateinfo.xml.gz | grep -q "RLSA-2021:0548" || fail "the advisory is missing"
 zcat "$WORK"/repo9/repodata/*-comps.xml.gz 2>/dev/null | grep -q "<id>minimal-environment</id>" \
