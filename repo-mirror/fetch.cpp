@@ -186,6 +186,7 @@ struct Slot {
     Phase phase = Phase::idle;
     Task task;
     const FetchRequest* req = nullptr;
+    bool sync = true;      // fsync the file before it is renamed into place
     std::string expected;  // lower-case checksum, empty: none
     fs::path part;         // empty in memory mode
     std::string* memory = nullptr;
@@ -537,7 +538,7 @@ Verdict finalize(Slot& s) {
     }
     struct stat st {};
     if (::fstat(s.fd, &st) != 0) throw SystemError("cannot stat " + s.part.string(), errno);
-    if (::fsync(s.fd) != 0) throw SystemError("cannot sync " + s.part.string(), errno);
+    if (s.sync && ::fsync(s.fd) != 0) throw SystemError("cannot sync " + s.part.string(), errno);
     s.close_fd();
     auto actual = static_cast<std::uint64_t>(st.st_size);
     if (req.size && actual != *req.size) {
@@ -705,6 +706,7 @@ class Engine {
             slot.busy = true;
             ++busy_;
             slot.req = &req;
+            slot.sync = opt_.sync_each_file;
             slot.task = std::move(task);
             if (memory_) {
                 slot.task.checked = true;

@@ -45,6 +45,10 @@ struct FetchOptions {
     std::chrono::seconds connect_timeout{15};
     std::chrono::seconds stall_timeout{30};  // abort a transfer that moves < 1 KiB/s this long
     std::function<void(const FetchProgress&)> on_progress;  // called from fetch_all's thread
+    // fsync every file before renaming it into place. A caller that syncs the whole tree once
+    // at the end (the mirror does, before publishing) turns this off: on a slow disk the
+    // per-file syncs cost more than the transfers.
+    bool sync_each_file = true;
 };
 
 class Fetcher {

@@ -122,6 +122,7 @@ Fetcher& fetcher(Context& ctx) {
         FetchOptions o;
         o.jobs = ctx.options.jobs;
         o.on_progress = ctx.options.progress;
+        o.sync_each_file = false;  // publish() syncs the new tree once
         ctx.fetcher = std::make_unique<Fetcher>(o);
     }
     return *ctx.fetcher;
@@ -668,6 +669,13 @@ void MirrorBuild::write_lock() {
 }
 
 void MirrorBuild::publish() {
+    // Everything written so far reaches the disk before the new tree becomes visible.
+    if (int dfd = ::open(staging->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+        int rc = ::syncfs(dfd);
+        int err = errno;
+        ::close(dfd);
+        if (rc != 0) throw SystemError("cannot sync " + staging->path().string(), err);
+    }
     // Swap the new tree in, then drop the old one.
     if (fs::exists(out)) {
         if (::renameat2(AT_FDCWD, staging->path().c_str(), AT_FDCWD, out.c_str(),

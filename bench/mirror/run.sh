@@ -60,6 +60,7 @@ done
 [[ -x /usr/bin/time ]] || skip "/usr/bin/time is not installed (apt-get install -y time)"
 python3 -c 'import random; random.Random(1).randbytes(1)' 2>/dev/null || skip "python3 is older than 3.9"
 HYPERFINE=$(command -v hyperfine || true)
+[[ -n ${BENCH_NO_HYPERFINE:-} ]] && HYPERFINE=''   # force the date loop
 [[ -d $WORKDIR && -w $WORKDIR ]] || skip "scratch parent $WORKDIR is not a writable folder (set BENCH_WORKDIR)"
 
 # ---- scratch folder, cleanup -------------------------------------------------------------------
@@ -423,9 +424,11 @@ rss dnf "$D_DIR" "${D_CMD[@]}"
 rss curl "$C_DIR" "${C_CMD[@]}"
 
 # ---- 6. table, ratios, goals, JSON -------------------------------------------------------------
+# What was measured is the binary; the checkout's HEAD may be newer than the build.
 AIRSTRAP_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+AIRSTRAP_BIN="$("$AIRSTRAP" --version 2>/dev/null | head -1), built $(date -u -r "$AIRSTRAP" +%FT%TZ), sha256 $(sha256sum "$AIRSTRAP" | cut -c1-12)"
 export SCRATCH RESULTS PACKAGES DELAY_MS DELAY_METHOD DELAY_NOTE RUNS JOBS REPO_BYTES URL REQUEST_MS \
-    A_REUSED PHASE_START AIRSTRAP_REV
+    A_REUSED PHASE_START AIRSTRAP_REV AIRSTRAP_BIN
 TOOL_HYPERFINE=${HYPERFINE:+$("$HYPERFINE" --version)}
 TOOL_NGINX=$(nginx -v 2>&1 | sed 's|.*/||')
 TOOL_DNF=$(dnf --version 2>/dev/null | head -1)
@@ -443,7 +446,10 @@ delay = int(E["DELAY_MS"])
 
 def timing(key):
     r = json.load(open(f"{S}/t-{key}.json"))["results"][0]
-    return {k: r[k] for k in ("mean", "stddev", "median", "min", "max", "times") if k in r}
+    out = {k: r[k] for k in ("mean", "stddev", "median", "min", "max", "times") if k in r}
+    if out.get("stddev") is None:  # hyperfine with --runs 1
+        out["stddev"] = 0.0
+    return out
 
 def rss_kb(key):
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f"{S}/rss-{key}.txt").read())
@@ -484,6 +490,7 @@ print()
 print(f"airstrap mirror benchmark: {n} packages ({nbytes / 2**20:.1f} MiB), nginx {E['TOOL_NGINX']} at {E['URL']}, "
       f"delay {delay} ms ({E['DELAY_METHOD']}; one request measured {E['REQUEST_MS']} ms), "
       f"{runs} runs each, --jobs {E['JOBS']}, {E['CPUS']} CPUs")
+print(f"airstrap {E['AIRSTRAP_BIN']} (checkout at {E['AIRSTRAP_REV']})")
 print()
 rows = [
     ("cold", "airstrap mirror --all", "airstrap", rss["airstrap"]),
@@ -518,7 +525,7 @@ result = {
                "delay_note": E["DELAY_NOTE"], "request_ms": float(E["REQUEST_MS"]), "runs": runs,
                "jobs": int(E["JOBS"]), "cpus": int(E["CPUS"]), "url": E["URL"],
                "timer": E["TOOL_HYPERFINE"] or "date loop"},
-    "versions": {"airstrap": E["AIRSTRAP_REV"], "nginx": E["TOOL_NGINX"], "dnf": E["TOOL_DNF"],
+    "versions": {"airstrap": E["AIRSTRAP_BIN"], "checkout_head": E["AIRSTRAP_REV"], "nginx": E["TOOL_NGINX"], "dnf": E["TOOL_DNF"],
                  "dnf_max_parallel_downloads": E["TOOL_DNF_PARALLEL"], "curl": E["TOOL_CURL"],
                  "createrepo_c": E["TOOL_CREATEREPO"]},
     "commands": {"airstrap": E["A_CMD_TEXT"], "dnf": E["D_CMD_TEXT"], "curl": E["C_CMD_TEXT"]},
