@@ -116,16 +116,4 @@ std::size_t first_content(std::string_view s) {
     return std::string_view::npos;
 }
 
-std::string shell_quote(std::string_view s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out += c;
-    }
-    out += '\'';
-    return out;
-}
-
 }  // namespace airstrap::text

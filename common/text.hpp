@@ -33,7 +33,4 @@ std::string join(std::span<const std::string> parts, std::string_view sep);
 // line; npos when there is none.
 std::size_t first_content(std::string_view s);
 
-// Quote for a POSIX shell single-quoted word.
-std::string shell_quote(std::string_view s);
-
 }  // namespace airstrap::text

@@ -235,36 +235,5 @@ TEST(SplitJoin, RoundTrip) {
     EXPECT_EQ(join(split(t, ':'), ":"), t);
 }
 
-// ---- shell_quote ---------------------------------------------------------------------------
-
-TEST(ShellQuote, WrapsInSingleQuotes) {
-    EXPECT_EQ(shell_quote("abc"), "'abc'");
-    EXPECT_EQ(shell_quote(""), "''");
-    EXPECT_EQ(shell_quote("a b $HOME `x` \"q\" \\"), "'a b $HOME `x` \"q\" \\'");
-}
-
-TEST(ShellQuote, EscapesEmbeddedSingleQuotes) {
-    EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
-    EXPECT_EQ(shell_quote("'"), "''\\'''");
-    EXPECT_EQ(shell_quote("''"), "''\\'''\\'''");
-}
-
-// The quoted word, read back by a real POSIX shell, is the original string.
-TEST(ShellQuote, ShellReadsBackTheOriginal) {
-    for (std::string original : {"plain"s, "it's"s, "'lead"s, "trail'"s, "a 'b' c"s,
-                                 "$(rm -rf /) `id` ; | & > < * ? ~ \\ \""s}) {
-        std::string command = "printf '%s' " + shell_quote(original);
-        FILE* pipe = ::popen(command.c_str(), "r");
-        ASSERT_NE(pipe, nullptr);
-        std::string output;
-        char buf[256];
-        std::size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
-        int status = ::pclose(pipe);
-        EXPECT_EQ(status, 0) << command;
-        EXPECT_EQ(output, original) << command;
-    }
-}
-
 }  // namespace
 }  // namespace airstrap::text
