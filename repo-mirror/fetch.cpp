@@ -482,6 +482,16 @@ std::optional<std::uint64_t> reusable_size(const FetchRequest& req) {
     return size;
 }
 
+// Neither dest nor its .part exists, and dest's folder does (created here if missing).
+bool nothing_there(const FetchRequest& req) {
+    struct stat st {};
+    if (::stat(req.dest.c_str(), &st) == 0 || errno != ENOENT) return false;
+    if (::stat(part_path(req.dest).c_str(), &st) == 0 || errno != ENOENT) return false;
+    std::error_code ec;
+    if (req.dest.has_parent_path()) fs::create_directories(req.dest.parent_path(), ec);
+    return !ec;
+}
+
 // Worker thread: is dest there already, is a .part there to resume or to finish?
 void check_dest(Slot& s) noexcept {
     try {
@@ -528,7 +538,8 @@ void check_dest(Slot& s) noexcept {
     }
 }
 
-// Worker thread, after a transfer that succeeded: sync, check size and checksum, rename.
+// After a transfer that succeeded (on a worker when it syncs or must re-read the file):
+// sync, check size and checksum, rename.
 Verdict finalize(Slot& s) {
     const FetchRequest& req = *s.req;
     if (s.fd < 0) {  // an empty body: the write callback never opened the .part
@@ -709,6 +720,10 @@ class Engine {
             slot.sync = opt_.sync_each_file;
             slot.task = std::move(task);
             if (memory_) {
+                slot.task.checked = true;
+                begin(slot, 0);
+            } else if (!slot.task.checked && nothing_there(req)) {
+                // The usual case: neither the file nor a .part. Two stats do not need the pool.
                 slot.task.checked = true;
                 begin(slot, 0);
             } else {
@@ -918,6 +933,12 @@ class Engine {
             v = {Kind::permanent, describe(e)};
         }
         if (v.kind == Kind::ok && !memory_) {
+            if (!s.sync && (s.hasher || s.expected.empty())) {
+                // Hashed as it streamed and not synced: a stat and a rename, done here.
+                finalize_job(s);
+                conclude(s, s.verdict);
+                return;
+            }
             s.phase = Phase::finishing;
             to_pool(s, finalize_job);
             return;

@@ -594,12 +594,16 @@ void MirrorBuild::write_repodata() {
         "createrepo_c", "--quiet", "--general-compress-type=gz", "--checksum=sha256",
         // sqlite only where it is read: EL7's yum. dnf (EL8/9) reads the XML with libsolv.
         site.distro == site::Distro::el7 ? "--database" : "--no-database",
-        "--workers=" + std::to_string(std::max(1, options.jobs))};
+        // createrepo_c's workers read RPM headers: CPU-bound, so no more than there are CPUs.
+        "--workers=" + std::to_string(std::clamp(
+                           options.jobs, 1,
+                           static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))))};
     if (!comps.empty()) {
         write_file_atomic(staging->path() / "comps.xml", comps, 0644);
         createrepo.push_back("--groupfile=" + (staging->path() / "comps.xml").string());
     }
     createrepo.push_back(staging->path().string());
+    ctx.log("writing repodata for " + std::to_string(selected.size()) + " packages");
     run_checked(ctx.runner, createrepo);
     std::error_code ec;
     fs::remove(staging->path() / "comps.xml", ec);
@@ -674,6 +678,7 @@ void MirrorBuild::publish() {
     // Everything in the new tree reaches the disk before the tree becomes visible: its files,
     // then its folders. Many threads at once, so the file system batches the journal commits;
     // only this tree, not whatever else is dirty on the file system.
+    ctx.log("syncing the new tree");
     std::vector<fs::path> files, dirs;
     for (auto it = fs::recursive_directory_iterator(staging->path());
          it != fs::recursive_directory_iterator(); ++it) {

@@ -324,6 +324,8 @@ set -eu
 case \$1 in $A_DIR | $D_DIR | $C_DIR) ;; *) echo "reset.sh: refusing \$1" >&2; exit 1 ;; esac
 rm -rf -- "\$1"
 mkdir -p -- "\$1"
+# Write back what earlier runs left dirty, so no run pays for the one before it.
+sync
 EOF
 chmod +x "$RESET"
 
