@@ -176,6 +176,7 @@ ExitCode run_kickstart(const KickstartOptions& o) {
         for (const auto& n : s.nodes) {
             if (role == site::to_string(n.role)) nodes += (nodes.empty() ? "" : ", ") + n.name;
         }
+        if (path.filename() == kickstart::site_profile_name) nodes = "every node, by MAC";
         std::cout << "wrote " << path.string() << " (" << nodes << ")\n";
     }
     return ExitCode::ok;

@@ -79,7 +79,22 @@ std::string disk_lines(const site::Node& node) {
            "autopart --type=lvm --nohome\n";
 }
 
-std::string pre_section(const Site& site, Role role, const std::vector<const site::Node*>& nodes) {
+// "a controller node", or "a node" for the profile that serves every role.
+std::string kind_of_node(std::optional<Role> role) {
+    return role ? "a " + std::string(site::to_string(*role)) + " node" : std::string("a node");
+}
+
+// The %packages section of a role, as lines.
+std::string packages_section(const Site& site, Role role) {
+    PackageSet packages = packages_for(site, role);
+    std::string out = "%packages\n";
+    for (const auto& p : packages.install) out += p + "\n";
+    for (const auto& p : packages.exclude) out += "-" + p + "\n";
+    return out + "%end\n";
+}
+
+std::string pre_section(const Site& site, std::optional<Role> role,
+                        const std::vector<const site::Node*>& nodes) {
     std::string out =
         "%pre --erroronfail --log=/tmp/airstrap-pre.log\n"
         "# Which node is this? airstrap.node=NAME on the kernel command line wins;\n"
@@ -113,7 +128,17 @@ std::string pre_section(const Site& site, Role role, const std::vector<const sit
     for (const site::Node* n : nodes) {
         out += n->name + ")\n    cat > /tmp/airstrap/node.ks <<'AIRSTRAP_EOF'\n";
         out += network_lines(site, *n) + disk_lines(*n);
-        out += "AIRSTRAP_EOF\n    ;;\n";
+        out += "AIRSTRAP_EOF\n";
+        if (!role) {
+            // The profile for every role: this node's role's packages, written with printf so
+            // that no line of %pre starts with a section keyword.
+            std::string words;
+            for (const auto& line : text::split(packages_section(site, n->role), '\n')) {
+                if (!line.empty()) words += " '" + line + "'";
+            }
+            out += "    printf '%s\\n'" + words + " > /tmp/airstrap/packages.ks\n";
+        }
+        out += "    ;;\n";
     }
     std::vector<std::string> names;
     for (const site::Node* n : nodes) names.push_back(n->name);
@@ -121,12 +146,12 @@ std::string pre_section(const Site& site, Role role, const std::vector<const sit
         "*)\n"
         "    {\n"
         "        if [ -n \"$node\" ]; then\n"
-        "            echo \"airstrap: '$node' is not a " +
-        std::string(site::to_string(role)) + " node of site " + site.name +
+        "            echo \"airstrap: '$node' is not " +
+        kind_of_node(role) + " of site " + site.name +
         "\"\n"
         "        else\n"
-        "            echo \"airstrap: no NIC of this machine has the MAC of a " +
-        site::to_string(role) + " node of site " + site.name +
+        "            echo \"airstrap: no NIC of this machine has the MAC of " +
+        kind_of_node(role) + " of site " + site.name +
         "\"\n"
         "            echo \"airstrap: this machine's MACs: $(cat /sys/class/net/*/address | tr "
         "'\\n' ' ')\"\n"
@@ -200,7 +225,7 @@ std::string post_nochroot_section() {
            "%end\n";
 }
 
-std::string post_section(const Site& site, const site::Secrets& secrets, Role role,
+std::string post_section(const Site& site, const site::Secrets& secrets, std::optional<Role> role,
                          const std::vector<const site::Node*>& nodes) {
     std::string dir = node_config_dir;
     std::string out =
@@ -230,10 +255,14 @@ std::string post_section(const Site& site, const site::Secrets& secrets, Role ro
         "if [ -f /etc/yum/pluginconf.d/subscription-manager.conf ]; then\n"
         "    sed -i 's/^enabled=1/enabled=0/' /etc/yum/pluginconf.d/subscription-manager.conf\n"
         "fi\n";
-    if (role == Role::compute) {
+    std::vector<std::string> computes;
+    for (const site::Node* n : nodes) {
+        if (n->role == Role::compute) computes.push_back(n->name);
+    }
+    if (!computes.empty()) {
         std::vector<std::string> nested;
         for (const site::Node* n : nodes) {
-            if (n->nested_virtualization) nested.push_back(n->name);
+            if (n->role == Role::compute && n->nested_virtualization) nested.push_back(n->name);
         }
         if (!nested.empty()) {
             out +=
@@ -247,11 +276,20 @@ std::string post_section(const Site& site, const site::Secrets& secrets, Role ro
                 "AIRSTRAP_EOF\n"
                 "        ;;\nesac\n";
         }
-        out +=
-            "\n# libvirt's default network (virbr0, 192.168.122.0/24) clashes with Neutron.\n"
-            "if rpm -q libvirt-daemon-config-network >/dev/null 2>&1; then\n"
-            "    rpm -e --nodeps libvirt-daemon-config-network\n"
-            "fi\n";
+        out += "\n# libvirt's default network (virbr0, 192.168.122.0/24) clashes with Neutron.\n";
+        if (role) {
+            out +=
+                "if rpm -q libvirt-daemon-config-network >/dev/null 2>&1; then\n"
+                "    rpm -e --nodeps libvirt-daemon-config-network\n"
+                "fi\n";
+        } else {
+            out += "case \"$node\" in\n    " + text::join(computes, "|") +
+                   ")\n"
+                   "        if rpm -q libvirt-daemon-config-network >/dev/null 2>&1; then\n"
+                   "            rpm -e --nodeps libvirt-daemon-config-network\n"
+                   "        fi\n"
+                   "        ;;\nesac\n";
+        }
     }
     if (!site.ssh.authorized_keys.empty()) {
         out +=
@@ -317,9 +355,15 @@ PackageSet packages_for(const Site& site, Role role) {
     return set;
 }
 
-std::string render_kickstart(const Site& site, const site::Secrets& secrets, Role role) {
+std::string render_kickstart(const Site& site, const site::Secrets& secrets,
+                             std::optional<Role> role) {
     const Dialect& d = dialect_for(site.distro);
-    auto nodes = site.nodes_with_role(role);
+    std::vector<const site::Node*> nodes;
+    if (role) {
+        nodes = site.nodes_with_role(*role);
+    } else {
+        for (const auto& n : site.nodes) nodes.push_back(&n);
+    }
     std::vector<std::string> served;
     for (const site::Node* n : nodes) {
         std::vector<std::string> macs;
@@ -330,8 +374,9 @@ std::string render_kickstart(const Site& site, const site::Secrets& secrets, Rol
                          (macs.empty() ? " (menu only)" : " (" + text::join(macs, ", ") + ")"));
     }
     std::string out =
-        "# airstrap kickstart: " + std::string(site::to_string(role)) + " nodes of site " +
-        site.name + " (" + site::to_string(site.distro) + ", pykickstart " + d.pykickstart_version +
+        "# airstrap kickstart: " +
+        (role ? std::string(site::to_string(*role)) + " nodes" : std::string("every node")) +
+        " of site " + site.name + " (" + site::to_string(site.distro) + ", pykickstart " + d.pykickstart_version +
         ")\n"
         "# Generated from the site file by 'airstrap kickstart'; edit the site file, not this.\n"
         "# Serves: " +
@@ -372,11 +417,11 @@ std::string render_kickstart(const Site& site, const site::Secrets& secrets, Rol
         "# Network, host name and disk of the node that %pre recognised; the site repository.\n"
         "%include /tmp/airstrap/node.ks\n"
         "%include /tmp/airstrap/source.ks\n\n";
-    PackageSet packages = packages_for(site, role);
-    out += "%packages\n";
-    for (const auto& p : packages.install) out += p + "\n";
-    for (const auto& p : packages.exclude) out += "-" + p + "\n";
-    out += "%end\n\n";
+    if (role) {
+        out += packages_section(site, *role) + "\n";
+    } else {
+        out += "# The packages of the node's role.\n%include /tmp/airstrap/packages.ks\n\n";
+    }
     out += pre_section(site, role, nodes) + "\n";
     out += post_nochroot_section() + "\n";
     out += post_section(site, secrets, role, nodes);
@@ -392,6 +437,7 @@ std::vector<std::filesystem::path> write_kickstarts(const Site& site, const site
         outputs.emplace_back(dir / (std::string(site::to_string(role)) + ".ks"),
                              render_kickstart(site, secrets, role));
     }
+    outputs.emplace_back(dir / site_profile_name, render_kickstart(site, secrets, std::nullopt));
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw SystemError("cannot create " + dir.string(), ec.value());

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "site/model.hpp"
@@ -26,10 +27,17 @@ struct PackageSet {
 };
 PackageSet packages_for(const site::Site& site, site::Role role);
 
-std::string render_kickstart(const site::Site& site, const site::Secrets& secrets, site::Role role);
+// The profile of one role, or (no role) the site profile that serves every node: its %pre
+// also picks the node's role's packages. Boot menus default to the site profile.
+std::string render_kickstart(const site::Site& site, const site::Secrets& secrets,
+                             std::optional<site::Role> role);
 
-// Renders the profile of every role that has nodes, then writes DIR/<role>.ks (0600: they
-// hold the root hash and the site secret), each through a temp file. Returns the paths.
+// The site profile's file name beside the role profiles (<role>.ks).
+inline constexpr const char* site_profile_name = "site.ks";
+
+// Renders the profile of every role that has nodes and the site profile, then writes
+// DIR/<role>.ks and DIR/site.ks (0600: they hold the root hash and the site secret), each
+// through a temp file. Returns the paths.
 std::vector<std::filesystem::path> write_kickstarts(const site::Site& site,
                                                     const site::Secrets& secrets,
                                                     const std::filesystem::path& dir);

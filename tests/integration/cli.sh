@@ -46,12 +46,12 @@ expect_exit 0 "$AIRSTRAP" validate "$WORK/lab3/site.yaml"
 grep -q "ok: 3 nodes (1 controller, 1 network, 1 compute), el7, packstack queens with openvswitch" <<<"$OUT" \
     || fail "lab3 summary: $OUT"
 expect_exit 0 "$AIRSTRAP" kickstart "$WORK/lab3/site.yaml" -o "$WORK/lab3/ks"
-for role in controller network compute; do
+for role in controller network compute site; do
     f="$WORK/lab3/ks/$role.ks"
     [ -f "$f" ] || fail "no $role.ks"
     [ "$(stat -c %a "$f")" = 600 ] || fail "$role.ks is not mode 0600"
 done
-[ "$(ls -A "$WORK/lab3/ks" | wc -l)" -eq 3 ] || fail "stray files in the output: $(ls -A "$WORK/lab3/ks")"
+[ "$(ls -A "$WORK/lab3/ks" | wc -l)" -eq 4 ] || fail "stray files in the output: $(ls -A "$WORK/lab3/ks")"
 root_pw=$(sed -n 's/^  root: \([^ ]*\).*/\1/p' "$WORK/lab3/secrets.yaml")
 grep -rqF "$root_pw" "$WORK/lab3/ks" && fail "a kickstart holds the root password in clear"
 sha256sum "$WORK/lab3/ks"/*.ks >"$WORK/first.sum"

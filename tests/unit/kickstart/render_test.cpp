@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "site/site_file.hpp"
 
 namespace fs = std::filesystem;
@@ -55,10 +56,13 @@ class Golden : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(Golden, MatchesTheCommittedKickstarts) {
     auto file = load(GetParam().site);
-    for (Role role : site::all_roles) {
+    std::vector<std::optional<Role>> profiles(std::begin(site::all_roles), std::end(site::all_roles));
+    profiles.push_back(std::nullopt);  // the site profile
+    for (std::optional<Role> role : profiles) {
         std::string text = kickstart::render_kickstart(file->site(), test_secrets(), role);
-        fs::path golden =
-            data_dir / "golden" / GetParam().name / (std::string(site::to_string(role)) + ".ks");
+        fs::path golden = data_dir / "golden" / GetParam().name /
+                          (role ? std::string(site::to_string(*role)) + ".ks"
+                                : std::string(kickstart::site_profile_name));
         if (std::getenv("AIRSTRAP_UPDATE_EXPECTED")) {
             fs::create_directories(golden.parent_path());
             std::ofstream(golden, std::ios::binary) << text;
@@ -212,12 +216,13 @@ TEST(Dialects, El8WithoutNetworkManagerInstallsNetworkScripts) {
     EXPECT_TRUE(has_line(t, "authselect select sssd --force"));
 }
 
-TEST(WriteKickstarts, WritesOneFilePerRoleWithMode0600) {
+TEST(WriteKickstarts, WritesOneFilePerRoleAndTheSiteProfileWithMode0600) {
     auto f = load(source_dir / "examples/lab3/site.yaml");
     fs::path dir = fs::temp_directory_path() / ("airstrap-ks-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     auto written = kickstart::write_kickstarts(f->site(), test_secrets(), dir / "out");
-    ASSERT_EQ(written.size(), 3u);
+    ASSERT_EQ(written.size(), 4u);
+    EXPECT_EQ(written.back().filename(), "site.ks");
     for (const auto& p : written) {
         struct stat st {};
         ASSERT_EQ(::stat(p.c_str(), &st), 0);
@@ -225,7 +230,7 @@ TEST(WriteKickstarts, WritesOneFilePerRoleWithMode0600) {
     }
     std::size_t entries = 0;
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "out")) ++entries;
-    EXPECT_EQ(entries, 3u);  // no temp files left behind
+    EXPECT_EQ(entries, 4u);  // no temp files left behind
     fs::remove_all(dir);
 }
 
@@ -244,3 +249,26 @@ TEST(WriteKickstarts, FailureLeavesNoPartialOutput) {
 }
 
 }  // namespace
+
+TEST(SiteProfile, PicksEveryNodeAndWritesItsRolesPackages) {
+    auto f = load(source_dir / "examples/lab3/site.yaml");
+    std::string t = kickstart::render_kickstart(f->site(), test_secrets(), std::nullopt);
+    for (const auto& n : f->site().nodes) {
+        EXPECT_NE(t.find("\n" + n.name + ")\n    cat > /tmp/airstrap/node.ks"), std::string::npos)
+            << n.name;
+    }
+    EXPECT_NE(t.find("%include /tmp/airstrap/packages.ks\n"), std::string::npos);
+    // No line of the profile starts a section that is not one: %packages only via printf.
+    for (const auto& line : text::split(t, '\n')) {
+        EXPECT_FALSE(line.starts_with("%packages")) << line;
+    }
+    // The controller's branch asks for packstack; the compute node's drops libvirt's network.
+    auto branch = [&](const std::string& node) {
+        auto at = t.find("\n" + node + ")\n");
+        return t.substr(at, t.find(";;", at) - at);
+    };
+    EXPECT_NE(branch("controller-node").find("'openstack-packstack'"), std::string::npos);
+    EXPECT_EQ(branch("compute-node").find("'openstack-packstack'"), std::string::npos);
+    EXPECT_NE(branch("compute-node").find("'-libvirt-daemon-config-network'"), std::string::npos);
+    EXPECT_NE(t.find("not a node of site lab3"), std::string::npos);
+}
