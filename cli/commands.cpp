@@ -9,6 +9,7 @@
 
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
+#include "builder/iso.hpp"
 #include "kickstart/render.hpp"
 #include "repo-mirror/mirror.hpp"
 #include "site/secrets.hpp"
@@ -235,6 +236,70 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
         std::cout << "wrote " << o.output.string() << ": " << summary.packages << " packages ("
                   << summary.bytes / 1024 << " KiB), " << summary.reused
                   << " reused from the previous run\n";
+    }
+    return ExitCode::ok;
+}
+
+// "copying X: 1234/4400 MiB" on a terminal (redrawn), every 10 s otherwise.
+std::function<void(std::uint64_t, std::uint64_t)> copy_progress(std::string what) {
+    bool tty = ::isatty(2) != 0;
+    auto last = std::chrono::steady_clock::now();
+    return [=](std::uint64_t done, std::uint64_t total) mutable {
+        auto now = std::chrono::steady_clock::now();
+        bool end = done >= total;
+        if (!end && now - last < (tty ? std::chrono::milliseconds(200) : std::chrono::seconds(10)))
+            return;
+        last = now;
+        std::string text = what + ": " + std::to_string(done >> 20) + "/" +
+                           std::to_string(total >> 20) + " MiB";
+        if (tty) {
+            std::cerr << "\r\033[K" << text << (end ? "\n" : "") << std::flush;
+        } else if (!end) {
+            std::cerr << "airstrap: " << text << "\n";
+        }
+    };
+}
+
+ExitCode run_build_iso(const BuildIsoOptions& o) {
+    auto file = site::SiteFile::load(o.site);
+    std::cerr << file->diag().render();
+    if (!file->ok()) return ExitCode::bad_input;
+    auto secrets = load_secrets_for(*file, o.secrets);
+    std::cerr << secrets->diag.render();
+    if (!secrets->secrets) return ExitCode::bad_input;
+    builder::IsoOptions options;
+    options.output = o.output;
+    options.vendor_iso = o.vendor_iso;
+    options.repo = o.repo;
+    options.volume_id = o.volume_id;
+    options.append = o.append;
+    options.timeout_seconds = o.timeout;
+    if (!o.json) {
+        options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
+        options.progress = copy_progress("copying the vendor DVD");
+    }
+    SystemCommandRunner runner;
+    auto summary = builder::build_iso(file->site(), *secrets->secrets, options, runner);
+    if (o.json) {
+        std::cout << nlohmann::json{{"ok", true},
+                                    {"output", o.output.string()},
+                                    {"bytes", summary.bytes},
+                                    {"vendor_bytes", summary.vendor_bytes},
+                                    {"volume_id", summary.volume_id},
+                                    {"vendor_label", summary.vendor_label},
+                                    {"product", summary.product},
+                                    {"kickstarts", summary.kickstarts},
+                                    {"menus", summary.menus},
+                                    {"entries", summary.entries}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        std::cout << "wrote " << o.output.string() << ": " << summary.bytes / 1048576 << " MiB, "
+                  << (summary.product.empty() ? summary.vendor_label : summary.product)
+                  << " + site " << file->site().name << " (" << summary.kickstarts.size()
+                  << " kickstarts, " << summary.entries << " entries in "
+                  << summary.menus.size() << " boot menus), label '" << summary.volume_id
+                  << "'\n";
     }
     return ExitCode::ok;
 }

@@ -43,4 +43,17 @@ struct MirrorCliOptions {
 };
 ExitCode run_mirror(const MirrorCliOptions& options);
 
+struct BuildIsoOptions {
+    std::filesystem::path site;
+    std::optional<std::filesystem::path> secrets;
+    std::filesystem::path output;
+    std::filesystem::path vendor_iso;  // empty: the site's media.vendor_iso
+    std::filesystem::path repo;
+    std::string volume_id;
+    std::string append;
+    int timeout = 10;
+    bool json = false;
+};
+ExitCode run_build_iso(const BuildIsoOptions& options);
+
 }  // namespace airstrap::cli

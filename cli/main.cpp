@@ -69,6 +69,27 @@ int main(int argc, char** argv) {
         "Re-check every package of an existing mirror against its airstrap.lock");
     mirror_cmd->footer(exit_codes);
 
+    cli::BuildIsoOptions iso;
+    auto* build_cmd = app.add_subcommand("build", "Build install media for the site");
+    build_cmd->require_subcommand(1);
+    auto* iso_cmd = build_cmd->add_subcommand(
+        "iso", "Remaster the vendor DVD into a hybrid site ISO (DVD and USB, BIOS and UEFI)");
+    iso_cmd->add_option("SITE", iso.site, "The site file (site.yaml)")->required();
+    iso_cmd->add_option("-o,--output", iso.output, "The ISO to write")->required();
+    iso_cmd->add_option("--iso", iso.vendor_iso, "The vendor DVD (default: media.vendor_iso)");
+    iso_cmd->add_option("--repo", iso.repo, "The site repository ('airstrap mirror' output)")
+        ->required();
+    iso_cmd->add_option("--secrets", iso.secrets,
+                        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    iso_cmd->add_option("--volid", iso.volume_id,
+                        "A new volume label (default: keep the vendor's; menus follow)");
+    iso_cmd->add_option("--append", iso.append,
+                        "Extra kernel arguments for airstrap's boot entries (e.g. console=ttyS0)");
+    iso_cmd->add_option("--timeout", iso.timeout, "Seconds before the default entry boots")
+        ->check(CLI::Range(1, 3600));
+    iso_cmd->add_flag("--json", iso.json, "Print a JSON summary on stdout");
+    iso_cmd->footer(exit_codes);
+
     try {
         app.parse(argc, argv);
         if (*mirror_cmd && !mirror.verify && (mirror.site.empty() || mirror.output.empty())) {
@@ -85,6 +106,7 @@ int main(int argc, char** argv) {
         if (*validate_cmd) code = cli::run_validate(validate);
         if (*kickstart_cmd) code = cli::run_kickstart(kickstart);
         if (*mirror_cmd) code = cli::run_mirror(mirror);
+        if (*iso_cmd) code = cli::run_build_iso(iso);
         return static_cast<int>(code);
     } catch (const std::exception& e) {
         std::cerr << "airstrap: error: " << describe(e) << "\n";

@@ -5,12 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -192,6 +194,55 @@ void write_file_atomic(const std::filesystem::path& target, std::string_view dat
     AtomicFile out(target, mode);
     out.write(data);
     out.commit();
+}
+
+std::uint64_t copy_file_into(int out_fd, const std::filesystem::path& source,
+                             const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+    int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) throw SystemError("cannot open " + source.string(), errno);
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{in};
+    struct stat st {};
+    if (::fstat(in, &st) != 0) throw SystemError("cannot stat " + source.string(), errno);
+    const auto total = static_cast<std::uint64_t>(st.st_size);
+    constexpr std::size_t chunk = std::size_t{64} << 20;  // progress every 64 MiB
+    std::uint64_t done = 0;
+    bool kernel_copy = true;
+    std::vector<char> buf;
+    while (done < total) {
+        ssize_t n = -1;
+        if (kernel_copy) {
+            n = ::copy_file_range(in, nullptr, out_fd, nullptr,
+                                  static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - done)), 0);
+            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                          errno == EOPNOTSUPP)) {
+                kernel_copy = false;  // e.g. across file systems on an old kernel
+                continue;
+            }
+        } else {
+            if (buf.empty()) buf.resize(std::size_t{1} << 20);
+            n = ::read(in, buf.data(), buf.size());
+            if (n > 0) {
+                std::string_view data(buf.data(), static_cast<std::size_t>(n));
+                while (!data.empty()) {
+                    ssize_t w = ::write(out_fd, data.data(), data.size());
+                    if (w < 0 && errno == EINTR) continue;
+                    if (w < 0) throw SystemError("cannot write a copy of " + source.string(), errno);
+                    data.remove_prefix(static_cast<std::size_t>(w));
+                }
+            }
+        }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw SystemError("cannot copy " + source.string(), errno);
+        }
+        if (n == 0) throw Error(source.string() + " became shorter while it was copied");
+        done += static_cast<std::uint64_t>(n);
+        if (progress) progress(done, total);
+    }
+    return done;
 }
 
 TempDir::TempDir(const std::filesystem::path& parent, const std::string& prefix) {

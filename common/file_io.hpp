@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -33,6 +34,10 @@ class AtomicFile {
     void commit();
 
     const std::filesystem::path& target() const noexcept { return target_; }
+    // For output that another writer fills in place (xorriso -dev): the temp file and its
+    // descriptor, valid until commit.
+    const std::filesystem::path& temp_path() const noexcept { return temp_; }
+    int fd() const noexcept { return fd_; }
 
   private:
     void discard() noexcept;
@@ -45,6 +50,12 @@ class AtomicFile {
 };
 
 void write_file_atomic(const std::filesystem::path& target, std::string_view data, mode_t mode);
+
+// Appends the whole of `source` to out_fd inside the kernel (copy_file_range: a reflink or
+// server-side copy where the file system can, never through user space), falling back to
+// read/write where it cannot. `progress(done, total)` after every chunk. Returns the bytes.
+std::uint64_t copy_file_into(int out_fd, const std::filesystem::path& source,
+                             const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
 
 // A fresh folder `parent/.PREFIX-XXXXXX`, removed with everything in it unless released.
 class TempDir {
