@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# bench/iso: `airstrap build iso` vs the same remaster with `xorriso -indev … -outdev …
+# -boot_image any replay -map …` vs `cp` (the floor), on a stand-in vendor DVD of SIZE MiB,
+# in one run. See README.md.
+#
+#   bench/iso/run.sh [--size-mib N] [--runs R]
+#
+# Nothing is downloaded: the vendor DVD is tests/fixtures/make-boot-media.sh's el7 stand-in
+# padded to N MiB (cached in bench/.cache/), the site repository a mirror of the test
+# fixtures. Prints a table, the ratios and the goals (informational: exit status 0 unless a
+# tool failed) and writes bench/iso/last-results.json.
+set -euo pipefail
+
+SIZE_MIB=2048
+RUNS=3
+while (($#)); do
+    case $1 in
+        --size-mib) SIZE_MIB=${2:?}; shift 2 ;;
+        --runs) RUNS=${2:?}; shift 2 ;;
+        -h | --help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+[[ $SIZE_MIB =~ ^[0-9]+$ && $RUNS =~ ^[0-9]+$ ]] || { echo "run.sh: numbers only" >&2; exit 2; }
+((RUNS >= 1 && SIZE_MIB >= 1)) || { echo "run.sh: --runs and --size-mib must be at least 1" >&2; exit 2; }
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$(dirname "$HERE")")
+AIRSTRAP=${AIRSTRAP:-$ROOT/build/airstrap}
+CACHE=$ROOT/bench/.cache
+RESULTS=$HERE/last-results.json
+WORKDIR=${BENCH_WORKDIR:-/work}
+
+skip() { echo "skipped: $*"; exit 0; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+say() { printf '==> %s\n' "$*"; }
+
+[[ -x $AIRSTRAP ]] || skip "no airstrap binary at $AIRSTRAP (cmake --build $ROOT/build)"
+for tool in xorriso mtype mcopy python3; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install -y xorriso mtools python3)"
+done
+[[ -x /usr/bin/time ]] || skip "/usr/bin/time is not installed (apt-get install -y time)"
+HYPERFINE=$(command -v hyperfine || true)
+FREE_MIB=$(($(df -Pk "$WORKDIR" | awk 'NR==2 {print $4}') / 1024))
+((FREE_MIB > SIZE_MIB * 5)) || skip "$WORKDIR has $FREE_MIB MiB free; needs $((SIZE_MIB * 5)) MiB (set BENCH_WORKDIR)"
+
+SCRATCH=$(mktemp -d "$WORKDIR/airstrap-bench-iso.XXXXXX")
+trap '[[ -n $SCRATCH && -d $SCRATCH ]] && rm -rf -- "$SCRATCH"' EXIT
+
+# ---- inputs: the padded stand-in DVD and a site repository (cached) -------------------------
+MEDIA=$CACHE/iso-$SIZE_MIB-v1
+if [[ ! -f $MEDIA/boot/el7-dvd.iso || ! -d $MEDIA/fixtures/repos ]]; then
+    say "making a $SIZE_MIB MiB stand-in vendor DVD in $MEDIA (once)"
+    rm -rf "$MEDIA"
+    mkdir -p "$MEDIA"
+    bash "$ROOT/tests/fixtures/make-repos.sh" "$MEDIA/fixtures" >/dev/null
+    FIXTURE_REPOS=$MEDIA/fixtures bash "$ROOT/tests/fixtures/make-boot-media.sh" --pad-mib "$SIZE_MIB" "$MEDIA/media" >/dev/null
+    mv "$MEDIA/media/boot" "$MEDIA/boot"
+fi
+VENDOR=$MEDIA/boot/el7-dvd.iso
+VENDOR_BYTES=$(stat -c %s "$VENDOR")
+SITE=$SCRATCH/site/site.yaml
+mkdir -p "$SCRATCH/site"
+sed -e "s|^  vendor_iso: .*|  vendor_iso: $VENDOR|" \
+    -e "s|^      tarball: .*|      tarball: $MEDIA/fixtures/tarballs/openstack_Q.tar.gz|" \
+    "$ROOT/examples/lab3/site.yaml" >"$SITE"
+"$AIRSTRAP" init --secrets-only "$SCRATCH/site" >/dev/null
+"$AIRSTRAP" mirror "$SITE" -o "$SCRATCH/repo" >/dev/null 2>&1 || die "airstrap mirror failed"
+say "vendor DVD: $VENDOR ($((VENDOR_BYTES >> 20)) MiB), scratch $SCRATCH"
+
+# The same remaster for xorriso: the files airstrap adds and the menus it edits, taken from
+# one airstrap run, so both tools write the same image content.
+"$AIRSTRAP" build iso "$SITE" -o "$SCRATCH/ref.iso" --repo "$SCRATCH/repo" >/dev/null 2>&1 || die "airstrap build iso failed"
+mkdir -p "$SCRATCH/edits"
+xorriso -osirrox on -indev "$SCRATCH/ref.iso" -extract /ks "$SCRATCH/edits/ks" \
+    -extract /isolinux/isolinux.cfg "$SCRATCH/edits/isolinux.cfg" \
+    -extract /EFI/BOOT/grub.cfg "$SCRATCH/edits/grub.cfg" \
+    -extract /images/efiboot.img "$SCRATCH/edits/efiboot.img" >/dev/null 2>&1
+rm -f "$SCRATCH/ref.iso"
+
+OUT=$SCRATCH/out
+A_CMD=("$AIRSTRAP" build iso "$SITE" -o "$OUT/airstrap.iso" --repo "$SCRATCH/repo")
+X_CMD=(xorriso -indev "$VENDOR" -outdev "$OUT/xorriso.iso" -boot_image any replay
+    -map "$SCRATCH/edits/ks" /ks -map "$SCRATCH/repo" /airstrap/repo
+    -map "$SCRATCH/edits/isolinux.cfg" /isolinux/isolinux.cfg -map "$SCRATCH/edits/grub.cfg" /EFI/BOOT/grub.cfg
+    -map "$SCRATCH/edits/efiboot.img" /images/efiboot.img)
+C_CMD=(cp "$VENDOR" "$OUT/cp.iso")
+RESET=$SCRATCH/reset.sh
+printf '#!/bin/sh\nrm -rf -- "%s"\nmkdir -p -- "%s"\nsync\n' "$OUT" "$OUT" >"$RESET"
+chmod +x "$RESET"
+"$RESET"
+cat "$VENDOR" >/dev/null   # the page cache holds the vendor DVD for every tool
+
+measure() { # key cmd...
+    local key=$1
+    shift
+    if [[ -n $HYPERFINE ]]; then
+        "$HYPERFINE" -N --runs "$RUNS" --style none --prepare "$RESET" --export-json "$SCRATCH/t-$key.json" \
+            "$*" >/dev/null 2>"$SCRATCH/t-$key.err" || { cat "$SCRATCH/t-$key.err" >&2; die "$key failed"; }
+    else
+        local times=() t0
+        for ((r = 0; r < RUNS; r++)); do
+            "$RESET"
+            t0=$EPOCHREALTIME
+            "$@" >/dev/null 2>"$SCRATCH/t-$key.err" || { cat "$SCRATCH/t-$key.err" >&2; die "$key failed"; }
+            times+=("$(python3 -c "print($EPOCHREALTIME - $t0)")")
+        done
+        python3 -c 'import json,sys,statistics as s; t=[float(x) for x in sys.argv[2:]]; json.dump({"results":[{"mean":s.mean(t),"stddev":s.stdev(t) if len(t)>1 else 0.0,"times":t}]}, open(sys.argv[1],"w"))' \
+            "$SCRATCH/t-$key.json" "${times[@]}"
+    fi
+    "$RESET"
+    /usr/bin/time -v -o "$SCRATCH/rss-$key.txt" "$@" >/dev/null 2>&1 || die "$key failed under /usr/bin/time"
+    printf '    %-10s %s\n' "$key" "$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print(f\"{r['mean']:.2f} s\")" "$SCRATCH/t-$key.json")"
+}
+say "timed runs ($RUNS each, into an empty folder after sync)"
+measure airstrap "${A_CMD[@]}"
+measure xorriso "${X_CMD[@]}"
+measure cp "${C_CMD[@]}"
+
+export SCRATCH RESULTS SIZE_MIB VENDOR_BYTES RUNS
+export A_TEXT="${A_CMD[*]}" X_TEXT="${X_CMD[*]}" C_TEXT="${C_CMD[*]}"
+export V_AIRSTRAP="$("$AIRSTRAP" --version | head -1)" V_XORRISO="$(xorriso -version 2>/dev/null | head -1)"
+python3 - <<'EOF'
+import json, os, re
+E = os.environ
+S = E["SCRATCH"]
+t = {k: json.load(open(f"{S}/t-{k}.json"))["results"][0] for k in ("airstrap", "xorriso", "cp")}
+rss = {k: int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f"{S}/rss-{k}.txt").read()).group(1))
+       for k in t}
+ratio_x = t["airstrap"]["mean"] / t["xorriso"]["mean"]
+ratio_c = t["airstrap"]["mean"] / t["cp"]["mean"]
+print(f"\n{'':10} {'mean':>8} {'stddev':>8} {'peak RSS':>10}")
+for k in ("airstrap", "xorriso", "cp"):
+    print(f"{k:10} {t[k]['mean']:7.2f}s {t[k].get('stddev') or 0:7.2f}s {rss[k]/1024:8.1f} MiB")
+goals = [
+    ("at most 1.1x xorriso replay", ratio_x, ratio_x <= 1.1),
+    ("at most 1.5x cp", ratio_c, ratio_c <= 1.5),
+]
+print(f"\nairstrap/xorriso  {ratio_x:.3f}\nairstrap/cp       {ratio_c:.3f}\n")
+for name, value, ok in goals:
+    print(f"{'PASS' if ok else 'FAIL'}  {name:40} {value:.2f}")
+json.dump({"benchmark": "iso", "vendor_mib": int(E["VENDOR_BYTES"]) >> 20, "runs": int(E["RUNS"]),
+           "versions": {"airstrap": E["V_AIRSTRAP"], "xorriso": E["V_XORRISO"]},
+           "commands": {"airstrap": E["A_TEXT"], "xorriso": E["X_TEXT"], "cp": E["C_TEXT"]},
+           "seconds": t, "peak_rss_kib": rss,
+           "ratios": {"airstrap/xorriso": ratio_x, "airstrap/cp": ratio_c},
+           "goals": [{"goal": g, "value": v, "pass": ok} for g, v, ok in goals]},
+          open(E["RESULTS"], "w"), indent=2)
+print(f"\nresults written to {E['RESULTS']}")
+EOF

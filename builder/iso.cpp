@@ -1,0 +1,258 @@
+#include "builder/iso.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "builder/vendor_media.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "kickstart/render.hpp"
+
+namespace airstrap::builder {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t single_layer_dvd = 4'700'000'000ULL;
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// The vendor put an MD5 in the primary volume descriptor for its "Test this media" entry
+// (implantisomd5); any change to the image invalidates it.
+bool has_implanted_md5(const fs::path& iso) {
+    int fd = ::open(iso.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char app[512];
+    ssize_t n = ::pread(fd, app, sizeof app, 16 * 2048 + 883);  // the application-use field
+    ::close(fd);
+    return n == static_cast<ssize_t>(sizeof app) &&
+           std::string_view(app, sizeof app).find("ISO MD5SUM") != std::string_view::npos;
+}
+
+std::size_t count_lines_with(const std::string& text, std::string_view needle) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = text.find(needle, at)) != std::string::npos; at += needle.size())
+        ++n;
+    return n;
+}
+
+// "El Torito img path" lines of xorriso's boot report: one per boot image.
+std::size_t boot_images(CommandRunner& runner, const fs::path& iso) {
+    std::string report = run_checked(runner, {"xorriso", "-abort_on", "FAILURE", "-indev",
+                                              iso.string(), "-report_el_torito", "plain"});
+    return count_lines_with(report, "El Torito img path");
+}
+
+// ".NAME.staging-XXXXXX" folders and ".NAME.tmp-XXXXXX" files of a build that was killed.
+void remove_leftovers(const fs::path& dir, const std::string& name) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        std::string f = e.path().filename().string();
+        if (f.starts_with("." + name + ".staging-") || f.starts_with("." + name + ".tmp-")) {
+            fs::remove_all(e.path(), ec);
+        }
+    }
+}
+
+void write_private(const fs::path& path, const std::string& text) {
+    write_file_atomic(path, text, 0600);
+}
+
+}  // namespace
+
+MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
+                        const std::string& extra, int timeout_seconds) {
+    MenuPlan plan;
+    plan.timeout_seconds = timeout_seconds;
+    plan.group_title = "Install a particular node of " + site.name;
+    auto args = [&](const std::string& ks, const std::string& more) {
+        std::string a = "inst.ks=" + ks_prefix + ks;
+        if (!more.empty()) a += " " + more;
+        if (!extra.empty()) a += " " + extra;
+        return a;
+    };
+    plan.entries.push_back({"airstrap-site",
+                            "Install " + site.name + ": find this node by its MAC address",
+                            args(kickstart::site_profile_name, ""), false});
+    for (site::Role role : site::all_roles) {
+        if (site.nodes_with_role(role).empty()) continue;
+        std::string r = site::to_string(role);
+        plan.entries.push_back({"airstrap-" + r, "Install " + site.name + ": a " + r +
+                                                     " node, found by its MAC address",
+                                args(r + ".ks", ""), false});
+    }
+    for (const auto& n : site.nodes) {
+        std::string r = site::to_string(n.role);
+        std::string where;
+        for (const auto& i : n.interfaces) {
+            if (i.address && where.empty()) where = ", " + i.address->str();
+        }
+        plan.entries.push_back({"airstrap-node-" + lower(n.name), n.name + " (" + r + where + ")",
+                                args(r + ".ks", "airstrap.node=" + n.name), true});
+    }
+    return plan;
+}
+
+void check_site_repo(const fs::path& repo, const site::Site& site) {
+    if (!fs::is_regular_file(repo / "repodata" / "repomd.xml") ||
+        !fs::is_regular_file(repo / "airstrap.lock")) {
+        throw InputError(repo.string() +
+                         ": not a site repository (no repodata/repomd.xml or airstrap.lock); "
+                         "make one with 'airstrap mirror SITE -o " +
+                         repo.string() + "'");
+    }
+    nlohmann::json lock;
+    try {
+        lock = nlohmann::json::parse(read_file(repo / "airstrap.lock", 256u << 20));
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError((repo / "airstrap.lock").string() + ": not valid JSON (" + e.what() + ")");
+    }
+    std::string distro = lock.value("distro", "");
+    if (distro != site::to_string(site.distro)) {
+        throw InputError(repo.string() + " was mirrored for " +
+                         (distro.empty() ? std::string("an unknown distro") : distro) +
+                         ", the site is " + site::to_string(site.distro) +
+                         ": run 'airstrap mirror' again for this site");
+    }
+}
+
+IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
+                     const IsoOptions& options, CommandRunner& runner) {
+    auto log = [&](const std::string& line) {
+        if (options.log) options.log(line);
+    };
+    fs::path vendor_path = options.vendor_iso.empty() ? fs::path(site.media.vendor_iso)
+                                                      : options.vendor_iso;
+    if (vendor_path.empty()) {
+        throw InputError("no vendor DVD: name it with --iso or media.vendor_iso in the site file");
+    }
+    if (options.repo.empty()) {
+        throw InputError("no site repository: make one with 'airstrap mirror' and name it with --repo");
+    }
+    if (options.volume_id.size() > 32) {
+        throw InputError("--volid '" + options.volume_id + "' is longer than ISO 9660's 32 characters");
+    }
+    std::error_code ec;
+    if (fs::equivalent(vendor_path, options.output, ec)) {
+        throw InputError(options.output.string() + " is the vendor DVD itself: choose another output");
+    }
+    check_site_repo(options.repo, site);
+
+    log("reading " + vendor_path.string());
+    VendorMedia media = inspect_vendor_iso(vendor_path);
+    check_media_matches(media, site.distro);
+    IsoSummary summary;
+    summary.vendor_label = media.volume_id;
+    summary.volume_id = options.volume_id.empty() ? media.volume_id : options.volume_id;
+    summary.product = media.product;
+
+    // Everything that goes into the new session, in a folder beside the output. What a killed
+    // earlier build left there (its staging folder, its temp image) goes first.
+    fs::path out_dir = options.output.parent_path().empty() ? fs::path(".") : options.output.parent_path();
+    fs::create_directories(out_dir);
+    remove_leftovers(out_dir, options.output.filename().string());
+    TempDir staging(out_dir, options.output.filename().string() + ".staging");
+    fs::path ks_dir = staging.path() / "ks";
+    fs::create_directories(ks_dir);
+    for (site::Role role : site::all_roles) {
+        if (site.nodes_with_role(role).empty()) continue;
+        std::string name = std::string(site::to_string(role)) + ".ks";
+        write_private(ks_dir / name, kickstart::render_kickstart(site, secrets, role));
+        summary.kickstarts.push_back("/ks/" + name);
+    }
+    write_private(ks_dir / kickstart::site_profile_name,
+                  kickstart::render_kickstart(site, secrets, std::nullopt));
+    summary.kickstarts.push_back(std::string("/ks/") + kickstart::site_profile_name);
+
+    MenuPlan plan = site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append,
+                                   options.timeout_seconds);
+    plan.old_label = media.volume_id;
+    plan.new_label = summary.volume_id;
+    summary.entries = plan.entries.size();
+    std::vector<std::string> maps;
+    auto map = [&](const fs::path& disk, const std::string& iso_path) {
+        maps.insert(maps.end(), {"-map", disk.string(), iso_path});
+    };
+    map(ks_dir, "/ks");
+    map(fs::absolute(options.repo), std::string("/") + kickstart::media_repo_dir);
+    if (media.isolinux_cfg) {
+        std::string where = vendor_path.string() + ": " + isolinux_cfg_path;
+        write_file_atomic(staging.path() / "isolinux.cfg",
+                          edit_isolinux_cfg(*media.isolinux_cfg, plan, where), 0644);
+        map(staging.path() / "isolinux.cfg", std::string("/") + isolinux_cfg_path);
+        summary.menus.push_back(isolinux_cfg_path);
+    } else {
+        log("warning: " + vendor_path.string() + " has no " + isolinux_cfg_path +
+            ": the ISO will not boot on BIOS");
+    }
+    if (media.grub_cfg) {
+        std::string where = vendor_path.string() + ": " + grub_cfg_path;
+        write_file_atomic(staging.path() / "grub.cfg", edit_grub_cfg(*media.grub_cfg, plan, where),
+                          0644);
+        map(staging.path() / "grub.cfg", std::string("/") + grub_cfg_path);
+        summary.menus.push_back(grub_cfg_path);
+    }
+    if (media.has_efiboot) {
+        // The FAT image UEFI boots from (El Torito, and the GPT's EFI partition on USB): its
+        // own EFI/BOOT/grub.cfg, edited with mtools; the image keeps its size and layout.
+        extract_files(media, {efiboot_path}, staging.path());
+        fs::path img = staging.path() / efiboot_path;
+        std::string inner = run_checked(runner, {"mtype", "-i", img.string(), "::EFI/BOOT/grub.cfg"});
+        std::string where = vendor_path.string() + ": " + efiboot_path + ": EFI/BOOT/grub.cfg";
+        write_file_atomic(staging.path() / "efiboot-grub.cfg", edit_grub_cfg(inner, plan, where),
+                          0644);
+        run_checked(runner, {"mcopy", "-o", "-i", img.string(),
+                             (staging.path() / "efiboot-grub.cfg").string(), "::EFI/BOOT/grub.cfg"});
+        map(img, std::string("/") + efiboot_path);
+        summary.menus.push_back(std::string(efiboot_path) + ":EFI/BOOT/grub.cfg");
+    }
+
+    // The vendor image, copied inside the kernel; then one appended session.
+    AtomicFile out(options.output, 0644);
+    log("copying " + vendor_path.string());
+    summary.vendor_bytes = copy_file_into(out.fd(), vendor_path, options.progress);
+    std::size_t vendor_boot_images = boot_images(runner, vendor_path);
+    std::vector<std::string> argv = {"xorriso",        "-abort_on",     "FAILURE",
+                                     "-return_with",   "SORRY",         "32",
+                                     "-report_about",  "SORRY",         "-dev",
+                                     out.temp_path().string(), "-boot_image", "any",
+                                     "replay"};
+    if (summary.volume_id != media.volume_id) argv.insert(argv.end(), {"-volid", summary.volume_id});
+    argv.insert(argv.end(), maps.begin(), maps.end());
+    argv.push_back("-commit");
+    log("adding the site (" + std::to_string(summary.kickstarts.size()) + " kickstarts, " +
+        options.repo.string() + ", " + std::to_string(summary.menus.size()) + " boot menus)");
+    run_checked(runner, argv);
+
+    // The boot equipment came through: as many El Torito images as the vendor had.
+    std::size_t ours = boot_images(runner, out.temp_path());
+    if (ours != vendor_boot_images) {
+        throw Error(options.output.string() + ": has " + std::to_string(ours) +
+                    " El Torito boot images, the vendor DVD has " +
+                    std::to_string(vendor_boot_images) + "; nothing was written");
+    }
+    struct stat st {};
+    if (::fstat(out.fd(), &st) == 0) summary.bytes = static_cast<std::uint64_t>(st.st_size);
+    out.commit();
+    if (has_implanted_md5(vendor_path)) {
+        log("note: the vendor's \"Test this media\" entries check an MD5 that no longer matches; "
+            "airstrap's entries skip that check");
+    }
+    if (summary.bytes > single_layer_dvd) {
+        log("note: " + options.output.string() + " is larger than a single-layer DVD (4.7 GB): " +
+            "write it to a USB stick or a dual-layer DVD");
+    }
+    return summary;
+}
+
+}  // namespace airstrap::builder
