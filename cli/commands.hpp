@@ -56,4 +56,27 @@ struct BuildIsoOptions {
 };
 ExitCode run_build_iso(const BuildIsoOptions& options);
 
+struct BuildPxeOptions {
+    std::filesystem::path site;
+    std::optional<std::filesystem::path> secrets;
+    std::filesystem::path output;
+    std::filesystem::path vendor_iso;  // empty: the site's media.vendor_iso
+    std::filesystem::path repo;
+    std::string server_ip;
+    int http_port = 8080;
+    std::string append;
+    int timeout = 10;
+    bool allow_foreign_server_ip = false;
+    bool json = false;
+};
+ExitCode run_build_pxe(const BuildPxeOptions& options);
+
+struct ServeCliOptions {
+    std::filesystem::path dir;
+    std::string interface;
+    std::string listen;
+    bool http_only = false;
+};
+ExitCode run_serve(const ServeCliOptions& options);
+
 }  // namespace airstrap::cli

@@ -90,6 +90,46 @@ int main(int argc, char** argv) {
     iso_cmd->add_flag("--json", iso.json, "Print a JSON summary on stdout");
     iso_cmd->footer(exit_codes);
 
+    cli::BuildPxeOptions pxe;
+    auto* pxe_cmd = build_cmd->add_subcommand(
+        "pxe", "Write the PXE tree: TFTP (pxelinux, grub, one config per MAC), HTTP install "
+               "tree, kickstarts, site repository, dnsmasq.conf and nginx.conf");
+    pxe_cmd->add_option("SITE", pxe.site, "The site file (site.yaml)")->required();
+    pxe_cmd->add_option("-o,--output", pxe.output, "The folder to write (swapped in when complete)")
+        ->required();
+    pxe_cmd->add_option("--iso", pxe.vendor_iso, "The vendor DVD (default: media.vendor_iso)");
+    pxe_cmd->add_option("--repo", pxe.repo, "The site repository ('airstrap mirror' output)")
+        ->required();
+    pxe_cmd->add_option("--secrets", pxe.secrets,
+                        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    pxe_cmd->add_option("--server-ip", pxe.server_ip,
+                        "This server's address on the management network (DHCP, TFTP, HTTP)")
+        ->required();
+    pxe_cmd->add_option("--http-port", pxe.http_port, "The HTTP server's port")
+        ->check(CLI::Range(1, 65535));
+    pxe_cmd->add_option("--append", pxe.append,
+                        "Extra kernel arguments for every entry (e.g. console=ttyS0)");
+    pxe_cmd->add_option("--timeout", pxe.timeout, "Seconds before the menu's default boots")
+        ->check(CLI::Range(1, 3600));
+    pxe_cmd->add_flag("--allow-foreign-server-ip", pxe.allow_foreign_server_ip,
+                      "Accept a --server-ip outside the management network (a NAT or port "
+                      "forward between nodes and server, e.g. QEMU user networking's 10.0.2.2)");
+    pxe_cmd->add_flag("--json", pxe.json, "Print a JSON summary on stdout");
+    pxe_cmd->footer(exit_codes);
+
+    cli::ServeCliOptions serve;
+    auto* serve_cmd = app.add_subcommand(
+        "serve", "Serve a PXE tree: dnsmasq (DHCP, TFTP) and nginx (HTTP) until Ctrl-C or until "
+                 "either ends");
+    serve_cmd->add_option("DIR", serve.dir, "The 'airstrap build pxe' output")->required();
+    serve_cmd->add_option("--interface", serve.interface,
+                          "The NIC on the management network (dnsmasq --interface)");
+    serve_cmd->add_option("--listen", serve.listen,
+                          "Address nginx listens on instead of the tree's --server-ip (NAT)");
+    serve_cmd->add_flag("--http-only", serve.http_only,
+                        "Only HTTP: the site's own DHCP/TFTP server boots the nodes");
+    serve_cmd->footer(exit_codes);
+
     try {
         app.parse(argc, argv);
         if (*mirror_cmd && !mirror.verify && (mirror.site.empty() || mirror.output.empty())) {
@@ -107,6 +147,8 @@ int main(int argc, char** argv) {
         if (*kickstart_cmd) code = cli::run_kickstart(kickstart);
         if (*mirror_cmd) code = cli::run_mirror(mirror);
         if (*iso_cmd) code = cli::run_build_iso(iso);
+        if (*pxe_cmd) code = cli::run_build_pxe(pxe);
+        if (*serve_cmd) code = cli::run_serve(serve);
         return static_cast<int>(code);
     } catch (const std::exception& e) {
         std::cerr << "airstrap: error: " << describe(e) << "\n";

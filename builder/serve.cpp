@@ -1,0 +1,277 @@
+// `airstrap serve`: dnsmasq and nginx as children, supervised. Not a server of our own: the
+// process only starts them, forwards their output and signals, and stops when one ends.
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+
+#include "builder/pxe.hpp"
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/text.hpp"
+
+namespace airstrap::builder {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Child {
+    std::string name;
+    pid_t pid = -1;
+    int out = -1;  // read end of its stdout+stderr
+    std::string partial;
+    std::deque<std::string> last;
+    bool ended = false;
+    int status = 0;
+};
+
+constexpr std::size_t kept_lines = 12;
+
+// Starts argv with stdout and stderr on a pipe, the signal mask cleared, and SIGTERM when
+// this process dies (so that a killed `airstrap serve` leaves no server behind).
+Child start(const std::string& name, const std::vector<std::string>& argv) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw SystemError("pipe", errno);
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) throw SystemError("fork", errno);
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) ::_exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        int devnull = ::open("/dev/null", O_RDONLY);
+        if (devnull >= 0) ::dup2(devnull, 0);
+        ::dup2(fds[1], 1);
+        ::dup2(fds[1], 2);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        std::string msg = "cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
+        (void)!::write(2, msg.data(), msg.size());
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    Child c;
+    c.name = name;
+    c.pid = pid;
+    c.out = fds[0];
+    return c;
+}
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return std::string("was killed by ") + ::strsignal(WTERMSIG(status));
+    return "ended";
+}
+
+// `user NAME GROUP` for the owner of `path` (nginx's and dnsmasq's workers drop to it when
+// started as root, so that they read the operator's 0600 kickstarts and nothing else).
+std::pair<std::string, std::string> owner_of(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw SystemError("cannot stat " + path.string(), errno);
+    struct passwd* pw = ::getpwuid(st.st_uid);
+    struct group* gr = ::getgrgid(st.st_gid);
+    if (!pw || !gr) {
+        throw InputError(path.string() + " is owned by uid " + std::to_string(st.st_uid) +
+                         " without a user name: chown it to the operator who serves it");
+    }
+    return {pw->pw_name, gr->gr_name};
+}
+
+// nginx.conf with the listen address replaced (the port stays).
+std::string relisten(const std::string& conf, const std::string& address, const fs::path& where) {
+    std::vector<std::string> lines = text::split(conf, '\n');
+    bool done = false;
+    for (auto& line : lines) {
+        if (line.find("# airstrap-listen") == std::string::npos) continue;
+        std::size_t at = line.find("listen ");
+        std::size_t colon = line.find(':', at);
+        if (at == std::string::npos || colon == std::string::npos) break;
+        line = line.substr(0, at + 7) + address + line.substr(colon);
+        done = true;
+    }
+    if (!done) throw InputError(where.string() + ": no 'listen' line marked '# airstrap-listen'");
+    return text::join(lines, "\n");
+}
+
+}  // namespace
+
+int serve_pxe(const ServeOptions& o) {
+    auto log = [&](const std::string& line) {
+        if (o.log) o.log(line);
+    };
+    fs::path dir = fs::absolute(o.dir).lexically_normal();
+    fs::path dnsmasq_conf = dir / "dnsmasq.conf", nginx_conf = dir / "nginx.conf";
+    for (const fs::path& p : {nginx_conf, dir / "http"}) {
+        if (!fs::exists(p)) {
+            throw InputError(dir.string() + " is not a PXE tree (no " + p.filename().string() +
+                             "): make one with 'airstrap build pxe SITE -o " + dir.string() + "'");
+        }
+    }
+    if (!o.http_only && !fs::exists(dnsmasq_conf)) {
+        throw InputError(dir.string() + " is not a PXE tree (no dnsmasq.conf)");
+    }
+    if (!o.http_listen.empty() && !site::Ipv4::parse(o.http_listen)) {
+        throw InputError("--listen '" + o.http_listen + "' is not an IPv4 address");
+    }
+
+    // nginx's pid, temp folders and the dnsmasq leases: here, not under /var.
+    TempDir run(fs::temp_directory_path(), "airstrap-serve");
+    ::chmod(run.path().c_str(), 0711);
+    fs::path conf = nginx_conf;
+    if (!o.http_listen.empty()) {
+        conf = run.path() / "nginx.conf";
+        write_file_atomic(conf, relisten(read_file(nginx_conf, 1 << 20), o.http_listen, nginx_conf),
+                          0644);
+    }
+    std::string globals = "daemon off;";
+    std::vector<std::string> dnsmasq = {
+        "dnsmasq",
+        "--keep-in-foreground",
+        "--conf-file=" + dnsmasq_conf.string(),
+        "--log-facility=-",
+        "--pid-file=" + (run.path() / "dnsmasq.pid").string(),
+        "--dhcp-leasefile=" + (run.path() / "dnsmasq.leases").string()};
+    if (!o.interface.empty()) dnsmasq.push_back("--interface=" + o.interface);
+    if (::geteuid() == 0) {
+        auto [user, group] = owner_of(dir / "http");
+        globals += " user " + user + " " + group + ";";
+        dnsmasq.push_back("--user=" + user);
+        dnsmasq.push_back("--group=" + group);
+    }
+    std::vector<std::string> nginx = {
+        "nginx", "-e",          "stderr", "-p",   run.path().string() + "/",
+        "-c",    conf.string(), "-g",     globals};
+
+    // Signals arrive through a descriptor; the children start with a clear mask.
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&mask, sig);
+    ::sigprocmask(SIG_BLOCK, &mask, &old);
+    struct Restore {
+        sigset_t old;
+        int sfd;
+        ~Restore() {
+            if (sfd >= 0) ::close(sfd);
+            ::sigprocmask(SIG_SETMASK, &old, nullptr);
+        }
+    } restore{old, ::signalfd(-1, &mask, SFD_CLOEXEC)};
+    if (restore.sfd < 0) throw SystemError("signalfd", errno);
+
+    std::vector<Child> children;
+    if (!o.http_only) children.push_back(start("dnsmasq", dnsmasq));
+    children.push_back(start("nginx", nginx));
+    std::string pids;
+    for (const auto& c : children) pids += " " + c.name + " (pid " + std::to_string(c.pid) + ")";
+    log("serving " + dir.string() + ":" + pids +
+        (o.http_listen.empty() ? "" : ", HTTP on " + o.http_listen));
+
+    auto forward_output = [&](Child& c, bool flush) {
+        char buf[4096];
+        while (c.out >= 0) {
+            ssize_t n = ::read(c.out, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) break;
+            if (n <= 0) {
+                ::close(c.out);
+                c.out = -1;
+                flush = true;
+                break;
+            }
+            c.partial.append(buf, static_cast<std::size_t>(n));
+            if (!flush) break;
+        }
+        std::size_t nl;
+        while ((nl = c.partial.find('\n')) != std::string::npos || (flush && !c.partial.empty())) {
+            std::string line = c.partial.substr(0, nl);
+            c.partial.erase(0, nl == std::string::npos ? std::string::npos : nl + 1);
+            log(c.name + ": " + line);
+            c.last.push_back(line);
+            if (c.last.size() > kept_lines) c.last.pop_front();
+        }
+    };
+
+    bool stopping = false;
+    int result = 0;
+    auto stop_deadline = std::chrono::steady_clock::time_point::max();
+    auto stop_all = [&] {
+        for (auto& c : children) {
+            if (!c.ended) ::kill(c.pid, SIGTERM);
+        }
+        stopping = true;
+        stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    };
+    while (true) {
+        bool all_ended = std::all_of(children.begin(), children.end(),
+                                     [](const Child& c) { return c.ended && c.out < 0; });
+        if (all_ended) break;
+        std::vector<pollfd> fds = {{restore.sfd, POLLIN, 0}};
+        for (auto& c : children) fds.push_back({c.out, POLLIN, 0});
+        int n = ::poll(fds.data(), fds.size(), 500);
+        if (n < 0 && errno != EINTR) throw SystemError("poll", errno);
+        for (std::size_t i = 0; i < children.size(); ++i) {
+            if (fds[i + 1].revents) forward_output(children[i], false);
+        }
+        if (fds[0].revents & POLLIN) {
+            signalfd_siginfo si{};
+            if (::read(restore.sfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD &&
+                !stopping) {
+                log(std::string("stopping (") + ::strsignal(static_cast<int>(si.ssi_signo)) + ")");
+                stop_all();
+            }
+        }
+        for (auto& c : children) {
+            if (c.ended) continue;
+            int status = 0;
+            if (::waitpid(c.pid, &status, WNOHANG) != c.pid) continue;
+            c.ended = true;
+            c.status = status;
+            if (c.out >= 0) {
+                ::fcntl(c.out, F_SETFL, O_NONBLOCK);
+                forward_output(c, true);
+            }
+            if (!stopping) {
+                std::string lines;
+                for (const auto& l : c.last) lines += "\n  " + l;
+                log(c.name + " " + describe_status(status) +
+                    (lines.empty() ? std::string() : "; its last lines:" + lines));
+                result = 1;
+                stop_all();
+            }
+        }
+        if (stopping && std::chrono::steady_clock::now() > stop_deadline) {
+            for (auto& c : children) {
+                if (!c.ended) ::kill(c.pid, SIGKILL);
+            }
+            stop_deadline = std::chrono::steady_clock::time_point::max();
+        }
+        // A child that ended but whose pipe a grandchild still holds: stop waiting for it.
+        for (auto& c : children) {
+            if (c.ended && c.out >= 0 && stopping) {
+                ::fcntl(c.out, F_SETFL, O_NONBLOCK);
+                forward_output(c, true);
+                if (c.out >= 0) {
+                    ::close(c.out);
+                    c.out = -1;
+                }
+            }
+        }
+    }
+    return result;
+}
+
+}  // namespace airstrap::builder

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# airstrap build pxe + airstrap serve on the stand-in CentOS 7 DVD (tests/fixtures/
+# make-boot-media.sh) and a mirror of the lab3 site, booted over the network in QEMU (TCG):
+#   1. QEMU's built-in DHCP/TFTP (user networking) loads pxelinux.0 (BIOS) and grubx64.efi
+#      (UEFI, OVMF); the kickstarts come from `airstrap serve --http-only` (nginx) on the
+#      host's 127.0.0.1, which the guest reaches as 10.0.2.2 (slirp's gateway: host
+#      loopback; nothing leaves the machine). The tree is built with --server-ip 10.0.2.2,
+#      outside the site's management network, hence --allow-foreign-server-ip.
+#   2. `airstrap serve` (dnsmasq + nginx) inside a network namespace made here, the VM on a
+#      tap device in that namespace: the site's own 192.168.111.0/24, which only exists in
+#      the namespace (no route, no link to the host's interfaces).
+# The stand-in installer prints its command line, the kickstart it fetched and the node its
+# %pre picked. Every boot's duration is printed.
+source "$(dirname "$0")/common.sh"
+: "${FIXTURES:?set FIXTURES to the fixtures folder}"
+BOOT=$FIXTURES/boot-media/boot
+[ -f "$BOOT/el7-dvd.iso" ] || skip "no stand-in DVDs in $BOOT (tests/fixtures/make-boot-media.sh)"
+[ -f "$FIXTURES/tarballs/openstack_Q.tar.gz" ] || skip "no fixture repos in $FIXTURES (tests/fixtures/make-repos.sh)"
+source "$(dirname "$0")/boot-lib.sh"
+reason=$(qemu_skip_reason)
+[ -z "$reason" ] || skip "$reason"
+for tool in nginx dnsmasq curl tar; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install nginx dnsmasq-base curl tar)"
+done
+[ -r /usr/lib/PXELINUX/pxelinux.0 ] || skip "no /usr/lib/PXELINUX/pxelinux.0 (apt-get install pxelinux syslinux-common)"
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-120}
+COMPUTE_MAC=00:0c:29:5e:12:12
+CONTROLLER_MAC=00:0c:29:3a:10:10
+
+SERVE_PIDS=()
+NS=
+cleanup() {
+    local p
+    for p in "${SERVE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${SERVE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+seconds_since() { python3 -c "import sys,time; print(round(time.time() - float(sys.argv[1]), 1))" "$1"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() {  # wait_http URL [NETNS]: until the URL answers (10 s)
+    local i
+    for i in $(seq 50); do
+        if [ -n "${2:-}" ]; then
+            ip netns exec "$2" curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        else
+            curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+# check_boot LOG NODE ROLE URL: the markers of a node installed from URL.
+check_boot() {
+    local log=$1 node=$2 role=$3 url=$4 cmdline ks picked
+    cmdline=$(marker "$log" cmdline || true)  # (head/awk stop early: SIGPIPE upstream)
+    [ -n "$cmdline" ] || fail "$node: the installer never ran; serial log:"$'\n'"$(tail -c 3000 "$log")"
+    grep -q "inst.ks=${url}ks/$role.ks" <<<"$cmdline" || fail "$node: no inst.ks=${url}ks/$role.ks in: $cmdline"
+    grep -q "inst.repo=$url" <<<"$cmdline" || fail "$node: no inst.repo=$url in: $cmdline"
+    grep -q "airstrap.node=$node" <<<"$cmdline" || fail "$node: no airstrap.node=$node in: $cmdline"
+    grep -q "inst.stage2=" <<<"$cmdline" && fail "$node: the DVD's inst.stage2 is still there: $cmdline"
+    ks=$(ks_text "$log" || true)
+    [ -n "$ks" ] || fail "$node: no kickstart read: $(marker "$log" ks || true)"
+    grep -q "$role nodes of site lab3" <<<"$ks" || fail "$node: not the $role kickstart: $(head -3 <<<"$ks")"
+    picked=$(marker "$log" node || true)
+    [ "$picked" = "$node" ] || fail "$node: %pre picked '$picked'"
+}
+
+# ---- the site, its mirror, the PXE tree ----------------------------------------------------
+mkdir -p "$WORK/el7"
+sed -e "s|^  vendor_iso: .*|  vendor_iso: $BOOT/el7-dvd.iso|" \
+    -e "s|^      tarball: .*|      tarball: $FIXTURES/tarballs/openstack_Q.tar.gz|" \
+    "$SRC/examples/lab3/site.yaml" >"$WORK/el7/site.yaml"
+make_secrets "$WORK/el7"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7"
+PORT=$(free_port)
+URL=http://10.0.2.2:$PORT/
+
+# Outside the management network without the flag: refused, nothing written.
+expect_exit 2 "$AIRSTRAP" build pxe "$WORK/el7/site.yaml" -o "$WORK/pxe" --repo "$WORK/repo7" \
+    --server-ip 10.0.2.2 --http-port "$PORT"
+grep -q "not in the site's management network 'management' (192.168.111.0/24)" <<<"$OUT" || fail "server-ip check: $OUT"
+[ ! -e "$WORK/pxe" ] || fail "a refused build left $WORK/pxe"
+
+t0=$(date +%s.%N)
+expect_exit 0 "$AIRSTRAP" build pxe "$WORK/el7/site.yaml" -o "$WORK/pxe" --repo "$WORK/repo7" \
+    --server-ip 10.0.2.2 --allow-foreign-server-ip --http-port "$PORT" --timeout 1 \
+    --append console=ttyS0 --json
+echo "build pxe (el7): $(seconds_since "$t0") s"
+python3 - "$OUT" <<'PY' || fail "build pxe --json: $OUT"
+import json, sys
+doc = json.loads(sys.argv[1][sys.argv[1].index("{"):])
+assert doc["ok"] and doc["grub"] == "vendor" and doc["entries"] == 7, doc
+assert [m["node"] for m in doc["per_mac"]] == ["controller-node", "network-node", "network-node", "compute-node"], doc
+assert doc["repo_files"] > 10 and doc["menu_only_nodes"] == [], doc
+PY
+P=$WORK/pxe
+for f in tftp/pxelinux.0 tftp/ldlinux.c32 tftp/menu.c32 tftp/grubx64.efi tftp/grub.cfg \
+         tftp/pxelinux.cfg/default tftp/pxelinux.cfg/01-00-0c-29-5e-12-12 \
+         tftp/pxelinux.cfg/01-00-0c-29-2c-6f-79 tftp/grub.cfg-01-00-0c-29-3a-10-10 \
+         tftp/images/pxeboot/vmlinuz tftp/images/pxeboot/initrd.img \
+         http/.treeinfo http/LiveOS/squashfs.img http/repodata/repomd.xml http/ks/site.ks \
+         http/ks/compute.ks http/airstrap/repo/airstrap.lock http/airstrap/repo.tar \
+         dnsmasq.conf nginx.conf README.txt; do
+    [ -f "$P/$f" ] || fail "no $f in the PXE tree"
+done
+[ "$(stat -c %a "$P/http/ks/site.ks")" = 600 ] || fail "site.ks is not 0600"
+xorriso -osirrox on -indev "$BOOT/el7-dvd.iso" -extract /images/pxeboot/initrd.img "$WORK/dvd-initrd.img" \
+    >/dev/null 2>&1 || fail "cannot extract the DVD's initrd.img"
+cmp -s "$P/tftp/images/pxeboot/initrd.img" "$WORK/dvd-initrd.img" || fail "initrd.img differs from the DVD's"
+diff <(cd "$WORK/repo7" && find . -type f | sed 's|^\./||' | sort) <(tar -tf "$P/http/airstrap/repo.tar" | grep -v '/$' | sort) \
+    || fail "repo.tar does not hold the mirror's files"
+
+# A rebuild replaces the tree in one rename and leaves nothing beside it.
+ino=$(stat -c %i "$P")
+expect_exit 0 "$AIRSTRAP" build pxe "$WORK/el7/site.yaml" -o "$P" --repo "$WORK/repo7" \
+    --server-ip 10.0.2.2 --allow-foreign-server-ip --http-port "$PORT" --timeout 1 --append console=ttyS0
+[ "$(stat -c %i "$P")" != "$ino" ] || fail "the rebuild did not swap a new tree in"
+[ -z "$(ls -A "$WORK" | grep -F '.pxe.')" ] || fail "leftovers beside the tree: $(ls -A "$WORK")"
+
+# ---- 1. QEMU's DHCP/TFTP, HTTP from `airstrap serve --http-only` on 127.0.0.1 -----------------
+"$AIRSTRAP" serve "$P" --http-only --listen 127.0.0.1 >"$WORK/serve-http.log" 2>&1 &
+SERVE_PIDS+=($!)
+wait_http "http://127.0.0.1:$PORT/.treeinfo" || fail "nginx did not come up:"$'\n'"$(cat "$WORK/serve-http.log")"
+curl -fsS "http://127.0.0.1:$PORT/airstrap/repo.tar" -o "$WORK/repo.tar" && tar -tf "$WORK/repo.tar" | grep -x repodata/repomd.xml >/dev/null \
+    || fail "http://…/airstrap/repo.tar has no repodata/repomd.xml"
+# boot-lib isolates the guest (restrict=on); this test lets it reach slirp's gateway, i.e.
+# the host's loopback, where nginx listens. Its only URLs are 10.0.2.2 ones.
+BOOT_NETDEV_OPTS=",restrict=off"
+truncate -s 1M "$WORK/disk.img"   # a disk for the node (and the stand-in stops waiting for one)
+DISK=(-drive "if=virtio,format=raw,file=$WORK/disk.img")
+
+boot_pxe_qemu "$P/tftp" pxelinux.0 bios "$COMPUTE_MAC" "$WORK/bios.log" "${DISK[@]}" \
+    || fail "BIOS PXE boot failed; serial log:"$'\n'"$(tail -c 3000 "$WORK/bios.log")"
+echo "boot pxe bios (QEMU TFTP, compute-node): ${BOOT_SECONDS} s"
+check_boot "$WORK/bios.log" compute-node compute "$URL"
+grep -q "GET /ks/compute.ks HTTP/1.[01]\" 200" "$WORK/serve-http.log" || fail "nginx did not serve compute.ks: $(cat "$WORK/serve-http.log")"
+
+if boot_pxe_qemu "$P/tftp" grubx64.efi uefi "$CONTROLLER_MAC" "$WORK/uefi.log" "${DISK[@]}"; then
+    echo "boot pxe uefi (QEMU TFTP, OVMF, controller-node): ${BOOT_SECONDS} s"
+    check_boot "$WORK/uefi.log" controller-node controller "$URL"
+else
+    echo "skipped: uefi pxe: OVMF did not boot grubx64.efi over TFTP within ${BOOT_TIMEOUT}s"
+fi
+kill -TERM "${SERVE_PIDS[0]}"
+wait "${SERVE_PIDS[0]}" || fail "serve --http-only did not stop cleanly on SIGTERM: $(tail -5 "$WORK/serve-http.log")"
+grep -q "stopping (Terminated)" "$WORK/serve-http.log" || fail "serve did not log its stop"
+SERVE_PIDS=()
+
+# ---- 2. dnsmasq + nginx in a network namespace, the VM on a tap in it --------------------------
+netns_skip=
+if [ "$(id -u)" -ne 0 ]; then
+    netns_skip="not root (ip netns, tap devices)"
+elif ! command -v ip >/dev/null; then
+    netns_skip="no ip (apt-get install iproute2)"
+elif [ ! -c /dev/net/tun ]; then
+    netns_skip="no /dev/net/tun"
+else
+    NS=airstrap-pxe-$$
+    ip netns add "$NS" 2>"$WORK/netns.err" || { netns_skip="ip netns add: $(cat "$WORK/netns.err")"; NS=; }
+fi
+if [ -n "$netns_skip" ]; then
+    echo "skipped: netns: $netns_skip"
+    pass "PXE tree built; BIOS and UEFI PXE boots through QEMU's TFTP installed their nodes"
+fi
+nsx() { ip netns exec "$NS" "$@"; }
+{
+    nsx ip link set lo up &&
+        nsx ip link add br0 type bridge &&
+        nsx ip tuntap add dev tap0 mode tap &&
+        nsx ip link set tap0 master br0 &&
+        nsx ip addr add 192.168.111.1/24 dev br0 &&
+        nsx ip link set br0 up &&
+        nsx ip link set tap0 up
+} 2>"$WORK/netns.err" || {
+    echo "skipped: netns: cannot make a bridge and a tap device in it: $(cat "$WORK/netns.err")"
+    pass "PXE tree built; BIOS and UEFI PXE boots through QEMU's TFTP installed their nodes"
+}
+ip -o addr show | grep -q "192\.168\.111\." && fail "192.168.111.x appeared in the host's namespace"
+
+NP=$WORK/pxe-ns
+NS_URL=http://192.168.111.1:8080/
+expect_exit 0 "$AIRSTRAP" build pxe "$WORK/el7/site.yaml" -o "$NP" --repo "$WORK/repo7" \
+    --server-ip 192.168.111.1 --timeout 1 --append console=ttyS0
+grep -qx "tftp-root=$NP/tftp" "$NP/dnsmasq.conf" || fail "dnsmasq.conf: $(cat "$NP/dnsmasq.conf")"
+ip netns exec "$NS" "$AIRSTRAP" serve "$NP" --interface br0 >"$WORK/serve-ns.log" 2>&1 &  # ip execs: $! is airstrap
+SERVE_PIDS+=($!)
+wait_http "${NS_URL}.treeinfo" "$NS" || fail "nginx in $NS did not come up:"$'\n'"$(cat "$WORK/serve-ns.log")"
+grep -q "dnsmasq: .*TFTP root is $NP/tftp" "$WORK/serve-ns.log" \
+    || { sleep 1; grep -q "dnsmasq: .*TFTP root is $NP/tftp" "$WORK/serve-ns.log"; } \
+    || fail "dnsmasq did not start:"$'\n'"$(cat "$WORK/serve-ns.log")"
+
+# QEMU inside the namespace, on tap0 (the bridge's other port is dnsmasq's and nginx's side).
+cat >"$WORK/qemu-in-ns" <<EOF
+#!/bin/sh
+exec ip netns exec $NS ${BOOT_QEMU} "\$@"
+EOF
+chmod +x "$WORK/qemu-in-ns"
+saved_qemu=$BOOT_QEMU
+BOOT_QEMU=$WORK/qemu-in-ns
+_boot_run "$WORK/ns-bios.log" \
+    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
+    -device "e1000,netdev=n0,mac=$COMPUTE_MAC,bootindex=0" "${DISK[@]}" \
+    || fail "BIOS PXE boot through dnsmasq failed; serial log:"$'\n'"$(tail -c 3000 "$WORK/ns-bios.log")"$'\n'"serve:"$'\n'"$(tail -20 "$WORK/serve-ns.log")"
+BOOT_QEMU=$saved_qemu
+echo "boot pxe bios (dnsmasq in a netns, compute-node): ${BOOT_SECONDS} s"
+check_boot "$WORK/ns-bios.log" compute-node compute "$NS_URL"
+grep -q "DHCPACK(br0) 192.168.111.12 $COMPUTE_MAC compute-node" "$WORK/serve-ns.log" \
+    || fail "dnsmasq did not lease 192.168.111.12 to the compute node:"$'\n'"$(grep dnsmasq "$WORK/serve-ns.log" | tail -20)"
+grep -q "sent $NP/tftp/pxelinux.cfg/01-00-0c-29-5e-12-12" "$WORK/serve-ns.log" \
+    || fail "dnsmasq did not send the compute node's pxelinux config:"$'\n'"$(grep -i tftp "$WORK/serve-ns.log" | tail)"
+ip -o addr show | grep -q "192\.168\.111\." && fail "192.168.111.x appeared in the host's namespace"
+ip route show | grep -q "192\.168\.111\." && fail "a 192.168.111.x route appeared in the host's namespace"
+
+kill -TERM "${SERVE_PIDS[0]}"
+wait "${SERVE_PIDS[0]}" || fail "serve did not stop cleanly: $(tail -5 "$WORK/serve-ns.log")"
+grep -q "stopping (Terminated)" "$WORK/serve-ns.log" || fail "serve in $NS did not log its stop"
+SERVE_PIDS=()
+pass "PXE tree built; BIOS+UEFI through QEMU's TFTP and BIOS through dnsmasq in a netns installed their nodes"

@@ -1,0 +1,232 @@
+// The PXE tree's text: per-MAC file names, kernel arguments, dnsmasq.conf for lab3, and the
+// server address check. The vendor's arguments come from the CentOS 7 menus in tests/data/menus.
+#include "builder/pxe.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.hpp"
+#include "common/text.hpp"
+#include "site/site_file.hpp"
+
+namespace fs = std::filesystem;
+using namespace airstrap;
+using namespace airstrap::builder;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_FALSE(ss.str().empty()) << p;
+    return ss.str();
+}
+
+std::unique_ptr<site::SiteFile> lab3() {
+    fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
+    auto f = site::SiteFile::from_text("site.yaml", slurp(p), "/srv/lab3");
+    EXPECT_TRUE(f->ok()) << f->diag().render();
+    return f;
+}
+
+PxeKernel centos7_kernel() {
+    fs::path menus = fs::path(AIRSTRAP_TEST_DATA) / "menus";
+    PxeKernel k;
+    k.bios = isolinux_default_entry(slurp(menus / "centos7-isolinux.cfg"), "isolinux.cfg");
+    k.uefi = grub_default_entry(slurp(menus / "centos7-grub.cfg"), "grub.cfg");
+    return k;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+    return text::split(text, '\n');
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+    auto l = lines(text);
+    return std::find(l.begin(), l.end(), line) != l.end();
+}
+
+// The "append"/"linux" line of a config: the kernel arguments as words.
+std::vector<std::string> args_of(const std::string& config, const std::string& keyword) {
+    for (const auto& l : lines(config)) {
+        std::string t =
+            l.substr(l.find_first_not_of(' ') == std::string::npos ? 0 : l.find_first_not_of(' '));
+        if (t.starts_with(keyword + " ")) {
+            std::vector<std::string> words;
+            for (const auto& w : text::split(t.substr(keyword.size() + 1), ' ')) {
+                if (!w.empty()) words.push_back(w);
+            }
+            return words;
+        }
+    }
+    return {};
+}
+
+bool has(const std::vector<std::string>& words, const std::string& w) {
+    return std::find(words.begin(), words.end(), w) != words.end();
+}
+
+}  // namespace
+
+TEST(PxeNames, PerMacFilesAreLowerCaseWithDashesAndArpType) {
+    EXPECT_EQ(mac_config_id("00:0C:29:5E:12:12"), "01-00-0c-29-5e-12-12");
+    EXPECT_EQ(pxelinux_config_name("00:0c:29:2c:6f:6f"), "pxelinux.cfg/01-00-0c-29-2c-6f-6f");
+    EXPECT_EQ(grub_config_name("00:0c:29:2c:6f:79"), "grub.cfg-01-00-0c-29-2c-6f-79");
+}
+
+TEST(PxeConfigs, EveryMacOfLab3GetsBothConfigs) {
+    auto f = lab3();
+    auto c = render_pxe_configs(f->site(), centos7_kernel(), "192.168.111.5", 8080, "", 10);
+    std::vector<std::string> got;
+    for (const auto& m : c.per_mac)
+        got.push_back(m.names.node + " " + m.names.pxelinux_cfg + " " + m.names.grub_cfg);
+    EXPECT_EQ(got,
+              (std::vector<std::string>{
+                  "controller-node pxelinux.cfg/01-00-0c-29-3a-10-10 grub.cfg-01-00-0c-29-3a-10-10",
+                  "network-node pxelinux.cfg/01-00-0c-29-2c-6f-6f grub.cfg-01-00-0c-29-2c-6f-6f",
+                  "network-node pxelinux.cfg/01-00-0c-29-2c-6f-79 grub.cfg-01-00-0c-29-2c-6f-79",
+                  "compute-node pxelinux.cfg/01-00-0c-29-5e-12-12 grub.cfg-01-00-0c-29-5e-12-12"}));
+    EXPECT_TRUE(c.menu_only_nodes.empty());
+}
+
+TEST(PxeConfigs, PerMacKernelArgumentsBootTheNodeFromHttp) {
+    auto f = lab3();
+    auto c =
+        render_pxe_configs(f->site(), centos7_kernel(), "192.168.111.5", 8080, "console=ttyS0", 10);
+    const auto& compute = c.per_mac.back();
+    ASSERT_EQ(compute.names.node, "compute-node");
+    for (const auto& [config, keyword] :
+         {std::pair{compute.pxelinux, std::string("append")}, {compute.grub, "linux"}}) {
+        auto a = args_of(config, keyword);
+        ASSERT_FALSE(a.empty()) << config;
+        EXPECT_TRUE(has(a, "inst.ks=http://192.168.111.5:8080/ks/compute.ks")) << config;
+        EXPECT_TRUE(has(a, "inst.repo=http://192.168.111.5:8080/")) << config;
+        EXPECT_TRUE(has(a, "airstrap.node=compute-node")) << config;
+        EXPECT_TRUE(has(a, "ip=dhcp")) << config;
+        EXPECT_TRUE(has(a, "BOOTIF=01-00-0c-29-5e-12-12")) << config;
+        EXPECT_TRUE(has(a, "console=ttyS0")) << config;
+        EXPECT_TRUE(has(a, "quiet")) << config;  // the vendor's own arguments stay
+        for (const auto& w : a) {
+            EXPECT_FALSE(w.starts_with("inst.stage2=")) << config;
+            EXPECT_NE(w, "rd.live.check") << config;
+        }
+    }
+    EXPECT_TRUE(has_line(compute.pxelinux, "  kernel images/pxeboot/vmlinuz"));
+    EXPECT_TRUE(has(args_of(compute.pxelinux, "append"), "initrd=images/pxeboot/initrd.img"));
+    // The vendor DVD had no grubx64.efi: Debian's grub, whose words are linux/initrd.
+    EXPECT_TRUE(args_of(compute.grub, "linuxefi").empty());
+    EXPECT_FALSE(args_of(compute.grub, "linux").empty());
+    EXPECT_TRUE(has_line(compute.grub, "    initrd /images/pxeboot/initrd.img"));
+}
+
+TEST(PxeConfigs, VendorGrubKeepsItsLinuxefiWords) {
+    auto f = lab3();
+    PxeKernel k = centos7_kernel();
+    k.vendor_grub = true;
+    auto c = render_pxe_configs(f->site(), k, "192.168.111.5", 8080, "", 10);
+    EXPECT_FALSE(args_of(c.per_mac.front().grub, "linuxefi").empty()) << c.per_mac.front().grub;
+    EXPECT_TRUE(has_line(c.per_mac.front().grub, "    initrdefi /images/pxeboot/initrd.img"));
+}
+
+TEST(PxeConfigs, DefaultMenusBootTheSiteProfileAndListEveryNode) {
+    auto f = lab3();
+    auto c = render_pxe_configs(f->site(), centos7_kernel(), "192.168.111.5", 8080, "", 7);
+    EXPECT_EQ(c.plan.entries.front().id, "airstrap-site");
+    EXPECT_TRUE(has_line(c.pxelinux_default, "ui menu.c32"));
+    EXPECT_TRUE(has_line(c.pxelinux_default, "timeout 70"));
+    std::string site_label =
+        "label airstrap-site\n  menu label Install lab3: find this node by its MAC address\n  menu "
+        "default\n";
+    EXPECT_NE(c.pxelinux_default.find(site_label), std::string::npos) << c.pxelinux_default;
+    EXPECT_TRUE(
+        has(args_of(c.pxelinux_default, "append"), "inst.ks=http://192.168.111.5:8080/ks/site.ks"));
+    for (const char* node : {"controller-node", "network-node", "compute-node"}) {
+        EXPECT_NE(c.pxelinux_default.find(std::string("airstrap.node=") + node), std::string::npos);
+        EXPECT_NE(c.grub_default.find(std::string("airstrap.node=") + node), std::string::npos);
+    }
+    EXPECT_TRUE(has_line(c.grub_default, "set default=airstrap-site"));
+    EXPECT_TRUE(has_line(c.grub_default,
+                         "if [ \"$net_default_mac\" = \"00:0c:29:5e:12:12\" ]; then "
+                         "configfile /grub.cfg-01-00-0c-29-5e-12-12; fi"));
+    EXPECT_NE(c.grub_default.find("\"BOOTIF=01-${net_default_mac}\""), std::string::npos);
+}
+
+TEST(PxeConfigs, NodesWithoutMacGetOnlyMenuEntries) {
+    std::string text = slurp(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml");
+    std::string mac = "mac: \"00:0c:29:5e:12:12\", ";
+    text.replace(text.find(mac), mac.size(), "");
+    auto f = site::SiteFile::from_text("site.yaml", text, "/srv/lab3");
+    ASSERT_TRUE(f->ok()) << f->diag().render();
+    auto c = render_pxe_configs(f->site(), centos7_kernel(), "192.168.111.5", 8080, "", 10);
+    EXPECT_EQ(c.menu_only_nodes, std::vector<std::string>{"compute-node"});
+    EXPECT_EQ(c.per_mac.size(), 3u);
+    EXPECT_NE(c.pxelinux_default.find("airstrap.node=compute-node"), std::string::npos);
+}
+
+TEST(PxeDnsmasq, Lab3StaticLeasesAndBootFiles) {
+    auto f = lab3();
+    std::string conf = render_dnsmasq_conf(f->site(), "/srv/pxe");
+    for (const char* want : {
+             "port=0",
+             "bind-interfaces",
+             "dhcp-range=192.168.111.0,static,255.255.255.0",
+             "dhcp-option=option:router,192.168.111.2",
+             "dhcp-host=00:0c:29:3a:10:10,192.168.111.10,controller-node",
+             "dhcp-host=00:0c:29:2c:6f:6f,192.168.111.11,network-node",
+             "dhcp-host=00:0c:29:5e:12:12,192.168.111.12,compute-node",
+             "enable-tftp",
+             "tftp-root=/srv/pxe/tftp",
+             "dhcp-match=set:efi-x86_64,option:client-arch,7",
+             "dhcp-match=set:efi-x86_64,option:client-arch,9",
+             "dhcp-boot=tag:efi-x86_64,grubx64.efi",
+             "dhcp-boot=tag:!efi-x86_64,pxelinux.0",
+             "log-dhcp",
+         }) {
+        EXPECT_TRUE(has_line(conf, want)) << want << "\n" << conf;
+    }
+    // The network node's second NIC is on the external network: no lease from here.
+    EXPECT_EQ(conf.find("dhcp-host=00:0c:29:2c:6f:79"), std::string::npos) << conf;
+    EXPECT_NE(conf.find("# network-node ens34 00:0c:29:2c:6f:79: on external (192.168.222.11)"),
+              std::string::npos)
+        << conf;
+    // The operator names the interface: a commented line, never a guess.
+    for (const auto& l : lines(conf)) EXPECT_FALSE(l.starts_with("interface=")) << l;
+}
+
+TEST(PxeNginx, ListensOnTheServerAndServesHttp) {
+    auto f = lab3();
+    std::string conf = render_nginx_conf(f->site(), "192.168.111.5", 8081, "/srv/pxe");
+    EXPECT_TRUE(has_line(conf, "        listen 192.168.111.5:8081;  # airstrap-listen"));
+    EXPECT_TRUE(has_line(conf, "        root /srv/pxe/http;"));
+    EXPECT_TRUE(has_line(conf, "pid nginx.pid;"));  // relative: under nginx's -p prefix
+}
+
+TEST(PxeServerIp, MustBeInTheManagementNetwork) {
+    auto f = lab3();
+    EXPECT_EQ(check_server_ip(f->site(), "192.168.111.5", false).str(), "192.168.111.5");
+    try {
+        check_server_ip(f->site(), "10.0.2.2", false);
+        FAIL() << "10.0.2.2 was accepted";
+    } catch (const InputError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "--server-ip 10.0.2.2 is not in the site's management network 'management' "
+                  "(192.168.111.0/24): the nodes could not reach it there; pass an address of "
+                  "192.168.111.0/24 (or --allow-foreign-server-ip when a NAT or port forward "
+                  "sits between)");
+    }
+    EXPECT_EQ(check_server_ip(f->site(), "10.0.2.2", true).str(), "10.0.2.2");
+    EXPECT_THROW(check_server_ip(f->site(), "192.168.111.12", false), InputError);  // compute-node
+    EXPECT_THROW(check_server_ip(f->site(), "192.168.111.255", false), InputError);
+    EXPECT_THROW(check_server_ip(f->site(), "192.168.111", false), InputError);
+}
+
+TEST(PxeArgs, VendorStage2AndMediaCheckDropped) {
+    EXPECT_EQ(pxe_base_args("initrd=initrd.img inst.stage2=hd:LABEL=CentOS\\x207\\x20x86_64 "
+                            "rd.live.check quiet",
+                            "http://10.0.2.2:8080/"),
+              "quiet inst.repo=http://10.0.2.2:8080/ ip=dhcp");
+}
