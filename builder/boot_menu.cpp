@@ -68,7 +68,8 @@ std::string without_args(std::string_view args, const std::vector<std::string>& 
 // inst.ks says it the same way as inst.stage2; the udev form of `label` when they don't.
 std::string label_as_written(std::string_view args, const std::string& label) {
     for (const auto& w : text::split(args, ' ')) {
-        for (const char* key : {"inst.stage2=hd:LABEL=", "stage2=hd:LABEL=", "inst.repo=hd:LABEL="}) {
+        for (const char* key :
+             {"inst.stage2=hd:LABEL=", "stage2=hd:LABEL=", "inst.repo=hd:LABEL="}) {
             std::string_view k(key);
             if (w.starts_with(k)) {
                 std::string v = w.substr(k.size());
@@ -91,7 +92,8 @@ std::string entry_args(const VendorEntry& vendor, const MenuPlan& plan, const Me
 // Relabelling: LABEL=<old> → LABEL=<new> in udev spelling.
 void relabel(std::string& text, const MenuPlan& plan) {
     if (plan.new_label.empty() || plan.new_label == plan.old_label) return;
-    replace_all(text, "LABEL=" + udev_escape(plan.old_label), "LABEL=" + udev_escape(plan.new_label));
+    replace_all(text, "LABEL=" + udev_escape(plan.old_label),
+                "LABEL=" + udev_escape(plan.new_label));
 }
 
 void check_plan(const MenuPlan& plan, const std::string& where) {
@@ -314,8 +316,9 @@ std::string edit_isolinux_cfg(std::string_view text, const MenuPlan& plan, const
         return b;
     };
 
-    std::vector<std::string> ours = {"# airstrap: the site's entries; the default installs this "
-                                     "machine's node, found by MAC."};
+    std::vector<std::string> ours = {
+        "# airstrap: the site's entries; the default installs this "
+        "machine's node, found by MAC."};
     for (std::size_t i = 0; i < plan.entries.size(); ++i) {
         if (!plan.entries[i].grouped) {
             auto b = block(plan.entries[i], i == 0, "");
@@ -359,7 +362,8 @@ std::string edit_isolinux_cfg(std::string_view text, const MenuPlan& plan, const
             out.push_back("default " + plan.entries[0].id);
             continue;
         }
-        if (!inserted && (word == "label" || (word == "menu" && lower(rest).starts_with("begin")))) {
+        if (!inserted &&
+            (word == "label" || (word == "menu" && lower(rest).starts_with("begin")))) {
             if (!have_timeout) {
                 out.push_back(timeout);
                 have_timeout = true;
@@ -391,8 +395,9 @@ std::string edit_grub_cfg(std::string_view text, const MenuPlan& plan, const std
         b.push_back(indent + "}");
         return b;
     };
-    std::vector<std::string> ours = {"# airstrap: the site's entries; the default installs this "
-                                     "machine's node, found by MAC."};
+    std::vector<std::string> ours = {
+        "# airstrap: the site's entries; the default installs this "
+        "machine's node, found by MAC."};
     for (const auto& e : plan.entries) {
         if (e.grouped) continue;
         auto b = entry(e, "");

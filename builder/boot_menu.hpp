@@ -13,9 +13,9 @@
 namespace airstrap::builder {
 
 struct MenuEntry {
-    std::string id;      // isolinux label: [a-z0-9-], unique
-    std::string title;   // what the menu shows
-    std::string args;    // appended to the vendor's kernel arguments
+    std::string id;        // isolinux label: [a-z0-9-], unique
+    std::string title;     // what the menu shows
+    std::string args;      // appended to the vendor's kernel arguments
     bool grouped = false;  // in the "a particular node" submenu rather than at the top
 };
 
@@ -48,8 +48,8 @@ struct VendorEntry {
 };
 
 // Throws InputError naming `where` when the file has no entry to start from.
-std::string edit_isolinux_cfg(std::string_view text, const MenuPlan& plan,
-                              const std::string& where, VendorEntry* found = nullptr);
+std::string edit_isolinux_cfg(std::string_view text, const MenuPlan& plan, const std::string& where,
+                              VendorEntry* found = nullptr);
 std::string edit_grub_cfg(std::string_view text, const MenuPlan& plan, const std::string& where,
                           VendorEntry* found = nullptr);
 

@@ -87,9 +87,10 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
     for (site::Role role : site::all_roles) {
         if (site.nodes_with_role(role).empty()) continue;
         std::string r = site::to_string(role);
-        plan.entries.push_back({"airstrap-" + r, "Install " + site.name + ": a " + r +
-                                                     " node, found by its MAC address",
-                                args(r + ".ks", ""), false});
+        plan.entries.push_back(
+            {"airstrap-" + r,
+             "Install " + site.name + ": a " + r + " node, found by its MAC address",
+             args(r + ".ks", ""), false});
     }
     for (const auto& n : site.nodes) {
         std::string r = site::to_string(n.role);
@@ -131,20 +132,23 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
     auto log = [&](const std::string& line) {
         if (options.log) options.log(line);
     };
-    fs::path vendor_path = options.vendor_iso.empty() ? fs::path(site.media.vendor_iso)
-                                                      : options.vendor_iso;
+    fs::path vendor_path =
+        options.vendor_iso.empty() ? fs::path(site.media.vendor_iso) : options.vendor_iso;
     if (vendor_path.empty()) {
         throw InputError("no vendor DVD: name it with --iso or media.vendor_iso in the site file");
     }
     if (options.repo.empty()) {
-        throw InputError("no site repository: make one with 'airstrap mirror' and name it with --repo");
+        throw InputError(
+            "no site repository: make one with 'airstrap mirror' and name it with --repo");
     }
     if (options.volume_id.size() > 32) {
-        throw InputError("--volid '" + options.volume_id + "' is longer than ISO 9660's 32 characters");
+        throw InputError("--volid '" + options.volume_id +
+                         "' is longer than ISO 9660's 32 characters");
     }
     std::error_code ec;
     if (fs::equivalent(vendor_path, options.output, ec)) {
-        throw InputError(options.output.string() + " is the vendor DVD itself: choose another output");
+        throw InputError(options.output.string() +
+                         " is the vendor DVD itself: choose another output");
     }
     check_site_repo(options.repo, site);
 
@@ -158,7 +162,8 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
 
     // Everything that goes into the new session, in a folder beside the output. What a killed
     // earlier build left there (its staging folder, its temp image) goes first.
-    fs::path out_dir = options.output.parent_path().empty() ? fs::path(".") : options.output.parent_path();
+    fs::path out_dir =
+        options.output.parent_path().empty() ? fs::path(".") : options.output.parent_path();
     fs::create_directories(out_dir);
     remove_leftovers(out_dir, options.output.filename().string());
     TempDir staging(out_dir, options.output.filename().string() + ".staging");
@@ -174,8 +179,8 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
                   kickstart::render_kickstart(site, secrets, std::nullopt));
     summary.kickstarts.push_back(std::string("/ks/") + kickstart::site_profile_name);
 
-    MenuPlan plan = site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append,
-                                   options.timeout_seconds);
+    MenuPlan plan =
+        site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append, options.timeout_seconds);
     plan.old_label = media.volume_id;
     plan.new_label = summary.volume_id;
     summary.entries = plan.entries.size();
@@ -207,12 +212,14 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
         // own EFI/BOOT/grub.cfg, edited with mtools; the image keeps its size and layout.
         extract_files(media, {efiboot_path}, staging.path());
         fs::path img = staging.path() / efiboot_path;
-        std::string inner = run_checked(runner, {"mtype", "-i", img.string(), "::EFI/BOOT/grub.cfg"});
+        std::string inner =
+            run_checked(runner, {"mtype", "-i", img.string(), "::EFI/BOOT/grub.cfg"});
         std::string where = vendor_path.string() + ": " + efiboot_path + ": EFI/BOOT/grub.cfg";
         write_file_atomic(staging.path() / "efiboot-grub.cfg", edit_grub_cfg(inner, plan, where),
                           0644);
-        run_checked(runner, {"mcopy", "-o", "-i", img.string(),
-                             (staging.path() / "efiboot-grub.cfg").string(), "::EFI/BOOT/grub.cfg"});
+        run_checked(runner,
+                    {"mcopy", "-o", "-i", img.string(),
+                     (staging.path() / "efiboot-grub.cfg").string(), "::EFI/BOOT/grub.cfg"});
         map(img, std::string("/") + efiboot_path);
         summary.menus.push_back(std::string(efiboot_path) + ":EFI/BOOT/grub.cfg");
     }
@@ -222,12 +229,12 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
     log("copying " + vendor_path.string());
     summary.vendor_bytes = copy_file_into(out.fd(), vendor_path, options.progress);
     std::size_t vendor_boot_images = boot_images(runner, vendor_path);
-    std::vector<std::string> argv = {"xorriso",        "-abort_on",     "FAILURE",
-                                     "-return_with",   "SORRY",         "32",
-                                     "-report_about",  "SORRY",         "-dev",
-                                     out.temp_path().string(), "-boot_image", "any",
-                                     "replay"};
-    if (summary.volume_id != media.volume_id) argv.insert(argv.end(), {"-volid", summary.volume_id});
+    std::vector<std::string> argv = {
+        "xorriso",     "-abort_on",     "FAILURE", "-return_with", "SORRY",
+        "32",          "-report_about", "SORRY",   "-dev",         out.temp_path().string(),
+        "-boot_image", "any",           "replay"};
+    if (summary.volume_id != media.volume_id)
+        argv.insert(argv.end(), {"-volid", summary.volume_id});
     argv.insert(argv.end(), maps.begin(), maps.end());
     argv.push_back("-commit");
     log("adding the site (" + std::to_string(summary.kickstarts.size()) + " kickstarts, " +

@@ -51,7 +51,8 @@ std::string read_volume_id(const std::filesystem::path& iso) {
     ssize_t n = ::pread(fd, pvd, sizeof pvd, 16 * 2048);
     ::close(fd);
     // Type 1 (primary), "CD001", version 1; the volume identifier is bytes 40..71.
-    if (n != static_cast<ssize_t>(sizeof pvd) || pvd[0] != 1 || std::memcmp(pvd + 1, "CD001", 5) != 0) {
+    if (n != static_cast<ssize_t>(sizeof pvd) || pvd[0] != 1 ||
+        std::memcmp(pvd + 1, "CD001", 5) != 0) {
         throw InputError(iso.string() + ": not an ISO 9660 image (no primary volume descriptor)");
     }
     std::string id(pvd + 40, 32);
@@ -103,7 +104,8 @@ VendorMedia inspect_vendor_iso(const std::filesystem::path& iso) {
             m.grub_cfg = std::move(data);
     });
     m.has_efiboot = has(efiboot_path);
-    // productmd (EL8/9): [release] name + version; the old format (EL7): [general] family + version.
+    // productmd (EL8/9): [release] name + version; the old format (EL7): [general] family +
+    // version.
     std::string name = ini_value(treeinfo, "release", "name");
     std::string version = ini_value(treeinfo, "release", "version");
     if (name.empty()) name = ini_value(treeinfo, "general", "family");

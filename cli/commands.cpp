@@ -7,9 +7,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "builder/iso.hpp"
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
-#include "builder/iso.hpp"
 #include "kickstart/render.hpp"
 #include "repo-mirror/mirror.hpp"
 #include "site/secrets.hpp"
@@ -250,8 +250,8 @@ std::function<void(std::uint64_t, std::uint64_t)> copy_progress(std::string what
         if (!end && now - last < (tty ? std::chrono::milliseconds(200) : std::chrono::seconds(10)))
             return;
         last = now;
-        std::string text = what + ": " + std::to_string(done >> 20) + "/" +
-                           std::to_string(total >> 20) + " MiB";
+        std::string text =
+            what + ": " + std::to_string(done >> 20) + "/" + std::to_string(total >> 20) + " MiB";
         if (tty) {
             std::cerr << "\r\033[K" << text << (end ? "\n" : "") << std::flush;
         } else if (!end) {
@@ -297,9 +297,8 @@ ExitCode run_build_iso(const BuildIsoOptions& o) {
         std::cout << "wrote " << o.output.string() << ": " << summary.bytes / 1048576 << " MiB, "
                   << (summary.product.empty() ? summary.vendor_label : summary.product)
                   << " + site " << file->site().name << " (" << summary.kickstarts.size()
-                  << " kickstarts, " << summary.entries << " entries in "
-                  << summary.menus.size() << " boot menus), label '" << summary.volume_id
-                  << "'\n";
+                  << " kickstarts, " << summary.entries << " entries in " << summary.menus.size()
+                  << " boot menus), label '" << summary.volume_id << "'\n";
     }
     return ExitCode::ok;
 }

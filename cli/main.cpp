@@ -92,8 +92,9 @@ int main(int argc, char** argv) {
 
     cli::BuildPxeOptions pxe;
     auto* pxe_cmd = build_cmd->add_subcommand(
-        "pxe", "Write the PXE tree: TFTP (pxelinux, grub, one config per MAC), HTTP install "
-               "tree, kickstarts, site repository, dnsmasq.conf and nginx.conf");
+        "pxe",
+        "Write the PXE tree: TFTP (pxelinux, grub, one config per MAC), HTTP install "
+        "tree, kickstarts, site repository, dnsmasq.conf and nginx.conf");
     pxe_cmd->add_option("SITE", pxe.site, "The site file (site.yaml)")->required();
     pxe_cmd->add_option("-o,--output", pxe.output, "The folder to write (swapped in when complete)")
         ->required();
@@ -102,8 +103,9 @@ int main(int argc, char** argv) {
         ->required();
     pxe_cmd->add_option("--secrets", pxe.secrets,
                         "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
-    pxe_cmd->add_option("--server-ip", pxe.server_ip,
-                        "This server's address on the management network (DHCP, TFTP, HTTP)")
+    pxe_cmd
+        ->add_option("--server-ip", pxe.server_ip,
+                     "This server's address on the management network (DHCP, TFTP, HTTP)")
         ->required();
     pxe_cmd->add_option("--http-port", pxe.http_port, "The HTTP server's port")
         ->check(CLI::Range(1, 65535));
@@ -119,8 +121,9 @@ int main(int argc, char** argv) {
 
     cli::ServeCliOptions serve;
     auto* serve_cmd = app.add_subcommand(
-        "serve", "Serve a PXE tree: dnsmasq (DHCP, TFTP) and nginx (HTTP) until Ctrl-C or until "
-                 "either ends");
+        "serve",
+        "Serve a PXE tree: dnsmasq (DHCP, TFTP) and nginx (HTTP) until Ctrl-C or until "
+        "either ends");
     serve_cmd->add_option("DIR", serve.dir, "The 'airstrap build pxe' output")->required();
     serve_cmd->add_option("--interface", serve.interface,
                           "The NIC on the management network (dnsmasq --interface)");

@@ -214,10 +214,11 @@ std::uint64_t copy_file_into(int out_fd, const std::filesystem::path& source,
     while (done < total) {
         ssize_t n = -1;
         if (kernel_copy) {
-            n = ::copy_file_range(in, nullptr, out_fd, nullptr,
-                                  static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - done)), 0);
-            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-                          errno == EOPNOTSUPP)) {
+            n = ::copy_file_range(
+                in, nullptr, out_fd, nullptr,
+                static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - done)), 0);
+            if (n < 0 &&
+                (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
                 kernel_copy = false;  // e.g. across file systems on an old kernel
                 continue;
             }
@@ -229,7 +230,8 @@ std::uint64_t copy_file_into(int out_fd, const std::filesystem::path& source,
                 while (!data.empty()) {
                     ssize_t w = ::write(out_fd, data.data(), data.size());
                     if (w < 0 && errno == EINTR) continue;
-                    if (w < 0) throw SystemError("cannot write a copy of " + source.string(), errno);
+                    if (w < 0)
+                        throw SystemError("cannot write a copy of " + source.string(), errno);
                     data.remove_prefix(static_cast<std::size_t>(w));
                 }
             }

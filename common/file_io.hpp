@@ -54,8 +54,9 @@ void write_file_atomic(const std::filesystem::path& target, std::string_view dat
 // Appends the whole of `source` to out_fd inside the kernel (copy_file_range: a reflink or
 // server-side copy where the file system can, never through user space), falling back to
 // read/write where it cannot. `progress(done, total)` after every chunk. Returns the bytes.
-std::uint64_t copy_file_into(int out_fd, const std::filesystem::path& source,
-                             const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
+std::uint64_t copy_file_into(
+    int out_fd, const std::filesystem::path& source,
+    const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
 
 // A fresh folder `parent/.PREFIX-XXXXXX`, removed with everything in it unless released.
 class TempDir {

@@ -376,7 +376,8 @@ std::string render_kickstart(const Site& site, const site::Secrets& secrets,
     std::string out =
         "# airstrap kickstart: " +
         (role ? std::string(site::to_string(*role)) + " nodes" : std::string("every node")) +
-        " of site " + site.name + " (" + site::to_string(site.distro) + ", pykickstart " + d.pykickstart_version +
+        " of site " + site.name + " (" + site::to_string(site.distro) + ", pykickstart " +
+        d.pykickstart_version +
         ")\n"
         "# Generated from the site file by 'airstrap kickstart'; edit the site file, not this.\n"
         "# Serves: " +

@@ -103,7 +103,8 @@ TEST(Isolinux, CentOS7GetsOurEntriesFirstAndKeepsTheVendorsIntact) {
     EXPECT_LT(out.find("label airstrap-site"), out.find("label linux"));
     EXPECT_EQ(lost_lines(in, out), (std::vector<std::string>{"timeout 600", "  menu default"}));
     // Editing is stable: a second pass changes only what it must (same entries again).
-    EXPECT_EQ(count(edit_isolinux_cfg(in, plan("CentOS 7 x86_64"), "x"), "label airstrap-site"), 1u);
+    EXPECT_EQ(count(edit_isolinux_cfg(in, plan("CentOS 7 x86_64"), "x"), "label airstrap-site"),
+              1u);
 }
 
 TEST(Isolinux, Rocky9UsesTheVendorsPlainLabel) {

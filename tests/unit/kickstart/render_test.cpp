@@ -56,7 +56,8 @@ class Golden : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(Golden, MatchesTheCommittedKickstarts) {
     auto file = load(GetParam().site);
-    std::vector<std::optional<Role>> profiles(std::begin(site::all_roles), std::end(site::all_roles));
+    std::vector<std::optional<Role>> profiles(std::begin(site::all_roles),
+                                              std::end(site::all_roles));
     profiles.push_back(std::nullopt);  // the site profile
     for (std::optional<Role> role : profiles) {
         std::string text = kickstart::render_kickstart(file->site(), test_secrets(), role);
