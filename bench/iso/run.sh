@@ -36,6 +36,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 say() { printf '==> %s\n' "$*"; }
 
 [[ -x $AIRSTRAP ]] || skip "no airstrap binary at $AIRSTRAP (cmake --build $ROOT/build)"
+[[ $WORKDIR != *[[:space:]]* && $ROOT != *[[:space:]]* ]] || skip "paths with spaces are not supported"
 for tool in xorriso mtype mcopy python3; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install -y xorriso mtools python3)"
 done
@@ -85,6 +86,11 @@ X_CMD=(xorriso -indev "$VENDOR" -outdev "$OUT/xorriso.iso" -boot_image any repla
     -map "$SCRATCH/edits/isolinux.cfg" /isolinux/isolinux.cfg -map "$SCRATCH/edits/grub.cfg" /EFI/BOOT/grub.cfg
     -map "$SCRATCH/edits/efiboot.img" /images/efiboot.img)
 C_CMD=(cp "$VENDOR" "$OUT/cp.iso")
+# airstrap syncs its output before renaming it into place (a crash never leaves a short ISO
+# under the final name); the others are timed with the same guarantee: `sync FILE` after.
+printf '#!/bin/sh\nset -e\n%s\nsync %s\n' "${X_CMD[*]}" "$OUT/xorriso.iso" >"$SCRATCH/xorriso.sh"
+printf '#!/bin/sh\nset -e\n%s\nsync %s\n' "${C_CMD[*]}" "$OUT/cp.iso" >"$SCRATCH/cp.sh"
+chmod +x "$SCRATCH/xorriso.sh" "$SCRATCH/cp.sh"
 RESET=$SCRATCH/reset.sh
 printf '#!/bin/sh\nrm -rf -- "%s"\nmkdir -p -- "%s"\nsync\n' "$OUT" "$OUT" >"$RESET"
 chmod +x "$RESET"
@@ -114,11 +120,11 @@ measure() { # key cmd...
 }
 say "timed runs ($RUNS each, into an empty folder after sync)"
 measure airstrap "${A_CMD[@]}"
-measure xorriso "${X_CMD[@]}"
-measure cp "${C_CMD[@]}"
+measure xorriso "$SCRATCH/xorriso.sh"
+measure cp "$SCRATCH/cp.sh"
 
 export SCRATCH RESULTS SIZE_MIB VENDOR_BYTES RUNS
-export A_TEXT="${A_CMD[*]}" X_TEXT="${X_CMD[*]}" C_TEXT="${C_CMD[*]}"
+export A_TEXT="${A_CMD[*]}" X_TEXT="${X_CMD[*]} && sync" C_TEXT="${C_CMD[*]} && sync"
 export V_AIRSTRAP="$("$AIRSTRAP" --version | head -1)" V_XORRISO="$(xorriso -version 2>/dev/null | head -1)"
 python3 - <<'EOF'
 import json, os, re
