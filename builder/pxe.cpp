@@ -230,7 +230,9 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
     c.plan = site_menu_plan(site, url + "ks/", append, timeout_seconds);
     std::string bios_base = pxe_base_args(kernel.bios.args, url);
     std::string uefi_base = pxe_base_args(kernel.uefi.args, url);
-    auto [linux_word, initrd_word] = grub_words(kernel);
+    // Not a structured binding: clang 14 cannot capture those in the lambdas below.
+    const auto words = grub_words(kernel);
+    const std::string linux_word = words.first, initrd_word = words.second;
     const std::string header =
         "# airstrap: PXE boot for site " + site.name + " (written by 'airstrap build pxe')\n";
 
