@@ -64,6 +64,45 @@ void remove_leftovers(const fs::path& dir, const std::string& name) {
     }
 }
 
+// The edited grub.cfg into efiboot.img. A vendor image sized to its contents may have no
+// room for a long site menu: then the files go into a new FAT image 1 MiB larger (same
+// volume label), which xorriso's replay points El Torito and the GPT/MBR partition at.
+void put_grub_cfg(CommandRunner& runner, const fs::path& img, const fs::path& cfg,
+                  const fs::path& scratch, const std::function<void(const std::string&)>& log) {
+    const std::string target = "::EFI/BOOT/grub.cfg";
+    ProcessResult r = runner.run({"mcopy", "-o", "-i", img.string(), cfg.string(), target});
+    if (r.exit_code == 0) return;
+    if (r.output.find("Disk full") == std::string::npos) {
+        throw Error("mcopy " + cfg.string() + " into " + img.string() + " failed: " + r.output);
+    }
+    std::uintmax_t old_size = fs::file_size(img);
+    std::string label = run_checked(runner, {"mlabel", "-i", img.string(), "-s", "::"});
+    // "Volume label is ANACONDA   " (or "Volume has no label").
+    std::string name;
+    if (auto at = label.find("label is "); at != std::string::npos) {
+        name = label.substr(at + 9);
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\n')) name.pop_back();
+    }
+    fs::path tree = scratch / "efiboot-tree";
+    fs::create_directories(tree);
+    run_checked(runner, {"mcopy", "-s", "-p", "-m", "-i", img.string(), "::/", tree.string()});
+    fs::path grown = scratch / "efiboot-grown.img";
+    std::uintmax_t kib = (old_size + (1u << 20) + fs::file_size(cfg)) / 1024;
+    kib = (kib + 1023) / 1024 * 1024;
+    std::vector<std::string> mkfs = {"mkfs.fat", "-C"};
+    if (!name.empty()) mkfs.insert(mkfs.end(), {"-n", name});
+    mkfs.insert(mkfs.end(), {grown.string(), std::to_string(kib)});
+    run_checked(runner, mkfs);
+    for (const auto& e : fs::directory_iterator(tree)) {
+        run_checked(runner,
+                    {"mcopy", "-s", "-p", "-m", "-i", grown.string(), e.path().string(), "::/"});
+    }
+    run_checked(runner, {"mcopy", "-o", "-i", grown.string(), cfg.string(), target});
+    fs::rename(grown, img);
+    log("images/efiboot.img had no room for the site menu: rebuilt it " +
+        std::to_string(kib / 1024) + " MiB large (was " + std::to_string(old_size >> 10) + " KiB)");
+}
+
 void write_private(const fs::path& path, const std::string& text) {
     write_file_atomic(path, text, 0600);
 }
@@ -209,7 +248,8 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
     }
     if (media.has_efiboot) {
         // The FAT image UEFI boots from (El Torito, and the GPT's EFI partition on USB): its
-        // own EFI/BOOT/grub.cfg, edited with mtools; the image keeps its size and layout.
+        // own EFI/BOOT/grub.cfg, edited with mtools; the image keeps its size and layout
+        // unless the menu does not fit.
         extract_files(media, {efiboot_path}, staging.path());
         fs::path img = staging.path() / efiboot_path;
         std::string inner =
@@ -217,9 +257,7 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
         std::string where = vendor_path.string() + ": " + efiboot_path + ": EFI/BOOT/grub.cfg";
         write_file_atomic(staging.path() / "efiboot-grub.cfg", edit_grub_cfg(inner, plan, where),
                           0644);
-        run_checked(runner,
-                    {"mcopy", "-o", "-i", img.string(),
-                     (staging.path() / "efiboot-grub.cfg").string(), "::EFI/BOOT/grub.cfg"});
+        put_grub_cfg(runner, img, staging.path() / "efiboot-grub.cfg", staging.path(), log);
         map(img, std::string("/") + efiboot_path);
         summary.menus.push_back(std::string(efiboot_path) + ":EFI/BOOT/grub.cfg");
     }

@@ -116,6 +116,25 @@ pkill -KILL -f "sleep 60" 2>/dev/null || true
 expect_exit 0 "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$WORK/killed/site.iso" --repo "$WORK/repo7"
 [ "$(ls -A "$WORK/killed")" = site.iso ] || fail "leftovers of the killed build: $(ls -A "$WORK/killed")"
 
+# A vendor efiboot.img with no room for the site menu: airstrap builds a larger one.
+xorriso -osirrox on -indev "$BOOT/el7-dvd.iso" -extract /images/efiboot.img "$WORK/full-efiboot.img" >/dev/null 2>&1
+chmod u+w "$WORK/full-efiboot.img"
+free=$(mdir -i "$WORK/full-efiboot.img" ::EFI/BOOT | sed -n 's/^ *\([0-9 ]*\) bytes free$/\1/p' | tr -d ' ')
+[ -n "$free" ] || fail "cannot read the free space of efiboot.img"
+head -c "$free" /dev/zero >"$WORK/filler"
+mcopy -i "$WORK/full-efiboot.img" "$WORK/filler" ::filler || fail "cannot fill efiboot.img"
+xorriso -indev "$BOOT/el7-dvd.iso" -outdev "$WORK/full.iso" -boot_image any replay \
+    -map "$WORK/full-efiboot.img" /images/efiboot.img >/dev/null 2>&1 || fail "cannot make the full-efiboot DVD"
+expect_exit 0 "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$WORK/out/full7.iso" --iso "$WORK/full.iso" \
+    --repo "$WORK/repo7" --timeout 1
+grep -q "images/efiboot.img had no room for the site menu: rebuilt it" <<<"$OUT" || fail "full efiboot.img: $OUT"
+xorriso -osirrox on -indev "$WORK/out/full7.iso" -extract /images/efiboot.img "$WORK/grown.img" >/dev/null 2>&1
+mlabel -i "$WORK/grown.img" -s :: | grep -q "ANACONDA" || fail "the grown efiboot.img lost its label"
+for f in ::filler ::EFI/BOOT/BOOTX64.EFI; do
+    cmp -s <(mtype -i "$WORK/full-efiboot.img" "$f") <(mtype -i "$WORK/grown.img" "$f") || fail "grown efiboot.img: $f differs"
+done
+mtype -i "$WORK/grown.img" ::EFI/BOOT/grub.cfg | grep -q ":/ks/site.ks" || fail "grown efiboot.img has no site menu"
+
 # ---- el9 -------------------------------------------------------------------------------------
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9"
 expect_exit 0 "$AIRSTRAP" build iso "$WORK/el9/site.yaml" -o "$WORK/out/site9.iso" \
@@ -142,6 +161,7 @@ boot el7-bios-cd bios-cd "$WORK/out/site7.iso" 00:0c:29:5e:12:12 compute-node 'C
 boot el7-uefi-cd uefi-cd "$WORK/out/site7.iso" 00:0c:29:3a:10:10 controller-node 'CentOS\x207\x20x86_64'
 boot el7-bios-usb bios-usb "$WORK/out/site7.iso" 00:0c:29:2c:6f:79 network-node 'CentOS\x207\x20x86_64'
 boot el7-uefi-usb uefi-usb "$WORK/out/site7.iso" 00:0c:29:5e:12:12 compute-node 'CentOS\x207\x20x86_64'
+boot el7-full-uefi-usb uefi-usb "$WORK/out/full7.iso" 00:0c:29:5e:12:12 compute-node 'CentOS\x207\x20x86_64'
 boot el9-uefi-cd uefi-cd "$WORK/out/site9.iso" 00:0c:29:2c:6f:6f network-node LAB3-SITE
 boot el9-bios-usb bios-usb "$WORK/out/site9.iso" 00:0c:29:3a:10:10 controller-node LAB3-SITE
-pass "site ISOs: vendor files intact, hybrid boot kept, 6 boots (BIOS/UEFI × CD/USB, el7/el9) read site.ks and found their node by MAC"
+pass "site ISOs: vendor files intact, hybrid boot kept, a full efiboot.img grown, 7 boots (BIOS/UEFI × CD/USB, el7/el9) read site.ks and found their node by MAC"
