@@ -29,9 +29,9 @@ qemu_skip_reason() {
     command -v timeout >/dev/null || { echo "no timeout (coreutils)"; return 0; }
     [ -r "$OVMF_CODE" ] || { echo "no $OVMF_CODE (Debian package ovmf)"; return 0; }
     [ -r "$OVMF_VARS" ] || { echo "no $OVMF_VARS (Debian package ovmf)"; return 0; }
-    "$BOOT_QEMU" -machine help 2>/dev/null | grep -q '^pc ' \
+    "$BOOT_QEMU" -machine help 2>/dev/null | grep >/dev/null '^pc ' \
         || { echo "$BOOT_QEMU has no 'pc' machine"; return 0; }
-    "$BOOT_QEMU" -device help 2>/dev/null | grep -q '"usb-storage"' \
+    "$BOOT_QEMU" -device help 2>/dev/null | grep >/dev/null '"usb-storage"' \
         || { echo "$BOOT_QEMU has no usb-storage device"; return 0; }
     return 0
 }
@@ -120,13 +120,14 @@ boot_pxe_qemu() {
 # anywhere in a line.
 _boot_clean() { tr -d '\r' <"$1" | sed 's/^.*\(AIRSTRAP-FIXTURE \)/\1/'; }
 marker() {   # marker LOG NAME
-    _boot_clean "$1" | sed -n "s/^AIRSTRAP-FIXTURE $2: //p" | head -n1
+    # Reads the whole log (no head): an early exit would SIGPIPE the writer under pipefail.
+    _boot_clean "$1" | sed -n "s/^AIRSTRAP-FIXTURE $2: //p" | sed -n 1p
 }
 has_marker() {   # has_marker LOG LINE: the log has the marker line LINE (e.g. "done", "ks: none")
-    _boot_clean "$1" | grep -qxF "AIRSTRAP-FIXTURE $2"
+    _boot_clean "$1" | grep -xF >/dev/null "AIRSTRAP-FIXTURE $2"
 }
 block_text() {   # block_text LOG BEGIN END
     _boot_clean "$1" | awk -v b="AIRSTRAP-FIXTURE $2" -v e="AIRSTRAP-FIXTURE $3" '
-        $0 == b { on = 1; next } $0 == e { exit } on { print }'
+        done { next } $0 == b { on = 1; next } $0 == e { done = 1; next } on { print }'
 }
 ks_text() { block_text "$1" ks-begin ks-end; }

@@ -74,7 +74,7 @@ while read -r f; do
     cmp -s <(mtype -i "$WORK/x-vendor/images/efiboot.img" "$f" 2>/dev/null) \
         <(mtype -i "$WORK/x-site/images/efiboot.img" "$f" 2>/dev/null) || fail "efiboot.img: $f changed"
 done < <(grep -iv '/$' "$WORK/x-vendor.efi-list")
-mtype -i "$WORK/x-site/images/efiboot.img" ::EFI/BOOT/grub.cfg | grep -q "inst.ks=hd:LABEL=CentOS.*x86_64:/ks/site.ks" \
+mtype -i "$WORK/x-site/images/efiboot.img" ::EFI/BOOT/grub.cfg | grep >/dev/null "inst.ks=hd:LABEL=CentOS.*x86_64:/ks/site.ks" \
     || fail "efiboot.img's grub.cfg has no site entry"
 # Still hybrid: MBR + GPT, El Torito for BIOS and UEFI.
 report=$(xorriso -indev "$WORK/out/site7.iso" -report_el_torito plain -report_system_area plain 2>&1)
@@ -107,7 +107,7 @@ printf '#!/bin/sh\nfor a; do [ "$a" = -commit ] && exec sleep 60; done\nexec %s 
 chmod +x "$WORK/slow/bin/xorriso"
 PATH="$WORK/slow/bin:$PATH" "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$WORK/killed/site.iso" --repo "$WORK/repo7" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 100); do ls -A "$WORK/killed" | grep -q tmp && break; sleep 0.1; done
+for _ in $(seq 100); do ls -A "$WORK/killed" | grep >/dev/null tmp && break; sleep 0.1; done
 sleep 0.3
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 pkill -KILL -f "$WORK/slow/bin/xorriso" 2>/dev/null || true
@@ -129,11 +129,11 @@ expect_exit 0 "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$WORK/out/full7.is
     --repo "$WORK/repo7" --timeout 1
 grep -q "images/efiboot.img had no room for the site menu: rebuilt it" <<<"$OUT" || fail "full efiboot.img: $OUT"
 xorriso -osirrox on -indev "$WORK/out/full7.iso" -extract /images/efiboot.img "$WORK/grown.img" >/dev/null 2>&1
-mlabel -i "$WORK/grown.img" -s :: | grep -q "ANACONDA" || fail "the grown efiboot.img lost its label"
+mlabel -i "$WORK/grown.img" -s :: | grep >/dev/null "ANACONDA" || fail "the grown efiboot.img lost its label"
 for f in ::filler ::EFI/BOOT/BOOTX64.EFI; do
     cmp -s <(mtype -i "$WORK/full-efiboot.img" "$f") <(mtype -i "$WORK/grown.img" "$f") || fail "grown efiboot.img: $f differs"
 done
-mtype -i "$WORK/grown.img" ::EFI/BOOT/grub.cfg | grep -q ":/ks/site.ks" || fail "grown efiboot.img has no site menu"
+mtype -i "$WORK/grown.img" ::EFI/BOOT/grub.cfg | grep >/dev/null ":/ks/site.ks" || fail "grown efiboot.img has no site menu"
 
 # ---- el9 -------------------------------------------------------------------------------------
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9"
@@ -152,7 +152,7 @@ boot() {
     echo "boot $name ($mode, $mac): $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
     [ "$(marker "$log" ks-source)" = "hd:LABEL=$label:/ks/site.ks" ] \
         || fail "$name: kickstart source '$(marker "$log" ks-source)'; log:"$'\n'"$(tail -30 "$log")"
-    marker "$log" stage2 | grep -q "^found " || fail "$name: stage2 not found: $(marker "$log" stage2)"
+    marker "$log" stage2 | grep >/dev/null "^found " || fail "$name: stage2 not found: $(marker "$log" stage2)"
     ks=$(ks_text "$log")
     grep -q "^# airstrap kickstart: every node of site lab3" <<<"$ks" || fail "$name: kickstart text: $ks"
     [ "$(marker "$log" node)" = "$node" ] || fail "$name: node '$(marker "$log" node)', expected $node"

@@ -76,7 +76,7 @@ assert doc["ok"] and doc["packages"] > 10 and doc["reused"] == 0, doc
 assert set(doc["roles"]) == {"controller", "network", "compute"}, doc
 PY
 [ -f "$WORK/repo7/airstrap.lock" ] || fail "no airstrap.lock"
-ls -A "$WORK" | grep -q 'partial' && fail "a .partial folder was left behind"
+ls -A "$WORK" | grep >/dev/null 'partial' && fail "a .partial folder was left behind"
 
 # Readable by EL7's yum: gzip XML and sqlite, comps carried over, no zstd or zck.
 repomd="$WORK/repo7/repodata/repomd.xml"
@@ -123,7 +123,7 @@ diff <(cd "$WORK/repo7/Packages" && find . -type f | sort) <(cd "$WORK/repo-bare
 before=$(cd "$WORK/repo7" && find . -type f | sort | xargs sha256sum)
 published_unchanged() {
     [ "$before" = "$(cd "$WORK/repo7" && find . -type f | sort | xargs sha256sum)" ] || fail "$1: the published mirror changed"
-    ls -A "$WORK" | grep -q 'partial' && fail "$1: a .partial folder was left behind"
+    ls -A "$WORK" | grep >/dev/null 'partial' && fail "$1: a .partial folder was left behind"
     return 0
 }
 mkdir -p "$WORK/bad"
@@ -190,16 +190,16 @@ expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9"
 grep -q 'type="modules"' "$WORK/repo9/repodata/repomd.xml" || fail "modules.yaml was not carried over"
 grep -q 'type="primary_db"' "$WORK/repo9/repodata/repomd.xml" && fail "sqlite in EL9 repodata (dnf never reads it)"
 grep -q 'type="updateinfo"' "$WORK/repo9/repodata/repomd.xml" || fail "updateinfo was not carried over"
-zcat "$WORK"/repo9/repodata/*-updateinfo.xml.gz | grep -q "RLSA-2021:0548" || fail "the advisory is missing"
-zcat "$WORK"/repo9/repodata/*-comps.xml.gz 2>/dev/null | grep -q "<id>minimal-environment</id>" \
+zcat "$WORK"/repo9/repodata/*-updateinfo.xml.gz | grep >/dev/null "RLSA-2021:0548" || fail "the advisory is missing"
+zcat "$WORK"/repo9/repodata/*-comps.xml.gz 2>/dev/null | grep >/dev/null "<id>minimal-environment</id>" \
     || grep -rq "minimal-environment" "$WORK"/repo9/repodata/ || fail "BaseOS comps were not carried over"
-ls "$WORK/repo9/Packages/n/" | grep -q '^nodejs-10\.' || fail "the default stream's nodejs is missing"
-ls "$WORK/repo9/Packages/n/" | grep -q '^nodejs-12\.' && fail "a non-default stream's nodejs was picked"
+ls "$WORK/repo9/Packages/n/" | grep >/dev/null '^nodejs-10\.' || fail "the default stream's nodejs is missing"
+ls "$WORK/repo9/Packages/n/" | grep >/dev/null '^nodejs-12\.' && fail "a non-default stream's nodejs was picked"
 rm -rf "$WORK"/root-*
 for role in controller network compute; do check_role_installs "$WORK/repo9" "$role"; done
-rpm --root "$WORK/root-controller" -q nodejs | grep -q '^nodejs-10\.' || fail "dnf did not install the default stream from the mirror"
+rpm --root "$WORK/root-controller" -q nodejs | grep >/dev/null '^nodejs-10\.' || fail "dnf did not install the default stream from the mirror"
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el9/site.yaml" -o "$WORK/repo9-all" --all
-ls "$WORK/repo9-all/Packages/n/" | grep -q '^nodejs-12\.' || fail "--all left out a module stream"
+ls "$WORK/repo9-all/Packages/n/" | grep >/dev/null '^nodejs-12\.' || fail "--all left out a module stream"
 
 # --- Signatures: the openstack repository signed at test time with a throwaway key ---------
 if command -v gpg >/dev/null && command -v rpmsign >/dev/null; then
@@ -283,6 +283,6 @@ grep -q "http://127.0.0.1:$port/corrupt/openstack/.*\(not valid XML\|checksum mi
 # The same output, now from a good server: the later run completes.
 sed -e "s|/corrupt/|/ok/|" "$WORK/http-corrupt.yaml" >"$WORK/http-later.yaml"
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/http-later.yaml" -o "$WORK/repo-corrupt"
-ls -A "$WORK" | grep -q 'partial' && fail "a .partial folder was left behind"
+ls -A "$WORK" | grep >/dev/null 'partial' && fail "a .partial folder was left behind"
 
 pass "mirror: el7 DVD + tarball, el9 DVD with modules, HTTP with faults; dnf installs every role offline and agrees on the closure; faults refused"

@@ -178,7 +178,7 @@ nsx() { ip netns exec "$NS" "$@"; }
     echo "skipped: netns: cannot make a bridge and a tap device in it: $(cat "$WORK/netns.err")"
     pass "PXE tree built; BIOS and UEFI PXE boots through QEMU's TFTP installed their nodes"
 }
-ip -o addr show | grep -q "192\.168\.111\." && fail "192.168.111.x appeared in the host's namespace"
+ip -o addr show | grep >/dev/null "192\.168\.111\." && fail "192.168.111.x appeared in the host's namespace"
 
 NP=$WORK/pxe-ns
 NS_URL=http://192.168.111.1:8080/
@@ -211,8 +211,8 @@ grep -q "DHCPACK(br0) 192.168.111.12 $COMPUTE_MAC compute-node" "$WORK/serve-ns.
     || fail "dnsmasq did not lease 192.168.111.12 to the compute node:"$'\n'"$(grep dnsmasq "$WORK/serve-ns.log" | tail -20)"
 grep -q "sent $NP/tftp/pxelinux.cfg/01-00-0c-29-5e-12-12" "$WORK/serve-ns.log" \
     || fail "dnsmasq did not send the compute node's pxelinux config:"$'\n'"$(grep -i tftp "$WORK/serve-ns.log" | tail)"
-ip -o addr show | grep -q "192\.168\.111\." && fail "192.168.111.x appeared in the host's namespace"
-ip route show | grep -q "192\.168\.111\." && fail "a 192.168.111.x route appeared in the host's namespace"
+ip -o addr show | grep >/dev/null "192\.168\.111\." && fail "192.168.111.x appeared in the host's namespace"
+ip route show | grep >/dev/null "192\.168\.111\." && fail "a 192.168.111.x route appeared in the host's namespace"
 
 kill -TERM "${SERVE_PIDS[0]}"
 wait "${SERVE_PIDS[0]}" || fail "serve did not stop cleanly: $(tail -5 "$WORK/serve-ns.log")"
