@@ -18,18 +18,12 @@ std::string trim(std::string_view s) {
     return std::string(s.substr(b, e - b + 1));
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 // The first word of a line (lower-cased) and the rest, trimmed.
 std::pair<std::string, std::string> first_word(std::string_view line) {
     std::string t = trim(line);
     std::size_t sp = t.find_first_of(" \t");
-    if (sp == std::string::npos) return {lower(t), {}};
-    return {lower(t.substr(0, sp)), trim(t.substr(sp))};
+    if (sp == std::string::npos) return {text::to_lower(t), {}};
+    return {text::to_lower(t.substr(0, sp)), trim(t.substr(sp))};
 }
 
 std::vector<std::string> lines_of(std::string_view text) {
@@ -112,11 +106,13 @@ std::vector<IsolinuxLabel> isolinux_labels(const std::vector<std::string>& lines
     std::vector<IsolinuxLabel> labels;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         auto [word, rest] = first_word(lines[i]);
-        bool ends_block = word == "label" || (word == "menu" && (lower(rest).starts_with("begin") ||
-                                                                 lower(rest).starts_with("end")));
+        bool ends_block =
+            word == "label" || (word == "menu" && (text::to_lower(rest).starts_with("begin") ||
+                                                   text::to_lower(rest).starts_with("end")));
         if (ends_block && !labels.empty() && labels.back().end == 0) labels.back().end = i;
         if (word == "label") labels.push_back({rest, i, 0, false});
-        if (word == "menu" && lower(rest) == "default" && !labels.empty() && labels.back().end == 0)
+        if (word == "menu" && text::to_lower(rest) == "default" && !labels.empty() &&
+            labels.back().end == 0)
             labels.back().is_default = true;
     }
     if (!labels.empty() && labels.back().end == 0) labels.back().end = lines.size();
@@ -131,7 +127,8 @@ VendorEntry isolinux_entry(const std::vector<std::string>& lines, const Isolinux
         if (word == "kernel" || word == "linux") e.kernel = rest;
         if (word == "append") e.args = rest;
         if (word == "initrd") e.initrd = rest;
-        if (word == "menu" && lower(rest).starts_with("label ")) e.title = trim(rest.substr(6));
+        if (word == "menu" && text::to_lower(rest).starts_with("label "))
+            e.title = trim(rest.substr(6));
     }
     return e;
 }
@@ -141,7 +138,7 @@ VendorEntry isolinux_default(const std::vector<std::string>& lines, const std::s
     std::string default_name;
     for (const auto& line : lines) {
         auto [word, rest] = first_word(line);
-        if (word == "default" && !lower(rest).ends_with(".c32")) default_name = rest;
+        if (word == "default" && !text::to_lower(rest).ends_with(".c32")) default_name = rest;
     }
     const IsolinuxLabel* pick = nullptr;
     for (const auto& l : labels) {
@@ -348,7 +345,8 @@ std::string edit_isolinux_cfg(std::string_view text, const MenuPlan& plan, const
     const std::string timeout = "timeout " + std::to_string(plan.timeout_seconds * 10);
     for (const auto& line : lines) {
         auto [word, rest] = first_word(line);
-        if (word == "menu" && lower(rest) == "default") continue;  // ours is the default now
+        if (word == "menu" && text::to_lower(rest) == "default")
+            continue;  // ours is the default now
         if (word == "timeout") {
             out.push_back(timeout);
             have_timeout = true;
@@ -358,12 +356,12 @@ std::string edit_isolinux_cfg(std::string_view text, const MenuPlan& plan, const
             out.push_back("ontimeout " + plan.entries[0].id);
             continue;
         }
-        if (word == "default" && !lower(rest).ends_with(".c32")) {
+        if (word == "default" && !text::to_lower(rest).ends_with(".c32")) {
             out.push_back("default " + plan.entries[0].id);
             continue;
         }
         if (!inserted &&
-            (word == "label" || (word == "menu" && lower(rest).starts_with("begin")))) {
+            (word == "label" || (word == "menu" && text::to_lower(rest).starts_with("begin")))) {
             if (!have_timeout) {
                 out.push_back(timeout);
                 have_timeout = true;

@@ -12,6 +12,7 @@
 #include "builder/vendor_media.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/text.hpp"
 #include "kickstart/render.hpp"
 
 namespace airstrap::builder {
@@ -21,11 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t single_layer_dvd = 4'700'000'000ULL;
-
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 // The vendor put an MD5 in the primary volume descriptor for its "Test this media" entry
 // (implantisomd5); any change to the image invalidates it.
@@ -51,17 +47,6 @@ std::size_t boot_images(CommandRunner& runner, const fs::path& iso) {
     std::string report = run_checked(runner, {"xorriso", "-abort_on", "FAILURE", "-indev",
                                               iso.string(), "-report_el_torito", "plain"});
     return count_lines_with(report, "El Torito img path");
-}
-
-// ".NAME.staging-XXXXXX" folders and ".NAME.tmp-XXXXXX" files of a build that was killed.
-void remove_leftovers(const fs::path& dir, const std::string& name) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        std::string f = e.path().filename().string();
-        if (f.starts_with("." + name + ".staging-") || f.starts_with("." + name + ".tmp-")) {
-            fs::remove_all(e.path(), ec);
-        }
-    }
 }
 
 // The edited grub.cfg into efiboot.img. A vendor image sized to its contents may have no
@@ -137,7 +122,8 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
         for (const auto& i : n.interfaces) {
             if (i.address && where.empty()) where = ", " + i.address->str();
         }
-        plan.entries.push_back({"airstrap-node-" + lower(n.name), n.name + " (" + r + where + ")",
+        plan.entries.push_back({"airstrap-node-" + text::to_lower(n.name),
+                                n.name + " (" + r + where + ")",
                                 args(r + ".ks", "airstrap.node=" + n.name), true});
     }
     return plan;
@@ -204,7 +190,7 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
     fs::path out_dir =
         options.output.parent_path().empty() ? fs::path(".") : options.output.parent_path();
     fs::create_directories(out_dir);
-    remove_leftovers(out_dir, options.output.filename().string());
+    remove_stale_outputs(out_dir, options.output.filename().string());
     TempDir staging(out_dir, options.output.filename().string() + ".staging");
     fs::path ks_dir = staging.path() / "ks";
     fs::create_directories(ks_dir);

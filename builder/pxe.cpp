@@ -32,12 +32,6 @@ const std::vector<std::string> grub_net_modules = {
     "normal", "configfile", "echo",   "test", "linux", "efinet", "net",     "tftp",
     "http",   "sleep",      "reboot", "halt", "gzio",  "regexp", "efi_gop", "all_video"};
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 // Words compared up to '=' (or whole) against `drop`.
 std::vector<std::string> words_without(std::string_view args, const std::set<std::string>& drop) {
     std::vector<std::string> kept;
@@ -87,14 +81,6 @@ std::pair<std::string, std::string> grub_words(const PxeKernel& k) {
 std::string isolinux_text(std::string t) {
     std::replace(t.begin(), t.end(), '\n', ' ');
     return t;
-}
-
-void remove_leftovers(const fs::path& dir, const std::string& name) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        std::string f = e.path().filename().string();
-        if (f.starts_with("." + name + ".staging-")) fs::remove_all(e.path(), ec);
-    }
 }
 
 void copy_file(const fs::path& from, const fs::path& to, mode_t mode) {
@@ -166,7 +152,7 @@ class ArchiveWriter {
 // ---- names and arguments --------------------------------------------------------------------
 
 std::string mac_config_id(std::string_view mac) {
-    std::string id = "01-" + lower(mac);
+    std::string id = "01-" + text::to_lower(mac);
     std::replace(id.begin(), id.end(), ':', '-');
     return id;
 }
@@ -265,8 +251,8 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
     for (const auto& n : site.nodes) {
         for (const auto& i : n.interfaces) {
             if (i.mac.empty()) continue;
-            gr += "if [ \"$net_default_mac\" = \"" + lower(i.mac) + "\" ]; then configfile /" +
-                  grub_config_name(i.mac) + "; fi\n";
+            gr += "if [ \"$net_default_mac\" = \"" + text::to_lower(i.mac) +
+                  "\" ]; then configfile /" + grub_config_name(i.mac) + "; fi\n";
         }
     }
     bool separated = false;
@@ -287,7 +273,7 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
     for (const auto& n : site.nodes) {
         const MenuEntry* entry = nullptr;
         for (const auto& e : c.plan.entries) {
-            if (e.id == "airstrap-node-" + lower(n.name)) entry = &e;
+            if (e.id == "airstrap-node-" + text::to_lower(n.name)) entry = &e;
         }
         bool any_mac = false;
         for (const auto& i : n.interfaces) {
@@ -299,7 +285,7 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
             std::string about = "# " + n.name + " (" + site::to_string(n.role) + "), NIC " +
                                 i.name + " " + i.mac + ": installs without a menu.\n";
             MenuEntry direct = *entry;
-            direct.id = "airstrap-" + lower(n.name);
+            direct.id = "airstrap-" + text::to_lower(n.name);
             m.pxelinux = header + about + "default " + direct.id + "\nprompt 0\ntimeout 0\n" +
                          pxelinux_label(direct, false, bootif);
             m.grub = header + about + "set timeout=0\nset default=" + direct.id + "\n" +
@@ -497,7 +483,7 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
     if (out.filename().empty()) out = out.parent_path();
     fs::path parent = out.parent_path();
     fs::create_directories(parent);
-    remove_leftovers(parent, out.filename().string());
+    remove_stale_outputs(parent, out.filename().string());
     TempDir staging(parent, out.filename().string() + ".staging");
     const fs::path& root = staging.path();
     ::chmod(root.c_str(), 0755);  // dnsmasq may run as another user; the kickstarts stay 0600

@@ -247,6 +247,16 @@ std::uint64_t copy_file_into(int out_fd, const std::filesystem::path& source,
     return done;
 }
 
+void remove_stale_outputs(const std::filesystem::path& dir, const std::string& name) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        std::string f = e.path().filename().string();
+        if (f.starts_with("." + name + ".staging-") || f.starts_with("." + name + ".tmp-")) {
+            std::filesystem::remove_all(e.path(), ec);
+        }
+    }
+}
+
 TempDir::TempDir(const std::filesystem::path& parent, const std::string& prefix) {
     std::string pattern = (parent / ("." + prefix + "-XXXXXX")).string();
     if (!::mkdtemp(pattern.data()))

@@ -58,6 +58,10 @@ std::uint64_t copy_file_into(
     int out_fd, const std::filesystem::path& source,
     const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
 
+// What a killed run left beside `dir/name`: AtomicFile temps (".NAME.tmp-XXXXXX") and
+// TempDir folders made with the prefix NAME.staging (".NAME.staging-XXXXXX"). Removed quietly.
+void remove_stale_outputs(const std::filesystem::path& dir, const std::string& name);
+
 // A fresh folder `parent/.PREFIX-XXXXXX`, removed with everything in it unless released.
 class TempDir {
   public:

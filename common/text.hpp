@@ -26,6 +26,8 @@ struct LineColumn {
 };
 LineColumn line_column_at(std::string_view s, std::size_t offset);
 
+// ASCII lower case (MACs, checksums, keywords); other bytes unchanged.
+std::string to_lower(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(std::span<const std::string> parts, std::string_view sep);
 

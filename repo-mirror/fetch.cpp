@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 namespace airstrap::mirror {
 
@@ -53,12 +54,6 @@ void init_curl_once() {
     });
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 std::string_view trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -66,7 +61,7 @@ std::string_view trim(std::string_view s) {
 }
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+    return s.size() >= prefix.size() && text::to_lower(s.substr(0, prefix.size())) == prefix;
 }
 
 // Why the URL is not one we fetch, or nothing when its scheme is http, https or file.
@@ -75,7 +70,7 @@ std::optional<std::string> scheme_problem(const std::string& url) {
     if (colon == std::string::npos || colon == 0) {
         return std::string("not an absolute URL (expected http://, https:// or file://)");
     }
-    std::string scheme = lower(std::string_view(url).substr(0, colon));
+    std::string scheme = text::to_lower(std::string_view(url).substr(0, colon));
     if (scheme == "http" || scheme == "https" || scheme == "file") return std::nullopt;
     return "unsupported URL scheme '" + scheme + "' (only http, https and file)";
 }
@@ -472,7 +467,7 @@ std::optional<std::uint64_t> reusable_size(const FetchRequest& req) {
     if (ec || (req.size && size != *req.size)) return std::nullopt;
     if (!req.checksum.empty()) {
         try {
-            if (file_checksum_hex(req.checksum_type, req.dest) != lower(req.checksum)) {
+            if (file_checksum_hex(req.checksum_type, req.dest) != text::to_lower(req.checksum)) {
                 return std::nullopt;
             }
         } catch (const Error&) {
@@ -516,7 +511,7 @@ void check_dest(Slot& s) noexcept {
             // Left complete by an earlier run: verify it rather than ask for a range the server
             // cannot satisfy.
             if (req.checksum.empty() ||
-                file_checksum_hex(req.checksum_type, part) == lower(req.checksum)) {
+                file_checksum_hex(req.checksum_type, part) == text::to_lower(req.checksum)) {
                 if (::rename(part.c_str(), req.dest.c_str()) != 0) {
                     throw SystemError("cannot rename " + part.string() + " to " + req.dest.string(),
                                       errno);
@@ -817,7 +812,7 @@ class Engine {
         const FetchRequest& req = *s.req;
         ++s.task.attempts;
         s.phase = Phase::transfer;
-        s.expected = lower(req.checksum);
+        s.expected = text::to_lower(req.checksum);
         s.part = memory_ ? fs::path() : part_path(req.dest);
         s.memory = memory_;
         if (memory_) memory_->clear();

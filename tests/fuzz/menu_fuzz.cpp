@@ -16,8 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     plan.old_label = "CentOS 7 x86_64";
     plan.new_label = (data[0] & 2) ? "LAB3" : "";
     plan.group_title = "Install a particular node of lab3";
-    plan.entries = {{"airstrap-site", "Install lab3", "inst.ks=hd:LABEL=@LABEL@:/ks/site.ks", false},
-                    {"airstrap-node-c1", "c1", "airstrap.node=c1", true}};
+    plan.entries = {
+        {"airstrap-site", "Install lab3", "inst.ks=hd:LABEL=@LABEL@:/ks/site.ks", false},
+        {"airstrap-node-c1", "c1", "airstrap.node=c1", true}};
     try {
         std::string out = (data[0] & 1)
                               ? airstrap::builder::edit_grub_cfg(text, plan, "fuzz.cfg")

@@ -355,3 +355,20 @@ TEST_F(FileIoTest, ReadFileOfADirectoryIsInputError) {
 
 }  // namespace
 }  // namespace airstrap
+
+TEST(RemoveStaleOutputs, RemovesOnlyTheKilledRunsLeftovers) {
+    std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("airstrap-stale-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / ".site.iso.staging-abc123" / "ks");
+    std::ofstream(dir / ".site.iso.tmp-XYZ123") << "half";
+    std::ofstream(dir / "site.iso") << "the previous output";
+    std::ofstream(dir / ".other.iso.tmp-XYZ123") << "another target's";
+    airstrap::remove_stale_outputs(dir, "site.iso");
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        left.push_back(e.path().filename());
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{".other.iso.tmp-XYZ123", "site.iso"}));
+    std::filesystem::remove_all(dir);
+}

@@ -234,5 +234,10 @@ TEST(SplitJoin, RoundTrip) {
     EXPECT_EQ(join(split(t, ':'), ":"), t);
 }
 
+TEST(ToLower, LowersAsciiOnly) {
+    EXPECT_EQ(to_lower("00:0C:29:AB"), "00:0c:29:ab");
+    EXPECT_EQ(to_lower("\xc3\x84-X"), "\xc3\x84-x");  // UTF-8 bytes untouched
+}
+
 }  // namespace
 }  // namespace airstrap::text
