@@ -138,12 +138,10 @@ echo "boot pxe bios (QEMU TFTP, compute-node): ${BOOT_SECONDS} s"
 check_boot "$WORK/bios.log" compute-node compute "$URL"
 grep -q "GET /ks/compute.ks HTTP/1.[01]\" 200" "$WORK/serve-http.log" || fail "nginx did not serve compute.ks: $(cat "$WORK/serve-http.log")"
 
-if boot_pxe_qemu "$P/tftp" grubx64.efi uefi "$CONTROLLER_MAC" "$WORK/uefi.log" "${DISK[@]}"; then
-    echo "boot pxe uefi (QEMU TFTP, OVMF, controller-node): ${BOOT_SECONDS} s"
-    check_boot "$WORK/uefi.log" controller-node controller "$URL"
-else
-    echo "skipped: uefi pxe: OVMF did not boot grubx64.efi over TFTP within ${BOOT_TIMEOUT}s"
-fi
+boot_pxe_qemu "$P/tftp" grubx64.efi uefi "$CONTROLLER_MAC" "$WORK/uefi.log" "${DISK[@]}" \
+    || fail "UEFI PXE boot failed; serial log:"$'\n'"$(tail -c 3000 "$WORK/uefi.log")"
+echo "boot pxe uefi (QEMU TFTP, OVMF, controller-node): ${BOOT_SECONDS} s"
+check_boot "$WORK/uefi.log" controller-node controller "$URL"
 kill -TERM "${SERVE_PIDS[0]}"
 wait "${SERVE_PIDS[0]}" || fail "serve --http-only did not stop cleanly on SIGTERM: $(tail -5 "$WORK/serve-http.log")"
 grep -q "stopping (Terminated)" "$WORK/serve-http.log" || fail "serve did not log its stop"
