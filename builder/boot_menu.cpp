@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 
 #include "common/error.hpp"
@@ -240,8 +241,12 @@ VendorEntry grub_default(const std::vector<std::string>& lines, const std::strin
     }
     const GrubBlock* pick = nullptr;
     if (!wanted.empty() && std::all_of(wanted.begin(), wanted.end(), ::isdigit)) {
-        std::size_t n = std::stoul(wanted);
-        if (n < blocks.size()) pick = &blocks[n];
+        // An index past the entries (however many digits) means no default: the first entry.
+        std::size_t n = 0;
+        auto [end, ec] = std::from_chars(wanted.data(), wanted.data() + wanted.size(), n);
+        if (ec == std::errc() && end == wanted.data() + wanted.size() && n < blocks.size()) {
+            pick = &blocks[n];
+        }
     } else {
         for (const auto& b : blocks) {
             if (!pick && b.title == wanted) pick = &b;

@@ -208,3 +208,10 @@ TEST(Grub, NoLinuxLineIsAnInputError) {
     EXPECT_THROW(edit_grub_cfg("menuentry 'A' {\n\tchainloader +1\n}\n", plan("X"), "grub.cfg"),
                  InputError);
 }
+
+TEST(Grub, HugeDefaultIndexFallsBackToTheFirstEntry) {  // found by menu_fuzz
+    std::string in =
+        "set default=\"99999999999999999999999\"\nmenuentry 'A' {\n\tlinux /vmlinuz ro\n}\n";
+    std::string out = edit_grub_cfg(in, plan("X"), "grub.cfg");
+    EXPECT_NE(out.find("\tlinux /vmlinuz ro inst.ks=hd:LABEL=X:/ks/site.ks\n"), std::string::npos);
+}
