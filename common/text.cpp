@@ -1,5 +1,7 @@
 #include "common/text.hpp"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -122,6 +124,21 @@ std::size_t first_content(std::string_view s) {
         at = end + 1;
     }
     return std::string_view::npos;
+}
+
+std::string trim(std::string_view s) {
+    const char* ws = " \t\r\n";
+    auto b = s.find_first_not_of(ws);
+    if (b == std::string_view::npos) return {};
+    auto e = s.find_last_not_of(ws);
+    return std::string(s.substr(b, e - b + 1));
+}
+
+std::optional<long long> parse_int(std::string_view s) {
+    long long v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
 }
 
 }  // namespace airstrap::text

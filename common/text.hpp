@@ -30,6 +30,10 @@ LineColumn line_column_at(std::string_view s, std::size_t offset);
 std::string to_lower(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(std::span<const std::string> parts, std::string_view sep);
+// Without leading and trailing spaces, tabs, CR and LF.
+std::string trim(std::string_view s);
+// A whole decimal number (optional leading '-'), nothing else; nullopt otherwise.
+std::optional<long long> parse_int(std::string_view s);
 
 // Offset of the first character of YAML-ish text that is neither blank nor in a '#' comment
 // line; npos when there is none.

@@ -98,6 +98,13 @@ struct TimeSync {
     int stratum = 10;                   // what the controller advertises without upstreams
 };
 
+// The first-boot daemon on the installed nodes (firstboot/).
+struct Firstboot {
+    int port = 7447;              // controller's enrolment TCP port; beacons on the same UDP port
+    int barrier_timeout = 3600;   // seconds the controller waits for every node
+    int sync_timeout = 600;       // seconds a node waits for chrony to synchronise
+};
+
 struct AnswerOverride {
     std::string key;
     std::string value;
@@ -133,6 +140,7 @@ struct Site {
     Packages packages;
     Security security;
     TimeSync time;
+    Firstboot firstboot;
     OpenStack openstack;
     Ssh ssh;
     std::filesystem::path secrets_path;  // absolute

@@ -21,7 +21,7 @@ class SiteParser {
     void parse(const YAML::Node& root, Site& site) {
         YamlMap top(r_, root, "",
                     {"site", "networks", "nodes", "media", "packages", "security", "time",
-                     "openstack", "ssh", "secrets"});
+                     "firstboot", "openstack", "ssh", "secrets"});
         if (!top.valid()) return;
         parse_site_section(top.require("site"), site);
         parse_networks(top.require("networks"), site);
@@ -30,6 +30,7 @@ class SiteParser {
         if (auto n = top.get("packages"); n.IsDefined()) parse_packages(n, site.packages);
         if (auto n = top.get("security"); n.IsDefined()) parse_security(n, site.security);
         if (auto n = top.get("time"); n.IsDefined()) parse_time(n, site.time);
+        if (auto n = top.get("firstboot"); n.IsDefined()) parse_firstboot(n, site.firstboot);
         parse_openstack(top.require("openstack"), site.openstack);
         if (auto n = top.get("ssh"); n.IsDefined()) parse_ssh(n, site.ssh);
         site.secrets_path = dir_ / "secrets.yaml";
@@ -437,6 +438,22 @@ class SiteParser {
         if (auto n = m.get("stratum"); n.IsDefined()) {
             if (auto v = r_.integer(n, "'time.stratum'", 1, 15))
                 time.stratum = static_cast<int>(*v);
+        }
+    }
+
+    void parse_firstboot(const YAML::Node& node, Firstboot& fb) {
+        YamlMap m(r_, node, "firstboot", {"port", "barrier_timeout", "sync_timeout"});
+        if (!m.valid()) return;
+        if (auto n = m.get("port"); n.IsDefined()) {
+            if (auto v = r_.integer(n, "'firstboot.port'", 1, 65535)) fb.port = static_cast<int>(*v);
+        }
+        if (auto n = m.get("barrier_timeout"); n.IsDefined()) {
+            if (auto v = r_.integer(n, "'firstboot.barrier_timeout' (seconds)", 10, 7 * 86400))
+                fb.barrier_timeout = static_cast<int>(*v);
+        }
+        if (auto n = m.get("sync_timeout"); n.IsDefined()) {
+            if (auto v = r_.integer(n, "'firstboot.sync_timeout' (seconds)", 5, 86400))
+                fb.sync_timeout = static_cast<int>(*v);
         }
     }
 

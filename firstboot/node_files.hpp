@@ -1,0 +1,2 @@
+// placeholder: written by the steps helper
+#pragma once

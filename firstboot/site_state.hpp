@@ -1,0 +1,60 @@
+// The controller's view of the whole site, kept on disk (state_dir/enrolled.json): which node
+// is pinned to which SSH host keys, what each node last reported, which nodes were heard but
+// refused and why, and open rejoin windows. Thread-safe; every change is written atomically
+// (temp file, fsync, rename) before the caller acts on it.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "firstboot/journal.hpp"
+
+namespace airstrap::firstboot {
+
+struct NodeRecord {
+    std::string name;
+    std::vector<std::string> host_keys;  // "ssh-ed25519 AAAA…" lines, sorted, no comments
+    bool enrolled = false;
+    int generation = 0;          // bumped on every (re-)enrolment; nodes re-fetch the roster
+    std::string address;         // where it last connected from
+    std::string last_refusal;    // why the last attempt was refused ("" if none)
+    double last_seen = 0;        // unix seconds of the last beacon or connection
+    std::vector<StepRecord> steps;  // the node's journal, as last reported
+};
+
+class SiteState {
+  public:
+    // Loads `file` if present. Rejoin windows are files rejoin_dir/NODE, so that
+    // `airstrap-firstboot rejoin NODE` (another process) can open one while the daemon runs.
+    SiteState(std::filesystem::path file, std::filesystem::path rejoin_dir);
+
+    enum class PinResult { pinned_new, unchanged, rejoined, refused_changed_key };
+    // Enrolment: a node presents its host keys. New node → pinned. Same keys → unchanged.
+    // Different keys → refused unless a rejoin window is open for it (then re-pinned, the
+    // window closed, generation bumped).
+    PinResult pin(const std::string& node, std::vector<std::string> host_keys,
+                  const std::string& address);
+    static void open_rejoin(const std::filesystem::path& rejoin_dir, const std::string& node);
+    bool rejoin_open(const std::string& node) const;
+
+    void refused(const std::string& node, const std::string& address, const std::string& why);
+    void seen(const std::string& node, const std::string& address);
+    void report(const std::string& node, std::vector<StepRecord> steps);
+
+    std::optional<NodeRecord> node(const std::string& name) const;
+    std::vector<NodeRecord> nodes() const;  // sorted by name
+    int roster_generation() const;          // sum of generations: changes when any pin changes
+
+  private:
+    void save_locked() const;
+    std::filesystem::path file_;
+    std::map<std::string, NodeRecord> nodes_;
+    std::filesystem::path rejoin_dir_;
+    mutable std::mutex mutex_;
+};
+
+}  // namespace airstrap::firstboot

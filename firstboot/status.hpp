@@ -1,0 +1,2 @@
+// placeholder: written by the status helper
+#pragma once
