@@ -10,6 +10,7 @@
 #include "builder/iso.hpp"
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
+#include "kickstart/node_config.hpp"
 #include "kickstart/render.hpp"
 #include "repo-mirror/mirror.hpp"
 #include "site/secrets.hpp"
@@ -180,6 +181,19 @@ ExitCode run_kickstart(const KickstartOptions& o) {
         if (path.filename() == kickstart::site_profile_name) nodes = "every node, by MAC";
         std::cout << "wrote " << path.string() << " (" << nodes << ")\n";
     }
+    return ExitCode::ok;
+}
+
+ExitCode run_node_config(const NodeConfigOptions& o) {
+    auto file = site::SiteFile::load(o.site);
+    std::cerr << file->diag().render();
+    if (!file->ok()) return ExitCode::bad_input;
+    auto secrets = load_secrets_for(*file, o.secrets);
+    std::cerr << secrets->diag.render();
+    if (!secrets->secrets) return ExitCode::bad_input;
+    auto dir = kickstart::write_node_config(file->site(), *secrets->secrets, o.node, o.root);
+    std::cout << "wrote " << (dir / "site.json").string() << ", site.key (0600) and node ("
+              << o.node << ")\n";
     return ExitCode::ok;
 }
 

@@ -30,6 +30,14 @@ struct KickstartOptions {
 };
 ExitCode run_kickstart(const KickstartOptions& options);
 
+struct NodeConfigOptions {
+    std::filesystem::path site;
+    std::optional<std::filesystem::path> secrets;
+    std::string node;
+    std::filesystem::path root;
+};
+ExitCode run_node_config(const NodeConfigOptions& options);
+
 struct MirrorCliOptions {
     std::filesystem::path site;
     std::filesystem::path output;

@@ -50,6 +50,19 @@ int main(int argc, char** argv) {
         "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
     kickstart_cmd->footer(exit_codes);
 
+    cli::NodeConfigOptions node_config;
+    auto* node_config_cmd = app.add_subcommand(
+        "node-config",
+        "Write one node's first-boot configuration under ROOT/etc/airstrap (as its kickstart "
+        "would): site.json, site.key (0600), node");
+    node_config_cmd->add_option("SITE", node_config.site, "The site file (site.yaml)")->required();
+    node_config_cmd->add_option("--node", node_config.node, "The node's name")->required();
+    node_config_cmd->add_option("--root", node_config.root, "The node's root folder")->required();
+    node_config_cmd->add_option(
+        "--secrets", node_config.secrets,
+        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    node_config_cmd->footer(exit_codes);
+
     cli::MirrorCliOptions mirror;
     auto* mirror_cmd = app.add_subcommand(
         "mirror", "Build the site's package repository (one closure per role) with airstrap.lock");
@@ -148,6 +161,7 @@ int main(int argc, char** argv) {
         if (*init_cmd) code = cli::run_init(init);
         if (*validate_cmd) code = cli::run_validate(validate);
         if (*kickstart_cmd) code = cli::run_kickstart(kickstart);
+        if (*node_config_cmd) code = cli::run_node_config(node_config);
         if (*mirror_cmd) code = cli::run_mirror(mirror);
         if (*iso_cmd) code = cli::run_build_iso(iso);
         if (*pxe_cmd) code = cli::run_build_pxe(pxe);

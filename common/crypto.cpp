@@ -1,6 +1,8 @@
 #include "common/crypto.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
@@ -34,6 +36,21 @@ Bytes hkdf_sha256(const Bytes& key, std::string_view salt, std::string_view info
         throw Error("HKDF-SHA256 key derivation failed");
     }
     return out;
+}
+
+Bytes hmac_sha256(const Bytes& key, std::string_view data) {
+    Bytes out(EVP_MAX_MD_SIZE);
+    unsigned int len = 0;
+    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+              reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len)) {
+        throw Error("HMAC-SHA256 failed");
+    }
+    out.resize(len);
+    return out;
+}
+
+bool equal_constant_time(const Bytes& a, const Bytes& b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string to_hex(const Bytes& bytes) {

@@ -18,6 +18,11 @@ Bytes random_bytes(std::size_t count);
 Bytes hkdf_sha256(const Bytes& key, std::string_view salt, std::string_view info,
                   std::size_t length);
 
+// HMAC-SHA256 of data under key (32 bytes).
+Bytes hmac_sha256(const Bytes& key, std::string_view data);
+// Equal sizes and contents, compared in time independent of where they differ.
+bool equal_constant_time(const Bytes& a, const Bytes& b);
+
 std::string to_hex(const Bytes& bytes);
 // Returns false if `hex` is not an even-length hex string.
 bool from_hex(std::string_view hex, Bytes& out);

@@ -1,11 +1,95 @@
-#include <cstdio>
-#include <cstring>
+// airstrap-firstboot: the daemon (`run`), its status and the controller's rejoin command.
+// Installed also as `airstrap`, so an operator on a node types `airstrap status`.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "common/error.hpp"
+#include "firstboot/commands.hpp"
+#include "firstboot/daemon.hpp"
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+void on_signal(int) { stop_requested = true; }
+
+constexpr const char* exit_codes =
+    "Exit codes: 0 ok (status: done), 1 failure (status: a step failed or a node was refused),\n"
+    "2 bad usage or bad input, 3 (status only) still in progress.";
+
+}  // namespace
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("airstrap-firstboot %s\n", AIRSTRAP_VERSION);
-        return 0;
+    using namespace airstrap;
+    using namespace airstrap::firstboot;
+    CLI::App app{"airstrap-firstboot: finish an installed node of an airstrap site (enrol, SSH "
+                 "keys, chrony, role steps)",
+                 "airstrap-firstboot"};
+    app.footer(exit_codes);
+    app.set_version_flag("--version", AIRSTRAP_VERSION);
+    app.require_subcommand(1);
+
+    std::string root = "/";
+    DaemonOptions run;
+    double poll_seconds = 2.0;
+    auto* run_cmd = app.add_subcommand(
+        "run", "Run this node's steps (the systemd unit's command); stays up when done");
+    run_cmd->add_option("--root", root, "Root of the node's files (tests: a sandbox)");
+    run_cmd->add_option("--exec-hook", run.exec_hook,
+                        "Run every system command as HOOK ARGV… (tests: a sandbox)");
+    run_cmd->add_option("--poll-interval", poll_seconds, "Seconds between retries (default 2)")
+        ->check(CLI::Range(0.05, 600.0));
+    run_cmd->add_option("--rerun", run.rerun, "Run STEP and every later step again");
+    run_cmd->add_flag("--exit-when-done", run.exit_when_done, "Exit once every step is done");
+    run_cmd->footer(exit_codes);
+
+    StatusOptions status;
+    auto* status_cmd = app.add_subcommand(
+        "status", "This node's steps; on the controller, every node of the site");
+    status_cmd->add_option("--root", root, "Root of the node's files");
+    status_cmd->add_flag("--json", status.json, "Print JSON");
+    status_cmd->add_flag("--wait", status.wait, "Wait until done or failed");
+    status_cmd->add_option("--timeout", status.timeout, "Seconds --wait waits (default 3600)")
+        ->check(CLI::Range(1, 7 * 86400));
+    status_cmd->footer(exit_codes);
+
+    std::string rejoin_node;
+    auto* rejoin_cmd = app.add_subcommand(
+        "rejoin", "On the controller: accept NODE's new SSH host keys once (a reinstalled node)");
+    rejoin_cmd->add_option("NODE", rejoin_node, "The node's name in site.yaml")->required();
+    rejoin_cmd->add_option("--root", root, "Root of the node's files");
+    rejoin_cmd->footer(exit_codes);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::bad_input);
     }
-    std::fprintf(stderr, "airstrap-firstboot: not written yet\n");
-    return 1;
+
+    try {
+        Paths paths;
+        paths.root = root;
+        if (*run_cmd) {
+            run.paths = paths;
+            run.poll = std::chrono::milliseconds(static_cast<long long>(poll_seconds * 1000));
+            struct sigaction sa {};
+            sa.sa_handler = on_signal;
+            sigaction(SIGTERM, &sa, nullptr);
+            sigaction(SIGINT, &sa, nullptr);
+            std::signal(SIGPIPE, SIG_IGN);
+            return run_daemon(run, stop_requested);
+        }
+        if (*status_cmd) {
+            status.paths = paths;
+            return show_status(status, std::cout);
+        }
+        if (*rejoin_cmd) {
+            open_rejoin(paths, rejoin_node, std::cout);
+            return 0;
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "airstrap-firstboot: error: " << describe(e) << "\n";
+        return static_cast<int>(exit_code_of(e));
+    }
+    return 0;
 }

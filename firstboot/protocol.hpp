@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/crypto.hpp"
+#include "common/error.hpp"
 
 namespace airstrap::firstboot::proto {
 
@@ -38,9 +39,9 @@ inline constexpr std::size_t max_key_length = 16 * 1024;
 inline constexpr std::size_t max_name_length = 63;
 
 // A message that does not parse or verify. The text never contains key material.
-class ProtocolError : public std::runtime_error {
+class ProtocolError : public Error {
   public:
-    using std::runtime_error::runtime_error;
+    using Error::Error;
 };
 
 struct Keys {

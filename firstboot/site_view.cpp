@@ -12,9 +12,12 @@ namespace airstrap::firstboot {
 
 const char* to_string(Role r) {
     switch (r) {
-        case Role::controller: return "controller";
-        case Role::network: return "network";
-        case Role::compute: return "compute";
+        case Role::controller:
+            return "controller";
+        case Role::network:
+            return "network";
+        case Role::compute:
+            return "compute";
     }
     return "?";
 }

@@ -28,22 +28,22 @@ struct NodeView {
 struct SiteView {
     std::string name;
     std::string domain;
-    std::string distro;              // el7, el8, el9
-    std::string management_cidr;     // e.g. 192.168.111.0/24
+    std::string distro;                // el7, el8, el9
+    std::string management_cidr;       // e.g. 192.168.111.0/24
     std::string management_broadcast;  // e.g. 192.168.111.255
-    std::string selinux;             // disabled, permissive, enforcing
+    std::string selinux;               // disabled, permissive, enforcing
     bool firewalld = true;
     bool network_manager = true;
     std::vector<std::string> time_upstream;
     int stratum = 10;
-    std::uint16_t port = 7447;       // enrolment TCP port; beacons use the same UDP port
-    int barrier_timeout = 3600;      // seconds the controller waits for every node
-    int sync_timeout = 600;          // seconds a node waits for chrony to sync
+    std::uint16_t port = 7447;               // enrolment TCP port; beacons use the same UDP port
+    int barrier_timeout = 3600;              // seconds the controller waits for every node
+    int sync_timeout = 600;                  // seconds a node waits for chrony to sync
     std::vector<std::string> operator_keys;  // ssh.authorized_keys
     std::vector<NodeView> nodes;
 
     const NodeView* node(const std::string& name) const;
-    const NodeView& controller() const;  // exactly one, checked by parse
+    const NodeView& controller() const;         // exactly one, checked by parse
     std::string fqdn(const NodeView& n) const;  // name.domain, or name without a domain
 };
 

@@ -6,6 +6,7 @@
 #include "common/file_io.hpp"
 #include "common/text.hpp"
 #include "kickstart/dialect.hpp"
+#include "kickstart/node_config.hpp"
 #include "kickstart/password.hpp"
 #include "site/site_json.hpp"
 
@@ -305,11 +306,11 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         "\n# The first-boot daemon's configuration and the site secret.\n"
         "umask 077\n"
         "cat > " +
-        dir + "/site.json <<'AIRSTRAP_EOF'\n" + site::to_json(site).dump(1) +
-        "\nAIRSTRAP_EOF\n"
+        dir + "/site.json <<'AIRSTRAP_EOF'\n" + site_json_text(site) +
+        "AIRSTRAP_EOF\n"
         "cat > " +
-        dir + "/site.key <<'AIRSTRAP_EOF'\n" + crypto::to_hex(secrets.site_secret) +
-        "\nAIRSTRAP_EOF\n"
+        dir + "/site.key <<'AIRSTRAP_EOF'\n" + site_key_text(secrets) +
+        "AIRSTRAP_EOF\n"
         "chmod 0600 " +
         dir +
         "/site.key\n"

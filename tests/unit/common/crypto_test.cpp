@@ -130,5 +130,19 @@ TEST(Hex, NonHexRejected) {
     EXPECT_FALSE(from_hex(std::string("\0\0", 2), out));
 }
 
+// RFC 4231, test case 2.
+TEST(HmacSha256, Rfc4231TestCase2) {
+    Bytes key{'J', 'e', 'f', 'e'};
+    EXPECT_EQ(to_hex(hmac_sha256(key, "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(EqualConstantTime, ComparesSizeAndContent) {
+    EXPECT_TRUE(equal_constant_time(Bytes{1, 2, 3}, Bytes{1, 2, 3}));
+    EXPECT_FALSE(equal_constant_time(Bytes{1, 2, 3}, Bytes{1, 2, 4}));
+    EXPECT_FALSE(equal_constant_time(Bytes{1, 2, 3}, Bytes{1, 2}));
+    EXPECT_TRUE(equal_constant_time(Bytes{}, Bytes{}));
+}
+
 }  // namespace
 }  // namespace airstrap::crypto

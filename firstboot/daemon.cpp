@@ -1,0 +1,403 @@
+#include "firstboot/daemon.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/subprocess.hpp"
+#include "common/text.hpp"
+#include "firstboot/enrol.hpp"
+#include "firstboot/journal.hpp"
+#include "firstboot/log.hpp"
+#include "firstboot/site_state.hpp"
+#include "firstboot/steps.hpp"
+
+namespace airstrap::firstboot {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+// In the sandbox the hook decides what each system command really does (and records it).
+class HookRunner : public CommandRunner {
+  public:
+    explicit HookRunner(std::string hook) : hook_(std::move(hook)) {}
+    ProcessResult run(const std::vector<std::string>& argv) override {
+        std::vector<std::string> full{hook_};
+        full.insert(full.end(), argv.begin(), argv.end());
+        return inner_.run(full);
+    }
+
+  private:
+    std::string hook_;
+    SystemCommandRunner inner_;
+};
+
+bool is_controller(const NodeView& n) {
+    return n.role == Role::controller;
+}
+
+class Daemon {
+  public:
+    Daemon(const DaemonOptions& o, const std::atomic<bool>& stop, Identity id)
+        : opt_(o),
+          stop_(stop),
+          id_(std::move(id)),
+          self_(*id_.site.node(id_.node)),
+          log_(o.paths.log_file(), id_.node),
+          journal_(o.paths.journal(), plan_for(id_.site, self_)) {
+        if (o.exec_hook.empty()) {
+            runner_ = std::make_unique<SystemCommandRunner>();
+        } else {
+            runner_ = std::make_unique<HookRunner>(o.exec_hook);
+        }
+        ctx_ = std::make_unique<StepContext>(StepContext{id_, opt_.paths, *runner_});
+        ctx_->poll = opt_.poll;
+    }
+
+    int run() {
+        if (!opt_.rerun.empty()) journal_.reset_from(opt_.rerun);
+        log_.info("starting as the " + std::string(to_string(self_.role)) + " of site " +
+                  id_.site.name + " (" + self_.address + ")");
+        bool ok = is_controller(self_) ? controller_plan() : node_plan();
+        if (!ok) return stop_ ? 0 : 1;
+        log_.info("all steps done: sessions=" + std::to_string(traffic_.sessions) + " frames=" +
+                  std::to_string(traffic_.frames) + " beacons=" + std::to_string(traffic_.beacons));
+        if (opt_.exit_when_done) return 0;
+        return is_controller(self_) ? controller_quiet() : node_quiet();
+    }
+
+  private:
+    // Runs `fn` as step `name` unless the journal has it done; retries with backoff until it
+    // succeeds or the daemon is stopped. Returns false only when stopped.
+    bool step(const std::string& name, const std::function<std::string()>& fn) {
+        if (journal_.done(name)) return true;
+        auto backoff = opt_.poll;
+        std::string last_failure;
+        while (!stop_) {
+            journal_.start(name);
+            try {
+                std::string detail = fn();
+                journal_.finish(name, detail);
+                log_.info(name + ": " + detail);
+                report();
+                return true;
+            } catch (const std::exception& e) {
+                std::string why = describe(e);
+                journal_.fail(name, why);
+                if (why != last_failure) {
+                    log_.warn(name + " failed: " + why + " (retrying)");
+                    last_failure = why;
+                    report();
+                }
+            }
+            sleep(backoff);
+            backoff = std::min(backoff * 2, std::max(opt_.poll * 30, 60000ms));
+        }
+        return false;
+    }
+
+    void sleep(std::chrono::milliseconds d) {
+        auto until = std::chrono::steady_clock::now() + d;
+        while (!stop_ && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(50ms);
+    }
+
+    std::vector<std::string> host_keys() { return read_host_keys(opt_.paths); }
+
+    // ------------------------------------------------------------------------ nodes
+
+    EnrolClient& client() {
+        if (!client_) client_ = std::make_unique<EnrolClient>(id_, host_keys(), traffic_);
+        return *client_;
+    }
+
+    // Best effort: the controller shows this node's steps in its status.
+    void report() {
+        if (is_controller(self_) || !journal_.done("enrol")) return;
+        try {
+            auto reply = client().request(proto::Purpose::report,
+                                          json{{"steps", steps_to_json(journal_.records())}});
+            if (!reply.ok) log_.warn("report refused: " + reply.error);
+        } catch (const std::exception& e) {
+            log_.warn("report to the controller failed: " + describe(e));
+        }
+    }
+
+    std::string controller_key_file() const {
+        return (opt_.paths.state_dir() / "controller_key.pub").string();
+    }
+
+    std::string enrol() {
+        std::string last;
+        auto next_note = std::chrono::steady_clock::now();
+        while (!stop_) {
+            client().beacon();
+            std::string why;
+            try {
+                auto reply = client().request(proto::Purpose::enrol, json::object());
+                if (reply.ok) {
+                    std::string key = reply.body.value("controller_key", "");
+                    proto::normalise_host_key(key);  // a public key line, nothing else
+                    std::filesystem::create_directories(opt_.paths.state_dir());
+                    write_file_atomic(controller_key_file(), key + "\n", 0600);
+                    return "enrolled with the controller " + id_.site.controller().address +
+                           "; host keys pinned there";
+                }
+                // An authenticated refusal: the node's status must say why.
+                throw Error("refused by the controller: " + reply.error);
+            } catch (const proto::ProtocolError&) {
+                throw;  // wrong secret or tampering: the step fails with that reason
+            } catch (const SystemError& e) {
+                why = "controller " + id_.site.controller().address + ":" +
+                      std::to_string(id_.site.port) + " not answering yet: " + describe(e);
+            }
+            if (why != last || std::chrono::steady_clock::now() >= next_note) {
+                log_.info(why);
+                last = why;
+                next_note = std::chrono::steady_clock::now() + 60s;
+            }
+            sleep(opt_.poll);
+        }
+        throw Error("stopped");
+    }
+
+    std::string authorized_key() {
+        std::string key = text::trim(read_file(controller_key_file(), 64 << 10));
+        install_authorized_key(opt_.paths, key);
+        return "the controller's root key is in /root/.ssh/authorized_keys";
+    }
+
+    json roster() {
+        auto reply = client().request(proto::Purpose::roster, json::object());
+        if (!reply.ok) throw Error("roster refused by the controller: " + reply.error);
+        return reply.body;
+    }
+
+    static std::vector<KnownHost> known_hosts_from(const json& roster) {
+        std::vector<KnownHost> out;
+        for (const auto& n : roster.at("nodes")) {
+            KnownHost h;
+            h.names = {n.at("name").get<std::string>(), n.at("fqdn").get<std::string>(),
+                       n.at("address").get<std::string>()};
+            std::sort(h.names.begin(), h.names.end());
+            h.names.erase(std::unique(h.names.begin(), h.names.end()), h.names.end());
+            h.keys = n.at("host_keys").get<std::vector<std::string>>();
+            out.push_back(std::move(h));
+        }
+        return out;
+    }
+
+    std::string known_hosts_node() {
+        for (;;) {
+            json r = roster();
+            if (r.value("complete", false)) {
+                write_known_hosts(opt_.paths, known_hosts_from(r));
+                roster_generation_ = r.value("generation", 0);
+                return "ssh_known_hosts lists the host keys of all " +
+                       std::to_string(r.at("nodes").size()) + " nodes";
+            }
+            if (stop_) throw Error("stopped");
+            sleep(opt_.poll);
+        }
+    }
+
+    bool node_plan() {
+        StepContext& c = *ctx_;
+        if (!step("identity", [&] { return step_identity(c); })) return false;
+        if (!step("checks", [&] { return step_checks(c); })) return false;
+        if (!step("host_keys", [&] { return step_host_keys(c); })) return false;
+        if (self_.role == Role::compute && !step("compute", [&] { return step_compute(c); }))
+            return false;
+        if (self_.role == Role::network && !self_.external_nic.empty() &&
+            !step("external_nic", [&] { return step_external_nic(c); }))
+            return false;
+        if (!step("enrol", [&] { return enrol(); })) return false;
+        if (!step("authorized_key", [&] { return authorized_key(); })) return false;
+        if (!step("chrony", [&] { return step_chrony(c); })) return false;
+        if (!step("chrony_wait", [&] { return step_chrony_wait(c); })) return false;
+        if (self_.role == Role::compute && !step("known_hosts", [&] { return known_hosts_node(); }))
+            return false;
+        report();
+        return true;
+    }
+
+    int node_quiet() {
+        while (!stop_) {
+            sleep(opt_.poll * 30);
+            if (stop_) break;
+            try {
+                json r = roster();
+                int g = r.value("generation", 0);
+                if (g != roster_generation_) {
+                    std::string key = r.value("controller_key", "");
+                    if (!key.empty()) install_authorized_key(opt_.paths, key);
+                    if (self_.role == Role::compute && r.value("complete", false)) {
+                        write_known_hosts(opt_.paths, known_hosts_from(r));
+                        log_.info("the roster changed (generation " + std::to_string(g) +
+                                  "): ssh_known_hosts rewritten");
+                    }
+                    roster_generation_ = g;
+                }
+                report();
+            } catch (const std::exception& e) {
+                log_.warn("roster check failed: " + describe(e));
+            }
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------- controller
+
+    std::string barrier(SiteState& state) {
+        auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::seconds(id_.site.barrier_timeout);
+        for (;;) {
+            std::vector<std::string> missing;
+            for (const auto& n : id_.site.nodes) {
+                if (is_controller(n)) continue;
+                auto rec = state.node(n.name);
+                std::string why;
+                if (!rec || (rec->last_seen == 0 && !rec->enrolled)) {
+                    why = rec && !rec->last_refusal.empty() ? "refused: " + rec->last_refusal
+                                                            : "never heard from";
+                } else if (!rec->enrolled) {
+                    why = rec->last_refusal.empty()
+                              ? "heard at " + rec->address + " but not enrolled"
+                              : "refused: " + rec->last_refusal;
+                } else {
+                    auto failed = std::find_if(rec->steps.begin(), rec->steps.end(), [](auto& s) {
+                        return s.state == StepState::failed;
+                    });
+                    bool all_done = !rec->steps.empty() &&
+                                    std::all_of(rec->steps.begin(), rec->steps.end(),
+                                                [](auto& s) { return s.state == StepState::done; });
+                    if (failed != rec->steps.end()) {
+                        why = "step " + failed->name + " failed: " + failed->detail;
+                    } else if (!all_done) {
+                        why = "still working";
+                    }
+                }
+                if (!why.empty()) missing.push_back(n.name + " (" + why + ")");
+            }
+            if (missing.empty())
+                return "all " + std::to_string(id_.site.nodes.size() - 1) +
+                       " nodes enrolled and done";
+            if (std::chrono::steady_clock::now() >= deadline) {
+                throw Error("waited " + std::to_string(id_.site.barrier_timeout) +
+                            " s at the barrier; missing: " + text::join(missing, ", "));
+            }
+            if (stop_) throw Error("stopped");
+            sleep(std::min(opt_.poll, std::chrono::milliseconds(500)));
+        }
+    }
+
+    std::string known_hosts_controller() {
+        json r = server_->roster();
+        write_known_hosts(opt_.paths, known_hosts_from(r));
+        roster_generation_ = r.value("generation", 0);
+        return "ssh_known_hosts lists the host keys of all " +
+               std::to_string(r.at("nodes").size()) + " nodes";
+    }
+
+    std::string verify_all() {
+        std::vector<const NodeView*> all;
+        for (const auto& n : id_.site.nodes) all.push_back(&n);
+        return verify_ssh(*ctx_, all);
+    }
+
+    void start_server(SiteState& state) {
+        if (server_) return;
+        for (;;) {
+            try {
+                auto s = std::make_unique<EnrolServer>(
+                    id_, state, host_keys(), read_root_public_key(opt_.paths), log_, traffic_);
+                s->start();
+                server_ = std::move(s);
+                return;
+            } catch (const SystemError& e) {
+                log_.warn("cannot serve enrolment yet: " + describe(e) + " (retrying)");
+                if (stop_) return;
+                sleep(opt_.poll);
+            }
+        }
+    }
+
+    bool controller_plan() {
+        StepContext& c = *ctx_;
+        state_ = std::make_unique<SiteState>(opt_.paths.enrolled(), opt_.paths.rejoin_dir());
+        if (!step("identity", [&] { return step_identity(c); })) return false;
+        if (!step("checks", [&] { return step_checks(c); })) return false;
+        if (!step("host_keys", [&] { return step_host_keys(c); })) return false;
+        if (!step("root_key", [&] { return step_root_key(c); })) return false;
+        start_server(*state_);
+        if (!server_) return false;
+        if (!step("chrony", [&] { return step_chrony(c); })) return false;
+        if (!step("chrony_wait", [&] { return step_chrony_wait(c); })) return false;
+        if (!step("barrier", [&] { return barrier(*state_); })) return false;
+        if (!step("known_hosts", [&] { return known_hosts_controller(); })) return false;
+        if (!step("verify_ssh", [&] { return verify_all(); })) return false;
+        return true;
+    }
+
+    int controller_quiet() {
+        while (!stop_) {
+            sleep(opt_.poll);
+            if (state_->roster_generation() == roster_generation_) continue;
+            log_.info(
+                "a node's host keys changed (rejoin): refreshing known hosts and "
+                "re-checking SSH");
+            journal_.reset_from("barrier");
+            if (!controller_plan()) break;
+        }
+        if (server_) server_->stop();
+        return 0;
+    }
+
+    const DaemonOptions& opt_;
+    const std::atomic<bool>& stop_;
+    Identity id_;
+    const NodeView& self_;
+    Log log_;
+    Journal journal_;
+    std::unique_ptr<CommandRunner> runner_;
+    std::unique_ptr<StepContext> ctx_;
+    Traffic traffic_;
+    std::unique_ptr<EnrolClient> client_;
+    std::unique_ptr<SiteState> state_;
+    std::unique_ptr<EnrolServer> server_;
+    int roster_generation_ = -1;
+};
+
+}  // namespace
+
+std::vector<std::string> plan_for(const SiteView&, const NodeView& node) {
+    if (node.role == Role::controller) {
+        return {"identity",    "checks",  "host_keys",   "root_key",  "chrony",
+                "chrony_wait", "barrier", "known_hosts", "verify_ssh"};
+    }
+    std::vector<std::string> plan{"identity", "checks", "host_keys"};
+    if (node.role == Role::compute) plan.push_back("compute");
+    if (node.role == Role::network && !node.external_nic.empty()) plan.push_back("external_nic");
+    for (const char* s : {"enrol", "authorized_key", "chrony", "chrony_wait"}) plan.push_back(s);
+    if (node.role == Role::compute) plan.push_back("known_hosts");
+    return plan;
+}
+
+int run_daemon(const DaemonOptions& options, const std::atomic<bool>& stop) {
+    Identity id = load_identity(options.paths);
+    if (!options.exec_hook.empty()) {
+        ::setenv("AIRSTRAP_ROOT", options.paths.root.c_str(), 1);
+        ::setenv("AIRSTRAP_NODE", id.node.c_str(), 1);
+    }
+    Daemon d(options, stop, std::move(id));
+    return d.run();
+}
+
+}  // namespace airstrap::firstboot

@@ -1,0 +1,341 @@
+#include "firstboot/enrol.hpp"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "common/error.hpp"
+
+namespace airstrap::firstboot {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto session_timeout = 10s;
+constexpr int max_connections = 256;
+
+}  // namespace
+
+json steps_to_json(const std::vector<StepRecord>& steps) {
+    json out = json::array();
+    for (const auto& s : steps) {
+        out.push_back({{"name", s.name},
+                       {"state", to_string(s.state)},
+                       {"detail", s.detail},
+                       {"attempts", s.attempts},
+                       {"started", s.started},
+                       {"finished", s.finished}});
+    }
+    return out;
+}
+
+std::vector<StepRecord> steps_from_json(const json& j) {
+    if (!j.is_array() || j.size() > 64) throw proto::ProtocolError("steps: expected a list");
+    std::vector<StepRecord> out;
+    for (const auto& s : j) {
+        if (!s.is_object() || !s.value("name", json()).is_string() ||
+            !s.value("state", json()).is_string() || !s.value("detail", json()).is_string() ||
+            !s.value("attempts", json()).is_number_integer() ||
+            !s.value("started", json()).is_number() || !s.value("finished", json()).is_number())
+            throw proto::ProtocolError("steps: malformed step record");
+        StepRecord r;
+        r.name = s["name"].get<std::string>().substr(0, 64);
+        auto state = step_state_from(s["state"].get<std::string>());
+        if (!state) throw proto::ProtocolError("steps: unknown state");
+        r.state = *state;
+        r.detail = s["detail"].get<std::string>().substr(0, 1024);
+        r.attempts = s["attempts"].get<int>();
+        r.started = s["started"].get<double>();
+        r.finished = s["finished"].get<double>();
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------- node side
+
+EnrolClient::EnrolClient(const Identity& id, std::vector<std::string> host_keys, Traffic& traffic)
+    : id_(id),
+      keys_(proto::derive_keys(id.secret)),
+      host_keys_(std::move(host_keys)),
+      traffic_(traffic),
+      udp_(net::udp_sender()) {}
+
+EnrolClient::Reply EnrolClient::request(proto::Purpose purpose, const json& body) {
+    const NodeView& self = *id_.site.node(id_.node);
+    const NodeView& controller = id_.site.controller();
+    auto deadline = net::Clock::now() + session_timeout;
+    net::Socket s;
+    try {
+        s = net::connect_tcp(self.address, controller.address, id_.site.port, 5s);
+    } catch (const SystemError& e) {
+        if (e.errnum() != EADDRNOTAVAIL) throw;
+        // The management address is not (yet) on this host: let the kernel choose.
+        s = net::connect_tcp("", controller.address, id_.site.port, 5s);
+    }
+    ++traffic_.sessions;
+
+    proto::Hello hello;
+    hello.node = id_.node;
+    hello.purpose = purpose;
+    hello.nonce = crypto::random_bytes(proto::nonce_size);
+    hello.host_keys = host_keys_;
+    hello.body = body.dump();
+    net::write_frame(s, proto::encode(hello), deadline);
+    ++traffic_.frames;
+
+    proto::Challenge challenge = proto::decode_challenge(net::read_frame(s, deadline));
+    ++traffic_.frames;
+    if (!proto::verify_controller(keys_, hello, challenge)) {
+        throw proto::ProtocolError(
+            "the controller at " + controller.address +
+            " could not prove it holds this site's secret: this node's /etc/airstrap/site.key "
+            "differs from the controller's (media built for another site, or an old build?)");
+    }
+    proto::Response response{proto::node_proof(keys_, hello, challenge)};
+    net::write_frame(s, proto::encode(response), deadline);
+    ++traffic_.frames;
+
+    proto::Result result = proto::decode_result(net::read_frame(s, deadline));
+    ++traffic_.frames;
+    if (!proto::verify_result(keys_, hello, challenge, response, result))
+        throw proto::ProtocolError("the controller's answer does not verify (tampered?)");
+    Reply reply;
+    reply.ok = result.ok;
+    reply.error = result.error;
+    if (result.ok) {
+        reply.body = json::parse(result.body, nullptr, false);
+        if (reply.body.is_discarded() || !reply.body.is_object())
+            throw proto::ProtocolError("the controller's answer has no valid body");
+    }
+    return reply;
+}
+
+void EnrolClient::beacon() {
+    std::string data = proto::encode(proto::make_beacon(keys_, id_.node));
+    for (const std::string& to : {id_.site.controller().address, id_.site.management_broadcast}) {
+        try {
+            net::send_udp(udp_, to, id_.site.port, data);
+            ++traffic_.beacons;
+        } catch (const Error&) {
+            // Hints only: enrolment over TCP does not depend on them.
+        }
+    }
+}
+
+// ----------------------------------------------------------------------- controller side
+
+EnrolServer::EnrolServer(const Identity& id, SiteState& state, std::vector<std::string> host_keys,
+                         std::string root_public_key, Log& log, Traffic& traffic)
+    : id_(id),
+      state_(state),
+      keys_(proto::derive_keys(id.secret)),
+      host_keys_(std::move(host_keys)),
+      root_public_key_(std::move(root_public_key)),
+      log_(log),
+      traffic_(traffic) {}
+
+EnrolServer::~EnrolServer() {
+    stop();
+}
+
+void EnrolServer::start() {
+    const NodeView& self = id_.site.controller();
+    listener_ = net::listen_tcp(self.address, id_.site.port);
+    udp_ = net::bind_udp(id_.site.port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+    beacons_ = std::thread([this] { beacon_loop(); });
+    log_.info("listening for enrolment on " + self.address + ":" + std::to_string(id_.site.port) +
+              " (TCP) and beacons on UDP port " + std::to_string(id_.site.port));
+}
+
+void EnrolServer::stop() {
+    stop_ = true;
+    if (acceptor_.joinable()) acceptor_.join();
+    if (beacons_.joinable()) beacons_.join();
+    while (active_ > 0) std::this_thread::sleep_for(10ms);
+}
+
+void EnrolServer::accept_loop() {
+    while (!stop_) {
+        std::string peer;
+        net::Socket s = net::accept_tcp(listener_, 200ms, peer);
+        if (!s) continue;
+        if (active_ >= max_connections) {
+            log_.warn("too many enrolment sessions at once; dropped one from " + peer);
+            continue;
+        }
+        ++active_;
+        std::thread([this, sock = std::move(s), peer]() mutable {
+            serve(std::move(sock), peer);
+            --active_;
+        }).detach();
+    }
+}
+
+void EnrolServer::beacon_loop() {
+    std::deque<std::string> recent;
+    std::set<std::string> seen;
+    std::map<std::string, std::chrono::steady_clock::time_point> warned;
+    while (!stop_) {
+        std::string data, peer;
+        if (!net::receive_udp(udp_, 200ms, data, peer)) continue;
+        try {
+            proto::Beacon b = proto::decode_beacon(data);
+            ++traffic_.beacons;
+            std::string nonce = crypto::to_hex(b.nonce);
+            if (seen.count(nonce)) continue;  // a replay or the broadcast copy of a unicast one
+            seen.insert(nonce);
+            recent.push_back(nonce);
+            if (recent.size() > 4096) {
+                seen.erase(recent.front());
+                recent.pop_front();
+            }
+            if (!id_.site.node(b.node)) continue;
+            if (!proto::verify_beacon(keys_, b)) {
+                auto now = std::chrono::steady_clock::now();
+                auto& last = warned[b.node];
+                if (now - last > 60s) {
+                    last = now;
+                    log_.warn("beacon from " + peer + " naming " + b.node +
+                              " does not verify: that node has another site secret (media "
+                              "built for another site?)");
+                }
+                state_.refused(b.node, peer,
+                               "its beacons do not verify: the node's site secret differs "
+                               "from the controller's (rebuild its media from this site)");
+                continue;
+            }
+            state_.seen(b.node, peer);
+        } catch (const std::exception&) {
+            // Not ours, or malformed: beacons are hints, nothing to answer.
+        }
+    }
+}
+
+void EnrolServer::serve(net::Socket s, std::string peer) {
+    auto deadline = net::Clock::now() + session_timeout;
+    std::string who = peer;
+    try {
+        ++traffic_.sessions;
+        proto::Hello hello = proto::decode_hello(net::read_frame(s, deadline));
+        ++traffic_.frames;
+        who = hello.node + " (" + peer + ")";
+        proto::Challenge challenge;
+        challenge.nonce = crypto::random_bytes(proto::nonce_size);
+        challenge.host_keys = host_keys_;
+        challenge.proof = proto::controller_proof(keys_, hello, challenge);
+        net::write_frame(s, proto::encode(challenge), deadline);
+        ++traffic_.frames;
+        proto::Response response = proto::decode_response(net::read_frame(s, deadline));
+        ++traffic_.frames;
+        if (!proto::verify_node(keys_, hello, challenge, response)) {
+            log_.warn(who +
+                      ": its proof does not verify (another site secret, or tampered); "
+                      "refused");
+            if (id_.site.node(hello.node))
+                state_.refused(hello.node, peer,
+                               "its proof does not verify: the node's site secret differs from "
+                               "the controller's (rebuild its media from this site)");
+            return;
+        }
+        proto::Result result = handle(hello, peer);
+        result.mac = proto::result_mac(keys_, hello, challenge, response, result);
+        net::write_frame(s, proto::encode(result), deadline);
+        ++traffic_.frames;
+    } catch (const std::exception& e) {
+        // The node retries; a session that breaks off changes nothing.
+        log_.warn("enrolment session with " + who + " abandoned: " + e.what());
+    }
+}
+
+proto::Result EnrolServer::handle(const proto::Hello& hello, const std::string& peer) {
+    proto::Result r;
+    const NodeView* node = id_.site.node(hello.node);
+    auto refuse = [&](const std::string& why) {
+        log_.warn(hello.node + " (" + peer + "): " + to_string(hello.purpose) + " refused: " + why);
+        if (node) state_.refused(hello.node, peer, why);
+        r.ok = false;
+        r.error = why;
+        return r;
+    };
+    if (!node) return refuse("'" + hello.node + "' is not a node of site " + id_.site.name);
+    if (node->role == Role::controller) return refuse("the controller does not enrol with itself");
+    if (peer != node->address)
+        return refuse("connected from " + peer + " but site.yaml gives it the address " +
+                      node->address);
+
+    if (hello.purpose == proto::Purpose::enrol) {
+        switch (state_.pin(hello.node, hello.host_keys, peer)) {
+            case SiteState::PinResult::pinned_new:
+                log_.info(hello.node + " (" + peer + ") enrolled; host keys pinned");
+                break;
+            case SiteState::PinResult::rejoined:
+                log_.info(hello.node + " (" + peer +
+                          ") rejoined with new host keys (rejoin window used)");
+                break;
+            case SiteState::PinResult::unchanged:
+                break;
+            case SiteState::PinResult::refused_changed_key:
+                return refuse(
+                    "its SSH host keys differ from the ones pinned when it enrolled "
+                    "(reinstalled?); run `airstrap rejoin " +
+                    hello.node + "` on the controller to accept the new ones");
+        }
+        r.ok = true;
+        r.body = json{{"controller_key", root_public_key_}}.dump();
+        return r;
+    }
+
+    auto pinned = state_.node(hello.node);
+    if (!pinned || !pinned->enrolled) return refuse("not enrolled yet");
+    if (pinned->host_keys != hello.host_keys)
+        return refuse("its SSH host keys differ from the pinned ones; it must enrol again");
+    state_.seen(hello.node, peer);
+    if (hello.purpose == proto::Purpose::roster) {
+        r.ok = true;
+        r.body = roster().dump();
+        return r;
+    }
+    // report
+    json body = json::parse(hello.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("steps"))
+        return refuse("report without steps");
+    state_.report(hello.node, steps_from_json(body["steps"]));
+    r.ok = true;
+    r.body = "{}";
+    return r;
+}
+
+json EnrolServer::roster() const {
+    json nodes = json::array();
+    bool complete = true;
+    int generation = state_.roster_generation();
+    for (const auto& n : id_.site.nodes) {
+        std::vector<std::string> keys;
+        if (n.role == Role::controller) {
+            keys = host_keys_;
+        } else {
+            auto rec = state_.node(n.name);
+            if (!rec || !rec->enrolled) {
+                complete = false;
+                continue;
+            }
+            keys = rec->host_keys;
+        }
+        nodes.push_back({{"name", n.name},
+                         {"fqdn", id_.site.fqdn(n)},
+                         {"address", n.address},
+                         {"role", to_string(n.role)},
+                         {"host_keys", keys}});
+    }
+    return {{"generation", generation},
+            {"complete", complete},
+            {"controller_key", root_public_key_},
+            {"nodes", nodes}};
+}
+
+}  // namespace airstrap::firstboot

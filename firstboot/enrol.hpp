@@ -1,0 +1,82 @@
+// Enrolment over the network: the node's side (one authenticated request per TCP session,
+// beacons) and the controller's server (TCP sessions and UDP beacons, one thread each, a
+// short-lived thread per connection). The rules are in protocol.hpp; the decisions about
+// pins and rejoin windows in site_state.hpp.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "firstboot/log.hpp"
+#include "firstboot/net.hpp"
+#include "firstboot/protocol.hpp"
+#include "firstboot/site_state.hpp"
+#include "firstboot/site_view.hpp"
+
+namespace airstrap::firstboot {
+
+// Counted for the benchmark and the final log line.
+struct Traffic {
+    std::atomic<int> sessions{0}, frames{0}, beacons{0};
+};
+
+nlohmann::json steps_to_json(const std::vector<StepRecord>& steps);
+std::vector<StepRecord> steps_from_json(const nlohmann::json& j);  // ProtocolError if malformed
+
+class EnrolClient {
+  public:
+    EnrolClient(const Identity& id, std::vector<std::string> host_keys, Traffic& traffic);
+
+    struct Reply {
+        bool ok = false;
+        std::string error;  // the controller's reason for a refusal
+        nlohmann::json body;
+    };
+    // One session. Throws SystemError (network) or ProtocolError (bad or unverifiable reply:
+    // a controller that cannot prove it knows the site secret is never believed).
+    Reply request(proto::Purpose purpose, const nlohmann::json& body);
+    void beacon();  // best effort, to the controller and the management broadcast address
+
+  private:
+    const Identity& id_;
+    proto::Keys keys_;
+    std::vector<std::string> host_keys_;
+    Traffic& traffic_;
+    net::Socket udp_;
+};
+
+class EnrolServer {
+  public:
+    EnrolServer(const Identity& id, SiteState& state, std::vector<std::string> host_keys,
+                std::string root_public_key, Log& log, Traffic& traffic);
+    ~EnrolServer();
+    void start();  // binds now: SystemError if the port is taken
+    void stop();
+
+    // The roster as nodes receive it (also used by the controller for its own known_hosts).
+    nlohmann::json roster() const;
+
+  private:
+    void accept_loop();
+    void beacon_loop();
+    void serve(net::Socket s, std::string peer);
+    proto::Result handle(const proto::Hello& hello, const std::string& peer);
+
+    const Identity& id_;
+    SiteState& state_;
+    proto::Keys keys_;
+    std::vector<std::string> host_keys_;
+    std::string root_public_key_;
+    Log& log_;
+    Traffic& traffic_;
+    net::Socket listener_, udp_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> active_{0};
+    std::thread acceptor_, beacons_;
+};
+
+}  // namespace airstrap::firstboot

@@ -1,0 +1,25 @@
+// A node's first-boot configuration: /etc/airstrap/{site.json,site.key,node}, the files the
+// kickstart's %post writes on an installed node. Written directly under a root for images
+// (qcow2) and for the first-boot tests, with the same content and modes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "site/model.hpp"
+#include "site/secrets.hpp"
+
+namespace airstrap::kickstart {
+
+// The site as the daemon reads it (keys sorted: the same site gives the same bytes).
+std::string site_json_text(const site::Site& site);
+// The site secret as the daemon reads it: 64 hex digits and a newline.
+std::string site_key_text(const site::Secrets& secrets);
+
+// Writes ROOT/etc/airstrap/ (0700) with site.json (0644), site.key (0600) and node (0644),
+// each atomically. InputError if `node` is not a node of the site. Returns the folder.
+std::filesystem::path write_node_config(const site::Site& site, const site::Secrets& secrets,
+                                        const std::string& node, const std::filesystem::path& root);
+
+}  // namespace airstrap::kickstart
