@@ -1,12 +1,68 @@
 #include "firstboot/commands.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "common/error.hpp"
+#include "firstboot/daemon.hpp"
+#include "firstboot/journal.hpp"
 #include "firstboot/site_state.hpp"
 #include "firstboot/site_view.hpp"
+#include "firstboot/status.hpp"
 
 namespace airstrap::firstboot {
 
-int show_status(const StatusOptions&, std::ostream&) { throw Error("status: not written yet"); }
+namespace {
+
+struct Snapshot {
+    Overall overall = Overall::in_progress;
+    std::string text;
+    nlohmann::json json;
+};
+
+// Reads the journal (and on the controller the site state) as the running daemon left them:
+// loading never writes, and every file is replaced atomically, so a read is never torn.
+Snapshot snapshot(const Identity& id, const Paths& paths) {
+    const NodeView& self = *id.site.node(id.node);
+    Journal journal(paths.journal(), plan_for(id.site, self));
+    std::vector<StepRecord> steps = journal.records();
+    Snapshot s;
+    if (self.role != Role::controller) {
+        s.overall = overall_of(steps);
+        s.text = render_node_status(id.node, steps);
+        s.json = node_status_json(id.node, steps);
+        return s;
+    }
+    SiteState state(paths.enrolled(), paths.rejoin_dir());
+    std::set<std::string> rejoin;
+    for (const auto& n : id.site.nodes) {
+        if (state.rejoin_open(n.name)) rejoin.insert(n.name);
+    }
+    auto records = state.nodes();
+    s.overall = site_overall(id.site, records, steps, rejoin);
+    s.text = render_site_status(id.site, records, steps, rejoin);
+    s.json = site_status_json(id.site, records, steps, rejoin);
+    return s;
+}
+
+}  // namespace
+
+int show_status(const StatusOptions& o, std::ostream& out) {
+    Identity id = load_identity(o.paths);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout);
+    Snapshot s = snapshot(id, o.paths);
+    while (o.wait && s.overall == Overall::in_progress &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        s = snapshot(id, o.paths);
+    }
+    if (o.json) {
+        out << s.json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
+        out << s.text;
+    }
+    return exit_code(s.overall);
+}
 
 void open_rejoin(const Paths& paths, const std::string& node, std::ostream& out) {
     Identity id = load_identity(paths);

@@ -4,6 +4,7 @@
 // Each returns one line for the journal or throws Error saying what is wrong and what to do.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct StepContext {
     const Identity& id;
     const Paths& paths;
     CommandRunner& runner;
+    // How often step_chrony_wait asks chronyd; the tests make it short.
+    std::chrono::milliseconds poll{1000};
     const NodeView& self() const { return *id.site.node(id.node); }
 };
 

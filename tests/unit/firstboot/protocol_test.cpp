@@ -180,11 +180,12 @@ TEST(Protocol, MalformedMessagesAreRejected) {
     expect_rejected(hello_json([](json& j) { j["node"] = 7; }), "must be a string");
     expect_rejected(hello_json([](json& j) { j["purpose"] = "root"; }), "unknown purpose");
     expect_rejected(hello_json([](json& j) { j["host_keys"] = json::array(); }), "1 to 8");
-    expect_rejected(hello_json([](json& j) { j["host_keys"] = {"not a key"}; }), "not a host key");
+    expect_rejected(hello_json([](json& j) { j["host_keys"] = {"not a key"}; }),
+                    "not an SSH public key line");
     expect_rejected(hello_json([](json& j) { j["host_keys"] = {node_key + " root@x"}; }),
                     "'type base64'");
     expect_rejected(hello_json([](json& j) {
-                        j["host_keys"] = {node_key, controller_key};
+                        j["host_keys"] = {controller_key, node_key};
                     }),
                     "sorted");
     expect_rejected(std::string(max_frame + 1, ' '), "larger than");

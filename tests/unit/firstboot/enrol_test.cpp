@@ -1,0 +1,240 @@
+// The enrolment server and client over loopback (127.0.0.1 is the controller, 127.0.0.2 and
+// 127.0.0.3 the nodes: Linux answers the whole 127/8 on lo), with real sockets and threads.
+#include "firstboot/enrol.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+
+namespace airstrap::firstboot {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const std::string key_a = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIComputeOneFirstInstall00000000000";
+const std::string key_b = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIComputeOneReinstalled0000000000";
+const std::string key_c = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIControllerHostKey00000000000000";
+const std::string root_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIControllerRootKey0000000000000";
+
+std::uint16_t test_port() {
+    return static_cast<std::uint16_t>(30000 + (::getpid() * 7 + 13) % 20000);
+}
+
+std::string site_json(std::uint16_t port, const std::string& compute1_address = "127.0.0.2") {
+    json nodes = json::array();
+    auto node = [&](const char* name, const char* role, const std::string& addr) {
+        nodes.push_back({{"name", name},
+                         {"role", role},
+                         {"nested_virtualization", false},
+                         {"interfaces",
+                          {{{"name", "lo"},
+                            {"mac", ""},
+                            {"network", "management"},
+                            {"address", addr},
+                            {"bridge", ""}}}}});
+    };
+    node("controller", "controller", "127.0.0.1");
+    node("compute1", "compute", compute1_address);
+    node("compute2", "compute", "127.0.0.3");
+    return json{
+        {"format", 1},
+        {"site", {{"name", "loop"}, {"domain", "test"}, {"distro", "el7"}, {"timezone", "UTC"}}},
+        {"networks",
+         {{"management",
+           {{"purpose", "management"},
+            {"cidr", "127.0.0.0/8"},
+            {"gateway", nullptr},
+            {"dns", json::array()},
+            {"mtu", 1500}}}}},
+        {"nodes", nodes},
+        {"security", {{"selinux", "disabled"}, {"firewalld", false}, {"network_manager", false}}},
+        {"time", {{"upstream", json::array()}, {"stratum", 10}}},
+        {"firstboot", {{"port", port}, {"barrier_timeout", 60}, {"sync_timeout", 60}}},
+        {"ssh", {{"authorized_keys", json::array()}}}}
+        .dump();
+}
+
+Identity identity(const std::string& node, std::uint16_t port, std::uint8_t secret_byte = 9,
+                  const std::string& compute1_address = "127.0.0.2") {
+    Identity id;
+    id.site = parse_site_json(site_json(port, compute1_address));
+    id.secret = crypto::Bytes(32, secret_byte);
+    id.node = node;
+    return id;
+}
+
+class EnrolTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("airstrap-enrol-test-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+        port_ = test_port();
+        controller_ = identity("controller", port_);
+        state_ = std::make_unique<SiteState>(dir_ / "enrolled.json", dir_ / "rejoin");
+        log_ = std::make_unique<Log>(dir_ / "controller.log", "controller");
+        server_ = std::make_unique<EnrolServer>(controller_, *state_, std::vector{key_c}, root_key,
+                                                *log_, traffic_);
+        server_->start();
+    }
+    void TearDown() override {
+        server_->stop();
+        std::filesystem::remove_all(dir_);
+    }
+
+    std::filesystem::path dir_;
+    std::uint16_t port_ = 0;
+    Identity controller_;
+    std::unique_ptr<SiteState> state_;
+    std::unique_ptr<Log> log_;
+    Traffic traffic_;
+    std::unique_ptr<EnrolServer> server_;
+};
+
+TEST_F(EnrolTest, EnrolPinsAndAnswersWithTheControllersKey) {
+    Identity node = identity("compute1", port_);
+    Traffic t;
+    EnrolClient client(node, {key_a}, t);
+    auto reply = client.request(proto::Purpose::enrol, json::object());
+    ASSERT_TRUE(reply.ok) << reply.error;
+    EXPECT_EQ(reply.body["controller_key"], root_key);
+    auto rec = state_->node("compute1");
+    ASSERT_TRUE(rec);
+    EXPECT_TRUE(rec->enrolled);
+    EXPECT_EQ(rec->host_keys, std::vector<std::string>{key_a});
+    EXPECT_EQ(rec->address, "127.0.0.2");
+    EXPECT_EQ(t.sessions, 1);
+    EXPECT_EQ(t.frames, 4);
+    // Again with the same keys: still fine, nothing changes.
+    EXPECT_TRUE(client.request(proto::Purpose::enrol, json::object()).ok);
+    EXPECT_EQ(state_->node("compute1")->generation, 1);
+}
+
+TEST_F(EnrolTest, ChangedHostKeyIsRefusedUntilARejoinWindowOpens) {
+    Identity node = identity("compute1", port_);
+    Traffic t;
+    ASSERT_TRUE(EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object()).ok);
+    EnrolClient reinstalled(node, {key_b}, t);
+    auto refused = reinstalled.request(proto::Purpose::enrol, json::object());
+    EXPECT_FALSE(refused.ok);
+    EXPECT_NE(refused.error.find("airstrap rejoin compute1"), std::string::npos) << refused.error;
+    EXPECT_NE(state_->node("compute1")->last_refusal.find("rejoin"), std::string::npos);
+    EXPECT_EQ(state_->node("compute1")->host_keys, std::vector<std::string>{key_a});
+    // Nor can it use the old pin for anything else.
+    EXPECT_FALSE(reinstalled.request(proto::Purpose::roster, json::object()).ok);
+
+    int before = state_->roster_generation();
+    SiteState::open_rejoin(dir_ / "rejoin", "compute1");
+    ASSERT_TRUE(reinstalled.request(proto::Purpose::enrol, json::object()).ok);
+    EXPECT_EQ(state_->node("compute1")->host_keys, std::vector<std::string>{key_b});
+    EXPECT_GT(state_->roster_generation(), before);
+    // The window is used up: the first install's key is refused now.
+    EXPECT_FALSE(EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object()).ok);
+}
+
+TEST_F(EnrolTest, WrongSecretIsRefusedAndTheNodeIsToldWhy) {
+    Identity node = identity("compute1", port_, /*secret_byte=*/10);
+    Traffic t;
+    EnrolClient client(node, {key_a}, t);
+    try {
+        client.request(proto::Purpose::enrol, json::object());
+        ADD_FAILURE() << "enrolled with the wrong secret";
+    } catch (const proto::ProtocolError& e) {
+        EXPECT_NE(std::string(e.what()).find("site.key"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(state_->node("compute1") && state_->node("compute1")->enrolled);
+}
+
+TEST_F(EnrolTest, UnknownNodeAndWrongAddressAreRefused) {
+    Traffic t;
+    Identity stranger = identity("compute2", port_);
+    stranger.site.nodes[2].name = "compute9";  // its site.json names a node the controller lacks
+    stranger.node = "compute9";
+    auto r = EnrolClient(stranger, {key_a}, t).request(proto::Purpose::enrol, json::object());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("not a node of site loop"), std::string::npos) << r.error;
+
+    // compute1 claims to be at 127.0.0.4; the controller knows it at 127.0.0.2.
+    Identity moved = identity("compute1", port_, 9, "127.0.0.4");
+    r = EnrolClient(moved, {key_a}, t).request(proto::Purpose::enrol, json::object());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("connected from 127.0.0.4"), std::string::npos) << r.error;
+}
+
+TEST_F(EnrolTest, RosterAndReportNeedEnrolmentAndCarryThePins) {
+    Traffic t;
+    Identity one = identity("compute1", port_);
+    EnrolClient c1(one, {key_a}, t);
+    auto early = c1.request(proto::Purpose::roster, json::object());
+    EXPECT_FALSE(early.ok);
+    EXPECT_NE(early.error.find("not enrolled"), std::string::npos);
+    ASSERT_TRUE(c1.request(proto::Purpose::enrol, json::object()).ok);
+    auto roster = c1.request(proto::Purpose::roster, json::object());
+    ASSERT_TRUE(roster.ok);
+    EXPECT_FALSE(roster.body["complete"].get<bool>());  // compute2 is missing
+    ASSERT_EQ(roster.body["nodes"].size(), 2u);
+    EXPECT_EQ(roster.body["nodes"][0]["name"], "controller");
+    EXPECT_EQ(roster.body["nodes"][0]["host_keys"], json::array({key_c}));
+    EXPECT_EQ(roster.body["nodes"][1]["fqdn"], "compute1.test");
+
+    Identity two = identity("compute2", port_);
+    EnrolClient c2(two, {key_b}, t);
+    ASSERT_TRUE(c2.request(proto::Purpose::enrol, json::object()).ok);
+    EXPECT_TRUE(c1.request(proto::Purpose::roster, json::object()).body["complete"].get<bool>());
+
+    StepRecord s;
+    s.name = "chrony_wait";
+    s.state = StepState::done;
+    s.detail = "synchronised to 127.0.0.1";
+    s.attempts = 1;
+    auto rep = c2.request(proto::Purpose::report, json{{"steps", steps_to_json({s})}});
+    ASSERT_TRUE(rep.ok) << rep.error;
+    auto rec = state_->node("compute2");
+    ASSERT_EQ(rec->steps.size(), 1u);
+    EXPECT_EQ(rec->steps[0].detail, "synchronised to 127.0.0.1");
+}
+
+TEST_F(EnrolTest, GarbageAndHalfSessionsDoNotHurtTheServer) {
+    for (const std::string junk :
+         {std::string("\0\0\0\0", 4), std::string("\xff\xff\xff\xff", 4),
+          std::string("\0\0\0\x05{}{}{", 9), std::string("GET / HTTP/1.0\r\n\r\n")}) {
+        net::Socket s = net::connect_tcp("127.0.0.2", "127.0.0.1", port_, 2s);
+        ::send(s.fd(), junk.data(), junk.size(), MSG_NOSIGNAL);
+    }
+    Traffic t;
+    auto r = EnrolClient(identity("compute1", port_), {key_a}, t)
+                 .request(proto::Purpose::enrol, json::object());
+    EXPECT_TRUE(r.ok) << r.error;
+}
+
+TEST_F(EnrolTest, BeaconsMarkANodeSeenAndForgedOnesAreNoted) {
+    Traffic t;
+    Identity node = identity("compute2", port_);
+    EnrolClient(node, {key_a}, t).beacon();
+    Identity forged = identity("compute1", port_, /*secret_byte=*/11);
+    EnrolClient(forged, {key_a}, t).beacon();
+    auto deadline = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto a = state_->node("compute2");
+        auto b = state_->node("compute1");
+        if (a && a->last_seen > 0 && b && !b->last_refusal.empty()) break;
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_TRUE(state_->node("compute2"));
+    EXPECT_GT(state_->node("compute2")->last_seen, 0);
+    EXPECT_FALSE(state_->node("compute2")->enrolled);
+    ASSERT_TRUE(state_->node("compute1"));
+    EXPECT_NE(state_->node("compute1")->last_refusal.find("secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace airstrap::firstboot
