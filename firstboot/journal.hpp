@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,21 +21,31 @@ std::optional<StepState> step_state_from(const std::string& s);
 struct StepRecord {
     std::string name;
     StepState state = StepState::pending;
-    std::string detail;      // one line: what was done, or why it failed
-    int attempts = 0;        // times the step was started
-    double started = 0;      // unix seconds (wall clock; informative only, may be pre-chrony)
+    std::string detail;  // one line: what was done, or why it failed
+    int attempts = 0;    // times the step was started
+    double started = 0;  // unix seconds (wall clock; informative only, may be pre-chrony)
     double finished = 0;
+
+    bool operator==(const StepRecord&) const = default;
 };
+
+// One step as the journal and enrolled.json store it:
+// {name, state, detail, attempts, started, finished}.
+nlohmann::json step_to_json(const StepRecord& s);
+// InputError("WHERE: …") when a field is missing or of the wrong type, or the state unknown.
+StepRecord step_from_json(const nlohmann::json& j, const std::string& where);
 
 class Journal {
   public:
     // Loads the journal if present (InputError naming the file if it is corrupt), else empty.
     // `steps` is this node's plan in order; steps missing from the file are pending, steps in
-    // the file that are not in the plan are dropped.
+    // the file that are not in the plan are dropped. Loading never writes (`status` loads the
+    // journal while the daemon runs); the first change does. Changes to a step not in the plan
+    // throw Error (reset_from: InputError naming the plan, it comes from --rerun).
     Journal(std::filesystem::path file, const std::vector<std::string>& steps);
 
     // A step found `running` on load was interrupted: it is run again (steps are idempotent).
-    void start(const std::string& step);                            // → running, attempts++
+    void start(const std::string& step);                              // → running, attempts++
     void finish(const std::string& step, const std::string& detail);  // → done
     void fail(const std::string& step, const std::string& detail);    // → failed
     // Marks a step (and every later one) pending again: `airstrap-firstboot run --rerun STEP`.
@@ -43,7 +54,7 @@ class Journal {
     bool done(const std::string& step) const;
     bool all_done() const;
     std::vector<StepRecord> records() const;  // in plan order
-    std::string to_json() const;              // what status --json prints for one node
+    std::string to_json() const;              // the file's content: {"format":1,"steps":[…]}
 
   private:
     void save_locked() const;  // atomic write + fsync of file and folder

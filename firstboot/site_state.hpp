@@ -19,28 +19,34 @@ struct NodeRecord {
     std::string name;
     std::vector<std::string> host_keys;  // "ssh-ed25519 AAAA…" lines, sorted, no comments
     bool enrolled = false;
-    int generation = 0;          // bumped on every (re-)enrolment; nodes re-fetch the roster
-    std::string address;         // where it last connected from
-    std::string last_refusal;    // why the last attempt was refused ("" if none)
-    double last_seen = 0;        // unix seconds of the last beacon or connection
+    int generation = 0;             // bumped on every (re-)enrolment; nodes re-fetch the roster
+    std::string address;            // where it last connected from
+    std::string last_refusal;       // why the last attempt was refused ("" if none)
+    double last_seen = 0;           // unix seconds of the last beacon or connection
     std::vector<StepRecord> steps;  // the node's journal, as last reported
+
+    bool operator==(const NodeRecord&) const = default;
 };
 
 class SiteState {
   public:
-    // Loads `file` if present. Rejoin windows are files rejoin_dir/NODE, so that
-    // `airstrap-firstboot rejoin NODE` (another process) can open one while the daemon runs.
+    // Loads `file` if present (InputError naming it if it is corrupt); loading never writes.
+    // Rejoin windows are files rejoin_dir/NODE, so that `airstrap-firstboot rejoin NODE`
+    // (another process) can open one while the daemon runs.
     SiteState(std::filesystem::path file, std::filesystem::path rejoin_dir);
 
     enum class PinResult { pinned_new, unchanged, rejoined, refused_changed_key };
     // Enrolment: a node presents its host keys. New node → pinned. Same keys → unchanged.
     // Different keys → refused unless a rejoin window is open for it (then re-pinned, the
-    // window closed, generation bumped).
+    // window closed, generation bumped). An open window is closed by any enrolment that is not
+    // refused: it admits one enrolment, never a later one. Host keys are compared sorted.
     PinResult pin(const std::string& node, std::vector<std::string> host_keys,
                   const std::string& address);
     static void open_rejoin(const std::filesystem::path& rejoin_dir, const std::string& node);
     bool rejoin_open(const std::string& node) const;
 
+    // Unknown nodes get a record (not enrolled). `report` is called only for a session proven
+    // with the node's pinned keys, so it also clears an older refusal (someone else's beacon).
     void refused(const std::string& node, const std::string& address, const std::string& why);
     void seen(const std::string& node, const std::string& address);
     void report(const std::string& node, std::vector<StepRecord> steps);

@@ -1,1 +1,314 @@
-// placeholder
+#include "firstboot/status.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace airstrap::firstboot {
+
+using nlohmann::json;
+
+const char* to_string(Overall o) {
+    switch (o) {
+        case Overall::done:
+            return "done";
+        case Overall::in_progress:
+            return "in_progress";
+        case Overall::failed:
+            return "failed";
+    }
+    return "?";
+}
+
+int exit_code(Overall o) {
+    switch (o) {
+        case Overall::done:
+            return 0;
+        case Overall::failed:
+            return 1;
+        case Overall::in_progress:
+            return 3;
+    }
+    return 1;
+}
+
+const char* to_string(NodeState s) {
+    switch (s) {
+        case NodeState::done:
+            return "done";
+        case NodeState::in_progress:
+            return "in_progress";
+        case NodeState::failed:
+            return "failed";
+        case NodeState::missing:
+            return "missing";
+    }
+    return "?";
+}
+
+Overall overall_of(const std::vector<StepRecord>& steps) {
+    bool all_done = !steps.empty();
+    for (const auto& s : steps) {
+        if (s.state == StepState::failed) return Overall::failed;
+        if (s.state != StepState::done) all_done = false;
+    }
+    return all_done ? Overall::done : Overall::in_progress;
+}
+
+namespace {
+
+int count_done(const std::vector<StepRecord>& steps) {
+    return static_cast<int>(std::count_if(steps.begin(), steps.end(), [](const StepRecord& s) {
+        return s.state == StepState::done;
+    }));
+}
+
+// Why a node whose steps are not all done is not: the failing step, else where it is at.
+std::string steps_note(const std::vector<StepRecord>& steps) {
+    for (const auto& s : steps) {
+        if (s.state == StepState::failed) return s.name + " failed: " + s.detail;
+    }
+    for (const auto& s : steps) {
+        if (s.state == StepState::running) return "running " + s.name;
+    }
+    for (const auto& s : steps) {
+        if (s.state != StepState::done) return s.name + " pending";
+    }
+    return "";
+}
+
+NodeState state_of(Overall o) {
+    switch (o) {
+        case Overall::done:
+            return NodeState::done;
+        case Overall::failed:
+            return NodeState::failed;
+        case Overall::in_progress:
+            break;
+    }
+    return NodeState::in_progress;
+}
+
+NodeStatus controller_row(const NodeView& n, const std::vector<StepRecord>& steps) {
+    NodeStatus row;
+    row.name = n.name;
+    row.role = n.role;
+    row.address = n.address;
+    row.enrolled = true;
+    row.steps = steps;
+    row.steps_done = count_done(steps);
+    row.steps_total = static_cast<int>(steps.size());
+    row.state = state_of(overall_of(steps));
+    row.note = steps.empty() ? "no journal yet (has the daemon started?)" : steps_note(steps);
+    return row;
+}
+
+NodeStatus node_row(const NodeView& n, const NodeRecord* rec, bool rejoin_open) {
+    NodeStatus row;
+    row.name = n.name;
+    row.role = n.role;
+    row.address = n.address;
+    row.rejoin_open = rejoin_open;
+    if (rec) {
+        row.enrolled = rec->enrolled;
+        row.heard_from = rec->address;
+        row.last_seen = rec->last_seen;
+        row.generation = rec->generation;
+        row.steps = rec->steps;
+        row.steps_done = count_done(rec->steps);
+        row.steps_total = static_cast<int>(rec->steps.size());
+    }
+    if (rec && !rec->last_refusal.empty()) {
+        if (rejoin_open) {
+            row.state = NodeState::in_progress;
+            row.note = "refused: " + rec->last_refusal +
+                       "; a rejoin window is open, waiting for it to enrol again";
+        } else {
+            row.state = NodeState::failed;
+            row.note = "refused: " + rec->last_refusal;
+        }
+    } else if (!rec || (!rec->enrolled && rec->last_seen == 0)) {
+        row.state = NodeState::missing;
+        row.note = "never heard from";
+    } else if (!rec->enrolled) {
+        row.state = NodeState::in_progress;
+        row.note = "heard at " + rec->address + " but not enrolled";
+    } else if (rec->steps.empty()) {
+        row.state = NodeState::in_progress;
+        row.note = "enrolled, no report yet";
+    } else {
+        row.state = state_of(overall_of(rec->steps));
+        row.note = steps_note(rec->steps);
+    }
+    if (rejoin_open && row.note.empty()) row.note = "rejoin window open";
+    return row;
+}
+
+// Details and notes come from other machines and from commands' output: one line each, and
+// nothing a terminal would act on (C0 controls, DEL, and C1 controls encoded in UTF-8).
+std::string one_line(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) {
+            out += ' ';
+        } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+            out += ' ';
+            ++i;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+const char* words(Overall o) {
+    return o == Overall::in_progress ? "in progress" : to_string(o);
+}
+
+const char* words(NodeState s) {
+    return s == NodeState::in_progress ? "in progress" : to_string(s);
+}
+
+// Columns two spaces apart, each as wide as its widest cell; the last one is not padded.
+std::string table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width;
+    for (const auto& row : rows) {
+        if (width.size() < row.size()) width.resize(row.size(), 0);
+        for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            line += row[c];
+            if (c + 1 < row.size()) line.append(width[c] - row[c].size() + 2, ' ');
+        }
+        line.erase(line.find_last_not_of(' ') + 1);
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::string steps_cell(int done, int total) {
+    if (total == 0) return "-";
+    return std::to_string(done) + "/" + std::to_string(total) + " done";
+}
+
+json steps_json(const std::vector<StepRecord>& steps) {
+    json out = json::array();
+    for (const auto& s : steps) out.push_back(step_to_json(s));
+    return out;
+}
+
+std::vector<NodeStatus> rows_for(const SiteView& site, const std::vector<NodeRecord>& records,
+                                 const std::vector<StepRecord>& controller_steps,
+                                 const std::set<std::string>& rejoin_open) {
+    std::map<std::string, const NodeRecord*> by_name;
+    for (const auto& r : records) by_name[r.name] = &r;
+    std::vector<NodeStatus> rows;
+    for (const auto& n : site.nodes) {
+        if (n.role == Role::controller) {
+            rows.push_back(controller_row(n, controller_steps));
+        } else {
+            auto it = by_name.find(n.name);
+            rows.push_back(node_row(n, it == by_name.end() ? nullptr : it->second,
+                                    rejoin_open.count(n.name) > 0));
+        }
+    }
+    return rows;
+}
+
+Overall overall_of_rows(const std::vector<NodeStatus>& rows) {
+    bool all_done = !rows.empty();
+    for (const auto& r : rows) {
+        if (r.state == NodeState::failed) return Overall::failed;
+        if (r.state != NodeState::done) all_done = false;
+    }
+    return all_done ? Overall::done : Overall::in_progress;
+}
+
+}  // namespace
+
+std::vector<NodeStatus> site_rows(const SiteView& site, const std::vector<NodeRecord>& records,
+                                  const std::vector<StepRecord>& controller_steps,
+                                  const std::set<std::string>& rejoin_open) {
+    return rows_for(site, records, controller_steps, rejoin_open);
+}
+
+Overall site_overall(const SiteView& site, const std::vector<NodeRecord>& records,
+                     const std::vector<StepRecord>& controller_steps,
+                     const std::set<std::string>& rejoin_open) {
+    return overall_of_rows(rows_for(site, records, controller_steps, rejoin_open));
+}
+
+std::string render_node_status(const std::string& node, const std::vector<StepRecord>& steps) {
+    std::string out = one_line(node) + ": " + words(overall_of(steps));
+    if (steps.empty()) return out + " (no steps recorded yet)\n";
+    out += " (" + std::to_string(count_done(steps)) + "/" + std::to_string(steps.size()) +
+           " steps done)\n\n";
+    std::vector<std::vector<std::string>> rows{{"STEP", "STATE", "ATTEMPTS", "DETAIL"}};
+    for (const auto& s : steps) {
+        rows.push_back(
+            {one_line(s.name), to_string(s.state), std::to_string(s.attempts), one_line(s.detail)});
+    }
+    return out + table(rows);
+}
+
+std::string render_site_status(const SiteView& site, const std::vector<NodeRecord>& records,
+                               const std::vector<StepRecord>& controller_steps,
+                               const std::set<std::string>& rejoin_open) {
+    auto nodes = rows_for(site, records, controller_steps, rejoin_open);
+    auto done = std::count_if(nodes.begin(), nodes.end(),
+                              [](const NodeStatus& r) { return r.state == NodeState::done; });
+    std::string out = "site " + site.name + ": " + words(overall_of_rows(nodes)) + " (" +
+                      std::to_string(done) + "/" + std::to_string(nodes.size()) +
+                      " nodes done)\n\n";
+    std::vector<std::vector<std::string>> rows{
+        {"NODE", "ROLE", "ADDRESS", "ENROLLED", "STEPS", "STATE", "NOTE"}};
+    for (const auto& r : nodes) {
+        rows.push_back({r.name, to_string(r.role), r.address,
+                        r.role == Role::controller ? "-" : (r.enrolled ? "yes" : "no"),
+                        steps_cell(r.steps_done, r.steps_total), words(r.state), one_line(r.note)});
+    }
+    out += table(rows);
+    const NodeView& controller = site.controller();
+    return out + "\n" + render_node_status(controller.name, controller_steps);
+}
+
+json node_status_json(const std::string& node, const std::vector<StepRecord>& steps) {
+    return {{"node", node},
+            {"overall", to_string(overall_of(steps))},
+            {"steps_done", count_done(steps)},
+            {"steps_total", steps.size()},
+            {"steps", steps_json(steps)}};
+}
+
+json site_status_json(const SiteView& site, const std::vector<NodeRecord>& records,
+                      const std::vector<StepRecord>& controller_steps,
+                      const std::set<std::string>& rejoin_open) {
+    auto rows = rows_for(site, records, controller_steps, rejoin_open);
+    json nodes = json::array();
+    for (const auto& r : rows) {
+        nodes.push_back({{"name", r.name},
+                         {"role", to_string(r.role)},
+                         {"address", r.address},
+                         {"enrolled", r.enrolled},
+                         {"state", to_string(r.state)},
+                         {"note", r.note},
+                         {"steps_done", r.steps_done},
+                         {"steps_total", r.steps_total},
+                         {"heard_from", r.heard_from},
+                         {"last_seen", r.last_seen},
+                         {"generation", r.generation},
+                         {"rejoin_open", r.rejoin_open},
+                         {"steps", steps_json(r.steps)}});
+    }
+    return {{"site", site.name},
+            {"controller", site.controller().name},
+            {"overall", to_string(overall_of_rows(rows))},
+            {"nodes", std::move(nodes)}};
+}
+
+}  // namespace airstrap::firstboot

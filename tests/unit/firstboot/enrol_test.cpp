@@ -204,7 +204,7 @@ TEST_F(EnrolTest, RosterAndReportNeedEnrolmentAndCarryThePins) {
 }
 
 TEST_F(EnrolTest, GarbageAndHalfSessionsDoNotHurtTheServer) {
-    for (const std::string junk :
+    for (const std::string& junk :
          {std::string("\0\0\0\0", 4), std::string("\xff\xff\xff\xff", 4),
           std::string("\0\0\0\x05{}{}{", 9), std::string("GET / HTTP/1.0\r\n\r\n")}) {
         net::Socket s = net::connect_tcp("127.0.0.2", "127.0.0.1", port_, 2s);
