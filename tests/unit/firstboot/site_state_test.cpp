@@ -222,13 +222,16 @@ TEST_F(SiteState_, SurvivesARestart) {
         SiteState s = load();
         s.pin("compute-node", {ed25519}, "192.168.111.12");
         s.pin("network-node", {ecdsa}, "192.168.111.11");
-        s.report("compute-node", {{"identity", StepState::done, "ok", 1, 1.5, 2.25}});
+        s.report("compute-node", {{"identity", StepState::done, "old", 1, 1.0, 1.25}});
         SiteState::open_rejoin(rejoin_dir(), "compute-node");
         s.pin("compute-node", {ed25519_reinstalled}, "192.168.111.12");
+        EXPECT_TRUE(s.node("compute-node")->steps.empty());  // the reinstalled node starts over
+        s.report("compute-node", {{"identity", StepState::done, "ok", 1, 1.5, 2.25}});
     }
     SiteState s = load();
     EXPECT_EQ(s.roster_generation(), 3);
     EXPECT_EQ(s.node("compute-node")->host_keys, std::vector<std::string>{ed25519_reinstalled});
+    ASSERT_EQ(s.node("compute-node")->steps.size(), 1u);
     EXPECT_EQ(s.node("compute-node")->steps[0].finished, 2.25);
     EXPECT_EQ(s.pin("compute-node", {ed25519_reinstalled}, "192.168.111.12"), Pin::unchanged);
     EXPECT_EQ(s.pin("network-node", {ed25519}, "192.168.111.11"), Pin::refused_changed_key);
