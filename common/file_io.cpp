@@ -98,7 +98,9 @@ int register_temp(const std::filesystem::path& p) {
         for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
             struct sigaction old {};
             ::sigaction(sig, nullptr, &old);
-            if (old.sa_handler == SIG_IGN) continue;  // e.g. nohup: keep ignoring
+            // Ignored (nohup) stays ignored; a program's own handler (the first-boot daemon
+            // stops cleanly on SIGTERM, its outputs removed by their destructors) stays too.
+            if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO)) continue;
             struct sigaction sa {};
             sa.sa_handler = remove_temps_and_reraise;
             sigemptyset(&sa.sa_mask);

@@ -51,8 +51,9 @@ int show_status(const StatusOptions& o, std::ostream& out) {
     Identity id = load_identity(o.paths);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout);
     Snapshot s = snapshot(id, o.paths);
-    while (o.wait && s.overall == Overall::in_progress &&
-           std::chrono::steady_clock::now() < deadline) {
+    // The daemon retries a failed step, so only done ends the wait early; at the timeout
+    // the state then is the answer (1 failed, 3 still in progress).
+    while (o.wait && s.overall != Overall::done && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
         s = snapshot(id, o.paths);
     }

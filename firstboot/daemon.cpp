@@ -58,7 +58,8 @@ class Daemon {
             runner_ = std::make_unique<HookRunner>(o.exec_hook);
         }
         ctx_ = std::make_unique<StepContext>(StepContext{id_, opt_.paths, *runner_});
-        ctx_->poll = opt_.poll;
+        // chronyc is cheap: check the sync often, whatever the retry interval.
+        ctx_->poll = std::min(opt_.poll, std::chrono::milliseconds(250));
     }
 
     int run() {
@@ -331,7 +332,9 @@ class Daemon {
 
     bool controller_plan() {
         StepContext& c = *ctx_;
-        state_ = std::make_unique<SiteState>(opt_.paths.enrolled(), opt_.paths.rejoin_dir());
+        // Made once: the enrolment server keeps a reference for the daemon's lifetime.
+        if (!state_)
+            state_ = std::make_unique<SiteState>(opt_.paths.enrolled(), opt_.paths.rejoin_dir());
         if (!step("identity", [&] { return step_identity(c); })) return false;
         if (!step("checks", [&] { return step_checks(c); })) return false;
         if (!step("host_keys", [&] { return step_host_keys(c); })) return false;

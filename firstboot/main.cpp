@@ -11,7 +11,9 @@
 namespace {
 
 std::atomic<bool> stop_requested{false};
-void on_signal(int) { stop_requested = true; }
+void on_signal(int) {
+    stop_requested = true;
+}
 
 constexpr const char* exit_codes =
     "Exit codes: 0 ok (status: done), 1 failure (status: a step failed or a node was refused),\n"
@@ -22,9 +24,10 @@ constexpr const char* exit_codes =
 int main(int argc, char** argv) {
     using namespace airstrap;
     using namespace airstrap::firstboot;
-    CLI::App app{"airstrap-firstboot: finish an installed node of an airstrap site (enrol, SSH "
-                 "keys, chrony, role steps)",
-                 "airstrap-firstboot"};
+    CLI::App app{
+        "airstrap-firstboot: finish an installed node of an airstrap site (enrol, SSH "
+        "keys, chrony, role steps)",
+        "airstrap-firstboot"};
     app.footer(exit_codes);
     app.set_version_flag("--version", AIRSTRAP_VERSION);
     app.require_subcommand(1);
@@ -48,7 +51,9 @@ int main(int argc, char** argv) {
         "status", "This node's steps; on the controller, every node of the site");
     status_cmd->add_option("--root", root, "Root of the node's files");
     status_cmd->add_flag("--json", status.json, "Print JSON");
-    status_cmd->add_flag("--wait", status.wait, "Wait until done or failed");
+    status_cmd->add_flag("--wait", status.wait,
+                         "Wait until done (a failed step is retried by the daemon); at the "
+                         "timeout, report the state then");
     status_cmd->add_option("--timeout", status.timeout, "Seconds --wait waits (default 3600)")
         ->check(CLI::Range(1, 7 * 86400));
     status_cmd->footer(exit_codes);

@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# The sandbox for `airstrap-firstboot run --exec-hook PROG`: every system command the daemon
+# would run on a node arrives here as argv, with AIRSTRAP_ROOT (the node's root folder) and
+# AIRSTRAP_NODE (its name) in the environment. The daemon runs inside the node's network
+# namespace (tests/integration/firstboot-lib.sh), and so does this hook.
+#
+# Real where it can be, recorded where it cannot:
+#   hostname, hostnamectl      recorded only (the host's name is never changed)
+#   systemctl                  a tiny state per unit in $AIRSTRAP_ROOT/run/units/UNIT.{active,enabled};
+#                              firewalld, NetworkManager and network start "active"/"enabled" so the
+#                              disable path is exercised; chronyd is real (below)
+#   systemctl (re)start chronyd  a real `chronyd -x -u root` for this root: the daemon's
+#                              etc/chrony.conf with its paths moved under the root, a pidfile, and a
+#                              command socket at $AIRSTRAP_ROOT/run/chronyd.sock (no UDP command port)
+#   chronyc ARGS               real `chronyc -h $AIRSTRAP_ROOT/run/chronyd.sock ARGS`
+#   (with a file $AIRSTRAP_ROOT/run/fake-chrony, for bench/firstboot with many nodes: no chronyd;
+#   `chronyc … tracking` answers "synchronised" at once, to the etc/chrony.conf's first server,
+#   or to the local clock at stratum 10 when it has none)
+#   getenforce / setenforce    state in $AIRSTRAP_ROOT/run/selinux ("Disabled" when absent; the
+#                              test library seeds "Enforcing" on the compute nodes so the
+#                              setenforce 0 path runs; setenforce 0 → "Permissive")
+#   yum/dnf repolist           one enabled repo, id `airstrap`
+#   ssh-keygen -A              `ssh-keygen -A -f $AIRSTRAP_ROOT`; any other ssh-keygen as is (the
+#                              daemon already passes rooted paths)
+#   rpm -q / rpm -e            installed packages listed in $AIRSTRAP_ROOT/run/rpm-installed (the
+#                              library seeds libvirt-daemon-config-network on compute nodes)
+#   modprobe                   recorded, exit 0
+#   ip                         real (it sees the namespace's NICs)
+#   ssh                        real, with the node's root key, the root's ssh_known_hosts as the only
+#                              known hosts file and no user config; the daemon's options follow
+#   anything else              recorded, exit 127
+# Each command is appended to $AIRSTRAP_ROOT/hook.log as one line: time, rc=N, the argv
+# (shell-quoted where needed). Output and exit code are the command's.
+set -uo pipefail
+: "${AIRSTRAP_ROOT:?the daemon did not set AIRSTRAP_ROOT}"
+ROOT=$AIRSTRAP_ROOT
+NODE=${AIRSTRAP_NODE:-unknown}
+RUN=$ROOT/run
+mkdir -p "$RUN/units"
+chmod 0750 "$RUN"  # chronyd refuses a socket folder others can read
+
+record() {  # record RC ARGV...
+    local rc=$1 line
+    shift
+    printf -v line '%q ' "$@"
+    printf '%s rc=%d %s\n' "$(date +%H:%M:%S.%3N)" "$rc" "${line% }" >>"$ROOT/hook.log"
+}
+
+# ---- systemctl --------------------------------------------------------------------------------
+unit_name() { local u=${1%.service}; printf '%s' "$u"; }
+unit_get() {  # unit_get UNIT active|enabled
+    local f=$RUN/units/$1.$2
+    if [ -f "$f" ]; then cat "$f"; return; fi
+    case $1:$2 in
+        firewalld:active | NetworkManager:active | network:active) echo active ;;
+        firewalld:enabled | NetworkManager:enabled | network:enabled | chronyd:enabled | sshd:enabled) echo enabled ;;
+        sshd:active) echo active ;;
+        *:active) echo inactive ;;
+        *:enabled) echo disabled ;;
+    esac
+}
+unit_set() { printf '%s\n' "$3" >"$RUN/units/$1.$2"; }
+
+chronyd_pid() {
+    local pid
+    if [ -f "$RUN/fake-chrony" ]; then [ "$(unit_get chronyd active)" = active ]; return; fi
+    pid=$(cat "$RUN/chronyd.pid" 2>/dev/null) || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
+}
+chronyd_stop() {
+    local pid i
+    [ -f "$RUN/fake-chrony" ] && return 0
+    pid=$(chronyd_pid) || return 0
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    return 0
+}
+# The daemon's chrony.conf, with every path moved under the root and our own command socket.
+chronyd_start() {
+    local conf=$ROOT/etc/chrony.conf test_conf=$RUN/chrony.test.conf i
+    [ -f "$conf" ] || { echo "Job for chronyd.service failed: no $conf" >&2; return 1; }
+    [ -f "$RUN/fake-chrony" ] && return 0
+    chronyd_stop
+    mkdir -p "$ROOT/var/lib/chrony" "$ROOT/var/log/chrony"
+    awk -v root="$ROOT" '
+        $1 ~ /^(pidfile|bindcmdaddress|cmdport|rtcsync|hwtimestamp|user)$/ { next }
+        $1 ~ /^(driftfile|logdir|keyfile|dumpdir|ntsdumpdir)$/ && $2 ~ /^\// { $2 = root $2 }
+        { print }
+        END {
+            print "pidfile " root "/run/chronyd.pid"
+            print "bindcmdaddress " root "/run/chronyd.sock"
+            print "cmdport 0"
+        }' "$conf" >"$test_conf"
+    rm -f "$RUN/chronyd.sock"
+    # Own process group, no inherited descriptors: the daemon reading our output must see EOF.
+    setsid chronyd -x -u root -f "$test_conf" </dev/null >>"$RUN/chronyd.log" 2>&1
+    for i in $(seq 50); do
+        [ -S "$RUN/chronyd.sock" ] && chronyd_pid >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "Job for chronyd.service failed: see $RUN/chronyd.log" >&2
+    tail -5 "$RUN/chronyd.log" >&2
+    return 1
+}
+
+do_systemctl() {
+    local verb='' now=0 units=() a u st rc=0
+    for a in "$@"; do
+        case $a in
+            --now) now=1 ;;
+            -q | --quiet | --no-block | --no-pager) ;;
+            -*) echo "hook: systemctl: option '$a' not modelled" >&2; return 127 ;;
+            *) if [ -z "$verb" ]; then verb=$a; else units+=("$(unit_name "$a")"); fi ;;
+        esac
+    done
+    for u in "${units[@]}"; do
+        case $verb in
+            is-active)
+                if [ "$u" = chronyd ]; then
+                    if chronyd_pid >/dev/null; then st=active; else st=inactive; fi
+                else
+                    st=$(unit_get "$u" active)
+                fi
+                echo "$st"
+                [ "$st" = active ] || rc=3 ;;
+            is-enabled)
+                st=$(unit_get "$u" enabled)
+                echo "$st"
+                [ "$st" = enabled ] || rc=1 ;;
+            disable | mask)
+                if [ "$verb" = mask ]; then unit_set "$u" enabled masked; else unit_set "$u" enabled disabled; fi
+                if ((now)); then
+                    [ "$u" = chronyd ] && chronyd_stop
+                    unit_set "$u" active inactive
+                fi ;;
+            enable)
+                unit_set "$u" enabled enabled
+                if ((now)); then
+                    if [ "$u" = chronyd ]; then chronyd_start || rc=1; fi
+                    unit_set "$u" active active
+                fi ;;
+            start | restart | reload-or-restart | try-restart)
+                if [ "$u" = chronyd ]; then
+                    if [ "$verb" = start ] && chronyd_pid >/dev/null; then :; else chronyd_start || rc=1; fi
+                fi
+                ((rc == 0)) && unit_set "$u" active active ;;
+            stop)
+                [ "$u" = chronyd ] && chronyd_stop
+                unit_set "$u" active inactive ;;
+            *) echo "hook: systemctl $verb is not modelled" >&2; return 127 ;;
+        esac
+    done
+    if [ -z "$verb" ] || ((${#units[@]} == 0)); then echo "hook: systemctl: no verb or unit" >&2; return 127; fi
+    return $rc
+}
+
+# ---- the rest ----------------------------------------------------------------------------------
+rpm_installed() { grep -qxF "$1" "$RUN/rpm-installed" 2>/dev/null; }
+do_rpm() {
+    local mode=$1 p rc=0
+    shift
+    case $mode in
+        -q)
+            for p in "$@"; do
+                if rpm_installed "$p"; then echo "$p-4.5.0-36.el7.x86_64"; else echo "package $p is not installed"; rc=1; fi
+            done ;;
+        -e)
+            for p in "$@"; do
+                [ "$p" = --nodeps ] && continue
+                if rpm_installed "$p"; then
+                    grep -vxF "$p" "$RUN/rpm-installed" >"$RUN/rpm-installed.new"
+                    mv "$RUN/rpm-installed.new" "$RUN/rpm-installed"
+                else
+                    echo "error: package $p is not installed" >&2
+                    rc=1
+                fi
+            done ;;
+        *) echo "hook: rpm $mode is not modelled" >&2; rc=127 ;;
+    esac
+    return $rc
+}
+
+fake_chronyc() {
+    [[ " $* " == *" tracking "* ]] || return 0
+    local server hex=7F7F0101 name='' stratum=10
+    server=$(awk '$1 == "server" { print $2; exit }' "$ROOT/etc/chrony.conf" 2>/dev/null)
+    if [ -n "$server" ]; then
+        IFS=. read -r a b c d <<<"$server"
+        printf -v hex '%02X%02X%02X%02X' "$a" "$b" "$c" "$d"
+        name=$server stratum=11
+    fi
+    cat <<EOF
+Reference ID    : $hex ($name)
+Stratum         : $stratum
+Ref time (UTC)  : $(date -u '+%a %b %d %H:%M:%S %Y')
+System time     : 0.000000000 seconds fast of NTP time
+Last offset     : +0.000000000 seconds
+RMS offset      : 0.000000000 seconds
+Frequency       : 0.000 ppm slow
+Residual freq   : +0.000 ppm
+Skew            : 0.000 ppm
+Root delay      : 0.000000000 seconds
+Root dispersion : 0.000000000 seconds
+Update interval : 2.0 seconds
+Leap status     : Normal
+EOF
+}
+
+selinux_mode() { cat "$RUN/selinux" 2>/dev/null || echo Disabled; }
+
+dispatch() {
+    case $1 in
+        hostname | hostnamectl)
+            [ $# -eq 1 ] && { cat "$ROOT/etc/hostname" 2>/dev/null || echo "$NODE"; }
+            return 0 ;;
+        systemctl) shift; do_systemctl "$@" ;;
+        getenforce) selinux_mode ;;
+        setenforce)
+            case ${2:-} in
+                0 | Permissive | permissive)
+                    [ "$(selinux_mode)" = Disabled ] && { echo "setenforce: SELinux is disabled" >&2; return 1; }
+                    echo Permissive >"$RUN/selinux" ;;
+                1 | Enforcing | enforcing) echo Enforcing >"$RUN/selinux" ;;
+                *) echo "usage:  setenforce [ Enforcing | Permissive | 1 | 0 ]" >&2; return 1 ;;
+            esac ;;
+        yum | dnf)
+            if [[ " $* " == *" repolist "* ]]; then
+                printf '%-30s %-40s %s\n' "repo id" "repo name" status
+                printf '%-30s %-40s %s\n' airstrap "airstrap site repository" 42
+            else
+                echo "hook: $* is not modelled" >&2
+                return 127
+            fi ;;
+        ssh-keygen)
+            if [ $# -eq 2 ] && [ "$2" = -A ]; then
+                mkdir -p "$ROOT/etc/ssh"
+                ssh-keygen -A -f "$ROOT"
+            else
+                "$@"
+            fi ;;
+        rpm) shift; do_rpm "$@" ;;
+        modprobe) return 0 ;;
+        ip) "$@" ;;
+        chronyc)
+            shift
+            if [ -f "$RUN/fake-chrony" ]; then fake_chronyc "$@"; else chronyc -h "$RUN/chronyd.sock" "$@"; fi ;;
+        ssh)
+            shift
+            ssh -i "$ROOT/root/.ssh/id_ed25519" -o IdentitiesOnly=yes -o UserKnownHostsFile=/dev/null \
+                -o "GlobalKnownHostsFile=$ROOT/etc/ssh/ssh_known_hosts" -F /dev/null "$@" ;;
+        *)
+            echo "hook: '$1' is not modelled by tests/integration/firstboot-hook.sh" >&2
+            return 127 ;;
+    esac
+}
+
+[ $# -ge 1 ] || { echo "hook: no command" >&2; exit 127; }
+dispatch "$@"
+rc=$?
+record "$rc" "$@"
+exit "$rc"

@@ -1,0 +1,309 @@
+# shellcheck shell=bash
+# Several installed nodes on one machine, for airstrap-firstboot: one network namespace per
+# node, a "switch" namespace with the bridges, a real sshd per node and the daemon started
+# with tests/integration/firstboot-hook.sh as its --exec-hook. Sourced after common.sh
+# (which provides WORK, fail, skip) by tests/integration/firstboot.sh and bench/firstboot/run.sh.
+#
+# The site's addresses (192.168.111.x for lab3) exist only inside the namespaces made here:
+# the veth pairs are created directly between the switch namespace and a node namespace,
+# none of them has an end in the host's namespace, and no namespace has a default route.
+# Everything made here is removed on exit (fb_cleanup, installed as the EXIT trap), every
+# process left in a namespace (daemons, sshd, chronyd) killed with it.
+#
+# Per node NAME (after fb_add_node):
+#   FB_NS[NAME]    its namespace        FB_ROOT[NAME]  its root folder (the daemon's --root)
+#   FB_ADDR[NAME]  management address   FB_PID[NAME]   the running daemon's pid, if any
+# A node's root holds what an installed node would (host keys made like the installer does,
+# `ssh-keygen -A`), plus the sandbox's own files: run/ (sshd, chronyd, hook state),
+# daemon.log (the daemon's stderr/stdout), hook.log (every command the daemon ran).
+
+# The daemon execs the hook directly: a copy that is surely executable, whatever the checkout did.
+FB_HOOK=$WORK/firstboot-hook.sh
+install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/firstboot-hook.sh" "$FB_HOOK"
+FB_TAG=${FB_TAG:-fb$$}            # namespace names: $FB_TAG-sw, $FB_TAG-n0, $FB_TAG-n1, …
+FB_SWITCH=$FB_TAG-sw
+FB_NODES=()                      # in the order they were added
+declare -A FB_NS FB_ROOT FB_ADDR FB_PID FB_ROLE
+FB_NAMESPACES=()
+FB_SWITCH_MADE=0
+FB_KEEP=${FB_KEEP:-0}            # 1: keep $WORK (roots, logs) after the run, for a post-mortem
+
+# Why this machine cannot run the namespaced nodes ("" when it can).
+fb_skip_reason() {
+    [ "$(id -u)" -eq 0 ] || { echo "not root (network namespaces, sshd)"; return; }
+    command -v ip >/dev/null || { echo "no ip (apt-get install iproute2)"; return; }
+    local t
+    for t in /usr/sbin/sshd chronyd chronyc ssh ssh-keygen setsid; do
+        command -v "$t" >/dev/null || { echo "no $t (apt-get install openssh-server openssh-client chrony)"; return; }
+    done
+    local probe=$FB_TAG-probe
+    if ! ip netns add "$probe" 2>/dev/null; then
+        echo "ip netns add does not work here"
+        return
+    fi
+    if ! ip -n "$probe" link add br0 type bridge 2>/dev/null; then
+        ip netns del "$probe"
+        echo "cannot make a bridge in a network namespace"
+        return
+    fi
+    ip netns del "$probe"
+}
+
+# fb_teardown: every process in the namespaces killed, the namespaces deleted, the node
+# tables emptied ($WORK stays).
+fb_teardown() {
+    local - ns pid
+    set +e  # runs from the EXIT trap too: a process already gone must not stop the cleanup
+    exec 3>&2 2>/dev/null  # bash's "Killed" notices for our daemons: nowhere
+    for ns in "${FB_NAMESPACES[@]}"; do
+        ip netns pids "$ns" | xargs -r kill -9
+    done
+    for pid in "${FB_PID[@]}"; do [ -n "$pid" ] && wait "$pid"; done
+    exec 2>&3 3>&-
+    for ns in "${FB_NAMESPACES[@]}"; do
+        # a killed process may take a moment to let go of the namespace
+        ip netns del "$ns" 2>/dev/null || { sleep 0.2; ip netns del "$ns" 2>/dev/null; }
+    done
+    FB_NAMESPACES=()
+    FB_NODES=()
+    FB_NS=() FB_ROOT=() FB_ADDR=() FB_PID=() FB_ROLE=()
+    FB_SWITCH_MADE=0
+}
+fb_cleanup() {
+    local -
+    set +e
+    fb_teardown
+    if [ "$FB_KEEP" = 1 ]; then
+        echo "kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap fb_cleanup EXIT
+trap 'exit 130' INT   # bash skips the EXIT trap when a signal kills it (ctest's timeout: TERM)
+trap 'exit 143' TERM
+
+_fb_netns_add() {
+    ip netns add "$1" || fail "ip netns add $1"
+    FB_NAMESPACES+=("$1")
+    ip -n "$1" link set lo up
+}
+
+# The switch: a namespace with a management and an external bridge, no addresses.
+fb_make_switch() {
+    _fb_netns_add "$FB_SWITCH"
+    FB_SWITCH_MADE=1
+    local br
+    for br in br-mgmt br-ext; do
+        ip -n "$FB_SWITCH" link add "$br" type bridge || fail "bridge $br in $FB_SWITCH"
+        # forward at once (no STP listening/learning delay)
+        ip -n "$FB_SWITCH" link set "$br" type bridge forward_delay 0 stp_state 0 2>/dev/null || true
+        ip -n "$FB_SWITCH" link set "$br" up
+    done
+}
+
+# fb_site_nodes SITE_JSON: one line per node, "NAME ROLE MGMT_NIC ADDRESS PREFIX EXT_NIC|-",
+# from the site.json that `airstrap node-config` writes (etc/airstrap/site.json).
+fb_site_nodes() {
+    python3 - "$1" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+purpose = {name: n["purpose"] for name, n in doc["networks"].items()}
+prefix = {name: n["cidr"].split("/")[1] for name, n in doc["networks"].items()}
+for node in doc["nodes"]:
+    mgmt = [i for i in node["interfaces"] if purpose.get(i["network"]) == "management"]
+    ext = [i for i in node["interfaces"] if purpose.get(i["network"]) == "external"]
+    if not mgmt or not mgmt[0]["address"]:
+        sys.exit(f"{node['name']}: no management address in {sys.argv[1]}")
+    m = mgmt[0]
+    print(node["name"], node["role"], m["name"], m["address"], prefix[m["network"]],
+          ext[0]["name"] if ext else "-")
+EOF
+}
+
+# fb_add_node NAME ROLE NIC ADDRESS PREFIX [EXT_NIC]: the node's namespace (NIC on the
+# management bridge, ADDRESS/PREFIX on it; EXT_NIC on the external bridge, down, no address),
+# its root folder with host keys, and a running sshd on ADDRESS:22.
+fb_add_node() {
+    local name=$1 role=$2 nic=$3 addr=$4 prefix=$5 ext=${6:--}
+    local i=${#FB_NODES[@]} ns=$FB_TAG-n${#FB_NODES[@]} root=$WORK/nodes/$1
+    ((FB_SWITCH_MADE)) || fb_make_switch
+    _fb_netns_add "$ns"
+    ip -n "$FB_SWITCH" link add "m$i" type veth peer name "$nic" netns "$ns" || fail "veth m$i/$nic for $name"
+    ip -n "$FB_SWITCH" link set "m$i" master br-mgmt up
+    ip -n "$ns" addr add "$addr/$prefix" dev "$nic"
+    ip -n "$ns" link set "$nic" up
+    if [ "$ext" != - ]; then
+        ip -n "$FB_SWITCH" link add "x$i" type veth peer name "$ext" netns "$ns" || fail "veth x$i/$ext for $name"
+        ip -n "$FB_SWITCH" link set "x$i" master br-ext up
+        ip -n "$ns" link set "$ext" down
+    fi
+    FB_NODES+=("$name")
+    FB_NS[$name]=$ns
+    FB_ROOT[$name]=$root
+    FB_ADDR[$name]=$addr
+    FB_ROLE[$name]=$role
+    fb_install_root "$name"
+    fb_start_sshd "$name"
+}
+
+# What the installer leaves on a node, and the sandbox's seeds: host keys (`ssh-keygen -A`,
+# as Anaconda's sshd-keygen does), SELinux "Enforcing" and libvirt-daemon-config-network
+# installed on compute nodes (so the daemon's setenforce and rpm -e paths run).
+fb_install_root() {
+    local name=$1 root=${FB_ROOT[$1]}
+    mkdir -p "$root/etc/ssh" "$root/root/.ssh" "$root/run/units" "$root/var/lib" "$root/var/log"
+    chmod 0700 "$root/root/.ssh"
+    chmod 0750 "$root/run"
+    ssh-keygen -A -f "$root" >/dev/null || fail "ssh-keygen -A -f $root"
+    if [ "${FB_ROLE[$name]}" = compute ]; then
+        echo Enforcing >"$root/run/selinux"
+        echo libvirt-daemon-config-network >"$root/run/rpm-installed"
+    fi
+}
+
+fb_start_sshd() {
+    local name=$1 root=${FB_ROOT[$1]} ns=${FB_NS[$1]} i
+    mkdir -p /run/sshd  # sshd's privilege separation folder (the package's tmpfiles.d makes it)
+    cat >"$root/etc/ssh/sshd_config.test" <<EOF
+ListenAddress ${FB_ADDR[$name]}:22
+HostKey $root/etc/ssh/ssh_host_ed25519_key
+HostKey $root/etc/ssh/ssh_host_ecdsa_key
+HostKey $root/etc/ssh/ssh_host_rsa_key
+AuthorizedKeysFile $root/root/.ssh/authorized_keys
+PidFile $root/run/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+EOF
+    rm -f "$root/run/sshd.pid"
+    # -E: sshd's log in the root; the listen socket comes up before it writes the pidfile
+    ip netns exec "$ns" /usr/sbin/sshd -f "$root/etc/ssh/sshd_config.test" -E "$root/run/sshd.log" ||
+        fail "$name: sshd did not start: $(tail -5 "$root/run/sshd.log" 2>/dev/null)"
+    for i in $(seq 50); do
+        [ -s "$root/run/sshd.pid" ] && return 0
+        sleep 0.1
+    done
+    fail "$name: sshd wrote no pidfile: $(tail -5 "$root/run/sshd.log" 2>/dev/null)"
+}
+fb_stop_sshd() {
+    local pid
+    pid=$(cat "${FB_ROOT[$1]}/run/sshd.pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null
+    rm -f "${FB_ROOT[$1]}/run/sshd.pid"
+}
+
+# fb_in NAME CMD...: run CMD in NAME's namespace.
+fb_in() { local ns=${FB_NS[$1]}; shift; ip netns exec "$ns" "$@"; }
+
+# fb_ssh FROM TO [CMD...]: root@TO from FROM's namespace with FROM's root key and strict host
+# key checking against KNOWN_HOSTS (default: FROM's etc/ssh/ssh_known_hosts); no user config.
+fb_ssh() {
+    local from=$1 to=$2
+    shift 2
+    local kh=${KNOWN_HOSTS:-${FB_ROOT[$from]}/etc/ssh/ssh_known_hosts}
+    fb_in "$from" ssh -F /dev/null -i "${FB_ROOT[$from]}/root/.ssh/id_ed25519" -o IdentitiesOnly=yes \
+        -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 \
+        -o UserKnownHostsFile=/dev/null -o "GlobalKnownHostsFile=$kh" \
+        "root@${FB_ADDR[$to]}" "${@:-true}"
+}
+
+# fb_node_config SITE NAME: the node's etc/airstrap/{site.json,site.key,node}, written by
+# `airstrap node-config` exactly as the kickstart's %post would.
+fb_node_config() {
+    "$AIRSTRAP" node-config "$1" --node "$2" --root "${FB_ROOT[$2]}" >"$WORK/node-config.out" 2>&1 ||
+        fail "airstrap node-config $1 --node $2: $(cat "$WORK/node-config.out")"
+}
+
+# fb_start_daemon NAME [ARGS...]: `airstrap-firstboot run` in NAME's namespace, stdout and
+# stderr appended to ROOT/daemon.log; FB_PID[NAME] is its pid (ip netns exec execs).
+fb_start_daemon() {
+    local name=$1
+    shift
+    local root=${FB_ROOT[$name]}
+    echo "---- start $(date +%T.%3N) $*" >>"$root/daemon.log"
+    ip netns exec "${FB_NS[$name]}" "$AIRSTRAP_FIRSTBOOT" run --root "$root" --exec-hook "$FB_HOOK" \
+        "$@" </dev/null >>"$root/daemon.log" 2>&1 &
+    FB_PID[$name]=$!
+}
+fb_start_all() { local n; for n in "${FB_NODES[@]}"; do fb_start_daemon "$n" "$@"; done; }
+
+# fb_stop_daemon NAME: SIGTERM, wait up to 10 s, then SIGKILL. Returns the daemon's exit code.
+fb_stop_daemon() {
+    local pid=${FB_PID[$1]:-} i rc=0
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { echo "$1: daemon ignored SIGTERM for 10 s; killed" >&2; kill -KILL "$pid"; }
+    wait "$pid" 2>/dev/null || rc=$?
+    FB_PID[$1]=
+    return $rc
+}
+fb_kill_daemon() {
+    local pid=${FB_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+    FB_PID[$1]=
+}
+fb_stop_all() { local n; for n in "${FB_NODES[@]}"; do fb_stop_daemon "$n" || true; done; }
+
+# fb_daemon_state NAME: "running", "exited N" (N ≥ 128: killed by signal N-128) or "not started".
+fb_daemon_state() {
+    local pid=${FB_PID[$1]:-} rc=0
+    [ -n "$pid" ] || { echo "not started"; return; }
+    if kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid")" != Z ]; then echo running; return; fi
+    { wait "$pid"; } 2>/dev/null || rc=$?
+    echo "exited $rc"
+}
+
+# fb_daemon_alive NAME
+fb_daemon_alive() { [ -n "${FB_PID[$1]:-}" ] && kill -0 "${FB_PID[$1]}" 2>/dev/null; }
+
+# fb_status NAME [ARGS...]: `airstrap-firstboot status --root ROOT ARGS`, output in $OUT, exit
+# code in $RC (never fails the script by itself).
+fb_status() {
+    local name=$1
+    shift
+    RC=0
+    OUT=$(fb_in "$name" "$AIRSTRAP_FIRSTBOOT" status --root "${FB_ROOT[$name]}" "$@" 2>&1) || RC=$?
+}
+
+# fb_wait SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds; fail naming WHAT after
+# SECONDS.
+fb_wait() {
+    local timeout=$1 what=$2 deadline
+    shift 2
+    deadline=$(($(date +%s%N) + timeout * 1000000000))
+    until "$@"; do
+        (($(date +%s%N) < deadline)) || fail "timed out after ${timeout} s waiting for $what"
+        sleep 0.1
+    done
+}
+
+# fb_wait_file SECONDS FILE PATTERN: until FILE has a line matching the extended regex.
+fb_wait_file() {
+    fb_wait "$1" "/$3/ in $2" grep -Eq -- "$3" "$2"
+}
+
+# fb_chronyc NAME ARGS...: chronyc against the node's sandboxed chronyd (see the hook).
+fb_chronyc() { local root=${FB_ROOT[$1]}; shift; chronyc -h "$root/run/chronyd.sock" "$@"; }
+
+# fb_journal_steps NAME: "STEP STATE ATTEMPTS" per line from ROOT/var/lib/airstrap/journal.json.
+fb_journal_steps() {
+    python3 - "${FB_ROOT[$1]}/var/lib/airstrap/journal.json" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+steps = doc["steps"] if isinstance(doc, dict) else doc
+for s in steps:
+    print(s["name"], s["state"], s.get("attempts", 0))
+EOF
+}
+
+# fb_no_site_addresses_on_host CIDR_PREFIX: the site's addresses never reach the host namespace.
+fb_no_site_addresses_on_host() {
+    local re=${1//./\\.}
+    ! ip -o addr show | grep -q "inet $re" || fail "a $1 address appeared in the host's namespace"
+    ! ip route show | grep -q "^$re" || fail "a $1 route appeared in the host's namespace"
+}
