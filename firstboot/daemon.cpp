@@ -138,6 +138,8 @@ class Daemon {
     std::string enrol() {
         std::string last;
         auto next_note = std::chrono::steady_clock::now();
+        // Nodes usually boot together with the controller: retry soon, then back off.
+        auto wait = std::min(opt_.poll, std::chrono::milliseconds(100));
         while (!stop_) {
             client().beacon();
             std::string why;
@@ -164,7 +166,8 @@ class Daemon {
                 last = why;
                 next_note = std::chrono::steady_clock::now() + 60s;
             }
-            sleep(opt_.poll);
+            sleep(wait);
+            wait = std::min(wait * 2, opt_.poll);
         }
         throw Error("stopped");
     }
@@ -335,12 +338,14 @@ class Daemon {
         // Made once: the enrolment server keeps a reference for the daemon's lifetime.
         if (!state_)
             state_ = std::make_unique<SiteState>(opt_.paths.enrolled(), opt_.paths.rejoin_dir());
+        // The enrolment server needs only the keys: it starts before the checks, so the
+        // nodes enrol while the controller finishes its own steps.
         if (!step("identity", [&] { return step_identity(c); })) return false;
-        if (!step("checks", [&] { return step_checks(c); })) return false;
         if (!step("host_keys", [&] { return step_host_keys(c); })) return false;
         if (!step("root_key", [&] { return step_root_key(c); })) return false;
         start_server(*state_);
         if (!server_) return false;
+        if (!step("checks", [&] { return step_checks(c); })) return false;
         if (!step("chrony", [&] { return step_chrony(c); })) return false;
         if (!step("chrony_wait", [&] { return step_chrony_wait(c); })) return false;
         if (!step("barrier", [&] { return barrier(*state_); })) return false;
@@ -382,8 +387,8 @@ class Daemon {
 
 std::vector<std::string> plan_for(const SiteView&, const NodeView& node) {
     if (node.role == Role::controller) {
-        return {"identity",    "checks",  "host_keys",   "root_key",  "chrony",
-                "chrony_wait", "barrier", "known_hosts", "verify_ssh"};
+        return {"identity",    "host_keys", "root_key",    "checks",    "chrony",
+                "chrony_wait", "barrier",   "known_hosts", "verify_ssh"};
     }
     std::vector<std::string> plan{"identity", "checks", "host_keys"};
     if (node.role == Role::compute) plan.push_back("compute");
