@@ -70,7 +70,10 @@ class Daemon {
         if (!ok) return stop_ ? 0 : 1;
         log_.info("all steps done: sessions=" + std::to_string(traffic_.sessions) + " frames=" +
                   std::to_string(traffic_.frames) + " beacons=" + std::to_string(traffic_.beacons));
-        if (opt_.exit_when_done) return 0;
+        if (opt_.exit_when_done) {
+            if (state_) state_->flush();
+            return 0;
+        }
         return is_controller(self_) ? controller_quiet() : node_quiet();
     }
 
@@ -260,8 +263,12 @@ class Daemon {
     // ------------------------------------------------------------------- controller
 
     std::string barrier(SiteState& state) {
-        auto deadline =
-            std::chrono::steady_clock::now() + std::chrono::seconds(id_.site.barrier_timeout);
+        // One deadline across retries: after it passes, each retry checks once and fails
+        // again at once (naming who is missing) until everyone is there.
+        if (!barrier_deadline_)
+            barrier_deadline_ =
+                std::chrono::steady_clock::now() + std::chrono::seconds(id_.site.barrier_timeout);
+        auto deadline = *barrier_deadline_;
         for (;;) {
             std::vector<std::string> missing;
             for (const auto& n : id_.site.nodes) {
@@ -293,6 +300,7 @@ class Daemon {
             if (missing.empty())
                 return "all " + std::to_string(id_.site.nodes.size() - 1) +
                        " nodes enrolled and done";
+            state.flush();
             if (std::chrono::steady_clock::now() >= deadline) {
                 throw Error("waited " + std::to_string(id_.site.barrier_timeout) +
                             " s at the barrier; missing: " + text::join(missing, ", "));
@@ -356,7 +364,8 @@ class Daemon {
 
     int controller_quiet() {
         while (!stop_) {
-            sleep(opt_.poll);
+            sleep(std::min(opt_.poll, std::chrono::milliseconds(1000)));
+            state_->flush();
             if (state_->roster_generation() == roster_generation_) continue;
             log_.info(
                 "a node's host keys changed (rejoin): refreshing known hosts and "
@@ -365,6 +374,7 @@ class Daemon {
             if (!controller_plan()) break;
         }
         if (server_) server_->stop();
+        state_->flush();
         return 0;
     }
 
@@ -381,6 +391,7 @@ class Daemon {
     std::unique_ptr<SiteState> state_;
     std::unique_ptr<EnrolServer> server_;
     int roster_generation_ = -1;
+    std::optional<std::chrono::steady_clock::time_point> barrier_deadline_;
 };
 
 }  // namespace

@@ -147,6 +147,29 @@ void SiteState::save_locked() const {
         remove_stale_outputs(dir, file_.filename().string());
     }
     write_file_atomic(file_, text + "\n", 0600);
+    dirty_ = false;
+    last_save_ = std::chrono::steady_clock::now();
+}
+
+void SiteState::save_soon_locked() const {
+    if (std::chrono::steady_clock::now() - last_save_ >= std::chrono::seconds(1)) {
+        save_locked();
+    } else {
+        dirty_ = true;
+    }
+}
+
+SiteState::~SiteState() {
+    try {
+        flush();
+    } catch (const std::exception&) {
+        // Beacons and reports only: the nodes report again.
+    }
+}
+
+void SiteState::flush() {
+    std::lock_guard lock(mutex_);
+    if (dirty_) save_locked();
 }
 
 namespace {
@@ -274,7 +297,7 @@ void SiteState::seen(const std::string& node, const std::string& address) {
             r.address = address;
             r.last_seen = now;
         },
-        [this] { save_locked(); });
+        [this] { save_soon_locked(); });
 }
 
 void SiteState::report(const std::string& node, std::vector<StepRecord> steps) {
@@ -285,7 +308,7 @@ void SiteState::report(const std::string& node, std::vector<StepRecord> steps) {
             r.steps = std::move(steps);
             r.last_refusal.clear();
         },
-        [this] { save_locked(); });
+        [this] { save_soon_locked(); });
 }
 
 std::optional<NodeRecord> SiteState::node(const std::string& name) const {

@@ -4,6 +4,7 @@
 // (temp file, fsync, rename) before the caller acts on it.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -34,6 +35,7 @@ class SiteState {
     // Rejoin windows are files rejoin_dir/NODE, so that `airstrap-firstboot rejoin NODE`
     // (another process) can open one while the daemon runs.
     SiteState(std::filesystem::path file, std::filesystem::path rejoin_dir);
+    ~SiteState();  // flushes what is pending (best effort)
 
     enum class PinResult { pinned_new, unchanged, rejoined, refused_changed_key };
     // Enrolment: a node presents its host keys. New node → pinned. Same keys → unchanged.
@@ -48,8 +50,12 @@ class SiteState {
     // Unknown nodes get a record (not enrolled). `report` is called only for a session proven
     // with the node's pinned keys, so it also clears an older refusal (someone else's beacon).
     void refused(const std::string& node, const std::string& address, const std::string& why);
+    // Beacons and reports arrive many times a second on a big site: they are saved at most
+    // once a second (a pin or refusal is saved at once); flush() writes what is pending — the
+    // daemon calls it from its loops, so status on disk lags by a second or two at most.
     void seen(const std::string& node, const std::string& address);
     void report(const std::string& node, std::vector<StepRecord> steps);
+    void flush();
 
     std::optional<NodeRecord> node(const std::string& name) const;
     std::vector<NodeRecord> nodes() const;  // sorted by name
@@ -57,6 +63,9 @@ class SiteState {
 
   private:
     void save_locked() const;
+    void save_soon_locked() const;
+    mutable bool dirty_ = false;
+    mutable std::chrono::steady_clock::time_point last_save_{};
     std::filesystem::path file_;
     std::map<std::string, NodeRecord> nodes_;
     std::filesystem::path rejoin_dir_;

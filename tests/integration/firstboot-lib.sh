@@ -179,8 +179,13 @@ StrictModes no
 UsePAM no
 EOF
     rm -f "$root/run/sshd.pid"
-    # -E: sshd's log in the root; the listen socket comes up before it writes the pidfile
-    ip netns exec "$ns" /usr/sbin/sshd -f "$root/etc/ssh/sshd_config.test" -E "$root/run/sshd.log" ||
+    # -E: sshd's log in the root; the listen socket comes up before it writes the pidfile.
+    # In a mount namespace of its own, root's home is the node's root/root: a login runs the
+    # node's shell start-up files, not this machine's (~/.bashrc here may be slow).
+    mkdir -p "$root/root"
+    ip netns exec "$ns" unshare --mount --propagation private sh -c \
+        'mount --bind "$1" /root && shift && exec "$@"' sh "$root/root" \
+        /usr/sbin/sshd -f "$root/etc/ssh/sshd_config.test" -E "$root/run/sshd.log" ||
         fail "$name: sshd did not start: $(tail -5 "$root/run/sshd.log" 2>/dev/null)"
     for i in $(seq 50); do
         [ -s "$root/run/sshd.pid" ] && return 0

@@ -33,6 +33,10 @@ files=$(q -l | sort)
 want_files=$(printf '%s\n' /usr/lib/systemd/system/airstrap-firstboot.service /usr/sbin/airstrap \
     /usr/sbin/airstrap-firstboot /usr/share/doc/airstrap-firstboot/README /var/lib/airstrap | sort)
 [ "$files" = "$want_files" ] || fail "unexpected file list:"$'\n'"$files"
+# The payload itself, read by rpm2cpio and cpio rather than from the header.
+command -v rpm2cpio >/dev/null && command -v cpio >/dev/null || skip "rpm2cpio or cpio is not installed"
+payload=$(rpm2cpio "$FIRSTBOOT_RPM" | cpio -t --quiet | sed 's|^\./|/|' | sort)
+[ "$payload" = "$want_files" ] || fail "the cpio payload differs from the header's file list:"$'\n'"$payload"
 q --scripts | grep -F 'systemctl --no-reload disable --now airstrap-firstboot.service' >/dev/null \
     || fail "no %preun that stops the service on removal"
 
@@ -48,6 +52,11 @@ mode() { stat -c '%a %U' "$1"; }
 [ "$(mode "$root/usr/lib/systemd/system/airstrap-firstboot.service")" = "644 root" ] || fail "unit mode"
 [ "$(mode "$root/var/lib/airstrap")" = "700 root" ] || fail "state folder mode $(mode "$root/var/lib/airstrap")"
 [ "$(readlink "$root/usr/sbin/airstrap")" = airstrap-firstboot ] || fail "/usr/sbin/airstrap is not a link to airstrap-firstboot"
+# The packaged binary (stripped by the spec) is the one that must be static.
+installed=$root/usr/sbin/airstrap-firstboot
+if readelf -lW "$installed" | grep -F INTERP >/dev/null || readelf -dW "$installed" | grep -F NEEDED >/dev/null; then
+    fail "the packaged airstrap-firstboot is not static"
+fi
 rpm --root "$root" --dbpath /var/lib/rpm -V --nodeps airstrap-firstboot || fail "rpm -V reports changed files"
 
 # The installed binary as an operator uses it: `airstrap status` on a fresh compute node.
@@ -67,6 +76,8 @@ unit=$root/usr/lib/systemd/system/airstrap-firstboot.service
 grep -Fx 'ExecStart=/usr/sbin/airstrap-firstboot run' "$unit" >/dev/null || fail "ExecStart"
 grep -Fx 'WantedBy=multi-user.target' "$unit" >/dev/null || fail "WantedBy"
 grep -F 'After=network-online.target' "$unit" >/dev/null || fail "After=network-online.target"
+# Host keys first on EL7 (sshd-keygen.service) and EL8/9 (sshd-keygen@TYPE under the target).
+grep -Ex 'After=.* sshd-keygen\.service sshd-keygen\.target' "$unit" >/dev/null || fail "not ordered after sshd-keygen"
 if command -v systemd-analyze >/dev/null; then
     mkdir -p "$WORK/units"
     cp "$unit" "$WORK/units/"

@@ -38,8 +38,9 @@ class SiteState_ : public ::testing::Test {
     fs::path rejoin_dir() const { return dir_.path() / "var/lib/airstrap/rejoin"; }
     SiteState load() const { return SiteState(file(), rejoin_dir()); }
 
-    // What is on disk is whole and loads back to what the state holds.
-    void expect_durable(const SiteState& s) const {
+    // What is on disk, once flushed, is whole and loads back to what the state holds.
+    void expect_durable(SiteState& s) const {
+        s.flush();
         json doc = json::parse(read_file(file(), 1 << 20));
         EXPECT_EQ(doc["format"], 1);
         EXPECT_EQ(load().nodes(), s.nodes());
@@ -313,4 +314,19 @@ TEST_F(SiteState_, ConcurrentCallsKeepTheFileWholeAndCurrent) {
     EXPECT_EQ(s.nodes().size(), 3u);
     EXPECT_EQ(s.roster_generation(), 3);  // each pinned once, then unchanged
     expect_durable(s);
+}
+
+// Beacons and reports are coalesced (a 50-node site sends many a second): within a second of
+// the last save they wait in memory for flush(); pins never wait.
+TEST_F(SiteState_, BeaconsAndReportsAreSavedAtMostOnceASecondPinsAtOnce) {
+    SiteState s = load();
+    s.seen("compute-node", "192.168.111.12");  // the first change is saved
+    std::string first = read_file(file(), 1 << 20);
+    s.report("compute-node", {{"identity", StepState::done, "ok", 1, 1.5, 2.25}});
+    EXPECT_EQ(read_file(file(), 1 << 20), first);         // pending
+    EXPECT_EQ(s.node("compute-node")->steps.size(), 1u);  // but known in memory
+    s.flush();
+    EXPECT_EQ(load().node("compute-node")->steps.size(), 1u);
+    s.pin("network-node", {ecdsa}, "192.168.111.11");
+    EXPECT_TRUE(load().node("network-node")->enrolled);  // at once
 }
