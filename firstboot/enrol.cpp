@@ -21,36 +21,22 @@ constexpr int max_connections = 256;
 
 json steps_to_json(const std::vector<StepRecord>& steps) {
     json out = json::array();
-    for (const auto& s : steps) {
-        out.push_back({{"name", s.name},
-                       {"state", to_string(s.state)},
-                       {"detail", s.detail},
-                       {"attempts", s.attempts},
-                       {"started", s.started},
-                       {"finished", s.finished}});
-    }
+    for (const auto& s : steps) out.push_back(step_to_json(s));
     return out;
 }
 
 std::vector<StepRecord> steps_from_json(const json& j) {
     if (!j.is_array() || j.size() > 64) throw proto::ProtocolError("steps: expected a list");
     std::vector<StepRecord> out;
-    for (const auto& s : j) {
-        if (!s.is_object() || !s.value("name", json()).is_string() ||
-            !s.value("state", json()).is_string() || !s.value("detail", json()).is_string() ||
-            !s.value("attempts", json()).is_number_integer() ||
-            !s.value("started", json()).is_number() || !s.value("finished", json()).is_number())
-            throw proto::ProtocolError("steps: malformed step record");
-        StepRecord r;
-        r.name = s["name"].get<std::string>().substr(0, 64);
-        auto state = step_state_from(s["state"].get<std::string>());
-        if (!state) throw proto::ProtocolError("steps: unknown state");
-        r.state = *state;
-        r.detail = s["detail"].get<std::string>().substr(0, 1024);
-        r.attempts = s["attempts"].get<int>();
-        r.started = s["started"].get<double>();
-        r.finished = s["finished"].get<double>();
-        out.push_back(std::move(r));
+    try {
+        for (std::size_t i = 0; i < j.size(); ++i) {
+            StepRecord r = step_from_json(j[i], "steps[" + std::to_string(i) + "]");
+            r.name = r.name.substr(0, 64);
+            r.detail = r.detail.substr(0, 1024);
+            out.push_back(std::move(r));
+        }
+    } catch (const InputError& e) {
+        throw proto::ProtocolError(std::string("report: ") + e.what());
     }
     return out;
 }
