@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <sstream>
 
 #include "common/error.hpp"
@@ -80,7 +82,9 @@ class FakeRunner : public CommandRunner {
         on(prefix, std::vector<ProcessResult>{{exit_code, output}}, std::move(effect));
     }
 
+    // verify_ssh runs its checks from several threads at once.
     ProcessResult run(const std::vector<std::string>& argv) override {
+        std::lock_guard lock(mutex_);
         calls.push_back(argv);
         for (auto it = rules_.rbegin(); it != rules_.rend(); ++it) {
             if (argv.size() < it->prefix.size() ||
@@ -121,6 +125,7 @@ class FakeRunner : public CommandRunner {
         std::size_t used;
     };
     std::vector<Rule> rules_;
+    std::mutex mutex_;
 };
 
 // A sandbox root per test, one node of lab3, the fake runner.
@@ -809,7 +814,9 @@ TEST_F(Steps, VerifySshRunsStrictBatchSshToEveryNode) {
     std::vector<const NodeView*> nodes = {id.site.node("network-node"),
                                           id.site.node("compute-node")};
     EXPECT_EQ(verify_ssh(c, nodes), "ssh as root works to 2 nodes: network-node, compute-node");
-    EXPECT_EQ(runner.commands(),
+    auto commands = runner.commands();  // in parallel: any order
+    std::sort(commands.begin(), commands.end());
+    EXPECT_EQ(commands,
               (std::vector<std::string>{
                   "ssh -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 "
                   "root@192.168.111.11 true",
