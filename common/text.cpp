@@ -1,8 +1,7 @@
 #include "common/text.hpp"
 
-#include <charconv>
-
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 
 namespace airstrap::text {

@@ -240,4 +240,21 @@ TEST(ToLower, LowersAsciiOnly) {
 }
 
 }  // namespace
+TEST(Trim, DropsSpacesTabsAndLineEndsAtBothEnds) {
+    EXPECT_EQ(trim("  compute-node\r\n"), "compute-node");
+    EXPECT_EQ(trim("\t a b \t"), "a b");
+    EXPECT_EQ(trim(" \n\t"), "");
+    EXPECT_EQ(trim(""), "");
+}
+
+TEST(ParseInt, WholeDecimalNumbersOnly) {
+    EXPECT_EQ(parse_int("24"), 24);
+    EXPECT_EQ(parse_int("-3"), -3);
+    EXPECT_EQ(parse_int(""), std::nullopt);
+    EXPECT_EQ(parse_int("24 "), std::nullopt);
+    EXPECT_EQ(parse_int("+24"), std::nullopt);
+    EXPECT_EQ(parse_int("0x10"), std::nullopt);
+    EXPECT_EQ(parse_int("99999999999999999999"), std::nullopt);
+}
+
 }  // namespace airstrap::text
