@@ -44,6 +44,25 @@ std::unique_ptr<LoadedSecrets> load_secrets_for(const site::SiteFile& file,
     return out;
 }
 
+// The site file and its secrets, their problems printed; nullopt unless both can be used.
+struct SiteAndSecrets {
+    std::unique_ptr<site::SiteFile> file;
+    std::unique_ptr<LoadedSecrets> secrets;
+    const site::Site& site() const { return file->site(); }
+    const site::Secrets& keys() const { return *secrets->secrets; }
+};
+std::optional<SiteAndSecrets> load_site_and_secrets(const fs::path& site,
+                                                    const std::optional<fs::path>& flag) {
+    SiteAndSecrets out;
+    out.file = site::SiteFile::load(site);
+    std::cerr << out.file->diag().render();
+    if (!out.file->ok()) return std::nullopt;
+    out.secrets = load_secrets_for(*out.file, flag);
+    std::cerr << out.secrets->diag.render();
+    if (!out.secrets->secrets) return std::nullopt;
+    return out;
+}
+
 nlohmann::json diagnostics_json(const Diagnostics& diag) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& d : diag.all()) {
@@ -165,14 +184,10 @@ ExitCode run_validate(const ValidateOptions& o) {
 }
 
 ExitCode run_kickstart(const KickstartOptions& o) {
-    auto file = site::SiteFile::load(o.site);
-    std::cerr << file->diag().render();
-    if (!file->ok()) return ExitCode::bad_input;
-    auto secrets = load_secrets_for(*file, o.secrets);
-    std::cerr << secrets->diag.render();
-    if (!secrets->secrets) return ExitCode::bad_input;
-    const site::Site& s = file->site();
-    for (const auto& path : kickstart::write_kickstarts(s, *secrets->secrets, o.output)) {
+    auto loaded = load_site_and_secrets(o.site, o.secrets);
+    if (!loaded) return ExitCode::bad_input;
+    const site::Site& s = loaded->site();
+    for (const auto& path : kickstart::write_kickstarts(s, loaded->keys(), o.output)) {
         std::string role = path.stem().string();
         std::string nodes;
         for (const auto& n : s.nodes) {
@@ -185,13 +200,9 @@ ExitCode run_kickstart(const KickstartOptions& o) {
 }
 
 ExitCode run_node_config(const NodeConfigOptions& o) {
-    auto file = site::SiteFile::load(o.site);
-    std::cerr << file->diag().render();
-    if (!file->ok()) return ExitCode::bad_input;
-    auto secrets = load_secrets_for(*file, o.secrets);
-    std::cerr << secrets->diag.render();
-    if (!secrets->secrets) return ExitCode::bad_input;
-    auto dir = kickstart::write_node_config(file->site(), *secrets->secrets, o.node, o.root);
+    auto loaded = load_site_and_secrets(o.site, o.secrets);
+    if (!loaded) return ExitCode::bad_input;
+    auto dir = kickstart::write_node_config(loaded->site(), loaded->keys(), o.node, o.root);
     std::cout << "wrote " << (dir / "site.json").string() << ", site.key (0600) and node ("
               << o.node << ")\n";
     return ExitCode::ok;
@@ -275,12 +286,8 @@ std::function<void(std::uint64_t, std::uint64_t)> copy_progress(std::string what
 }
 
 ExitCode run_build_iso(const BuildIsoOptions& o) {
-    auto file = site::SiteFile::load(o.site);
-    std::cerr << file->diag().render();
-    if (!file->ok()) return ExitCode::bad_input;
-    auto secrets = load_secrets_for(*file, o.secrets);
-    std::cerr << secrets->diag.render();
-    if (!secrets->secrets) return ExitCode::bad_input;
+    auto loaded = load_site_and_secrets(o.site, o.secrets);
+    if (!loaded) return ExitCode::bad_input;
     builder::IsoOptions options;
     options.output = o.output;
     options.vendor_iso = o.vendor_iso;
@@ -293,7 +300,7 @@ ExitCode run_build_iso(const BuildIsoOptions& o) {
         options.progress = copy_progress("copying the vendor DVD");
     }
     SystemCommandRunner runner;
-    auto summary = builder::build_iso(file->site(), *secrets->secrets, options, runner);
+    auto summary = builder::build_iso(loaded->site(), loaded->keys(), options, runner);
     if (o.json) {
         std::cout << nlohmann::json{{"ok", true},
                                     {"output", o.output.string()},
@@ -310,7 +317,7 @@ ExitCode run_build_iso(const BuildIsoOptions& o) {
     } else {
         std::cout << "wrote " << o.output.string() << ": " << summary.bytes / 1048576 << " MiB, "
                   << (summary.product.empty() ? summary.vendor_label : summary.product)
-                  << " + site " << file->site().name << " (" << summary.kickstarts.size()
+                  << " + site " << loaded->site().name << " (" << summary.kickstarts.size()
                   << " kickstarts, " << summary.entries << " entries in " << summary.menus.size()
                   << " boot menus), label '" << summary.volume_id << "'\n";
     }

@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
+#include "firstboot/state_file.hpp"
 
 namespace airstrap::firstboot {
 
@@ -17,40 +18,16 @@ namespace {
 constexpr int journal_format = 1;
 constexpr std::size_t max_journal_bytes = 1 << 20;
 
-double unix_now() {
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
-// nlohmann's messages start with "[json.exception.parse_error.101] ": not for an operator.
-std::string json_error_text(const json::exception& e) {
-    std::string what = e.what();
-    auto end = what.find("] ");
-    return end == std::string::npos ? what : what.substr(end + 2);
-}
-
 [[noreturn]] void corrupt(const std::filesystem::path& file, const std::string& why) {
     throw InputError(file.string() + ": not a journal this airstrap can read (" + why +
                      "); remove it to start over: every step of this node then runs again");
 }
 
 std::vector<StepRecord> load_steps(const std::filesystem::path& file) {
-    std::error_code ec;
-    if (std::filesystem::symlink_status(file, ec).type() == std::filesystem::file_type::not_found)
-        return {};
-    std::string text = read_file(file, max_journal_bytes);
-    json doc;
-    try {
-        doc = json::parse(text);
-    } catch (const json::exception& e) {
-        corrupt(file, json_error_text(e));
-    }
-    if (!doc.is_object()) corrupt(file, "expected a JSON object");
-    auto format = doc.find("format");
-    if (format == doc.end() || !format->is_number_integer()) corrupt(file, "no format number");
-    if (format->get<long long>() != journal_format)
-        corrupt(file, "format " + format->dump() + "; this airstrap reads format " +
-                          std::to_string(journal_format));
+    auto loaded = load_state_file(file, max_journal_bytes, journal_format,
+                                  [&](const std::string& why) { corrupt(file, why); });
+    if (!loaded) return {};
+    const json& doc = *loaded;
     auto steps = doc.find("steps");
     if (steps == doc.end() || !steps->is_array()) corrupt(file, "steps: expected a list");
     std::vector<StepRecord> out;
@@ -243,15 +220,7 @@ std::string Journal::to_json() const {
 
 void Journal::save_locked() const {
     std::string text = journal_text(order_, records_);
-    std::filesystem::path dir = file_.parent_path();
-    if (!dir.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) throw SystemError("cannot create " + dir.string(), ec.value());
-        // What a kill -9 in the middle of an earlier save left behind.
-        remove_stale_outputs(dir, file_.filename().string());
-    }
-    write_file_atomic(file_, text + "\n", 0600);
+    save_state_file(file_, text);
 }
 
 }  // namespace airstrap::firstboot

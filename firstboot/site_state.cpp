@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "firstboot/state_file.hpp"
 
 namespace airstrap::firstboot {
 
@@ -19,17 +20,6 @@ namespace {
 constexpr int state_format = 1;
 // A few hundred nodes, each with a journal of 1 KiB details: far below this.
 constexpr std::size_t max_state_bytes = 64 << 20;
-
-double unix_now() {
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
-std::string json_error_text(const json::exception& e) {
-    std::string what = e.what();
-    auto end = what.find("] ");
-    return end == std::string::npos ? what : what.substr(end + 2);
-}
 
 [[noreturn]] void corrupt(const std::filesystem::path& file, const std::string& why) {
     throw InputError(file.string() + ": not a site state this airstrap can read (" + why +
@@ -98,22 +88,10 @@ json record_to_json(const NodeRecord& r) {
 }
 
 std::map<std::string, NodeRecord> load_nodes(const std::filesystem::path& file) {
-    std::error_code ec;
-    if (std::filesystem::symlink_status(file, ec).type() == std::filesystem::file_type::not_found)
-        return {};
-    std::string text = read_file(file, max_state_bytes);
-    json doc;
-    try {
-        doc = json::parse(text);
-    } catch (const json::exception& e) {
-        corrupt(file, json_error_text(e));
-    }
-    if (!doc.is_object()) corrupt(file, "expected a JSON object");
-    auto format = doc.find("format");
-    if (format == doc.end() || !format->is_number_integer()) corrupt(file, "no format number");
-    if (format->get<long long>() != state_format)
-        corrupt(file, "format " + format->dump() + "; this airstrap reads format " +
-                          std::to_string(state_format));
+    auto loaded = load_state_file(file, max_state_bytes, state_format,
+                                  [&](const std::string& why) { corrupt(file, why); });
+    if (!loaded) return {};
+    const json& doc = *loaded;
     auto nodes = doc.find("nodes");
     if (nodes == doc.end() || !nodes->is_object()) corrupt(file, "nodes: expected an object");
     std::map<std::string, NodeRecord> out;
@@ -138,15 +116,7 @@ void SiteState::save_locked() const {
     // Step details and refusals can carry a command's output: invalid UTF-8 is replaced.
     std::string text = json{{"format", state_format}, {"nodes", std::move(nodes)}}.dump(
         2, ' ', false, json::error_handler_t::replace);
-    std::filesystem::path dir = file_.parent_path();
-    if (!dir.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) throw SystemError("cannot create " + dir.string(), ec.value());
-        // What a kill -9 in the middle of an earlier save left behind.
-        remove_stale_outputs(dir, file_.filename().string());
-    }
-    write_file_atomic(file_, text + "\n", 0600);
+    save_state_file(file_, text);
     dirty_ = false;
     last_save_ = std::chrono::steady_clock::now();
 }

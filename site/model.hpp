@@ -100,9 +100,9 @@ struct TimeSync {
 
 // The first-boot daemon on the installed nodes (firstboot/).
 struct Firstboot {
-    int port = 7447;              // controller's enrolment TCP port; beacons on the same UDP port
-    int barrier_timeout = 3600;   // seconds the controller waits for every node
-    int sync_timeout = 600;       // seconds a node waits for chrony to synchronise
+    int port = 7447;             // controller's enrolment TCP port; beacons on the same UDP port
+    int barrier_timeout = 3600;  // seconds the controller waits for every node
+    int sync_timeout = 600;      // seconds a node waits for chrony to synchronise
 };
 
 struct AnswerOverride {

@@ -445,7 +445,8 @@ class SiteParser {
         YamlMap m(r_, node, "firstboot", {"port", "barrier_timeout", "sync_timeout"});
         if (!m.valid()) return;
         if (auto n = m.get("port"); n.IsDefined()) {
-            if (auto v = r_.integer(n, "'firstboot.port'", 1, 65535)) fb.port = static_cast<int>(*v);
+            if (auto v = r_.integer(n, "'firstboot.port'", 1, 65535))
+                fb.port = static_cast<int>(*v);
         }
         if (auto n = m.get("barrier_timeout"); n.IsDefined()) {
             if (auto v = r_.integer(n, "'firstboot.barrier_timeout' (seconds)", 10, 7 * 86400))

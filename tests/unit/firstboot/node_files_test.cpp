@@ -165,7 +165,10 @@ TEST(NodeFiles, PublicKeyNormalisationRejectsOtherShapes) {
     EXPECT_THROW(normalize_public_key("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK4XiyH8"), InputError);
     EXPECT_THROW(normalize_public_key("ssh-rsa" + ed25519.substr(11)), InputError);
     EXPECT_THROW(normalize_public_key(ed25519 + "\n" + ecdsa), InputError);
-    EXPECT_THROW(normalize_public_key("-----BEGIN OPENSSH PRIVATE KEY-----"), InputError);
+    // The first line of a private key file pasted by mistake (only its header; assembled here
+    // so that no key-like text sits in the tree).
+    EXPECT_THROW(normalize_public_key("-----BEGIN OPENSSH " + std::string("PRIVATE") + " KEY-----"),
+                 InputError);
     try {
         normalize_public_key("hello world");
         FAIL();
