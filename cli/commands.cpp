@@ -10,6 +10,8 @@
 #include "builder/iso.hpp"
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
+#include "deploy/answers.hpp"
+#include "deploy/kolla.hpp"
 #include "kickstart/node_config.hpp"
 #include "kickstart/render.hpp"
 #include "repo-mirror/mirror.hpp"
@@ -41,6 +43,10 @@ std::unique_ptr<LoadedSecrets> load_secrets_for(const site::SiteFile& file,
     std::error_code ec;
     out->missing = !fs::exists(path, ec);
     out->secrets = site::load_secrets(path, out->source, out->diag);
+    if (out->secrets) {
+        site::check_secrets_for_site(file.site(), *out->secrets, out->diag);
+        if (out->diag.has_errors()) out->secrets.reset();
+    }
     return out;
 }
 
@@ -136,10 +142,12 @@ ExitCode run_init(const InitOptions& o) {
         write_file_atomic(site_path, site_templates[0].text, 0644);
         std::cout << "wrote " << site_path.string() << " (a commented template: edit it)\n";
     }
+    auto cloud_users = site::cloud_users_in(site_path);  // they get passwords too
     if (fs::exists(secrets_path)) {
         std::cout << "kept " << secrets_path.string() << " (existing secrets are never replaced)\n";
+        std::cerr << site::missing_user_passwords_note(secrets_path, cloud_users);
     } else {
-        write_file_atomic(secrets_path, site::generate_secrets_yaml(), 0600);
+        write_file_atomic(secrets_path, site::generate_secrets_yaml(cloud_users), 0600);
         std::cout << "wrote " << secrets_path.string()
                   << " (mode 0600: site secret and generated passwords)\n";
     }
@@ -203,8 +211,35 @@ ExitCode run_node_config(const NodeConfigOptions& o) {
     auto loaded = load_site_and_secrets(o.site, o.secrets);
     if (!loaded) return ExitCode::bad_input;
     auto dir = kickstart::write_node_config(loaded->site(), loaded->keys(), o.node, o.root);
-    std::cout << "wrote " << (dir / "site.json").string() << ", site.key (0600) and node ("
+    std::cout << "wrote " << (dir / "site.json").string() << ", site.key (0600)"
+              << (fs::exists(dir / "deploy.sealed") ? ", deploy.sealed (0600)" : "") << " and node ("
               << o.node << ")\n";
+    return ExitCode::ok;
+}
+
+ExitCode run_answers(const AnswersOptions& o) {
+    auto loaded = load_site_and_secrets(o.site, o.secrets);
+    if (!loaded) return ExitCode::bad_input;
+    const site::Site& s = loaded->site();
+    auto settings = deploy::packstack_settings(s, loaded->keys());
+    std::string baseline, name;
+    if (o.from) {
+        baseline = read_file(*o.from, 4 << 20);
+        name = o.from->string();
+    } else {
+        baseline = deploy::baseline_answer_file(*site::packstack_release(s.openstack.release));
+        name = "Packstack " + s.openstack.release + " defaults";
+    }
+    // Passwords go only into a 0600 file, or to the terminal when asked for.
+    bool mask = !o.output && !o.show_passwords;
+    std::string text = deploy::render_answer_file(baseline, name, settings, mask);
+    if (o.output) {
+        write_file_atomic(*o.output, text, 0600);
+        std::cout << "wrote " << o.output->string() << " (0600): " << settings.size()
+                  << " keys set from site.yaml and secrets.yaml on " << name << "\n";
+    } else {
+        std::cout << text;
+    }
     return ExitCode::ok;
 }
 
@@ -321,6 +356,21 @@ ExitCode run_build_iso(const BuildIsoOptions& o) {
                   << " kickstarts, " << summary.entries << " entries in " << summary.menus.size()
                   << " boot menus), label '" << summary.volume_id << "'\n";
     }
+    return ExitCode::ok;
+}
+
+// No secrets: kolla's passwords are kolla-genpwd's, and the inventory holds none.
+ExitCode run_inventory(const InventoryOptions& o) {
+    auto file = site::SiteFile::load(o.site);
+    std::cerr << file->diag().render();
+    if (!file->ok()) return ExitCode::bad_input;
+    const site::Site& s = file->site();
+    deploy::write_kolla_inventory(s, o.output, o.site.string());
+    std::cout << "wrote " << (o.output / "multinode").string() << " and "
+              << (o.output / "globals.yml").string() << " (kolla-ansible " << s.openstack.release
+              << ", site " << s.name << ")\n"
+              << "still needed from the operator: a registry with kolla's images "
+                 "(docker_registry in globals.yml), /etc/kolla/passwords.yml from kolla-genpwd\n";
     return ExitCode::ok;
 }
 

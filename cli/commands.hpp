@@ -38,6 +38,15 @@ struct NodeConfigOptions {
 };
 ExitCode run_node_config(const NodeConfigOptions& options);
 
+struct AnswersOptions {
+    std::filesystem::path site;
+    std::optional<std::filesystem::path> secrets;
+    std::optional<std::filesystem::path> from;  // a `packstack --gen-answer-file` output
+    std::optional<std::filesystem::path> output;
+    bool show_passwords = false;
+};
+ExitCode run_answers(const AnswersOptions& options);
+
 struct MirrorCliOptions {
     std::filesystem::path site;
     std::filesystem::path output;
@@ -86,5 +95,12 @@ struct ServeCliOptions {
     bool http_only = false;
 };
 ExitCode run_serve(const ServeCliOptions& options);
+
+struct InventoryOptions {
+    std::filesystem::path site;
+    std::string format;  // only "kolla" so far
+    std::filesystem::path output;
+};
+ExitCode run_inventory(const InventoryOptions& options);
 
 }  // namespace airstrap::cli

@@ -63,6 +63,26 @@ int main(int argc, char** argv) {
         "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
     node_config_cmd->footer(exit_codes);
 
+    cli::AnswersOptions answers;
+    auto* answers_cmd = app.add_subcommand(
+        "answers",
+        "Render the controller's Packstack answer file for review: the release's parameters "
+        "(or --from a packstack --gen-answer-file output) with site.yaml applied by key");
+    answers_cmd->add_option("SITE", answers.site, "The site file (site.yaml)")->required();
+    answers_cmd->add_option("--from", answers.from,
+                            "Start from this answer file (packstack --gen-answer-file) instead "
+                            "of the release's parameter table")
+        ->check(CLI::ExistingFile);
+    answers_cmd->add_option("-o,--output", answers.output,
+                            "Write the answer file here (mode 0600, passwords included); "
+                            "default: stdout with passwords masked");
+    answers_cmd->add_flag("--show-passwords", answers.show_passwords,
+                          "Print the passwords on stdout instead of masking them");
+    answers_cmd->add_option(
+        "--secrets", answers.secrets,
+        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    answers_cmd->footer(exit_codes);
+
     cli::MirrorCliOptions mirror;
     auto* mirror_cmd = app.add_subcommand(
         "mirror", "Build the site's package repository (one closure per role) with airstrap.lock");
@@ -146,6 +166,21 @@ int main(int argc, char** argv) {
                         "Only HTTP: the site's own DHCP/TFTP server boots the nodes");
     serve_cmd->footer(exit_codes);
 
+    cli::InventoryOptions inventory;
+    auto* inventory_cmd = app.add_subcommand(
+        "inventory",
+        "Write a deployment tool's inventory for the site; kolla: DIR/multinode and "
+        "DIR/globals.yml for kolla-ansible (for sites that outgrow Packstack)");
+    inventory_cmd->add_option("SITE", inventory.site, "The site file (site.yaml)")->required();
+    inventory_cmd->add_option("--format", inventory.format, "The inventory's format: kolla")
+        ->required()
+        ->check(CLI::Validator(
+            [](std::string& value) { return value == "kolla" ? "" : "expected: kolla"; },
+            "kolla", "format"));
+    inventory_cmd->add_option("-o,--output", inventory.output, "Output folder (made if missing)")
+        ->required();
+    inventory_cmd->footer(exit_codes);
+
     try {
         app.parse(argc, argv);
         if (*mirror_cmd && !mirror.verify && (mirror.site.empty() || mirror.output.empty())) {
@@ -162,10 +197,12 @@ int main(int argc, char** argv) {
         if (*validate_cmd) code = cli::run_validate(validate);
         if (*kickstart_cmd) code = cli::run_kickstart(kickstart);
         if (*node_config_cmd) code = cli::run_node_config(node_config);
+        if (*answers_cmd) code = cli::run_answers(answers);
         if (*mirror_cmd) code = cli::run_mirror(mirror);
         if (*iso_cmd) code = cli::run_build_iso(iso);
         if (*pxe_cmd) code = cli::run_build_pxe(pxe);
         if (*serve_cmd) code = cli::run_serve(serve);
+        if (*inventory_cmd) code = cli::run_inventory(inventory);
         return static_cast<int>(code);
     } catch (const std::exception& e) {
         std::cerr << "airstrap: error: " << describe(e) << "\n";

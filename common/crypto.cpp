@@ -38,6 +38,70 @@ Bytes hkdf_sha256(const Bytes& key, std::string_view salt, std::string_view info
     return out;
 }
 
+namespace {
+
+constexpr std::size_t gcm_nonce = 12, gcm_tag = 16;
+
+struct CipherCtx {
+    CipherCtx() : ctx(EVP_CIPHER_CTX_new()) {
+        if (!ctx) throw Error("EVP_CIPHER_CTX_new failed");
+    }
+    ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
+    CipherCtx(const CipherCtx&) = delete;
+    CipherCtx& operator=(const CipherCtx&) = delete;
+    EVP_CIPHER_CTX* ctx;
+};
+
+const unsigned char* bytes_of(std::string_view s) {
+    return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+}  // namespace
+
+Bytes seal(const Bytes& key, const Bytes& nonce, std::string_view plaintext,
+           std::string_view context) {
+    if (key.size() != 32) throw Error("seal: the key must be 32 bytes");
+    if (nonce.size() != gcm_nonce) throw Error("seal: the nonce must be 12 bytes");
+    Bytes out = nonce;
+    out.resize(gcm_nonce + plaintext.size() + gcm_tag);
+    CipherCtx c;
+    int len = 0;
+    if (EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), out.data()) != 1 ||
+        EVP_EncryptUpdate(c.ctx, nullptr, &len, bytes_of(context),
+                          static_cast<int>(context.size())) != 1 ||
+        EVP_EncryptUpdate(c.ctx, out.data() + gcm_nonce, &len, bytes_of(plaintext),
+                          static_cast<int>(plaintext.size())) != 1 ||
+        EVP_EncryptFinal_ex(c.ctx, out.data() + gcm_nonce + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, gcm_tag,
+                            out.data() + gcm_nonce + plaintext.size()) != 1) {
+        throw Error("AES-256-GCM encryption failed");
+    }
+    return out;
+}
+
+std::string unseal(const Bytes& key, const Bytes& sealed, std::string_view context) {
+    if (key.size() != 32) throw Error("unseal: the key must be 32 bytes");
+    if (sealed.size() < gcm_nonce + gcm_tag) throw Error("sealed data too short");
+    std::size_t n = sealed.size() - gcm_nonce - gcm_tag;
+    std::string out(n, '\0');
+    Bytes tag(sealed.end() - gcm_tag, sealed.end());
+    CipherCtx c;
+    int len = 0;
+    bool ok =
+        EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), sealed.data()) == 1 &&
+        EVP_DecryptUpdate(c.ctx, nullptr, &len, bytes_of(context),
+                          static_cast<int>(context.size())) == 1 &&
+        EVP_DecryptUpdate(c.ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
+                          sealed.data() + gcm_nonce, static_cast<int>(n)) == 1 &&
+        EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, gcm_tag, tag.data()) == 1 &&
+        EVP_DecryptFinal_ex(c.ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
+    if (!ok) {
+        OPENSSL_cleanse(out.data(), out.size());
+        throw Error("sealed data does not open with this key (wrong site secret, or altered)");
+    }
+    return out;
+}
+
 Bytes hmac_sha256(const Bytes& key, std::string_view data) {
     Bytes out(EVP_MAX_MD_SIZE);
     unsigned int len = 0;

@@ -23,6 +23,15 @@ Bytes hmac_sha256(const Bytes& key, std::string_view data);
 // Equal sizes and contents, compared in time independent of where they differ.
 bool equal_constant_time(const Bytes& a, const Bytes& b);
 
+// AES-256-GCM: nonce ‖ ciphertext ‖ 16-byte tag. `key` is 32 bytes (from hkdf_sha256 with a
+// purpose of its own); `context` is authenticated, not encrypted. The 12-byte nonce must never
+// serve two plaintexts under one key: draw it at random, or derive it from the plaintext with
+// a MAC (deterministic output, which reveals only that two plaintexts are equal).
+Bytes seal(const Bytes& key, const Bytes& nonce, std::string_view plaintext,
+           std::string_view context);
+// The plaintext, or Error when the key, the context or a byte of `sealed` is wrong.
+std::string unseal(const Bytes& key, const Bytes& sealed, std::string_view context);
+
 std::string to_hex(const Bytes& bytes);
 // Returns false if `hex` is not an even-length hex string.
 bool from_hex(std::string_view hex, Bytes& out);

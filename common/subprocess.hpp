@@ -4,7 +4,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace airstrap {
@@ -14,16 +17,33 @@ struct ProcessResult {
     std::string output;  // stdout and stderr, interleaved as written
 };
 
+// For the few commands that need more than argv in, output out.
+struct RunOptions {
+    // Written to the command's standard input, which is then closed (default: /dev/null).
+    std::string input;
+    // Standard input is a terminal (a pty) that `input` is typed into: for programs that read
+    // a password only from a terminal (`openstack user create --password-prompt`), so that
+    // the password never appears in an argv.
+    bool input_is_terminal = false;
+    // Set in the command's environment (on top of ours): credentials go here, never in argv.
+    std::vector<std::pair<std::string, std::string>> environment;
+    // Called with the output as it arrives (long commands: packstack streams into a log).
+    std::function<void(std::string_view)> on_output;
+};
+
 class CommandRunner {
   public:
     virtual ~CommandRunner() = default;
     // Throws SystemError when the program cannot be started at all.
     virtual ProcessResult run(const std::vector<std::string>& argv) = 0;
+    // The default serves runners that record rather than run: no input, output in one piece.
+    virtual ProcessResult run(const std::vector<std::string>& argv, const RunOptions& options);
 };
 
 class SystemCommandRunner : public CommandRunner {
   public:
     ProcessResult run(const std::vector<std::string>& argv) override;
+    ProcessResult run(const std::vector<std::string>& argv, const RunOptions& options) override;
 };
 
 // Runs argv and throws Error("<argv[0]> failed (exit N): <last lines of output>") unless it

@@ -4,17 +4,21 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/subprocess.hpp"
 #include "common/text.hpp"
+#include "firstboot/deploy_steps.hpp"
 #include "firstboot/enrol.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/log.hpp"
 #include "firstboot/site_state.hpp"
+#include "firstboot/state_file.hpp"
 #include "firstboot/steps.hpp"
 
 namespace airstrap::firstboot {
@@ -32,6 +36,11 @@ class HookRunner : public CommandRunner {
         std::vector<std::string> full{hook_};
         full.insert(full.end(), argv.begin(), argv.end());
         return inner_.run(full);
+    }
+    ProcessResult run(const std::vector<std::string>& argv, const RunOptions& options) override {
+        std::vector<std::string> full{hook_};
+        full.insert(full.end(), argv.begin(), argv.end());
+        return inner_.run(full, options);
     }
 
   private:
@@ -79,12 +88,22 @@ class Daemon {
 
   private:
     // Runs `fn` as step `name` unless the journal has it done; retries with backoff until it
-    // succeeds or the daemon is stopped. Returns false only when stopped.
-    bool step(const std::string& name, const std::function<std::string()>& fn) {
+    // succeeds or the daemon is stopped. Returns false only when stopped. A step that must not
+    // loop (packstack: half an hour a run) gives up after `attempts` and stays failed, the
+    // daemon still serving the nodes, until it is restarted.
+    bool step(const std::string& name, const std::function<std::string()>& fn, int attempts = 0) {
         if (journal_.done(name)) return true;
         auto backoff = opt_.poll;
         std::string last_failure;
+        int tried = 0;
         while (!stop_) {
+            if (attempts > 0 && tried++ == attempts) {
+                log_.warn(name + " failed " + std::to_string(attempts) +
+                          " times; fix the cause (airstrap status says why) and restart "
+                          "airstrap-firstboot to run it again");
+                while (!stop_) sleep(std::chrono::milliseconds(1000));
+                return false;
+            }
             journal_.start(name);
             try {
                 std::string detail = fn();
@@ -310,10 +329,18 @@ class Daemon {
         }
     }
 
+    // The roster generation ssh_known_hosts was last written for, kept across restarts: a
+    // restarted controller must not mistake its first look at the roster for a rejoin (and
+    // redeploy), nor miss a rejoin that happened while it was down.
+    std::filesystem::path roster_generation_file() const {
+        return opt_.paths.state_dir() / "known_hosts_generation";
+    }
+
     std::string known_hosts_controller() {
         json r = server_->roster();
         write_known_hosts(opt_.paths, known_hosts_from(r));
         roster_generation_ = r.value("generation", 0);
+        write_file_atomic(roster_generation_file(), std::to_string(roster_generation_) + "\n", 0600);
         return "ssh_known_hosts lists the host keys of all " +
                std::to_string(r.at("nodes").size()) + " nodes";
     }
@@ -353,12 +380,85 @@ class Daemon {
         if (!step("root_key", [&] { return step_root_key(c); })) return false;
         start_server(*state_);
         if (!server_) return false;
+        if (roster_generation_ < 0 && journal_.done("known_hosts") &&
+            std::filesystem::exists(roster_generation_file())) {
+            auto saved = text::parse_int(text::trim(read_file(roster_generation_file(), 64)));
+            roster_generation_ = saved ? static_cast<int>(*saved) : -1;
+        }
         if (!step("checks", [&] { return step_checks(c); })) return false;
         if (!step("chrony", [&] { return step_chrony(c); })) return false;
         if (!step("chrony_wait", [&] { return step_chrony_wait(c); })) return false;
         if (!step("barrier", [&] { return barrier(*state_); })) return false;
         if (!step("known_hosts", [&] { return known_hosts_controller(); })) return false;
         if (!step("verify_ssh", [&] { return verify_all(); })) return false;
+        return deploy_plan();
+    }
+
+    // ------------------------------------------------------------------- deployment
+
+    const deploy::DeployConfig& deploy_config() {
+        if (!deploy_config_) deploy_config_ = load_deploy_config(opt_.paths, id_.secret);
+        return *deploy_config_;
+    }
+
+    // Which enrolment of each node the last successful packstack run deployed.
+    std::map<std::string, int> deployed() {
+        std::map<std::string, int> out;
+        auto doc = load_state_file(opt_.paths.deployed(), 1 << 20, 1, [&](const std::string& why) {
+            throw InputError(opt_.paths.deployed().string() + ": " + why);
+        });
+        if (doc) out = doc->at("nodes").get<std::map<std::string, int>>();
+        return out;
+    }
+
+    void record_deployed() {
+        json nodes = json::object();
+        for (const auto& r : state_->nodes()) nodes[r.name] = r.generation;
+        save_state_file(opt_.paths.deployed(), json{{"format", 1}, {"nodes", nodes}}.dump(1));
+    }
+
+    // A redeployment after nodes were reinstalled and rejoined: packstack runs on them only
+    // (EXCLUDE_SERVERS lists every other node). The first deployment, or one where no node
+    // changed, excludes nobody.
+    std::vector<std::string> excluded_servers() {
+        auto before = deployed();
+        if (before.empty()) return {};
+        std::set<std::string> changed;
+        for (const auto& r : state_->nodes()) {
+            auto it = before.find(r.name);
+            if (it == before.end() || it->second != r.generation) changed.insert(r.name);
+        }
+        if (changed.empty()) return {};
+        std::vector<std::string> exclude;
+        for (const auto& n : id_.site.nodes) {
+            if (!changed.count(n.name)) exclude.push_back(n.address);
+        }
+        log_.info("redeploying " + text::join(std::vector<std::string>(changed.begin(), changed.end()), ", ") +
+                  " only: the other nodes are excluded");
+        return exclude;
+    }
+
+    bool deploy_plan() {
+        StepContext& c = *ctx_;
+        if (!step("answers", [&] { return step_answers(c, deploy_config(), excluded_servers()); }))
+            return false;
+        if (!step(
+                "packstack",
+                [&] {
+                    std::string detail = step_packstack(c);
+                    record_deployed();
+                    return detail;
+                },
+                2))
+            return false;
+        if (!step("verify_token", [&] { return step_verify_token(c); })) return false;
+        if (!step("verify_users", [&] { return step_verify_users(c); })) return false;
+        if (!step("verify_images", [&] { return step_verify_images(c); })) return false;
+        if (!step("verify_compute", [&] { return step_verify_compute(c); })) return false;
+        if (!step("verify_network", [&] { return step_verify_network(c); })) return false;
+        if (!id_.site.cloud.empty() &&
+            !step("day1", [&] { return step_day1(c, deploy_config()); }))
+            return false;
         return true;
     }
 
@@ -392,14 +492,20 @@ class Daemon {
     std::unique_ptr<EnrolServer> server_;
     int roster_generation_ = -1;
     std::optional<std::chrono::steady_clock::time_point> barrier_deadline_;
+    std::optional<deploy::DeployConfig> deploy_config_;
 };
 
 }  // namespace
 
-std::vector<std::string> plan_for(const SiteView&, const NodeView& node) {
+std::vector<std::string> plan_for(const SiteView& site, const NodeView& node) {
     if (node.role == Role::controller) {
-        return {"identity",    "host_keys", "root_key",    "checks",    "chrony",
-                "chrony_wait", "barrier",   "known_hosts", "verify_ssh"};
+        std::vector<std::string> plan{
+            "identity",   "host_keys",    "root_key",     "checks",        "chrony",
+            "chrony_wait", "barrier",     "known_hosts",  "verify_ssh",    "answers",
+            "packstack",  "verify_token", "verify_users", "verify_images", "verify_compute",
+            "verify_network"};
+        if (!site.cloud.empty()) plan.push_back("day1");
+        return plan;
     }
     std::vector<std::string> plan{"identity", "checks", "host_keys"};
     if (node.role == Role::compute) plan.push_back("compute");

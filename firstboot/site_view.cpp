@@ -36,6 +36,11 @@ const NodeView& SiteView::controller() const {
     throw Error("site.json names no controller");
 }
 
+bool CloudView::empty() const {
+    return !external_network && networks.empty() && routers.empty() && flavors.empty() &&
+           images.empty() && projects.empty() && users.empty();
+}
+
 std::string SiteView::fqdn(const NodeView& n) const {
     return domain.empty() ? n.name : n.name + "." + domain;
 }
@@ -104,6 +109,133 @@ std::string ipv4_str(std::uint32_t v) {
     return inet_ntop(AF_INET, &a, buf, sizeof buf);
 }
 
+// A name the day-1 step passes to the openstack CLI: non-empty, never option-like.
+std::string name(const json& obj, const std::string& where, const char* key) {
+    std::string s = str(obj, where, key);
+    if (s.empty() || s[0] == '-') bad(where + "." + key, "expected a name");
+    return s;
+}
+
+std::string address_or_empty(const json& obj, const std::string& where, const char* key) {
+    std::string s = str(obj, where, key);
+    std::uint32_t ignored = 0;
+    if (!s.empty() && !ipv4(s, ignored)) bad(where + "." + key, "expected an IPv4 address or \"\"");
+    return s;
+}
+
+std::vector<std::string> addresses(const json& obj, const std::string& where, const char* key) {
+    auto list = strings(obj, where, key);
+    for (const auto& s : list) {
+        std::uint32_t ignored = 0;
+        if (!ipv4(s, ignored)) bad(where + "." + key, "expected a list of IPv4 addresses");
+    }
+    return list;
+}
+
+std::string cidr(const json& obj, const std::string& where, const char* key) {
+    std::string s = str(obj, where, key);
+    auto slash = s.find('/');
+    std::uint32_t ignored = 0;
+    auto prefix = slash == std::string::npos ? std::nullopt : text::parse_int(s.substr(slash + 1));
+    if (!prefix || *prefix < 0 || *prefix > 32 || !ipv4(s.substr(0, slash), ignored))
+        bad(where + "." + key, "expected a.b.c.d/n");
+    return s;
+}
+
+const json& list(const json& obj, const std::string& where, const char* key) {
+    const json& v = field(obj, where, key);
+    if (!v.is_array()) bad(where + "." + key, "expected a list");
+    return v;
+}
+
+CloudNetworkView cloud_network(const json& n, const std::string& where, bool external) {
+    CloudNetworkView v;
+    v.external = external;
+    v.name = name(n, where, "name");
+    v.subnet = name(n, where, "subnet");
+    v.cidr = cidr(n, where, "cidr");
+    v.gateway = address_or_empty(n, where, "gateway");
+    v.dns = addresses(n, where, "dns");
+    if (external) {
+        v.physical_network = name(n, where, "physical_network");
+        const json& pools = list(n, where, "allocation_pools");
+        for (std::size_t i = 0; i < pools.size(); ++i) {
+            std::string pw = where + ".allocation_pools[" + std::to_string(i) + "]";
+            std::string start = address_or_empty(pools[i], pw, "start");
+            std::string end = address_or_empty(pools[i], pw, "end");
+            if (start.empty() || end.empty()) bad(pw, "expected a start and an end address");
+            v.allocation_pools.emplace_back(start, end);
+        }
+    } else {
+        v.project = name(n, where, "project");
+    }
+    return v;
+}
+
+// The image's path inside the node's repository folder: relative, no '..', no empty parts.
+std::string image_file(const json& obj, const std::string& where) {
+    std::string s = str(obj, where, "file");
+    bool ok = !s.empty() && s[0] != '/' && s.find('\0') == std::string::npos;
+    for (const auto& part : text::split(s, '/'))
+        ok = ok && !part.empty() && part != ".." && part != ".";
+    if (!ok) bad(where + ".file", "expected a relative path inside the repository, without '..'");
+    return s;
+}
+
+CloudView parse_cloud(const json& c) {
+    CloudView v;
+    const std::string w = "cloud";
+    const json& ext = field(c, w, "external_network");
+    if (!ext.is_null()) v.external_network = cloud_network(ext, w + ".external_network", true);
+    auto each = [&](const char* key, auto&& parse_one) {
+        const json& items = list(c, w, key);
+        for (std::size_t i = 0; i < items.size(); ++i)
+            parse_one(items[i], w + "." + key + "[" + std::to_string(i) + "]");
+    };
+    each("networks", [&](const json& n, const std::string& where) {
+        v.networks.push_back(cloud_network(n, where, false));
+    });
+    each("routers", [&](const json& r, const std::string& where) {
+        CloudRouterView rv;
+        rv.name = name(r, where, "name");
+        rv.project = name(r, where, "project");
+        rv.external_gateway = boolean(r, where, "external_gateway");
+        rv.subnets = strings(r, where, "subnets");
+        v.routers.push_back(std::move(rv));
+    });
+    each("flavors", [&](const json& f, const std::string& where) {
+        CloudFlavorView fv;
+        fv.name = name(f, where, "name");
+        fv.vcpus = static_cast<int>(integer(f, where, "vcpus", 1, 1024));
+        fv.ram = static_cast<int>(integer(f, where, "ram", 1, 16LL * 1024 * 1024));
+        fv.disk = static_cast<int>(integer(f, where, "disk", 1, 1024LL * 1024));
+        fv.is_public = boolean(f, where, "public");
+        v.flavors.push_back(std::move(fv));
+    });
+    each("images", [&](const json& i, const std::string& where) {
+        CloudImageView iv;
+        iv.name = name(i, where, "name");
+        iv.file = image_file(i, where);
+        iv.disk_format = str(i, where, "disk_format");
+        static const char* const formats[] = {"qcow2", "raw", "vmdk", "vdi", "iso", "ami"};
+        bool known = false;
+        for (const char* f : formats) known = known || iv.disk_format == f;
+        if (!known) bad(where + ".disk_format", "expected qcow2, raw, vmdk, vdi, iso or ami");
+        iv.container_format = str(i, where, "container_format");
+        if (iv.container_format != "bare") bad(where + ".container_format", "expected bare");
+        iv.is_public = boolean(i, where, "public");
+        v.images.push_back(std::move(iv));
+    });
+    each("projects", [&](const json& p, const std::string& where) {
+        v.projects.push_back({name(p, where, "name"), str(p, where, "description")});
+    });
+    each("users", [&](const json& u, const std::string& where) {
+        v.users.push_back(
+            {name(u, where, "name"), name(u, where, "project"), name(u, where, "role")});
+    });
+    return v;
+}
+
 }  // namespace
 
 SiteView parse_site_json(const std::string& text) {
@@ -130,6 +262,13 @@ SiteView parse_site_json(const std::string& text) {
     v.barrier_timeout = static_cast<int>(integer(fb, "firstboot", "barrier_timeout", 1, 7 * 86400));
     v.sync_timeout = static_cast<int>(integer(fb, "firstboot", "sync_timeout", 1, 86400));
     v.operator_keys = strings(field(doc, "(document)", "ssh"), "ssh", "authorized_keys");
+    const json& os = field(doc, "(document)", "openstack");
+    v.openstack_release = str(os, "openstack", "release");
+    if (v.openstack_release.empty()) bad("openstack.release", "expected a release name");
+    v.l2_agent = str(os, "openstack", "l2_agent");
+    if (v.l2_agent != "openvswitch" && v.l2_agent != "ovn")
+        bad("openstack.l2_agent", "expected openvswitch or ovn");
+    v.cloud = parse_cloud(field(doc, "(document)", "cloud"));
 
     const json& networks = field(doc, "(document)", "networks");
     if (!networks.is_object()) bad("networks", "expected an object");

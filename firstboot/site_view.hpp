@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/crypto.hpp"
@@ -25,6 +26,45 @@ struct NodeView {
     bool nested_virtualization = false;
 };
 
+// Day-1 resources (site.yaml cloud:) the controller creates after Packstack when missing.
+struct CloudNetworkView {
+    std::string name, subnet, cidr, gateway, project = "admin";  // gateway "": none / Neutron's
+    std::vector<std::string> dns;
+    bool external = false;         // true only for the external network
+    std::string physical_network;  // external network only
+    std::vector<std::pair<std::string, std::string>> allocation_pools;  // start, end
+};
+struct CloudRouterView {
+    std::string name, project = "admin";
+    bool external_gateway = false;
+    std::vector<std::string> subnets;
+};
+struct CloudFlavorView {
+    std::string name;
+    int vcpus = 1, ram = 512, disk = 1;  // ram in MiB, disk in GiB
+    bool is_public = true;
+};
+struct CloudImageView {
+    std::string name, file, disk_format = "qcow2", container_format = "bare";  // file: relative
+    bool is_public = true;  // to the node's repository folder, without '..'
+};
+struct CloudProjectView {
+    std::string name, description;
+};
+struct CloudUserView {
+    std::string name, project, role;  // password: the deploy config, never site.json
+};
+struct CloudView {
+    std::optional<CloudNetworkView> external_network;
+    std::vector<CloudNetworkView> networks;
+    std::vector<CloudRouterView> routers;
+    std::vector<CloudFlavorView> flavors;
+    std::vector<CloudImageView> images;
+    std::vector<CloudProjectView> projects;
+    std::vector<CloudUserView> users;
+    bool empty() const;  // nothing to create
+};
+
 struct SiteView {
     std::string name;
     std::string domain;
@@ -41,6 +81,9 @@ struct SiteView {
     int sync_timeout = 600;                  // seconds a node waits for chrony to sync
     std::vector<std::string> operator_keys;  // ssh.authorized_keys
     std::vector<NodeView> nodes;
+    std::string openstack_release;  // e.g. queens
+    std::string l2_agent;           // openvswitch | ovn
+    CloudView cloud;
 
     const NodeView* node(const std::string& name) const;
     const NodeView& controller() const;         // exactly one, checked by parse

@@ -5,6 +5,7 @@
 #include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "deploy/answers.hpp"
 #include "kickstart/render.hpp"
 #include "site/site_json.hpp"
 
@@ -35,6 +36,13 @@ std::filesystem::path write_node_config(const site::Site& site, const site::Secr
     write_file_atomic(dir / "site.json", site_json_text(site), 0644);
     write_file_atomic(dir / "site.key", site_key_text(secrets), 0600);
     write_file_atomic(dir / "node", node + "\n", 0644);
+    const site::Node* controller = site.controller();
+    if (controller && controller->name == node) {
+        write_file_atomic(dir / "deploy.sealed",
+                          deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets),
+                                                     secrets.site_secret),
+                          0600);
+    }
     return dir;
 }
 

@@ -17,7 +17,8 @@ std::string site_json_text(const site::Site& site);
 // The site secret as the daemon reads it: 64 hex digits and a newline.
 std::string site_key_text(const site::Secrets& secrets);
 
-// Writes ROOT/etc/airstrap/ (0700) with site.json (0644), site.key (0600) and node (0644),
+// Writes ROOT/etc/airstrap/ (0700) with site.json (0644), site.key (0600), node (0644) and,
+// on the controller, deploy.sealed (0600),
 // each atomically. InputError if `node` is not a node of the site. Returns the folder.
 std::filesystem::path write_node_config(const site::Site& site, const site::Secrets& secrets,
                                         const std::string& node, const std::filesystem::path& root);

@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
+#include "deploy/answers.hpp"
 #include "kickstart/dialect.hpp"
 #include "kickstart/node_config.hpp"
 #include "kickstart/password.hpp"
@@ -226,6 +227,25 @@ std::string post_nochroot_section() {
            "%end\n";
 }
 
+// The controller's deploy.sealed (answer-file settings and passwords, sealed under the site
+// secret, 0600): only the controller's profile carries it, and site.ks writes it only there.
+std::string deploy_config_lines(const Site& site, const site::Secrets& secrets,
+                                std::optional<Role> role,
+                                const std::vector<const site::Node*>& nodes) {
+    const site::Node* controller = nullptr;
+    for (const site::Node* n : nodes) {
+        if (n->role == Role::controller) controller = n;
+    }
+    if (!controller || (role && *role != Role::controller)) return "";
+    std::string path = std::string(node_config_dir) + "/deploy.sealed";
+    std::string body = "cat > " + path + " <<'AIRSTRAP_EOF'\n" +
+                       deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets),
+                                                  secrets.site_secret) +
+                       "AIRSTRAP_EOF\nchmod 0600 " + path + "\n";
+    if (role) return body;
+    return "case \"$node\" in\n    " + controller->name + ")\n" + body + "        ;;\nesac\n";
+}
+
 std::string post_section(const Site& site, const site::Secrets& secrets, std::optional<Role> role,
                          const std::vector<const site::Node*>& nodes) {
     std::string dir = node_config_dir;
@@ -312,9 +332,7 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         dir + "/site.key <<'AIRSTRAP_EOF'\n" + site_key_text(secrets) +
         "AIRSTRAP_EOF\n"
         "chmod 0600 " +
-        dir +
-        "/site.key\n"
-        "chmod 0644 " +
+        dir + "/site.key\n" + deploy_config_lines(site, secrets, role, nodes) + "chmod 0644 " +
         dir + "/site.json " + dir +
         "/node\n"
         "systemctl enable airstrap-firstboot.service\n";

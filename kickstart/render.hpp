@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "deploy/deploy_config.hpp"
 #include "site/model.hpp"
 #include "site/secrets.hpp"
 
@@ -16,7 +17,7 @@ namespace airstrap::kickstart {
 
 // Where things live on the installed node, shared with the builder and the daemon.
 inline constexpr const char* node_config_dir = "/etc/airstrap";
-inline constexpr const char* node_repo_dir = "/opt/airstrap/repo";
+inline constexpr const char* node_repo_dir = deploy::node_repository_dir;
 // The site repository's folder relative to the root of the install source (media or HTTP).
 inline constexpr const char* media_repo_dir = "airstrap/repo";
 

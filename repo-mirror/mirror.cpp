@@ -21,6 +21,7 @@
 #include "kickstart/render.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/fetch.hpp"
+#include "repo-mirror/images.hpp"
 #include "repo-mirror/merge.hpp"
 #include "repo-mirror/modules.hpp"
 #include "repo-mirror/signatures.hpp"
@@ -245,6 +246,7 @@ class MirrorBuild {
         }
     }
 
+    void hash_images();
     void open_sources();
     void build_pool();
     void select_packages();
@@ -253,6 +255,7 @@ class MirrorBuild {
     // (fingerprint in its lock) and every package still in place. Then nothing is rebuilt.
     bool up_to_date();
     void materialize();
+    void place_images();
     void check_signatures();
     void write_repodata();
     void write_lock();
@@ -278,7 +281,14 @@ class MirrorBuild {
     std::map<std::string, std::string> signature_of;  // output path → verified, unsigned, …
     std::string comps, updateinfo, modules_yaml;      // merged, for the output's repodata
     std::string fingerprint;                          // of everything the output depends on
+    std::vector<ImageFile> images;                    // cloud.images, hashed
 };
+
+void MirrorBuild::hash_images() {
+    // First: a missing image stops the run before the big sources are read.
+    images = mirror::hash_images(site, old_lock);
+    if (!images.empty()) ctx.log("cloud images: " + std::to_string(images.size()));
+}
 
 void MirrorBuild::open_sources() {
     // The vendor ISO, then the site's extra repositories, in site order.
@@ -421,6 +431,11 @@ void MirrorBuild::merge_metadata() {
     add(role_requests.dump());
     add(site.media.require_signatures ? "require signatures" : "signatures optional");
     for (const auto& key : site.media.gpg_keys) add(file_checksum_hex(ChecksumType::sha256, key));
+    // Only when there are images, so that outputs of image-less sites stay up to date.
+    for (const auto& image : images) {
+        add(image.path);
+        add(image.sha256);
+    }
     fingerprint = h.hex_digest();
 }
 
@@ -434,11 +449,16 @@ bool MirrorBuild::up_to_date() {
         auto size = fs::file_size(out / path, ec);
         if (ec || size != old->second.value("size", std::uint64_t{0})) return false;
     }
+    for (const auto& image : images) {
+        auto size = fs::file_size(out / image.path, ec);
+        if (ec || size != image.size) return false;
+    }
+    summary.images = summary.images_reused = images.size();
     summary.packages = selected.size();
     summary.reused = selected.size();
     for (const auto& [path, p] : selected) summary.bytes += p.size;
     for (const auto& src : sources) summary.sources.push_back(src.location);
-    ctx.log(out.string() + " is up to date (same packages, metadata and signature policy)");
+    ctx.log(out.string() + " is up to date (same packages, images, metadata and signature policy)");
     return true;
 }
 
@@ -543,6 +563,14 @@ void MirrorBuild::materialize() {
     }
     ctx.log("copied " + std::to_string(sha256_of.size()) + " packages, reused " +
             std::to_string(summary.reused));
+}
+
+void MirrorBuild::place_images() {
+    if (images.empty()) return;
+    summary.images = images.size();
+    summary.images_reused = mirror::place_images(images, staging->path(), out, old_lock);
+    ctx.log("copied " + std::to_string(images.size() - summary.images_reused) +
+            " cloud images, reused " + std::to_string(summary.images_reused));
 }
 
 void MirrorBuild::check_signatures() {
@@ -668,6 +696,7 @@ void MirrorBuild::write_lock() {
         summary.bytes += p.size;
     }
     lock["packages"] = packages;
+    lock["images"] = images_lock(images);
     lock["roles"] = role_requests;
     lock["inputs"] = fingerprint;
     write_file_atomic(staging->path() / lock_name, lock.dump(1) + "\n", 0644);
@@ -726,12 +755,14 @@ void MirrorBuild::publish() {
 
 MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options) {
     MirrorBuild build(site, options);
+    build.hash_images();
     build.open_sources();
     build.build_pool();
     build.select_packages();
     build.merge_metadata();
     if (build.up_to_date()) return build.summary;
     build.materialize();
+    build.place_images();
     build.check_signatures();
     build.write_repodata();
     build.write_lock();
@@ -769,6 +800,7 @@ VerifyReport verify_mirror(const fs::path& dir) {
             report.problems.push_back(path + ": sha256 differs from the lock");
         }
     }
+    report.images_checked = verify_images(dir, lock, report.problems);
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir / "Packages", ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {

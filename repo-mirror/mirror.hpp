@@ -1,6 +1,7 @@
 // The repository mirror: from the site's media (vendor ISO, repo tarballs, folders) to one
 // self-contained repository that the install media carry, with airstrap.lock listing every
-// package and the source media's hashes. Built beside the output and swapped into place.
+// package, cloud image and the source media's hashes. Built beside the output and swapped
+// into place.
 #pragma once
 
 #include <cstdint>
@@ -36,17 +37,20 @@ struct MirrorSummary {
     std::vector<std::string> sources;
     std::vector<std::string> unsigned_packages;  // file names; refused when signatures are required
     std::size_t verified_signatures = 0;
+    std::size_t images = 0;         // cloud.images carried in images/
+    std::size_t images_reused = 0;  // hard-linked from the previous output
 };
 
 MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options);
 
 struct VerifyReport {
-    std::size_t checked = 0;
-    std::vector<std::string> problems;  // empty: every package matches airstrap.lock
+    std::size_t checked = 0;            // packages
+    std::size_t images_checked = 0;     // cloud images (images/)
+    std::vector<std::string> problems;  // empty: every package and image matches airstrap.lock
 };
 
-// Re-checks every package in DIR against DIR/airstrap.lock (sha256, size) and reports
-// missing, changed and unlisted files.
+// Re-checks every package and cloud image in DIR against DIR/airstrap.lock (sha256, size)
+// and reports missing, changed and unlisted files.
 VerifyReport verify_mirror(const std::filesystem::path& dir);
 
 // Packages Anaconda adds by itself (kernel, bootloaders, file-system tools …), by distro.

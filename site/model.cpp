@@ -99,4 +99,14 @@ std::optional<Ipv4> Site::management_address(const Node& node) const {
     return i ? i->address : std::nullopt;
 }
 
+std::string CloudImage::file() const {
+    return "images/" + std::filesystem::path(source).filename().string();
+}
+
+std::string default_member_role(std::string_view release) {
+    // Keystone made "member" (with "_member_" implied) the default role in Rocky's
+    // bootstrap, and Packstack switched to it in Stein.
+    return release == "queens" || release == "rocky" ? "_member_" : "member";
+}
+
 }  // namespace airstrap::site

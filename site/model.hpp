@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/diagnostics.hpp"
@@ -126,6 +128,87 @@ struct Ssh {
     std::vector<std::string> authorized_keys;
 };
 
+// Day-1 resources (cloud:): what the controller's first-boot daemon creates with the
+// openstack CLI after Packstack, when missing. Never deleted or changed by airstrap.
+struct CloudExternalNetwork {
+    std::string name;
+    std::string network;                      // the site network (purpose external) it lives on
+    std::string physical_network = "extnet";  // Packstack's bridge-mapping name
+    std::string subnet;                       // default NAME_subnet
+    std::optional<std::pair<Ipv4, Ipv4>> allocation_pool;
+    std::optional<Ipv4> gateway;  // default: the site network's gateway
+    std::vector<Ipv4> dns;
+    SourceLocation where, name_at, network_at, subnet_at, physical_network_at, allocation_pool_at,
+        gateway_at;
+};
+
+struct CloudNetwork {
+    std::string name;
+    std::string subnet;  // default NAME_subnet
+    Cidr cidr;
+    std::optional<Ipv4> gateway;  // none: Neutron picks the first address
+    std::vector<Ipv4> dns;
+    std::string project = "admin";
+    SourceLocation where, name_at, subnet_at, cidr_at, gateway_at, project_at;
+};
+
+struct CloudRouter {
+    std::string name;
+    bool external_gateway = false;
+    std::vector<std::string> subnets;
+    std::vector<SourceLocation> subnet_at;
+    std::string project = "admin";
+    SourceLocation where, name_at, external_gateway_at, project_at;
+};
+
+struct CloudFlavor {
+    std::string name;
+    int vcpus = 1;
+    int ram = 512;  // MiB
+    int disk = 1;   // GiB
+    bool is_public = true;
+    SourceLocation where, name_at;
+};
+
+struct CloudImage {
+    std::string name;
+    std::string source;  // absolute: resolved against the site file's folder
+    std::string disk_format = "qcow2";
+    std::string container_format = "bare";
+    bool is_public = true;
+    SourceLocation where, name_at, source_at;
+
+    // Where `airstrap mirror` puts it in the site repository, and the node finds it.
+    std::string file() const;
+};
+
+struct CloudProject {
+    std::string name;
+    std::string description;
+    SourceLocation where, name_at;
+};
+
+struct CloudUser {
+    std::string name;
+    std::string project;
+    std::string role;  // default: default_member_role(openstack.release)
+    SourceLocation where, name_at, project_at;
+};
+
+struct Cloud {
+    std::optional<CloudExternalNetwork> external_network;
+    std::vector<CloudNetwork> networks;
+    std::vector<CloudRouter> routers;
+    std::vector<CloudFlavor> flavors;
+    std::vector<CloudImage> images;
+    std::vector<CloudProject> projects;
+    std::vector<CloudUser> users;
+    SourceLocation where;
+};
+
+// Keystone's ordinary role: "_member_" up to rocky, "member" from stein on.
+std::string default_member_role(std::string_view release);
+
 struct Site {
     std::string name;
     std::string domain;
@@ -142,8 +225,10 @@ struct Site {
     TimeSync time;
     Firstboot firstboot;
     OpenStack openstack;
+    Cloud cloud;
     Ssh ssh;
     std::filesystem::path secrets_path;  // absolute
+    std::string file;                    // the site file as named, for messages after parsing
     SourceLocation distro_at, timezone_at, nodes_at;
 
     const Network* network(const std::string& name) const;

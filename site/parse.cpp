@@ -2,9 +2,11 @@
 
 #include <yaml-cpp/eventhandler.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 
 #include "common/text.hpp"
 #include "site/syntax.hpp"
@@ -21,7 +23,7 @@ class SiteParser {
     void parse(const YAML::Node& root, Site& site) {
         YamlMap top(r_, root, "",
                     {"site", "networks", "nodes", "media", "packages", "security", "time",
-                     "firstboot", "openstack", "ssh", "secrets"});
+                     "firstboot", "openstack", "cloud", "ssh", "secrets"});
         if (!top.valid()) return;
         parse_site_section(top.require("site"), site);
         parse_networks(top.require("networks"), site);
@@ -32,6 +34,9 @@ class SiteParser {
         if (auto n = top.get("time"); n.IsDefined()) parse_time(n, site.time);
         if (auto n = top.get("firstboot"); n.IsDefined()) parse_firstboot(n, site.firstboot);
         parse_openstack(top.require("openstack"), site.openstack);
+        // After openstack: a user's default role depends on the release.
+        if (auto n = top.get("cloud"); n.IsDefined() && !n.IsNull())
+            parse_cloud(n, site.openstack.release, site.cloud);
         if (auto n = top.get("ssh"); n.IsDefined()) parse_ssh(n, site.ssh);
         site.secrets_path = dir_ / "secrets.yaml";
         if (auto n = top.get("secrets"); n.IsDefined()) {
@@ -542,6 +547,301 @@ class SiteParser {
         }
     }
 
+    // ---- cloud: day-1 resources ----------------------------------------------------------
+
+    // Names go to the openstack CLI as arguments: plain words, never option-like.
+    std::optional<std::string> cloud_name(const YAML::Node& n, const std::string& what) {
+        auto s = r_.string(n, "'" + what + "'");
+        if (!s) return std::nullopt;
+        bool ok = !s->empty() && s->size() <= 64 &&
+                  (std::isalnum(static_cast<unsigned char>((*s)[0])) != 0 || (*s)[0] == '_') &&
+                  s->find_first_not_of(
+                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789._-@") == std::string::npos;
+        if (!ok) {
+            r_.diag().error(location_of(n), "'" + *s + "' is not a name airstrap accepts for '" +
+                                                what +
+                                                "' (1-64 letters, digits, '.', '_', '-', '@', "
+                                                "starting with a letter, digit or '_')");
+            return std::nullopt;
+        }
+        return s;
+    }
+
+    void parse_cloud(const YAML::Node& node, const std::string& release, Cloud& cloud) {
+        YamlMap m(
+            r_, node, "cloud",
+            {"external_network", "networks", "routers", "flavors", "images", "projects", "users"});
+        if (!m.valid()) return;
+        cloud.where = m.where();
+        if (auto n = m.get("external_network"); n.IsDefined() && !n.IsNull()) {
+            cloud.external_network.emplace();
+            parse_external_network(n, *cloud.external_network);
+        }
+        auto each = [&](const char* key, auto&& parse_one) {
+            auto list = m.get(key);
+            if (!list.IsDefined() || list.IsNull()) return;
+            if (!r_.is_sequence(list, "'" + m.path(key) + "'")) return;
+            std::size_t i = 0;
+            for (const auto& item : list) {
+                parse_one(item, m.path(key) + "[" + std::to_string(i++) + "]");
+            }
+        };
+        each("networks", [&](const YAML::Node& item, const std::string& what) {
+            CloudNetwork net;
+            net.where = location_of(item);
+            if (parse_cloud_network(item, what, net)) cloud.networks.push_back(std::move(net));
+        });
+        each("routers", [&](const YAML::Node& item, const std::string& what) {
+            CloudRouter router;
+            router.where = location_of(item);
+            if (parse_router(item, what, router)) cloud.routers.push_back(std::move(router));
+        });
+        each("flavors", [&](const YAML::Node& item, const std::string& what) {
+            CloudFlavor flavor;
+            flavor.where = location_of(item);
+            if (parse_flavor(item, what, flavor)) cloud.flavors.push_back(std::move(flavor));
+        });
+        each("images", [&](const YAML::Node& item, const std::string& what) {
+            CloudImage image;
+            image.where = location_of(item);
+            if (parse_image(item, what, image)) cloud.images.push_back(std::move(image));
+        });
+        each("projects", [&](const YAML::Node& item, const std::string& what) {
+            CloudProject project;
+            project.where = location_of(item);
+            if (parse_project(item, what, project)) cloud.projects.push_back(std::move(project));
+        });
+        each("users", [&](const YAML::Node& item, const std::string& what) {
+            CloudUser user;
+            user.where = location_of(item);
+            user.role = default_member_role(release);
+            if (parse_user(item, what, user)) cloud.users.push_back(std::move(user));
+        });
+    }
+
+    // The name key of a cloud item, required; false when the item cannot be used.
+    bool named(const YamlMap& m, std::string& name, SourceLocation& at) {
+        auto n = m.require("name");
+        if (!n.IsDefined()) return false;
+        at = location_of(n);
+        auto s = cloud_name(n, m.path("name"));
+        if (!s) return false;
+        name = *s;
+        return true;
+    }
+
+    void optional_name(const YamlMap& m, const char* key, std::string& out, SourceLocation& at) {
+        if (auto n = m.get(key); n.IsDefined()) {
+            at = location_of(n);
+            if (auto s = cloud_name(n, m.path(key))) out = *s;
+        }
+    }
+
+    void parse_external_network(const YAML::Node& node, CloudExternalNetwork& out) {
+        YamlMap m(
+            r_, node, "cloud.external_network",
+            {"name", "network", "physical_network", "subnet", "allocation_pool", "gateway", "dns"});
+        if (!m.valid()) return;
+        out.where = m.where();
+        if (named(m, out.name, out.name_at)) out.subnet = out.name + "_subnet";
+        if (auto n = m.require("network"); n.IsDefined()) {
+            out.network_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("network") + "'")) out.network = *s;
+        }
+        if (auto n = m.get("physical_network"); n.IsDefined()) {
+            out.physical_network_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("physical_network") + "'")) {
+                bool plain = !s->empty() && s->size() <= 64 &&
+                             s->find_first_not_of(
+                                 "abcdefghijklmnopqrstuvwxyz"
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
+                if (!plain) {
+                    r_.diag().error(out.physical_network_at,
+                                    "physical network '" + *s +
+                                        "' must be a plain name such as extnet (letters, digits, "
+                                        "'_', '-'): it names a bridge mapping");
+                } else {
+                    out.physical_network = *s;
+                }
+            }
+        }
+        optional_name(m, "subnet", out.subnet, out.subnet_at);
+        if (auto n = m.get("allocation_pool"); n.IsDefined() && !n.IsNull()) {
+            out.allocation_pool_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("allocation_pool") + "'")) {
+                auto dash = s->find('-');
+                std::optional<Ipv4> start, end;
+                if (dash != std::string::npos) {
+                    start = Ipv4::parse(text::trim(s->substr(0, dash)));
+                    end = Ipv4::parse(text::trim(s->substr(dash + 1)));
+                }
+                if (!start || !end) {
+                    r_.diag().error(out.allocation_pool_at, "'" + *s +
+                                                                "' is not an address range such as "
+                                                                "192.168.222.100-192.168.222.200");
+                } else {
+                    out.allocation_pool = {{*start, *end}};
+                }
+            }
+        }
+        if (auto n = m.get("gateway"); n.IsDefined() && !n.IsNull()) {
+            out.gateway_at = location_of(n);
+            out.gateway = address(n, m.path("gateway"));
+        }
+        for (const auto& [s, item] : r_.string_list(m.get("dns"), "'" + m.path("dns") + "'")) {
+            if (auto ip = address(item, m.path("dns"))) out.dns.push_back(*ip);
+        }
+    }
+
+    bool parse_cloud_network(const YAML::Node& node, const std::string& what, CloudNetwork& out) {
+        YamlMap m(r_, node, what, {"name", "cidr", "subnet", "gateway", "dns", "project"});
+        if (!m.valid()) return false;
+        bool ok = named(m, out.name, out.name_at);
+        if (ok) out.subnet = out.name + "_subnet";
+        optional_name(m, "subnet", out.subnet, out.subnet_at);
+        if (auto n = m.require("cidr"); n.IsDefined()) {
+            out.cidr_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("cidr") + "'")) {
+                std::string error;
+                if (auto c = Cidr::parse(*s, error)) {
+                    out.cidr = *c;
+                } else {
+                    r_.diag().error(out.cidr_at, error);
+                    ok = false;
+                }
+            }
+        } else {
+            ok = false;
+        }
+        if (auto n = m.get("gateway"); n.IsDefined() && !n.IsNull()) {
+            out.gateway_at = location_of(n);
+            out.gateway = address(n, m.path("gateway"));
+        }
+        for (const auto& [s, item] : r_.string_list(m.get("dns"), "'" + m.path("dns") + "'")) {
+            if (auto ip = address(item, m.path("dns"))) out.dns.push_back(*ip);
+        }
+        optional_name(m, "project", out.project, out.project_at);
+        return ok;
+    }
+
+    bool parse_router(const YAML::Node& node, const std::string& what, CloudRouter& out) {
+        YamlMap m(r_, node, what, {"name", "external_gateway", "subnets", "project"});
+        if (!m.valid()) return false;
+        bool ok = named(m, out.name, out.name_at);
+        if (auto n = m.get("external_gateway"); n.IsDefined()) {
+            out.external_gateway_at = location_of(n);
+            if (auto b = r_.boolean(n, "'" + m.path("external_gateway") + "'"))
+                out.external_gateway = *b;
+        }
+        for (const auto& [s, item] :
+             r_.string_list(m.get("subnets"), "'" + m.path("subnets") + "'")) {
+            out.subnets.push_back(s);
+            out.subnet_at.push_back(location_of(item));
+        }
+        optional_name(m, "project", out.project, out.project_at);
+        return ok;
+    }
+
+    bool parse_flavor(const YAML::Node& node, const std::string& what, CloudFlavor& out) {
+        YamlMap m(r_, node, what, {"name", "vcpus", "ram", "disk", "public"});
+        if (!m.valid()) return false;
+        bool ok = named(m, out.name, out.name_at);
+        for (auto [key, field, max, unit] :
+             {std::tuple{"vcpus", &out.vcpus, 1024LL, ""},
+              std::tuple{"ram", &out.ram, 16LL * 1024 * 1024, " (MiB)"},
+              std::tuple{"disk", &out.disk, 1024LL * 1024, " (GiB)"}}) {
+            if (auto n = m.get(key); n.IsDefined()) {
+                if (auto v = r_.integer(n, "'" + m.path(key) + "'" + unit, 1, max))
+                    *field = static_cast<int>(*v);
+            }
+        }
+        if (auto n = m.get("public"); n.IsDefined()) {
+            if (auto b = r_.boolean(n, "'" + m.path("public") + "'")) out.is_public = *b;
+        }
+        return ok;
+    }
+
+    bool parse_image(const YAML::Node& node, const std::string& what, CloudImage& out) {
+        YamlMap m(r_, node, what, {"name", "source", "disk_format", "public"});
+        if (!m.valid()) return false;
+        bool ok = named(m, out.name, out.name_at);
+        if (auto n = m.require("source"); n.IsDefined()) {
+            out.source_at = location_of(n);
+            if (auto s = r_.string(n, "'" + m.path("source") + "'")) {
+                std::string base = std::filesystem::path(*s).filename().string();
+                bool plain = !base.empty() && base[0] != '.' && base[0] != '-' &&
+                             base.find_first_not_of(
+                                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789._+-") == std::string::npos;
+                if (!plain) {
+                    r_.diag().error(out.source_at,
+                                    "image file name '" + base +
+                                        "' must be letters, digits, '.', '_', '+', '-' (it "
+                                        "names the copy in the site repository)");
+                    ok = false;
+                } else {
+                    out.source = resolve(*s);
+                }
+            } else {
+                ok = false;
+            }
+        } else {
+            ok = false;
+        }
+        if (auto n = m.get("disk_format"); n.IsDefined()) {
+            if (auto v = r_.choice<const char*>(n, "'" + m.path("disk_format") + "'",
+                                                {{"qcow2", "qcow2"},
+                                                 {"raw", "raw"},
+                                                 {"vmdk", "vmdk"},
+                                                 {"vdi", "vdi"},
+                                                 {"iso", "iso"},
+                                                 {"ami", "ami"}}))
+                out.disk_format = *v;
+        }
+        if (auto n = m.get("public"); n.IsDefined()) {
+            if (auto b = r_.boolean(n, "'" + m.path("public") + "'")) out.is_public = *b;
+        }
+        return ok;
+    }
+
+    bool parse_project(const YAML::Node& node, const std::string& what, CloudProject& out) {
+        YamlMap m(r_, node, what, {"name", "description"});
+        if (!m.valid()) return false;
+        bool ok = named(m, out.name, out.name_at);
+        if (auto n = m.get("description"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'" + m.path("description") + "'")) {
+                bool line = s->size() <= 255 && std::none_of(s->begin(), s->end(), [](char c) {
+                                return static_cast<unsigned char>(c) < 0x20;
+                            });
+                if (!line) {
+                    r_.diag().error(location_of(n),
+                                    "a project description is one line of at most 255 "
+                                    "characters");
+                } else {
+                    out.description = *s;
+                }
+            }
+        }
+        return ok;
+    }
+
+    bool parse_user(const YAML::Node& node, const std::string& what, CloudUser& out) {
+        YamlMap m(r_, node, what, {"name", "project", "role"});
+        if (!m.valid()) return false;
+        bool ok = named(m, out.name, out.name_at);
+        if (auto n = m.require("project"); n.IsDefined()) {
+            out.project_at = location_of(n);
+            if (auto s = cloud_name(n, m.path("project"))) out.project = *s;
+        } else {
+            ok = false;
+        }
+        if (auto n = m.get("role"); n.IsDefined()) {
+            if (auto s = cloud_name(n, m.path("role"))) out.role = *s;
+        }
+        return ok;
+    }
+
     void parse_ssh(const YAML::Node& node, Ssh& ssh) {
         YamlMap m(r_, node, "ssh", {"authorized_keys"});
         if (!m.valid()) return;
@@ -663,6 +963,7 @@ Site parse_site(const SourceFile& source, const std::filesystem::path& site_dir,
     if (second_document) {
         diag.error(*second_document, "a site file holds one YAML document; found a second one");
     }
+    site.file = source.path;
     YamlReader reader(diag, "the site file");
     try {
         SiteParser(reader, site_dir).parse(root, site);

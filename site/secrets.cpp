@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
+#include "site/site_file.hpp"
 #include "site/yaml_reader.hpp"
 
 namespace airstrap::site {
@@ -52,7 +53,7 @@ std::optional<std::string> password_weakness(const std::string& password) {
     return text::join(why, ", ");
 }
 
-std::string generate_secrets_yaml() {
+std::string generate_secrets_yaml(const std::vector<std::string>& cloud_users) {
     std::string out =
         "# airstrap site secrets. Keep this file mode 0600 and out of version control.\n"
         "# The site secret keys node enrolment; every node's install media carries it.\n"
@@ -69,6 +70,11 @@ std::string generate_secrets_yaml() {
         "         # Packstack's default for service passwords\n"
         "  keystone_admin: " +
         generate_password() + "  # the cloud's admin user (dashboard, CLI)\n";
+    if (!cloud_users.empty()) {
+        out += "  users:                          # site.yaml cloud.users\n";
+        for (const auto& name : cloud_users)
+            out += "    " + name + ": " + generate_password() + "\n";
+    }
     return out;
 }
 
@@ -99,8 +105,27 @@ std::optional<Secrets> parse_secrets(const SourceFile& source, Diagnostics& diag
                                            "--secrets-only DIR' makes one");
         }
     }
+    // A password as the answer file and kickstart can carry it; weak ones are warned about.
+    auto password = [&](const YAML::Node& v, const std::string& key) -> std::optional<std::string> {
+        auto s = r.string(v, "'" + key + "'");
+        if (!s) return std::nullopt;
+        bool printable = !s->empty() && std::all_of(s->begin(), s->end(), [](unsigned char c) {
+            return c >= 0x21 && c <= 0x7E;
+        });
+        if (!printable) {
+            diag.error(location_of(v), key +
+                                           " must be printable ASCII without spaces (the "
+                                           "answer file and kickstart carry it)");
+            return std::nullopt;
+        }
+        if (auto why = password_weakness(*s)) {
+            diag.warning(location_of(v), key + " is weak (" + *why +
+                                             "); accepted because it is written explicitly");
+        }
+        return s;
+    };
     if (auto n = top.require("passwords"); n.IsDefined()) {
-        YamlMap pw(r, n, "passwords", {"root", "default", "keystone_admin"});
+        YamlMap pw(r, n, "passwords", {"root", "default", "keystone_admin", "users"});
         if (pw.valid()) {
             for (auto [key, field] :
                  {std::pair{"root", &secrets.root_password},
@@ -108,25 +133,19 @@ std::optional<Secrets> parse_secrets(const SourceFile& source, Diagnostics& diag
                   std::pair{"keystone_admin", &secrets.keystone_admin_password}}) {
                 auto v = pw.require(key);
                 if (!v.IsDefined()) continue;
-                auto s = r.string(v, "'passwords." + std::string(key) + "'");
-                if (!s) continue;
-                bool printable =
-                    !s->empty() && std::all_of(s->begin(), s->end(), [](unsigned char c) {
-                        return c >= 0x21 && c <= 0x7E;
-                    });
-                if (!printable) {
-                    diag.error(location_of(v), "passwords." + std::string(key) +
-                                                   " must be printable ASCII without spaces (the "
-                                                   "answer file and kickstart carry it)");
-                    continue;
+                if (auto s = password(v, "passwords." + std::string(key))) *field = *s;
+            }
+            if (auto users = pw.get("users"); users.IsDefined() && !users.IsNull()) {
+                YamlMap names(r, users, "passwords.users", {});  // any name; duplicates reported
+                if (names.valid()) {
+                    for (auto it = users.begin(); it != users.end(); ++it) {
+                        if (!it->first.IsScalar()) continue;
+                        std::string name = it->first.Scalar();
+                        if (secrets.user_passwords.contains(name)) continue;
+                        if (auto s = password(it->second, "passwords.users." + name))
+                            secrets.user_passwords[name] = *s;
+                    }
                 }
-                if (auto why = password_weakness(*s)) {
-                    diag.warning(location_of(v), "passwords." + std::string(key) + " is weak (" +
-                                                     *why +
-                                                     "); accepted because it is written "
-                                                     "explicitly");
-                }
-                *field = *s;
             }
         }
     }
@@ -157,6 +176,52 @@ std::optional<Secrets> load_secrets(const std::filesystem::path& path, SourceFil
     }
     source.text = read_file(path, 64 * 1024);
     return parse_secrets(source, diag);
+}
+
+std::vector<std::string> cloud_users_in(const std::filesystem::path& site_file) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(site_file, ec)) return names;
+    try {
+        auto file = SiteFile::load(site_file);  // outlives the loop, unlike a temporary
+        for (const auto& u : file->site().cloud.users) names.push_back(u.name);
+    } catch (const Error&) {
+        // Unreadable or too large: 'validate' says so; init makes what it can.
+    }
+    return names;
+}
+
+void check_secrets_for_site(const Site& site, const Secrets& secrets, Diagnostics& diag) {
+    for (const auto& user : site.cloud.users) {
+        if (secrets.user_passwords.contains(user.name)) continue;
+        diag.error({}, "no password for cloud user '" + user.name + "' (" + site.file + " line " +
+                           std::to_string(user.name_at.line) + "): add passwords.users." +
+                           user.name + " to this file ('users:' under 'passwords:', then '" +
+                           user.name + ": PASSWORD' under it)");
+    }
+}
+
+std::string missing_user_passwords_note(const std::filesystem::path& secrets_path,
+                                        const std::vector<std::string>& cloud_users) {
+    if (cloud_users.empty()) return {};
+    // Read leniently: this only advises; 'validate' reports whatever else is wrong.
+    YAML::Node users;
+    try {
+        YAML::Node root = YAML::Load(read_file(secrets_path, 64 * 1024));
+        if (root.IsMap() && root["passwords"].IsMap()) users = root["passwords"]["users"];
+    } catch (const std::exception&) {
+        return {};
+    }
+    std::vector<std::string> missing;
+    for (const auto& name : cloud_users) {
+        if (!users.IsMap() || !users[name].IsDefined()) missing.push_back(name);
+    }
+    if (missing.empty()) return {};
+    std::string note = secrets_path.string() + " has no password for cloud user" +
+                       (missing.size() == 1 ? " " : "s ") + text::join(missing, ", ") +
+                       " (site.yaml cloud.users); add under 'passwords:'\n  users:\n";
+    for (const auto& name : missing) note += "    " + name + ": A-PASSWORD-OF-YOUR-CHOICE\n";
+    return note;
 }
 
 }  // namespace airstrap::site

@@ -53,6 +53,7 @@ say() { printf '==> %s\n' "$*"; }
 [ -x "$AIRSTRAP_FIRSTBOOT" ] || skip "no $AIRSTRAP_FIRSTBOOT (build it, or set AIRSTRAP_FIRSTBOOT)"
 "$AIRSTRAP_FIRSTBOOT" run --help >/dev/null 2>&1 || skip "$AIRSTRAP_FIRSTBOOT has no 'run' yet"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/airstrap-bench-firstboot.XXXXXX")
+SRC=${SRC:-$ROOT}
 source "$ROOT/tests/integration/firstboot-lib.sh"  # its EXIT trap removes namespaces and $WORK
 reason=$(fb_skip_reason)
 [ -z "$reason" ] || skip "$reason"

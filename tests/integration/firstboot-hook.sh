@@ -28,6 +28,8 @@
 #   ip                         real (it sees the namespace's NICs)
 #   ssh                        real, with the node's root key, the root's ssh_known_hosts as the only
 #                              known hosts file and no user config; the daemon's options follow
+#   packstack, openstack       the stand-ins in $FB_FIXTURES (tests/fixtures/stand-ins) for the
+#                              release table $FB_PACKSTACK_TSV, their state under the root
 #   anything else              recorded, exit 127
 # Each command is appended to $AIRSTRAP_ROOT/hook.log as one line: time, rc=N, the argv
 # (shell-quoted where needed). Output and exit code are the command's.
@@ -250,6 +252,17 @@ dispatch() {
             shift
             ssh -i "$ROOT/root/.ssh/id_ed25519" -o IdentitiesOnly=yes -o UserKnownHostsFile=/dev/null \
                 -o "GlobalKnownHostsFile=$ROOT/etc/ssh/ssh_known_hosts" -F /dev/null "$@" ;;
+        packstack | openstack)
+            # Stand-ins (tests/fixtures/stand-ins) that check their input strictly and keep a
+            # fixture cloud under the root; they reach the nodes with real ssh and the
+            # controller's root key, without host key checks, as packstack does.
+            if [ -z "${FB_FIXTURES:-}" ]; then
+                echo "hook: no stand-in for $1 (FB_FIXTURES is not set)" >&2
+                return 127
+            fi
+            FIXTURE_ROOT=$ROOT FIXTURE_PACKSTACK_TSV=${FB_PACKSTACK_TSV:-} \
+                FIXTURE_SSH="ssh -F /dev/null -i $ROOT/root/.ssh/id_ed25519 -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR" \
+                "$FB_FIXTURES/$1" "${@:2}" ;;
         *)
             echo "hook: '$1' is not modelled by tests/integration/firstboot-hook.sh" >&2
             return 127 ;;

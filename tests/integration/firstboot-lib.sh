@@ -19,6 +19,7 @@
 
 # The daemon execs the hook directly: a copy that is surely executable, whatever the checkout did.
 FB_HOOK=$WORK/firstboot-hook.sh
+export FB_FIXTURES=${SRC:?SRC (the source tree) is not set}/tests/fixtures/stand-ins
 install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/firstboot-hook.sh" "$FB_HOOK"
 FB_TAG=${FB_TAG:-fb$$}            # namespace names: $FB_TAG-sw, $FB_TAG-n0, $FB_TAG-n1, …
 FB_SWITCH=$FB_TAG-sw
@@ -183,8 +184,9 @@ EOF
     # In a mount namespace of its own, root's home is the node's root/root: a login runs the
     # node's shell start-up files, not this machine's (~/.bashrc here may be slow).
     mkdir -p "$root/root"
-    ip netns exec "$ns" unshare --mount --propagation private sh -c \
-        'mount --bind "$1" /root && shift && exec "$@"' sh "$root/root" \
+    # Its own host name too (a UTS namespace): packstack's stand-in asks `ssh NODE hostname`.
+    ip netns exec "$ns" unshare --mount --uts --propagation private sh -c \
+        'mount --bind "$1" /root && hostname "$2" && shift 2 && exec "$@"' sh "$root/root" "$name" \
         /usr/sbin/sshd -f "$root/etc/ssh/sshd_config.test" -E "$root/run/sshd.log" ||
         fail "$name: sshd did not start: $(tail -5 "$root/run/sshd.log" 2>/dev/null)"
     for i in $(seq 50); do
@@ -214,11 +216,18 @@ fb_ssh() {
         "root@${FB_ADDR[$to]}" "${@:-true}"
 }
 
-# fb_node_config SITE NAME: the node's etc/airstrap/{site.json,site.key,node}, written by
-# `airstrap node-config` exactly as the kickstart's %post would.
+# fb_node_config SITE NAME: the node's etc/airstrap/{site.json,site.key,node} (and the
+# controller's deploy.sealed), written by `airstrap node-config` exactly as the kickstart's %post
+# would. The first call also picks the Packstack stand-in's release table from site.json.
 fb_node_config() {
     "$AIRSTRAP" node-config "$1" --node "$2" --root "${FB_ROOT[$2]}" >"$WORK/node-config.out" 2>&1 ||
         fail "airstrap node-config $1 --node $2: $(cat "$WORK/node-config.out")"
+    if [ -z "${FB_PACKSTACK_TSV:-}" ]; then
+        local release
+        release=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["openstack"]["release"])' \
+            "${FB_ROOT[$2]}/etc/airstrap/site.json") || fail "no openstack.release in site.json"
+        export FB_PACKSTACK_TSV=$SRC/site/packstack/$release.tsv
+    fi
 }
 
 # fb_start_daemon NAME [ARGS...]: `airstrap-firstboot run` in NAME's namespace, stdout and

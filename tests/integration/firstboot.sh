@@ -68,6 +68,10 @@ done <"$WORK/nodes.txt"
 [ "${#FB_NODES[@]}" -eq 3 ] || fail "expected 3 nodes in lab3, got: ${FB_NODES[*]}"
 CTL=controller-node CMP=compute-node NET=network-node
 C=${FB_ROOT[$CTL]}
+# The controller deploys after these steps (tests/integration/deploy.sh tests that): its copy
+# of the site repository carries the cloud: section's image (a stand-in file here).
+mkdir -p "$C/opt/airstrap/repo/images"
+head -c 65536 /dev/urandom >"$C/opt/airstrap/repo/images/cirros-0.3.4-x86_64-disk.img"
 fb_no_site_addresses_on_host 192.168.111.
 
 # host_keys NAME: "type base64" of every host key of the node, sorted.

@@ -20,6 +20,9 @@ site_for() {  # site_for DIR DISTRO ISO
         -e "s|^  distro: el7|  distro: $2|" \
         "$SRC/examples/lab3/site.yaml" >"$1/site.yaml"
     make_secrets "$1"
+    # The cloud: section's image, which airstrap mirror carries (a stand-in for cirros).
+    mkdir -p "$1/images"
+    head -c 300000 /dev/urandom >"$1/images/cirros-0.3.4-x86_64-disk.img"
 }
 
 # Every regular file of an ISO with its sha256 ("HASH  /path"), read back with xorriso.

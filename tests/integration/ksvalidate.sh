@@ -18,8 +18,11 @@ for case in "el7 RHEL7 $SRC/examples/lab3/site.yaml" \
             "el8 RHEL8 $SRC/tests/data/sites/lab3-el8.yaml" \
             "el9 RHEL9 $SRC/tests/data/sites/lab3-el9.yaml"; do
     read -r dist version site <<<"$case"
+    # The secrets are made for the site (its cloud users get passwords), beside a copy of it.
+    mkdir -p "$WORK/$dist"
+    cp "$site" "$WORK/$dist/site.yaml"
     make_secrets "$WORK/$dist"
-    "$AIRSTRAP" kickstart "$site" --secrets "$WORK/$dist/secrets.yaml" -o "$WORK/$dist/ks" >/dev/null
+    "$AIRSTRAP" kickstart "$WORK/$dist/site.yaml" --secrets "$WORK/$dist/secrets.yaml" -o "$WORK/$dist/ks" >/dev/null
     for profile in "$WORK/$dist/ks"/*.ks; do
         files=("$profile")
         mapfile -t -O 1 files < <(python3 "$SRC/tests/tools/ks_expand.py" "$profile" "$WORK/$dist/flat")

@@ -36,6 +36,9 @@ site_for() {  # site_for DIR DISTRO ISO: lab3 with its media pointing at the fix
         -e "s|^      tarball: .*|      tarball: $FIXTURES/tarballs/openstack_Q.tar.gz|" \
         -e "s|^  distro: el7|  distro: $2|" \
         "$SRC/examples/lab3/site.yaml" >"$1/site.yaml"
+    # lab3's cloud image, which an operator puts beside site.yaml (any bytes do here).
+    mkdir -p "$1/images"
+    head -c 300000 /dev/urandom >"$1/images/cirros-0.3.4-x86_64-disk.img"
 }
 
 # check_role_installs REPO ROLE: dnf installs the role's %packages from REPO alone.
@@ -107,6 +110,43 @@ python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["reused"] == d[
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7" --json
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert 0 < d["reused"] < d["packages"], d' "$OUT" \
     || fail "widening again did not reuse the packages it had: $OUT"
+# The cloud image rides along: images/<file name>, in the lock, checked by --verify; a
+# re-run leaves it alone; a missing one stops the run naming its site.yaml line.
+img=images/cirros-0.3.4-x86_64-disk.img
+cmp "$WORK/el7/$img" "$WORK/repo7/$img" || fail "the cloud image is not in the mirror"
+python3 - "$WORK/repo7/airstrap.lock" "$WORK/el7/$img" <<'PY' || fail "the lock does not list the image"
+import hashlib, json, os, sys
+lock = json.load(open(sys.argv[1])); data = open(sys.argv[2], "rb").read()
+(entry,) = lock["images"]
+assert entry["path"] == "images/cirros-0.3.4-x86_64-disk.img" and entry["name"] == "cirros-0.3.4-x86_64", entry
+assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["size"] == len(data), entry
+PY
+grep -q "is up to date" <<<"$("$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7" 2>&1)" \
+    || fail "a re-run with the same image did not find the output up to date"
+head -c 1000 /dev/urandom >>"$WORK/el7/$img"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7"
+grep -q "copied 1 cloud images, reused 0" <<<"$OUT" || fail "a changed image was not copied: $OUT"
+cmp "$WORK/el7/$img" "$WORK/repo7/$img" || fail "the mirror has the old image"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7" --role compute
+grep -q "copied 0 cloud images, reused 1" <<<"$OUT" || fail "an unchanged image was copied again: $OUT"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7"
+expect_exit 0 "$AIRSTRAP" mirror --verify "$WORK/repo7"
+printf 'x' >>"$WORK/repo7/$img"
+expect_exit 1 "$AIRSTRAP" mirror --verify "$WORK/repo7"
+grep -q "$img: size differs from the lock" <<<"$OUT" || fail "verify missed a changed image: $OUT"
+cp "$WORK/el7/$img" "$WORK/repo7/$img"
+mkdir -p "$WORK/noimage"
+cp "$WORK/el7/site.yaml" "$WORK/noimage/site.yaml"
+expect_exit 2 "$AIRSTRAP" mirror "$WORK/noimage/site.yaml" -o "$WORK/repo-noimage"
+line=$(grep -n 'source: images/cirros' "$WORK/noimage/site.yaml" | cut -d: -f1)
+grep -qF "$WORK/noimage/site.yaml:$line:43: image cirros-0.3.4-x86_64: cannot read $WORK/noimage/$img (No such file or directory)" <<<"$OUT" \
+    || fail "missing image: $OUT"
+[ ! -e "$WORK/repo-noimage" ] || fail "a mirror without its image was published"
+# The site variants below live in $WORK and $WORK/bad: the image beside them too.
+mkdir -p "$WORK/images" "$WORK/bad/images"
+cp "$WORK/el7/$img" "$WORK/$img"
+cp "$WORK/el7/$img" "$WORK/bad/$img"
+
 expect_exit 0 "$AIRSTRAP" mirror --verify "$WORK/repo7"
 victim=$(find "$WORK/repo7/Packages" -name 'chrony-*.rpm' | head -1)
 printf 'x' >>"$victim"

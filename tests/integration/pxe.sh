@@ -74,6 +74,9 @@ sed -e "s|^  vendor_iso: .*|  vendor_iso: $BOOT/el7-dvd.iso|" \
     -e "s|^      tarball: .*|      tarball: $FIXTURES/tarballs/openstack_Q.tar.gz|" \
     "$SRC/examples/lab3/site.yaml" >"$WORK/el7/site.yaml"
 make_secrets "$WORK/el7"
+# The cloud: section's image, which airstrap mirror carries (a stand-in for cirros).
+mkdir -p "$WORK/el7/images"
+head -c 300000 /dev/urandom >"$WORK/el7/images/cirros-0.3.4-x86_64-disk.img"
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7"
 PORT=$(free_port)
 URL=http://10.0.2.2:$PORT/

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/error.hpp"
+
 namespace airstrap::crypto {
 namespace {
 
@@ -142,6 +144,33 @@ TEST(EqualConstantTime, ComparesSizeAndContent) {
     EXPECT_FALSE(equal_constant_time(Bytes{1, 2, 3}, Bytes{1, 2, 4}));
     EXPECT_FALSE(equal_constant_time(Bytes{1, 2, 3}, Bytes{1, 2}));
     EXPECT_TRUE(equal_constant_time(Bytes{}, Bytes{}));
+}
+
+// The GCM specification's test case 14 (256-bit zero key, zero nonce, 16 zero bytes).
+TEST(Seal, AesGcmKnownAnswer) {
+    Bytes key(32, 0), nonce(12, 0);
+    Bytes sealed = seal(key, nonce, std::string(16, '\0'), "");
+    EXPECT_EQ(to_hex(sealed),
+              "000000000000000000000000"
+              "cea7403d4d606b6e074ec5d3baf39d18"
+              "d0d1c8a799996bf0265b98b5d48ab919");
+    EXPECT_EQ(unseal(key, sealed, ""), std::string(16, '\0'));
+}
+
+TEST(Seal, WrongKeyContextOrByteRefused) {
+    Bytes key(32, 7), nonce(12, 9);
+    Bytes sealed = seal(key, nonce, "the passwords", "context");
+    EXPECT_EQ(unseal(key, sealed, "context"), "the passwords");
+    EXPECT_THROW(unseal(Bytes(32, 8), sealed, "context"), airstrap::Error);
+    EXPECT_THROW(unseal(key, sealed, "other context"), airstrap::Error);
+    for (std::size_t i : {std::size_t{0}, std::size_t{13}, sealed.size() - 1}) {
+        Bytes altered = sealed;
+        altered[i] ^= 1;
+        EXPECT_THROW(unseal(key, altered, "context"), airstrap::Error) << i;
+    }
+    EXPECT_THROW(unseal(key, Bytes(27, 0), "context"), airstrap::Error);
+    EXPECT_THROW(seal(Bytes(16, 0), nonce, "x", ""), airstrap::Error);
+    EXPECT_THROW(seal(key, Bytes(8, 0), "x", ""), airstrap::Error);
 }
 
 }  // namespace

@@ -58,7 +58,16 @@ std::string site_json(std::uint16_t port, const std::string& compute1_address = 
         {"security", {{"selinux", "disabled"}, {"firewalld", false}, {"network_manager", false}}},
         {"time", {{"upstream", json::array()}, {"stratum", 10}}},
         {"firstboot", {{"port", port}, {"barrier_timeout", 60}, {"sync_timeout", 60}}},
-        {"ssh", {{"authorized_keys", json::array()}}}}
+        {"ssh", {{"authorized_keys", json::array()}}},
+        {"openstack", {{"release", "queens"}, {"l2_agent", "openvswitch"}}},
+        {"cloud",
+         {{"external_network", nullptr},
+          {"networks", json::array()},
+          {"routers", json::array()},
+          {"flavors", json::array()},
+          {"images", json::array()},
+          {"projects", json::array()},
+          {"users", json::array()}}}}
         .dump();
 }
 

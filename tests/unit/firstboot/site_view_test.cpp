@@ -74,5 +74,125 @@ TEST(SiteView, RejectsWhatItCannotUseWithThePath) {
     }
 }
 
+TEST(SiteView, ReadsEveryFieldOfTheCloud) {
+    SiteView v = parse_site_json(lab3_json().dump(1));
+    EXPECT_EQ(v.openstack_release, "queens");
+    EXPECT_EQ(v.l2_agent, "openvswitch");
+    const CloudView& c = v.cloud;
+    EXPECT_FALSE(c.empty());
+    ASSERT_TRUE(c.external_network);
+    const CloudNetworkView& ext = *c.external_network;
+    EXPECT_EQ(ext.name, "external_network");
+    EXPECT_EQ(ext.subnet, "external_subnet");
+    EXPECT_EQ(ext.cidr, "192.168.222.0/24");
+    EXPECT_EQ(ext.gateway, "");
+    EXPECT_TRUE(ext.external);
+    EXPECT_EQ(ext.physical_network, "extnet");
+    ASSERT_EQ(ext.allocation_pools.size(), 1u);
+    EXPECT_EQ(ext.allocation_pools[0].first, "192.168.222.100");
+    EXPECT_EQ(ext.allocation_pools[0].second, "192.168.222.200");
+    EXPECT_TRUE(ext.dns.empty());
+    ASSERT_EQ(c.networks.size(), 1u);
+    EXPECT_EQ(c.networks[0].name, "uat_network");
+    EXPECT_EQ(c.networks[0].subnet, "uat_network_subnet");
+    EXPECT_EQ(c.networks[0].cidr, "10.10.10.0/24");
+    EXPECT_EQ(c.networks[0].gateway, "");
+    EXPECT_EQ(c.networks[0].project, "uat");
+    EXPECT_FALSE(c.networks[0].external);
+    EXPECT_EQ(c.networks[0].physical_network, "");
+    EXPECT_TRUE(c.networks[0].allocation_pools.empty());
+    ASSERT_EQ(c.routers.size(), 1u);
+    EXPECT_EQ(c.routers[0].name, "uat_network_router");
+    EXPECT_EQ(c.routers[0].project, "uat");
+    EXPECT_TRUE(c.routers[0].external_gateway);
+    EXPECT_EQ(c.routers[0].subnets, std::vector<std::string>{"uat_network_subnet"});
+    ASSERT_EQ(c.flavors.size(), 1u);
+    EXPECT_EQ(c.flavors[0].name, "m1.nano");
+    EXPECT_EQ(c.flavors[0].vcpus, 1);
+    EXPECT_EQ(c.flavors[0].ram, 128);
+    EXPECT_EQ(c.flavors[0].disk, 1);
+    EXPECT_TRUE(c.flavors[0].is_public);
+    ASSERT_EQ(c.images.size(), 1u);
+    EXPECT_EQ(c.images[0].name, "cirros-0.3.4-x86_64");
+    EXPECT_EQ(c.images[0].file, "images/cirros-0.3.4-x86_64-disk.img");
+    EXPECT_EQ(c.images[0].disk_format, "qcow2");
+    EXPECT_EQ(c.images[0].container_format, "bare");
+    EXPECT_TRUE(c.images[0].is_public);
+    ASSERT_EQ(c.projects.size(), 1u);
+    EXPECT_EQ(c.projects[0].name, "uat");
+    EXPECT_EQ(c.projects[0].description, "UAT tenant");
+    ASSERT_EQ(c.users.size(), 1u);
+    EXPECT_EQ(c.users[0].name, "uat");
+    EXPECT_EQ(c.users[0].project, "uat");
+    EXPECT_EQ(c.users[0].role, "_member_");
+}
+
+TEST(SiteView, SetValuesOfTheCloudArriveToo) {
+    auto j = lab3_json();
+    auto& c = j["cloud"];
+    c["external_network"]["gateway"] = "192.168.222.1";
+    c["external_network"]["dns"] = {"192.168.222.2", "192.168.222.3"};
+    c["networks"][0]["gateway"] = "10.10.10.254";
+    c["flavors"][0]["public"] = false;
+    c["images"][0]["public"] = false;
+    c["images"][0]["disk_format"] = "raw";
+    SiteView v = parse_site_json(j.dump());
+    EXPECT_EQ(v.cloud.external_network->gateway, "192.168.222.1");
+    EXPECT_EQ(v.cloud.external_network->dns,
+              (std::vector<std::string>{"192.168.222.2", "192.168.222.3"}));
+    EXPECT_EQ(v.cloud.networks[0].gateway, "10.10.10.254");
+    EXPECT_FALSE(v.cloud.flavors[0].is_public);
+    EXPECT_FALSE(v.cloud.images[0].is_public);
+    EXPECT_EQ(v.cloud.images[0].disk_format, "raw");
+}
+
+TEST(SiteView, NoCloudSectionInSiteYamlIsAnEmptyCloud) {
+    auto j = lab3_json();
+    for (const char* list : {"networks", "routers", "flavors", "images", "projects", "users"})
+        j["cloud"][list] = nlohmann::json::array();
+    j["cloud"]["external_network"] = nullptr;
+    SiteView v = parse_site_json(j.dump());
+    EXPECT_TRUE(v.cloud.empty());
+    EXPECT_FALSE(v.cloud.external_network);
+}
+
+TEST(SiteView, RejectsACloudItCannotUse) {
+    auto j = lab3_json();
+    j.erase("cloud");
+    expect_error(j, "site.json: (document): missing key 'cloud'");
+    j = lab3_json();
+    j["openstack"]["l2_agent"] = "linuxbridge";
+    expect_error(j, "openstack.l2_agent: expected openvswitch or ovn");
+    j = lab3_json();
+    j["cloud"]["flavors"][0]["vcpus"] = "1";
+    expect_error(j, "cloud.flavors[0].vcpus: expected a whole number from 1 to 1024");
+    j = lab3_json();
+    j["cloud"]["routers"][0]["external_gateway"] = "true";
+    expect_error(j, "cloud.routers[0].external_gateway: expected true or false");
+    j = lab3_json();
+    j["cloud"]["networks"] = nlohmann::json::object();
+    expect_error(j, "cloud.networks: expected a list");
+    j = lab3_json();
+    j["cloud"]["external_network"]["allocation_pools"][0]["start"] = "192.168.222";
+    expect_error(j, "cloud.external_network.allocation_pools[0].start: expected an IPv4 address");
+    j = lab3_json();
+    j["cloud"]["networks"][0]["cidr"] = "10.10.10.0";
+    expect_error(j, "cloud.networks[0].cidr: expected a.b.c.d/n");
+    j = lab3_json();
+    j["cloud"]["users"][0]["name"] = "--os-password";
+    expect_error(j, "cloud.users[0].name: expected a name");
+    j = lab3_json();
+    j["cloud"]["images"][0]["container_format"] = "ova";
+    expect_error(j, "cloud.images[0].container_format: expected bare");
+    for (const char* file : {"../../etc/shadow", "images/../../etc/shadow", "/etc/shadow",
+                             "images//x.img", "./x.img", ""}) {
+        j = lab3_json();
+        j["cloud"]["images"][0]["file"] = file;
+        expect_error(j,
+                     "cloud.images[0].file: expected a relative path inside the repository, "
+                     "without '..'");
+    }
+}
+
 }  // namespace
 }  // namespace airstrap::firstboot

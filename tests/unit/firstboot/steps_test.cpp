@@ -19,11 +19,13 @@
 #include "common/text.hpp"
 #include "site/site_file.hpp"
 #include "site/site_json.hpp"
+#include "tests/unit/firstboot/fake_runner.hpp"
 
 namespace fs = std::filesystem;
 using namespace airstrap;
 using namespace airstrap::firstboot;
 using namespace std::chrono_literals;
+using airstrap::firstboot::testing::FakeRunner;
 
 namespace {
 
@@ -66,67 +68,6 @@ const std::string rsa =
     "AAAAB3NzaC1yc2EAAAADAQABAAAAgQDawdQC9HCfYMsEJCBnm/P5nKc1jdwH8gATI6n9+MUiC3L/"
     "gAV870l+wGNf4T9TP0VWrR0r4niz+30Ys3paaKwasuoL18o3QA/QU1RzdMp62RQAezhxB4ilwkClyPc7qqRy5SGMWL+"
     "PJmS837MyECT0Gu+EnqcRw6xnAPaAmxecrw==";
-
-// Records every argv; answers from rules matched by argv prefix, the latest rule first. A rule
-// with several results gives them in turn and then repeats the last; its effect runs first
-// (e.g. ssh-keygen writing its files into the sandbox). Unmatched commands exit 0 silently.
-class FakeRunner : public CommandRunner {
-  public:
-    using Effect = std::function<void(const std::vector<std::string>&)>;
-
-    void on(const std::string& prefix, std::vector<ProcessResult> results, Effect effect = {}) {
-        rules_.push_back({text::split(prefix, ' '), std::move(results), std::move(effect), 0});
-    }
-    void on(const std::string& prefix, int exit_code, const std::string& output = "",
-            Effect effect = {}) {
-        on(prefix, std::vector<ProcessResult>{{exit_code, output}}, std::move(effect));
-    }
-
-    // verify_ssh runs its checks from several threads at once.
-    ProcessResult run(const std::vector<std::string>& argv) override {
-        std::lock_guard lock(mutex_);
-        calls.push_back(argv);
-        for (auto it = rules_.rbegin(); it != rules_.rend(); ++it) {
-            if (argv.size() < it->prefix.size() ||
-                !std::equal(it->prefix.begin(), it->prefix.end(), argv.begin())) {
-                continue;
-            }
-            if (it->effect) it->effect(argv);
-            std::size_t i = std::min(it->used++, it->results.size() - 1);
-            return it->results[i];
-        }
-        return {0, ""};
-    }
-
-    // Each call as one string, arguments joined by spaces (an empty argument shows as '').
-    std::vector<std::string> commands() const {
-        std::vector<std::string> out;
-        for (const auto& argv : calls) {
-            std::vector<std::string> shown;
-            for (const auto& a : argv) shown.push_back(a.empty() ? "''" : a);
-            out.push_back(text::join(shown, " "));
-        }
-        return out;
-    }
-    bool ran(const std::string& prefix) const {
-        for (const auto& c : commands()) {
-            if (c.rfind(prefix, 0) == 0) return true;
-        }
-        return false;
-    }
-
-    std::vector<std::vector<std::string>> calls;
-
-  private:
-    struct Rule {
-        std::vector<std::string> prefix;
-        std::vector<ProcessResult> results;
-        Effect effect;
-        std::size_t used;
-    };
-    std::vector<Rule> rules_;
-    std::mutex mutex_;
-};
 
 // A sandbox root per test, one node of lab3, the fake runner.
 class Steps : public ::testing::Test {

@@ -380,5 +380,119 @@ TEST_F(LoadSecretsTest, RenderedDiagnosticsNeverContainThePasswords) {
     EXPECT_TRUE(Lacks(out, kSecretHex));
 }
 
+// ---- cloud users' passwords ----------------------------------------------------------------
+
+std::string with_users(const std::string& users_block) {
+    return secrets_text("Zq8Wn3Kp5Rt7Yx2Mv4Bc") + "  users:\n" + users_block;
+}
+
+TEST(CloudUserPasswords, AreParsedAndWeakOnesWarnWithoutShowingThem) {
+    SourceFile source{"secrets.yaml",
+                      with_users("    uat: Ur7Kp2Wm9Xq4Tz6Nb3Hs\n    ops: \"1234\"\n"), false};
+    Diagnostics diag(source);
+    auto secrets = parse_secrets(source, diag);
+    ASSERT_TRUE(secrets) << diag.render();
+    EXPECT_EQ(secrets->user_passwords.size(), 2u);
+    EXPECT_EQ(secrets->user_passwords.at("uat"), "Ur7Kp2Wm9Xq4Tz6Nb3Hs");
+    EXPECT_EQ(secrets->user_passwords.at("ops"), "1234");
+    EXPECT_EQ(diag.error_count(), 0u);
+    std::string out = diag.render();
+    EXPECT_TRUE(Contains(out,
+                         "secrets.yaml:8:10: warning: passwords.users.ops is weak (4 "
+                         "characters, digits only)"));
+    EXPECT_TRUE(Lacks(out, "1234"));
+}
+
+TEST(CloudUserPasswords, MustBePrintableAndUsersAMapping) {
+    SourceFile source{"secrets.yaml", with_users("    uat: \"a b c\"\n"), false};
+    Diagnostics diag(source);
+    EXPECT_FALSE(parse_secrets(source, diag));
+    EXPECT_TRUE(Contains(diag.render(),
+                         "passwords.users.uat must be printable ASCII without "
+                         "spaces"));
+    SourceFile list{"secrets.yaml", with_users("    - uat\n"), false};
+    Diagnostics list_diag(list);
+    EXPECT_FALSE(parse_secrets(list, list_diag));
+    EXPECT_TRUE(Contains(list_diag.render(),
+                         "expected a mapping (key: value) for "
+                         "'passwords.users', got a list"));
+}
+
+TEST(CloudUserPasswords, UsersMayBeLeftOut) {
+    SourceFile source{"secrets.yaml", secrets_text("Zq8Wn3Kp5Rt7Yx2Mv4Bc"), false};
+    Diagnostics diag(source);
+    auto secrets = parse_secrets(source, diag);
+    ASSERT_TRUE(secrets);
+    EXPECT_TRUE(secrets->user_passwords.empty());
+}
+
+Site site_with_users(std::initializer_list<const char*> names) {
+    Site site;
+    site.file = "lab/site.yaml";
+    int line = 90;
+    for (const char* n : names) {
+        CloudUser u;
+        u.name = n;
+        u.project = "uat";
+        u.name_at = {line++, 14};
+        site.cloud.users.push_back(u);
+    }
+    return site;
+}
+
+TEST(CloudUserPasswords, ACloudUserWithoutOneIsAnErrorNamingTheKey) {
+    Secrets secrets;
+    secrets.user_passwords["uat"] = "Ur7Kp2Wm9Xq4Tz6Nb3Hs";
+    SourceFile source{"lab/secrets.yaml", "", false};
+    Diagnostics diag(source);
+    check_secrets_for_site(site_with_users({"uat", "ops"}), secrets, diag);
+    EXPECT_EQ(diag.render(),
+              "lab/secrets.yaml: error: no password for cloud user 'ops' (lab/site.yaml line 91): "
+              "add passwords.users.ops to this file ('users:' under 'passwords:', then 'ops: "
+              "PASSWORD' under it)\n");
+    Diagnostics none(source);
+    check_secrets_for_site(site_with_users({"uat"}), secrets, none);
+    EXPECT_TRUE(none.all().empty());
+}
+
+TEST(CloudUserPasswords, GeneratedFileHasOnePerCloudUser) {
+    std::string yaml = generate_secrets_yaml({"uat", "ops"});
+    SourceFile source{"secrets.yaml", yaml, false};
+    Diagnostics diag(source);
+    auto secrets = parse_secrets(source, diag);
+    ASSERT_TRUE(secrets) << diag.render();
+    EXPECT_TRUE(diag.all().empty()) << diag.render();
+    ASSERT_EQ(secrets->user_passwords.size(), 2u);
+    for (const auto& [name, pw] : secrets->user_passwords) {
+        EXPECT_EQ(pw.size(), 20u);
+        EXPECT_EQ(pw.find_first_not_of(kAlphabet), std::string::npos);
+    }
+    EXPECT_NE(secrets->user_passwords.at("uat"), secrets->user_passwords.at("ops"));
+    EXPECT_NE(secrets->user_passwords.at("uat"), secrets->keystone_admin_password);
+    EXPECT_TRUE(Lacks(generate_secrets_yaml(), "users:"));
+}
+
+TEST_F(LoadSecretsTest, InitNoteSaysWhatToAddWithoutTouchingTheFile) {
+    fs::path p = write(with_users("    uat: Ur7Kp2Wm9Xq4Tz6Nb3Hs\n"), 0600);
+    EXPECT_EQ(missing_user_passwords_note(p, {"uat"}), "");
+    EXPECT_EQ(missing_user_passwords_note(p, {}), "");
+    EXPECT_EQ(missing_user_passwords_note(p, {"uat", "ops", "dev"}),
+              p.string() +
+                  " has no password for cloud users ops, dev (site.yaml cloud.users); add under "
+                  "'passwords:'\n  users:\n    ops: A-PASSWORD-OF-YOUR-CHOICE\n"
+                  "    dev: A-PASSWORD-OF-YOUR-CHOICE\n");
+    fs::path plain = write(secrets_text("Zq8Wn3Kp5Rt7Yx2Mv4Bc"), 0600);
+    EXPECT_TRUE(Contains(missing_user_passwords_note(plain, {"uat"}), "cloud user uat "));
+    std::ifstream in(plain);
+    std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(after, secrets_text("Zq8Wn3Kp5Rt7Yx2Mv4Bc"));
+}
+
+TEST_F(LoadSecretsTest, CloudUsersOfASiteFile) {
+    EXPECT_TRUE(cloud_users_in(dir_ / "site.yaml").empty());  // none yet
+    fs::copy_file(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml", dir_ / "site.yaml");
+    EXPECT_EQ(cloud_users_in(dir_ / "site.yaml"), std::vector<std::string>{"uat"});
+}
+
 }  // namespace
 }  // namespace airstrap::site
