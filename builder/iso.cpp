@@ -95,7 +95,7 @@ void write_private(const fs::path& path, const std::string& text) {
 }  // namespace
 
 MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
-                        const std::string& extra, int timeout_seconds) {
+                        const std::string& extra, int timeout_seconds, const std::string& node) {
     MenuPlan plan;
     plan.timeout_seconds = timeout_seconds;
     plan.group_title = "Install a particular node of " + site.name;
@@ -105,6 +105,30 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
         if (!extra.empty()) a += " " + extra;
         return a;
     };
+    auto node_entry = [&](const site::Node& n, bool in_group) {
+        std::string r = site::to_string(n.role);
+        std::string where;
+        for (const auto& i : n.interfaces) {
+            if (i.address && where.empty()) where = ", " + i.address->str();
+        }
+        return MenuEntry{"airstrap-node-" + text::to_lower(n.name),
+                         (in_group ? "" : "Install " + site.name + ": ") + n.name + " (" + r +
+                             where + ")",
+                         args(r + ".ks", "airstrap.node=" + n.name), in_group};
+    };
+    if (!node.empty()) {
+        std::vector<std::string> names;
+        for (const auto& n : site.nodes) {
+            names.push_back(n.name);
+            if (n.name == node) plan.entries.push_back(node_entry(n, false));
+        }
+        if (plan.entries.empty()) {
+            std::string message = "'" + node + "' is not a node of site " + site.name;
+            if (auto near = text::closest(node, names)) message += " (did you mean '" + *near + "'?)";
+            throw InputError(message + "; its nodes: " + text::join(names, ", "));
+        }
+        return plan;
+    }
     plan.entries.push_back({"airstrap-site",
                             "Install " + site.name + ": find this node by its MAC address",
                             args(kickstart::site_profile_name, ""), false});
@@ -116,16 +140,7 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
              "Install " + site.name + ": a " + r + " node, found by its MAC address",
              args(r + ".ks", ""), false});
     }
-    for (const auto& n : site.nodes) {
-        std::string r = site::to_string(n.role);
-        std::string where;
-        for (const auto& i : n.interfaces) {
-            if (i.address && where.empty()) where = ", " + i.address->str();
-        }
-        plan.entries.push_back({"airstrap-node-" + text::to_lower(n.name),
-                                n.name + " (" + r + where + ")",
-                                args(r + ".ks", "airstrap.node=" + n.name), true});
-    }
+    for (const auto& n : site.nodes) plan.entries.push_back(node_entry(n, true));
     return plan;
 }
 
@@ -205,7 +220,8 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
     summary.kickstarts.push_back(std::string("/ks/") + kickstart::site_profile_name);
 
     MenuPlan plan =
-        site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append, options.timeout_seconds);
+        site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append, options.timeout_seconds,
+                       options.node);
     plan.old_label = media.volume_id;
     plan.new_label = summary.volume_id;
     summary.entries = plan.entries.size();

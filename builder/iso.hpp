@@ -27,6 +27,9 @@ struct IsoOptions {
     std::string volume_id;             // empty: keep the vendor's label
     std::string append;                // extra kernel arguments for airstrap's entries
     int timeout_seconds = 10;
+    // Media for one node (reprovisioning it): its entry is the only airstrap entry and the
+    // default, so the machine installs as that node without a choice. Empty: the whole site.
+    std::string node;
     std::function<void(const std::string&)> log;
     std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // the vendor copy
 };
@@ -40,11 +43,13 @@ struct IsoSummary {
     std::uint64_t vendor_bytes = 0;
 };
 
-// The menu entries for a site: the site profile (default), one per role, one per node.
-// `ks_prefix` is how the kernel finds the kickstarts ("hd:LABEL=@LABEL@:/ks/" on media,
-// "http://10.0.0.1:8080/ks/" for PXE); `extra` is appended to every entry's arguments.
+// The menu entries for a site: the site profile (default), one per role, one per node; or,
+// with `node`, that node's entry alone (InputError naming the site's nodes if it has none
+// of that name). `ks_prefix` is how the kernel finds the kickstarts ("hd:LABEL=@LABEL@:/ks/"
+// on media, "http://10.0.0.1:8080/ks/" for PXE); `extra` is appended to every entry.
 MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
-                        const std::string& extra, int timeout_seconds);
+                        const std::string& extra, int timeout_seconds,
+                        const std::string& node = "");
 
 IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
                      const IsoOptions& options, CommandRunner& runner);

@@ -330,6 +330,7 @@ ExitCode run_build_iso(const BuildIsoOptions& o) {
     options.volume_id = o.volume_id;
     options.append = o.append;
     options.timeout_seconds = o.timeout;
+    options.node = o.node;
     if (!o.json) {
         options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
         options.progress = copy_progress("copying the vendor DVD");

@@ -69,6 +69,7 @@ struct BuildIsoOptions {
     std::string volume_id;
     std::string append;
     int timeout = 10;
+    std::string node;
     bool json = false;
 };
 ExitCode run_build_iso(const BuildIsoOptions& options);

@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
                         "Extra kernel arguments for airstrap's boot entries (e.g. console=ttyS0)");
     iso_cmd->add_option("--timeout", iso.timeout, "Seconds before the default entry boots")
         ->check(CLI::Range(1, 3600));
+    iso_cmd->add_option("--node", iso.node,
+                        "Media for this node only (reprovisioning it): its entry is the default "
+                        "and the only airstrap entry");
     iso_cmd->add_flag("--json", iso.json, "Print a JSON summary on stdout");
     iso_cmd->footer(exit_codes);
 

@@ -96,6 +96,8 @@ expect_exit 2 "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$WORK/bad/x.iso" -
 grep -q "not a site repository .* make one with 'airstrap mirror" <<<"$OUT" || fail "no repo: $OUT"
 expect_exit 2 "$AIRSTRAP" build iso "$WORK/el9/site.yaml" -o "$WORK/bad/x.iso" --repo "$WORK/repo7"
 grep -q "was mirrored for el7, the site is el9" <<<"$OUT" || fail "repo for another distro: $OUT"
+expect_exit 2 "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$WORK/bad/x.iso" --repo "$WORK/repo7" --node compute-nod
+grep -q "'compute-nod' is not a node of site lab3 (did you mean 'compute-node'?)" <<<"$OUT" || fail "unknown --node: $OUT"
 echo "not an image" >"$WORK/bad.iso"
 expect_exit 2 "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$WORK/bad/x.iso" --iso "$WORK/bad.iso" --repo "$WORK/repo7"
 grep -q "not an ISO 9660 image" <<<"$OUT" || fail "not an ISO: $OUT"

@@ -1,0 +1,56 @@
+// The boot entries of a site's media: the whole site, or one node being reprovisioned.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "builder/iso.hpp"
+#include "common/error.hpp"
+#include "site/site_file.hpp"
+
+namespace fs = std::filesystem;
+using namespace airstrap;
+
+namespace {
+
+std::unique_ptr<site::SiteFile> lab3() {
+    fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto f = site::SiteFile::from_text("site.yaml", ss.str(), p.parent_path());
+    EXPECT_TRUE(f->ok()) << f->diag().render();
+    return f;
+}
+
+}  // namespace
+
+TEST(MenuPlan, TheWholeSiteDefaultsToFindingTheNodeByMac) {
+    auto f = lab3();
+    auto plan = builder::site_menu_plan(f->site(), "hd:LABEL=X:/ks/", "console=ttyS0", 10);
+    ASSERT_EQ(plan.entries.size(), 7u);  // site, 3 roles, 3 nodes
+    EXPECT_EQ(plan.entries[0].id, "airstrap-site");
+    EXPECT_EQ(plan.entries[0].args, "inst.ks=hd:LABEL=X:/ks/site.ks console=ttyS0");
+    EXPECT_EQ(plan.entries[6].id, "airstrap-node-compute-node");
+    EXPECT_EQ(plan.entries[6].title, "compute-node (compute, 192.168.111.12)");
+    EXPECT_TRUE(plan.entries[6].grouped);
+}
+
+TEST(MenuPlan, OneNodesMediaInstallsThatNodeByDefault) {
+    auto f = lab3();
+    auto plan = builder::site_menu_plan(f->site(), "hd:LABEL=X:/ks/", "", 10, "compute-node");
+    ASSERT_EQ(plan.entries.size(), 1u);
+    EXPECT_EQ(plan.entries[0].id, "airstrap-node-compute-node");
+    EXPECT_EQ(plan.entries[0].title, "Install lab3: compute-node (compute, 192.168.111.12)");
+    EXPECT_EQ(plan.entries[0].args, "inst.ks=hd:LABEL=X:/ks/compute.ks airstrap.node=compute-node");
+    EXPECT_FALSE(plan.entries[0].grouped);
+    try {
+        builder::site_menu_plan(f->site(), "x", "", 10, "compute-nod");
+        FAIL() << "no error for an unknown node";
+    } catch (const InputError& e) {
+        EXPECT_STREQ(e.what(),
+                     "'compute-nod' is not a node of site lab3 (did you mean 'compute-node'?); its "
+                     "nodes: controller-node, network-node, compute-node");
+    }
+}
