@@ -111,10 +111,10 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
         for (const auto& i : n.interfaces) {
             if (i.address && where.empty()) where = ", " + i.address->str();
         }
-        return MenuEntry{"airstrap-node-" + text::to_lower(n.name),
-                         (in_group ? "" : "Install " + site.name + ": ") + n.name + " (" + r +
-                             where + ")",
-                         args(r + ".ks", "airstrap.node=" + n.name), in_group};
+        return MenuEntry{
+            "airstrap-node-" + text::to_lower(n.name),
+            (in_group ? "" : "Install " + site.name + ": ") + n.name + " (" + r + where + ")",
+            args(r + ".ks", "airstrap.node=" + n.name), in_group};
     };
     if (!node.empty()) {
         std::vector<std::string> names;
@@ -124,7 +124,8 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
         }
         if (plan.entries.empty()) {
             std::string message = "'" + node + "' is not a node of site " + site.name;
-            if (auto near = text::closest(node, names)) message += " (did you mean '" + *near + "'?)";
+            if (auto near = text::closest(node, names))
+                message += " (did you mean '" + *near + "'?)";
             throw InputError(message + "; its nodes: " + text::join(names, ", "));
         }
         return plan;
@@ -219,9 +220,8 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
                   kickstart::render_kickstart(site, secrets, std::nullopt));
     summary.kickstarts.push_back(std::string("/ks/") + kickstart::site_profile_name);
 
-    MenuPlan plan =
-        site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append, options.timeout_seconds,
-                       options.node);
+    MenuPlan plan = site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append,
+                                   options.timeout_seconds, options.node);
     plan.old_label = media.volume_id;
     plan.new_label = summary.volume_id;
     summary.entries = plan.entries.size();

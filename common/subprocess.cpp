@@ -2,9 +2,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,8 +16,7 @@ extern char** environ;
 
 namespace airstrap {
 
-ProcessResult CommandRunner::run(const std::vector<std::string>& argv,
-                                 const RunOptions& options) {
+ProcessResult CommandRunner::run(const std::vector<std::string>& argv, const RunOptions& options) {
     if (!options.input.empty() || options.input_is_terminal || !options.environment.empty())
         throw Error("this command runner cannot give " + argv.at(0) + " input or environment");
     ProcessResult r = run(argv);
@@ -96,8 +95,8 @@ ProcessResult SystemCommandRunner::run(const std::vector<std::string>& argv,
         std::string_view entry(*e);
         bool replaced = false;
         for (const auto& [k, v] : options.environment) {
-            replaced = replaced || (entry.size() > k.size() && entry.starts_with(k) &&
-                                    entry[k.size()] == '=');
+            replaced = replaced ||
+                       (entry.size() > k.size() && entry.starts_with(k) && entry[k.size()] == '=');
         }
         if (!replaced) env_strings.emplace_back(entry);
     }
@@ -121,13 +120,14 @@ ProcessResult SystemCommandRunner::run(const std::vector<std::string>& argv,
     if (in_write.get() >= 0) {
         // Small inputs (a password, a config) fit the pipe; SIGPIPE must not kill us if the
         // program exits without reading.
-        struct sigaction ignore {}, old {};
+        struct sigaction ignore {
+        }, old{};
         ignore.sa_handler = SIG_IGN;
         ::sigaction(SIGPIPE, &ignore, &old);
         std::size_t done = 0;
         while (done < options.input.size()) {
-            ssize_t n = ::write(in_write.get(), options.input.data() + done,
-                                options.input.size() - done);
+            ssize_t n =
+                ::write(in_write.get(), options.input.data() + done, options.input.size() - done);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) break;
             done += static_cast<std::size_t>(n);
@@ -179,8 +179,7 @@ ProcessResult SystemCommandRunner::run(const std::vector<std::string>& argv,
                 since_typed.append(buf, static_cast<std::size_t>(n));
                 if (typed < lines.size() && prompt_waiting(since_typed)) {
                     const std::string& line = lines[typed++];
-                    if (::write(master.get(), line.data(), line.size()) < 0)
-                        master_open = false;
+                    if (::write(master.get(), line.data(), line.size()) < 0) master_open = false;
                     since_typed.clear();
                 }
             }

@@ -38,8 +38,7 @@ AnswerFile AnswerFile::parse(std::string_view text, const std::string& name) {
             }
             if (f.index_.count(key)) {
                 throw InputError(name + ":" + std::to_string(number) + ": " + key +
-                                 " is already set on line " +
-                                 std::to_string(f.index_.at(key) + 1));
+                                 " is already set on line " + std::to_string(f.index_.at(key) + 1));
             }
             l.key = key;
             l.value = text::trim(line.substr(eq + 1));

@@ -75,8 +75,7 @@ std::string external_physical_network(const site::Site& site) {
 template <typename Fn>
 void demo_image_settings(const site::Site& site, Fn&& set) {
     auto demo = site.openstack.services.find("demo");
-    if (demo == site.openstack.services.end() || !demo->second || site.cloud.images.empty())
-        return;
+    if (demo == site.openstack.services.end() || !demo->second || site.cloud.images.empty()) return;
     const site::CloudImage& image = site.cloud.images.front();
     set("CONFIG_PROVISION_IMAGE_URL",
         std::string("file://") + node_repository_dir + "/" + image.file());
@@ -107,8 +106,8 @@ std::vector<AnswerSetting> packstack_settings(const site::Site& site,
           "secrets.yaml passwords.keystone_admin", true);
     for (const auto& [service, on] : os.services) {
         std::string key = release->service_key(service);
-        if (key.empty()) throw InputError("unknown service '" + service + "' for Packstack " +
-                                          os.release);
+        if (key.empty())
+            throw InputError("unknown service '" + service + "' for Packstack " + os.release);
         s.set(key, on ? "y" : "n", "site.yaml openstack.services." + service);
     }
     // Tempest clones from the internet: off unless the site turns it on (validation refuses).
@@ -133,7 +132,7 @@ std::vector<AnswerSetting> packstack_settings(const site::Site& site,
         std::vector<std::string> mappings;
         for (const auto& b : bridges) mappings.push_back(physnet + ":" + b);
         std::string prefix = os.l2_agent == site::L2Agent::ovn ? "CONFIG_NEUTRON_OVN_BRIDGE"
-                                                              : "CONFIG_NEUTRON_OVS_BRIDGE";
+                                                               : "CONFIG_NEUTRON_OVS_BRIDGE";
         const std::string from = "the bridge: of the network node's external interface";
         s.set(prefix + "_MAPPINGS", text::join(mappings, ","), from);
         s.set(prefix + "_IFACES", text::join(ifaces, ","), from);

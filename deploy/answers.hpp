@@ -17,8 +17,7 @@ namespace airstrap::deploy {
 // agent and its bridge keys (OVS or OVN, the ones packstack reads for that agent), NTP left
 // empty, the air-gap keys, then the site's own openstack.answers. Each key exists in the
 // site's release (InputError otherwise, naming the key and the release).
-std::vector<AnswerSetting> packstack_settings(const site::Site& site,
-                                              const site::Secrets& secrets);
+std::vector<AnswerSetting> packstack_settings(const site::Site& site, const site::Secrets& secrets);
 
 // What the controller's deploy.sealed carries.
 DeployConfig deploy_config_for(const site::Site& site, const site::Secrets& secrets);

@@ -88,8 +88,8 @@ std::string seal_deploy_config(const DeployConfig& config, const crypto::Bytes& 
     crypto::Bytes nonce =
         crypto::hmac_sha256(sealing_key(site_secret, "deploy config nonce"), plain);
     nonce.resize(12);
-    std::string out = crypto::to_hex(crypto::seal(sealing_key(site_secret, "deploy config"),
-                                                  nonce, plain, seal_context)) +
+    std::string out = crypto::to_hex(crypto::seal(sealing_key(site_secret, "deploy config"), nonce,
+                                                  plain, seal_context)) +
                       "\n";
     return out;
 }

@@ -40,8 +40,8 @@ json OpenStackClient::query(const std::vector<std::string>& args) {
     ProcessResult r = run(full, "");
     // Deprecation warnings may precede the document on older clients.
     std::size_t start = r.output.find_first_of("[{");
-    json doc = start == std::string::npos ? json()
-                                          : json::parse(r.output.substr(start), nullptr, false);
+    json doc =
+        start == std::string::npos ? json() : json::parse(r.output.substr(start), nullptr, false);
     if (start == std::string::npos || doc.is_discarded())
         throw Error("openstack " + text::join(args, " ") + " printed no JSON");
     return doc;

@@ -19,7 +19,8 @@ class OpenStackClient {
     // output) when it fails or does not print JSON.
     nlohmann::json query(const std::vector<std::string>& args);
     // `openstack ARGS…` for a change; `terminal_input` is typed at its prompts (passwords).
-    std::string change(const std::vector<std::string>& args, const std::string& terminal_input = "");
+    std::string change(const std::vector<std::string>& args,
+                       const std::string& terminal_input = "");
     // Names of the rows of a list, from its "Name" column.
     static std::vector<std::string> names(const nlohmann::json& rows);
 

@@ -11,8 +11,8 @@ struct PackstackReport {
     bool completed = false;       // "Installation completed successfully"
     std::string setup_log;        // "The installation log file is available at: …"
     std::string failed_manifest;  // "ERROR : Error appeared during Puppet run: 10.0.0.1_network.pp"
-    std::string error;            // the first "Error: …" after it, or packstack's own "ERROR : …"
-    std::string trace_log;        // "You will find full trace in log …"
+    std::string error;      // the first "Error: …" after it, or packstack's own "ERROR : …"
+    std::string trace_log;  // "You will find full trace in log …"
 };
 
 // Colour codes and carriage returns (packstack colours its output) are ignored.

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <map>
 #include <optional>
 #include <set>
 #include <thread>
@@ -340,7 +340,8 @@ class Daemon {
         json r = server_->roster();
         write_known_hosts(opt_.paths, known_hosts_from(r));
         roster_generation_ = r.value("generation", 0);
-        write_file_atomic(roster_generation_file(), std::to_string(roster_generation_) + "\n", 0600);
+        write_file_atomic(roster_generation_file(), std::to_string(roster_generation_) + "\n",
+                          0600);
         return "ssh_known_hosts lists the host keys of all " +
                std::to_string(r.at("nodes").size()) + " nodes";
     }
@@ -433,7 +434,8 @@ class Daemon {
         for (const auto& n : id_.site.nodes) {
             if (!changed.count(n.name)) exclude.push_back(n.address);
         }
-        log_.info("redeploying " + text::join(std::vector<std::string>(changed.begin(), changed.end()), ", ") +
+        log_.info("redeploying " +
+                  text::join(std::vector<std::string>(changed.begin(), changed.end()), ", ") +
                   " only: the other nodes are excluded");
         return exclude;
     }
@@ -456,8 +458,7 @@ class Daemon {
         if (!step("verify_images", [&] { return step_verify_images(c); })) return false;
         if (!step("verify_compute", [&] { return step_verify_compute(c); })) return false;
         if (!step("verify_network", [&] { return step_verify_network(c); })) return false;
-        if (!id_.site.cloud.empty() &&
-            !step("day1", [&] { return step_day1(c, deploy_config()); }))
+        if (!id_.site.cloud.empty() && !step("day1", [&] { return step_day1(c, deploy_config()); }))
             return false;
         return true;
     }
@@ -500,10 +501,10 @@ class Daemon {
 std::vector<std::string> plan_for(const SiteView& site, const NodeView& node) {
     if (node.role == Role::controller) {
         std::vector<std::string> plan{
-            "identity",   "host_keys",    "root_key",     "checks",        "chrony",
-            "chrony_wait", "barrier",     "known_hosts",  "verify_ssh",    "answers",
-            "packstack",  "verify_token", "verify_users", "verify_images", "verify_compute",
-            "verify_network"};
+            "identity",     "host_keys",     "root_key",       "checks",
+            "chrony",       "chrony_wait",   "barrier",        "known_hosts",
+            "verify_ssh",   "answers",       "packstack",      "verify_token",
+            "verify_users", "verify_images", "verify_compute", "verify_network"};
         if (!site.cloud.empty()) plan.push_back("day1");
         return plan;
     }

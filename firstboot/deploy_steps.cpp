@@ -36,9 +36,9 @@ constexpr std::size_t max_answer_file = 4 << 20;
 std::string output_tail(const std::string& output) {
     std::vector<std::string> lines = text::split(text::trim(output), '\n');
     std::size_t from = lines.size() > 3 ? lines.size() - 3 : 0;
-    return text::join(std::vector<std::string>(lines.begin() + static_cast<std::ptrdiff_t>(from),
-                                                lines.end()),
-                      " / ");
+    return text::join(
+        std::vector<std::string>(lines.begin() + static_cast<std::ptrdiff_t>(from), lines.end()),
+        " / ");
 }
 
 [[noreturn]] void packstack_missing() {
@@ -119,8 +119,8 @@ std::string step_answers(StepContext& ctx, const deploy::DeployConfig& config,
     } else {
         fs::create_directories(p.state_dir());
         fs::remove(p.generated_answers());
-        ProcessResult r =
-            run_packstack(ctx, {"packstack", "--gen-answer-file=" + p.generated_answers().string()});
+        ProcessResult r = run_packstack(
+            ctx, {"packstack", "--gen-answer-file=" + p.generated_answers().string()});
         if (r.exit_code != 0 || !fs::exists(p.generated_answers())) {
             throw Error("packstack --gen-answer-file failed (exit " + std::to_string(r.exit_code) +
                         "): " + output_tail(r.output));
@@ -152,25 +152,26 @@ std::string step_packstack(StepContext& ctx) {
     std::time_t now = std::time(nullptr);
     char when[64];
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
-    log.write(std::string("\n=== airstrap-firstboot: packstack --answer-file=/root/airstrap-answers.txt, ") +
-              when + "\n");
+    log.write(
+        std::string(
+            "\n=== airstrap-firstboot: packstack --answer-file=/root/airstrap-answers.txt, ") +
+        when + "\n");
     RunOptions options;
     options.on_output = [&log](std::string_view chunk) { log.write(chunk); };
     auto start = std::chrono::steady_clock::now();
     ProcessResult r =
         run_packstack(ctx, {"packstack", "--answer-file=" + p.answer_file().string()}, options);
-    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+    auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
+            .count();
     log.write("=== exit " + std::to_string(r.exit_code) + " after " + std::to_string(seconds) +
               " s\n");
     deploy::PackstackReport report = deploy::read_packstack_output(r.output);
     if (r.exit_code != 0 || !report.completed) {
         std::map<std::string, std::string> hosts;
         for (const auto& n : ctx.id.site.nodes) hosts[n.address] = n.name;
-        throw Error(deploy::describe_packstack_failure(report, hosts,
-                                                       "/var/log/airstrap/packstack.log",
-                                                       r.exit_code));
+        throw Error(deploy::describe_packstack_failure(
+            report, hosts, "/var/log/airstrap/packstack.log", r.exit_code));
     }
     return "packstack completed in " + std::to_string(seconds) + " s" +
            (report.setup_log.empty() ? "" : "; its log " + report.setup_log);
@@ -297,8 +298,8 @@ std::string step_day1(StepContext& ctx, const deploy::DeployConfig& config) {
                           pw->second + "\n" + pw->second + "\n");
                 made.push_back("user " + u.name);
             }
-            json roles = os.query(
-                {"role", "assignment", "list", "--user", u.name, "--project", u.project, "--names"});
+            json roles = os.query({"role", "assignment", "list", "--user", u.name, "--project",
+                                   u.project, "--names"});
             bool has_role = false;
             for (const auto& row : roles) has_role = has_role || str_field(row, "Role") == u.role;
             if (!has_role) {
@@ -337,10 +338,11 @@ std::string step_day1(StepContext& ctx, const deploy::DeployConfig& config) {
         auto networks = OpenStackClient::names(os.query({"network", "list"}));
         auto subnets = OpenStackClient::names(os.query({"subnet", "list"}));
         auto subnet_args = [](const CloudNetworkView& n) {
-            std::vector<std::string> a{"subnet", "create", "--network", n.name, "--subnet-range",
-                                       n.cidr};
+            std::vector<std::string> a{"subnet", "create",         "--network",
+                                       n.name,   "--subnet-range", n.cidr};
             if (n.external) {
-                a.insert(a.end(), {"--no-dhcp", "--gateway", n.gateway.empty() ? "none" : n.gateway});
+                a.insert(a.end(),
+                         {"--no-dhcp", "--gateway", n.gateway.empty() ? "none" : n.gateway});
             } else {
                 a.insert(a.end(), {"--project", n.project});
                 if (!n.gateway.empty()) a.insert(a.end(), {"--gateway", n.gateway});
@@ -385,15 +387,17 @@ std::string step_day1(StepContext& ctx, const deploy::DeployConfig& config) {
             }
             json show = os.query({"router", "show", r.name});
             if (r.external_gateway && cloud.external_network &&
-                (!show.contains("external_gateway_info") || show["external_gateway_info"].is_null() ||
+                (!show.contains("external_gateway_info") ||
+                 show["external_gateway_info"].is_null() ||
                  show["external_gateway_info"].empty())) {
-                os.change({"router", "set", "--external-gateway", cloud.external_network->name,
-                           r.name});
+                os.change(
+                    {"router", "set", "--external-gateway", cloud.external_network->name, r.name});
                 made.push_back("gateway of " + r.name);
             }
             std::vector<std::string> attached;
             if (show.contains("interfaces_info") && show["interfaces_info"].is_array()) {
-                for (const auto& i : show["interfaces_info"]) attached.push_back(str_field(i, "subnet_id"));
+                for (const auto& i : show["interfaces_info"])
+                    attached.push_back(str_field(i, "subnet_id"));
             }
             for (const auto& s : r.subnets) {
                 auto id = subnet_ids.find(s);

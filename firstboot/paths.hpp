@@ -28,7 +28,9 @@ struct Paths {
     // The controller's deployment: packstack's answer file (its own, generated, and the one
     // airstrap runs), the run's output, the admin credentials packstack leaves, and which
     // enrolment of each node the last successful run deployed.
-    std::filesystem::path generated_answers() const { return state_dir() / "packstack-generated.txt"; }
+    std::filesystem::path generated_answers() const {
+        return state_dir() / "packstack-generated.txt";
+    }
     std::filesystem::path answer_file() const { return under("/root/airstrap-answers.txt"); }
     std::filesystem::path packstack_log() const { return under("/var/log/airstrap/packstack.log"); }
     std::filesystem::path keystonerc() const { return under("/root/keystonerc_admin"); }

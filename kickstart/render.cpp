@@ -238,10 +238,10 @@ std::string deploy_config_lines(const Site& site, const site::Secrets& secrets,
     }
     if (!controller || (role && *role != Role::controller)) return "";
     std::string path = std::string(node_config_dir) + "/deploy.sealed";
-    std::string body = "cat > " + path + " <<'AIRSTRAP_EOF'\n" +
-                       deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets),
-                                                  secrets.site_secret) +
-                       "AIRSTRAP_EOF\nchmod 0600 " + path + "\n";
+    std::string body =
+        "cat > " + path + " <<'AIRSTRAP_EOF'\n" +
+        deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets), secrets.site_secret) +
+        "AIRSTRAP_EOF\nchmod 0600 " + path + "\n";
     if (role) return body;
     return "case \"$node\" in\n    " + controller->name + ")\n" + body + "        ;;\nesac\n";
 }

@@ -62,8 +62,9 @@ TEST(AnswerFile, CarriageReturnsAndAMissingFinalNewlineAreAccepted) {
 }
 
 TEST(AnswerFile, BadLinesNameTheFileAndLine) {
-    EXPECT_EQ(message_of([] { AnswerFile::parse("[general]\nCONFIG_X=1\nnot a setting\n", "a.txt"); }),
-              "a.txt:3: expected KEY=VALUE, a comment or [general], found 'not a setting'");
+    EXPECT_EQ(
+        message_of([] { AnswerFile::parse("[general]\nCONFIG_X=1\nnot a setting\n", "a.txt"); }),
+        "a.txt:3: expected KEY=VALUE, a comment or [general], found 'not a setting'");
     EXPECT_EQ(message_of([] { AnswerFile::parse("CONFIG_X=1\n\nCONFIG_X=2\n", "a.txt"); }),
               "a.txt:3: CONFIG_X is already set on line 1");
     EXPECT_EQ(message_of([] { AnswerFile::parse("config_x=1\n", "a.txt"); }),
@@ -83,6 +84,7 @@ TEST(AnswerFile, ApplyRefusesKeysThisReleaseDoesNotHave) {
     // Nothing was applied.
     EXPECT_EQ(f.get("CONFIG_SWIFT_INSTALL"), "y");
     settings.pop_back();
-    EXPECT_EQ(deploy::apply_settings(f, settings), std::vector<std::string>{"CONFIG_SWIFT_INSTALL"});
+    EXPECT_EQ(deploy::apply_settings(f, settings),
+              std::vector<std::string>{"CONFIG_SWIFT_INSTALL"});
     EXPECT_EQ(deploy::apply_settings(f, settings), std::vector<std::string>{});
 }

@@ -22,7 +22,9 @@ TEST(DeployConfig, RoundTrips) {
 
 TEST(DeployConfig, StrictAboutShape) {
     for (const char* bad : {
-             "", "[]", "{\"answers\": []}",
+             "",
+             "[]",
+             "{\"answers\": []}",
              "{\"answers\": [{\"key\": \"A\", \"value\": 1, \"from\": \"x\", \"secret\": false}], "
              "\"user_passwords\": {}}",
              "{\"answers\": [{\"key\": \"A\", \"value\": \"1\", \"from\": \"x\"}], "

@@ -28,7 +28,8 @@ TEST(PackstackOutput, AColouredPuppetFailureNamesManifestErrorAndLogs) {
         "\x1b[0;31mERROR : Error appeared during Puppet run: 172.19.3.114_controller.pp\n"
         "Error: Invalid parameter keystone_auth_uri on Class[Ceilometer::Api]\n"
         "You will find full trace in log "
-        "/var/tmp/packstack/20160825-070519-QNNyZl/manifests/172.19.3.114_controller.pp.log\x1b[0m\n"
+        "/var/tmp/packstack/20160825-070519-QNNyZl/manifests/"
+        "172.19.3.114_controller.pp.log\x1b[0m\n"
         "Please check log file /var/tmp/packstack/20160825-070519-QNNyZl/openstack-setup.log for "
         "more information\n");
     EXPECT_FALSE(r.completed);
@@ -65,9 +66,9 @@ TEST(Keystonerc, OnlyOsVariablesUnquoted) {
         "    export PS1='[\\u@\\h \\W(keystone_admin)]\\$ '\n"
         "export OS_PROJECT_NAME=\"admin\"\n"
         "export LD_PRELOAD=/evil.so\n");
-    EXPECT_EQ(env, (std::map<std::string, std::string>{
-                       {"OS_USERNAME", "admin"},
-                       {"OS_PASSWORD", "s3cr=t pw"},
-                       {"OS_AUTH_URL", "http://192.168.111.10:5000/v3"},
-                       {"OS_PROJECT_NAME", "admin"}}));
+    EXPECT_EQ(env,
+              (std::map<std::string, std::string>{{"OS_USERNAME", "admin"},
+                                                  {"OS_PASSWORD", "s3cr=t pw"},
+                                                  {"OS_AUTH_URL", "http://192.168.111.10:5000/v3"},
+                                                  {"OS_PROJECT_NAME", "admin"}}));
 }

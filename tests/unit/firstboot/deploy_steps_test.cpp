@@ -122,16 +122,16 @@ TEST_F(DeploySteps, AnswersStartFromPackstacksFileAndSetKeysOnly) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     ASSERT_EQ(::stat(paths.generated_answers().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
-    EXPECT_EQ(runner.commands(),
-              std::vector<std::string>{"packstack --gen-answer-file=" +
-                                       paths.generated_answers().string()});
+    EXPECT_EQ(runner.commands(), std::vector<std::string>{"packstack --gen-answer-file=" +
+                                                          paths.generated_answers().string()});
 
     // A redeployment keeps the file (and packstack's generated passwords), excluding others.
     EXPECT_EQ(step_answers(c, config, {"192.168.111.10", "192.168.111.11"}),
               "/root/airstrap-answers.txt (5 keys): 4 set from site.yaml, 1 changed, kept from "
               "the last run; EXCLUDE_SERVERS=192.168.111.10,192.168.111.11");
     EXPECT_EQ(runner.calls.size(), 1u);
-    EXPECT_NE(slurp(paths.answer_file()).find("\nCONFIG_NOVA_DB_PW=9d8c7b6a5f\n"), std::string::npos);
+    EXPECT_NE(slurp(paths.answer_file()).find("\nCONFIG_NOVA_DB_PW=9d8c7b6a5f\n"),
+              std::string::npos);
     EXPECT_NE(slurp(paths.answer_file()).find("\nEXCLUDE_SERVERS=192.168.111.10,192.168.111.11\n"),
               std::string::npos);
 }
@@ -163,25 +163,28 @@ TEST_F(DeploySteps, PackstackOutputGoesToTheLogAndFailuresNameTheManifest) {
               " **** Installation completed successfully ******\n");
     std::string detail = step_packstack(c);
     EXPECT_EQ(detail.rfind("packstack completed in ", 0), 0u) << detail;
-    EXPECT_NE(detail.find("; its log /var/tmp/packstack/20260101-000000-abcdef/openstack-setup.log"),
-              std::string::npos);
-    EXPECT_EQ(runner.commands().back(),
-              "packstack --answer-file=" + paths.answer_file().string());
+    EXPECT_NE(
+        detail.find("; its log /var/tmp/packstack/20260101-000000-abcdef/openstack-setup.log"),
+        std::string::npos);
+    EXPECT_EQ(runner.commands().back(), "packstack --answer-file=" + paths.answer_file().string());
     std::string log = slurp(paths.packstack_log());
     EXPECT_NE(log.find("Welcome to the Packstack setup utility"), std::string::npos);
     EXPECT_NE(log.find("=== exit 0 after "), std::string::npos);
 
-    runner.on("packstack", 1,
-              "Applying 192.168.111.11_network.pp\n"
-              "192.168.111.11_network.pp:                     [ ERROR ]\n"
-              "ERROR : Error appeared during Puppet run: 192.168.111.11_network.pp\n"
-              "Error: Execution of '/usr/bin/yum -d 0 -e 0 -y install openstack-neutron' returned 1\n"
-              "You will find full trace in log /var/tmp/packstack/x/manifests/192.168.111.11_network.pp.log\n");
-    EXPECT_EQ(message_of([&] { step_packstack(c); }),
-              "packstack failed (exit 1) applying 192.168.111.11_network.pp on network-node: Error: "
-              "Execution of '/usr/bin/yum -d 0 -e 0 -y install openstack-neutron' returned 1; full "
-              "trace in /var/tmp/packstack/x/manifests/192.168.111.11_network.pp.log; its output in "
-              "/var/log/airstrap/packstack.log");
+    runner.on(
+        "packstack", 1,
+        "Applying 192.168.111.11_network.pp\n"
+        "192.168.111.11_network.pp:                     [ ERROR ]\n"
+        "ERROR : Error appeared during Puppet run: 192.168.111.11_network.pp\n"
+        "Error: Execution of '/usr/bin/yum -d 0 -e 0 -y install openstack-neutron' returned 1\n"
+        "You will find full trace in log "
+        "/var/tmp/packstack/x/manifests/192.168.111.11_network.pp.log\n");
+    EXPECT_EQ(
+        message_of([&] { step_packstack(c); }),
+        "packstack failed (exit 1) applying 192.168.111.11_network.pp on network-node: Error: "
+        "Execution of '/usr/bin/yum -d 0 -e 0 -y install openstack-neutron' returned 1; full "
+        "trace in /var/tmp/packstack/x/manifests/192.168.111.11_network.pp.log; its output in "
+        "/var/log/airstrap/packstack.log");
     // Both runs are in the log, one after the other.
     EXPECT_NE(slurp(paths.packstack_log()).find("=== exit 1 after "), std::string::npos);
 }
@@ -191,9 +194,11 @@ TEST_F(DeploySteps, ChecksUseTheAdminCredentialsInTheEnvironment) {
     EXPECT_EQ(message_of([&] { step_verify_token(c); }),
               "/root/keystonerc_admin is missing: packstack writes it when it completes");
     put(paths.keystonerc(), keystonerc);
-    runner.on("openstack token issue", 0,
-              R"({"expires": "2026-11-27T02:00:00+0000", "id": "gAAAA", "project_id": "p", "user_id": "u"})");
-    EXPECT_EQ(step_verify_token(c), "token issued for the admin (expires 2026-11-27T02:00:00+0000)");
+    runner.on(
+        "openstack token issue", 0,
+        R"({"expires": "2026-11-27T02:00:00+0000", "id": "gAAAA", "project_id": "p", "user_id": "u"})");
+    EXPECT_EQ(step_verify_token(c),
+              "token issued for the admin (expires 2026-11-27T02:00:00+0000)");
     EXPECT_EQ(runner.commands().back(), "openstack token issue -f json");
     std::vector<std::pair<std::string, std::string>> env = runner.environments.back();
     std::sort(env.begin(), env.end());
@@ -203,8 +208,9 @@ TEST_F(DeploySteps, ChecksUseTheAdminCredentialsInTheEnvironment) {
                        {"OS_PROJECT_NAME", "admin"},
                        {"OS_USERNAME", "admin"}}));
 
-    runner.on("openstack user list", 0,
-              R"([{"ID": "1", "Name": "nova"}, {"ID": "2", "Name": "admin"}, {"ID": "3", "Name": "glance"}])");
+    runner.on(
+        "openstack user list", 0,
+        R"([{"ID": "1", "Name": "nova"}, {"ID": "2", "Name": "admin"}, {"ID": "3", "Name": "glance"}])");
     EXPECT_EQ(step_verify_users(c), "3 users: admin, glance, nova");
     runner.on("openstack image list", 0, R"([{"ID": "1", "Name": "cirros", "Status": "queued"}])");
     EXPECT_EQ(message_of([&] { step_verify_images(c); }), "images not active: cirros (queued)");
@@ -225,18 +231,22 @@ TEST_F(DeploySteps, ComputeAndNetworkChecks) {
         return s;
     };
     runner.on("openstack compute service list", 0, with("up"));
-    EXPECT_EQ(step_verify_compute(c), "nova-compute up on compute-node; 2 other compute services up");
+    EXPECT_EQ(step_verify_compute(c),
+              "nova-compute up on compute-node; 2 other compute services up");
     runner.on("openstack compute service list", 0, with("down"));
     EXPECT_EQ(message_of([&] { step_verify_compute(c); }), "compute-node: nova-compute down");
     runner.on("openstack compute service list", 0, "[]");
-    EXPECT_EQ(message_of([&] { step_verify_compute(c); }), "compute-node: no nova-compute registered");
+    EXPECT_EQ(message_of([&] { step_verify_compute(c); }),
+              "compute-node: no nova-compute registered");
 
-    runner.on("openstack network agent list", 0,
-              R"json([{"Agent Type": "L3 agent", "Host": "network-node", "Alive": true, "State": true},
+    runner.on(
+        "openstack network agent list", 0,
+        R"json([{"Agent Type": "L3 agent", "Host": "network-node", "Alive": true, "State": true},
                   {"Agent Type": "Open vSwitch agent", "Host": "compute-node", "Alive": ":-)", "State": "UP"}])json");
     EXPECT_EQ(step_verify_network(c), "2 network agents alive");
-    runner.on("openstack network agent list", 0,
-              R"([{"Agent Type": "DHCP agent", "Host": "network-node", "Alive": false, "State": true}])");
+    runner.on(
+        "openstack network agent list", 0,
+        R"([{"Agent Type": "DHCP agent", "Host": "network-node", "Alive": false, "State": true}])");
     EXPECT_EQ(message_of([&] { step_verify_network(c); }),
               "DHCP agent on network-node not alive; network-node: no L3 agent");
 }
@@ -252,8 +262,9 @@ TEST_F(DeploySteps, DayOneCreatesWhatIsMissingAndNothingTheSecondTime) {
                              "network list", "subnet list", "router list"})
         runner.on(std::string("openstack ") + list, 0, "[]");
     runner.on("openstack role assignment list", 0, "[]");
-    runner.on("openstack router show", 0,
-              R"({"name": "uat_network_router", "external_gateway_info": null, "interfaces_info": []})");
+    runner.on(
+        "openstack router show", 0,
+        R"({"name": "uat_network_router", "external_gateway_info": null, "interfaces_info": []})");
     std::string detail = step_day1(c, config);
     EXPECT_EQ(detail.rfind("created ", 0), 0u) << detail;
     std::vector<std::string> changes;
@@ -261,7 +272,8 @@ TEST_F(DeploySteps, DayOneCreatesWhatIsMissingAndNothingTheSecondTime) {
         if (cmd.find(" -f json") == std::string::npos) changes.push_back(cmd);
     }
     // The password is typed at the prompt, never in argv.
-    for (const auto& cmd : runner.commands()) EXPECT_EQ(cmd.find("uat-secret-pw"), std::string::npos) << cmd;
+    for (const auto& cmd : runner.commands())
+        EXPECT_EQ(cmd.find("uat-secret-pw"), std::string::npos) << cmd;
     bool typed = false;
     for (std::size_t i = 0; i < runner.inputs.size(); ++i) {
         if (runner.inputs[i] == "uat-secret-pw\nuat-secret-pw\n") typed = runner.terminal[i];
@@ -275,12 +287,15 @@ TEST_F(DeploySteps, DayOneCreatesWhatIsMissingAndNothingTheSecondTime) {
     EXPECT_TRUE(has("openstack user create --project uat --password-prompt uat"));
     EXPECT_TRUE(has("openstack role add --project uat --user uat _member_"));
     EXPECT_TRUE(has("openstack flavor create --vcpus 1 --ram 128 --disk 1 --public m1.nano"));
-    EXPECT_TRUE(has("openstack image create --disk-format qcow2 --container-format bare --public --file " +
-                    (paths.repository() / cloud.images[0].file).string() + " cirros-0.3.4-x86_64"));
-    EXPECT_TRUE(has("openstack network create --external --provider-network-type flat "
-                    "--provider-physical-network extnet external_network"));
-    EXPECT_TRUE(has("openstack subnet create --network external_network --subnet-range "
-                    "192.168.222.0/24 --no-dhcp"));
+    EXPECT_TRUE(
+        has("openstack image create --disk-format qcow2 --container-format bare --public --file " +
+            (paths.repository() / cloud.images[0].file).string() + " cirros-0.3.4-x86_64"));
+    EXPECT_TRUE(
+        has("openstack network create --external --provider-network-type flat "
+            "--provider-physical-network extnet external_network"));
+    EXPECT_TRUE(
+        has("openstack subnet create --network external_network --subnet-range "
+            "192.168.222.0/24 --no-dhcp"));
     EXPECT_TRUE(has("openstack router set --external-gateway external_network uat_network_router"));
     EXPECT_TRUE(has("openstack router add subnet uat_network_router uat_network_subnet"));
 
@@ -288,27 +303,33 @@ TEST_F(DeploySteps, DayOneCreatesWhatIsMissingAndNothingTheSecondTime) {
     runner.calls.clear();
     runner.on("openstack project list", 0, R"([{"ID": "p", "Name": "uat"}])");
     runner.on("openstack user list", 0, R"([{"ID": "u", "Name": "uat"}])");
-    runner.on("openstack role assignment list", 0, R"([{"Role": "_member_", "User": "uat@Default"}])");
+    runner.on("openstack role assignment list", 0,
+              R"([{"Role": "_member_", "User": "uat@Default"}])");
     runner.on("openstack flavor list --all", 0, R"([{"ID": "f", "Name": "m1.nano"}])");
     runner.on("openstack image list", 0, R"([{"ID": "i", "Name": "cirros-0.3.4-x86_64"}])");
     runner.on("openstack network list", 0,
               R"([{"ID": "n1", "Name": "external_network"}, {"ID": "n2", "Name": "uat_network"}])");
-    runner.on("openstack subnet list", 0,
-              R"([{"ID": "s1", "Name": "external_subnet"}, {"ID": "s2", "Name": "uat_network_subnet"}])");
+    runner.on(
+        "openstack subnet list", 0,
+        R"([{"ID": "s1", "Name": "external_subnet"}, {"ID": "s2", "Name": "uat_network_subnet"}])");
     runner.on("openstack router list", 0, R"([{"ID": "r", "Name": "uat_network_router"}])");
-    runner.on("openstack router show", 0,
-              R"({"external_gateway_info": {"network_id": "n1"}, "interfaces_info": [{"subnet_id": "s2"}]})");
+    runner.on(
+        "openstack router show", 0,
+        R"({"external_gateway_info": {"network_id": "n1"}, "interfaces_info": [{"subnet_id": "s2"}]})");
     EXPECT_EQ(step_day1(c, config), "everything in site.yaml's cloud: exists; nothing created");
-    for (const auto& cmd : runner.commands()) EXPECT_NE(cmd.find(" -f json"), std::string::npos) << cmd;
+    for (const auto& cmd : runner.commands())
+        EXPECT_NE(cmd.find(" -f json"), std::string::npos) << cmd;
 }
 
 TEST_F(DeploySteps, DayOneImageMustBeInTheRepository) {
     auto c = ctx();
     put(paths.keystonerc(), keystonerc);
     runner.on("openstack", 0, "[]");
-    runner.on("openstack router show", 0, R"({"external_gateway_info": null, "interfaces_info": []})");
+    runner.on("openstack router show", 0,
+              R"({"external_gateway_info": null, "interfaces_info": []})");
     std::string why = message_of([&] { step_day1(c, config); });
-    EXPECT_NE(why.find("is not in the site repository (airstrap mirror copies cloud.images into it)"),
-              std::string::npos)
+    EXPECT_NE(
+        why.find("is not in the site repository (airstrap mirror copies cloud.images into it)"),
+        std::string::npos)
         << why;
 }

@@ -68,7 +68,6 @@ class FakeRunner : public CommandRunner {
     }
 
   public:
-
     // Each call as one string, arguments joined by spaces (an empty argument shows as '').
     std::vector<std::string> commands() const {
         std::vector<std::string> out;
