@@ -23,45 +23,12 @@ reason=$(fb_skip_reason)
 command -v python3 >/dev/null || skip "no python3 (the Packstack and OpenStack stand-ins)"
 
 POLL=0.2
-fail() {
-    local n
-    {
-        for n in "${FB_NODES[@]}"; do
-            echo "==== $n: daemon $(fb_daemon_state "$n"); daemon.log (last 25 lines)"
-            tail -25 "${FB_ROOT[$n]}/daemon.log" 2>/dev/null || true
-            echo "==== $n: hook.log (last 10 lines)"
-            tail -10 "${FB_ROOT[$n]}/hook.log" 2>/dev/null || true
-        done
-        echo "FAIL: $*"
-    } >&2
-    exit 1
-}
-seconds_since() { awk -v now="$EPOCHREALTIME" -v t0="$1" 'BEGIN { printf "%.1f", now - t0 }'; }
+fail() { fb_fail_with_logs "$@"; }
+seconds_since() { fb_seconds_since "$@"; }
 
-SITE=$WORK/site/site.yaml
-mkdir -p "$WORK/site"
-cp "$SRC/examples/lab3/site.yaml" "$SITE"
-cat >>"$SITE" <<'EOF2'
-
-firstboot:
-  barrier_timeout: 120
-  sync_timeout: 60
-EOF2
-make_secrets "$WORK/site"
-expect_exit 0 "$AIRSTRAP" node-config "$SITE" --node controller-node --root "$WORK/probe"
-fb_site_nodes "$WORK/probe/etc/airstrap/site.json" >"$WORK/nodes.txt" || fail "site.json: $(cat "$WORK/nodes.txt")"
-while read -r name role nic addr prefix ext; do
-    fb_add_node "$name" "$role" "$nic" "$addr" "$prefix" "$ext"
-    fb_node_config "$SITE" "$name"
-done <"$WORK/nodes.txt"
-CTL=controller-node CMP=compute-node NET=network-node
-C=${FB_ROOT[$CTL]}
+fb_lab3
 [ "$(stat -c %a "$C/etc/airstrap/deploy.sealed")" = 600 ] || fail "deploy.sealed is not 0600"
 [ ! -e "${FB_ROOT[$CMP]}/etc/airstrap/deploy.sealed" ] || fail "a compute node got deploy.sealed"
-# The site repository's copy on the controller, with the cloud's image (airstrap mirror puts
-# cloud.images there; here a small stand-in file).
-mkdir -p "$C/opt/airstrap/repo/images"
-head -c 65536 /dev/urandom >"$C/opt/airstrap/repo/images/cirros-0.3.4-x86_64-disk.img"
 CLOUD=$C/var/lib/fixture-cloud
 mkdir -p "$CLOUD"
 

@@ -321,3 +321,46 @@ fb_no_site_addresses_on_host() {
     ! ip -o addr show | grep -q "inet $re" || fail "a $1 address appeared in the host's namespace"
     ! ip route show | grep -q "^$re" || fail "a $1 route appeared in the host's namespace"
 }
+
+# fb_fail_with_logs MESSAGE: every node's last log lines and commands, then FAIL and exit 1.
+# The scripts' own fail() calls it, so that any failure shows what the daemons were doing.
+fb_fail_with_logs() {
+    local n
+    {
+        for n in "${FB_NODES[@]}"; do
+            echo "==== $n: daemon $(fb_daemon_state "$n"); daemon.log (last 25 lines)"
+            tail -25 "${FB_ROOT[$n]}/daemon.log" 2>/dev/null || true
+            echo "==== $n: hook.log (last 15 lines)"
+            tail -15 "${FB_ROOT[$n]}/hook.log" 2>/dev/null || true
+        done
+        echo "FAIL: $*"
+    } >&2
+    exit 1
+}
+fb_seconds_since() { awk -v now="$EPOCHREALTIME" -v t0="$1" 'BEGIN { printf "%.1f", now - t0 }'; }
+
+# fb_lab3: examples/lab3 in $WORK/site (short first-boot timeouts, fresh secrets), its three
+# nodes added and configured as their kickstarts would; SITE, CTL, NET, CMP and C (the
+# controller's root) set. The controller's copy of the site repository carries the cloud:
+# section's image (a stand-in file: airstrap mirror puts the real one there).
+fb_lab3() {
+    SITE=$WORK/site/site.yaml
+    mkdir -p "$WORK/site"
+    cp "$SRC/examples/lab3/site.yaml" "$SITE"
+    printf '\nfirstboot:                 # short, for the tests: iburst syncs in ~5 s\n  barrier_timeout: 120\n  sync_timeout: 60\n' >>"$SITE"
+    make_secrets "$WORK/site"
+    # The node list (names, NICs, addresses) from the site.json the daemon itself reads.
+    "$AIRSTRAP" node-config "$SITE" --node controller-node --root "$WORK/probe" >/dev/null 2>&1 ||
+        fail "airstrap node-config $SITE --node controller-node failed"
+    fb_site_nodes "$WORK/probe/etc/airstrap/site.json" >"$WORK/nodes.txt" || fail "site.json: $(cat "$WORK/nodes.txt")"
+    local name role nic addr prefix ext
+    while read -r name role nic addr prefix ext; do
+        fb_add_node "$name" "$role" "$nic" "$addr" "$prefix" "$ext"
+        fb_node_config "$SITE" "$name"
+    done <"$WORK/nodes.txt"
+    [ "${#FB_NODES[@]}" -eq 3 ] || fail "expected 3 nodes in lab3, got: ${FB_NODES[*]}"
+    CTL=controller-node CMP=compute-node NET=network-node
+    C=${FB_ROOT[$CTL]}
+    mkdir -p "$C/opt/airstrap/repo/images"
+    head -c 65536 /dev/urandom >"$C/opt/airstrap/repo/images/cirros-0.3.4-x86_64-disk.img"
+}

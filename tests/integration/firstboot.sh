@@ -28,50 +28,15 @@ ssh_checks() {  # ssh_checks ADDRESS: the controller's successful strict checks 
 }
 
 # On failure, every node's last log lines and commands.
-fail() {
-    local n
-    {
-        for n in "${FB_NODES[@]}"; do
-            echo "==== $n: daemon $(fb_daemon_state "$n"); daemon.log (last 25 lines)"
-            tail -25 "${FB_ROOT[$n]}/daemon.log" 2>/dev/null || true
-            echo "==== $n: hook.log (last 15 lines)"
-            tail -15 "${FB_ROOT[$n]}/hook.log" 2>/dev/null || true
-        done
-        echo "FAIL: $*"
-    } >&2
-    exit 1
-}
-seconds_since() { awk -v now="$EPOCHREALTIME" -v t0="$1" 'BEGIN { printf "%.1f", now - t0 }'; }
+fail() { fb_fail_with_logs "$@"; }
+seconds_since() { fb_seconds_since "$@"; }
 
 # ---- the site and its nodes ---------------------------------------------------------------
-SITE=$WORK/site/site.yaml
-mkdir -p "$WORK/site"
-cp "$SRC/examples/lab3/site.yaml" "$SITE"
-cat >>"$SITE" <<'EOF'
-
-firstboot:                 # short, for the test: iburst syncs in ~5 s
-  barrier_timeout: 120
-  sync_timeout: 60
-EOF
-make_secrets "$WORK/site"
+# The controller deploys after these steps too (tests/integration/deploy.sh tests that).
+fb_lab3
 SECRET=$(sed -n 's/^site_secret: //p' "$WORK/site/secrets.yaml")
 [[ $SECRET =~ ^[0-9a-f]{64}$ ]] || fail "no 64-hex site_secret in secrets.yaml"
 WRONG_SECRET=$(openssl rand -hex 32)
-
-# The node list (names, NICs, addresses) from the site.json the daemon itself reads.
-expect_exit 0 "$AIRSTRAP" node-config "$SITE" --node controller-node --root "$WORK/probe"
-fb_site_nodes "$WORK/probe/etc/airstrap/site.json" >"$WORK/nodes.txt" || fail "site.json: $(cat "$WORK/nodes.txt")"
-while read -r name role nic addr prefix ext; do
-    fb_add_node "$name" "$role" "$nic" "$addr" "$prefix" "$ext"
-    fb_node_config "$SITE" "$name"
-done <"$WORK/nodes.txt"
-[ "${#FB_NODES[@]}" -eq 3 ] || fail "expected 3 nodes in lab3, got: ${FB_NODES[*]}"
-CTL=controller-node CMP=compute-node NET=network-node
-C=${FB_ROOT[$CTL]}
-# The controller deploys after these steps (tests/integration/deploy.sh tests that): its copy
-# of the site repository carries the cloud: section's image (a stand-in file here).
-mkdir -p "$C/opt/airstrap/repo/images"
-head -c 65536 /dev/urandom >"$C/opt/airstrap/repo/images/cirros-0.3.4-x86_64-disk.img"
 fb_no_site_addresses_on_host 192.168.111.
 
 # host_keys NAME: "type base64" of every host key of the node, sorted.
