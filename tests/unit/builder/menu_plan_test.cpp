@@ -1,25 +1,18 @@
 // The boot entries of a site's media: the whole site, or one node being reprovisioned.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "builder/iso.hpp"
 #include "common/error.hpp"
 #include "site/site_file.hpp"
+#include "tests/unit/test_support.hpp"
 
-namespace fs = std::filesystem;
 using namespace airstrap;
 
 namespace {
 
 std::unique_ptr<site::SiteFile> lab3() {
-    fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto f = site::SiteFile::from_text("site.yaml", ss.str(), p.parent_path());
+    auto f = site::SiteFile::from_text("site.yaml", testutil::lab3_text(),
+                                       testutil::lab3_path().parent_path());
     EXPECT_TRUE(f->ok()) << f->diag().render();
     return f;
 }

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include "common/error.hpp"
+#include "tests/unit/test_support.hpp"
 
 using namespace airstrap;
 using deploy::AnswerFile;
+using testutil::message_of;
 
 namespace {
 
@@ -22,15 +24,6 @@ const char* generated =
     "\n"
     "CONFIG_SWIFT_INSTALL=y\n"
     "CONFIG_NEUTRON_OVS_BRIDGE_MAPPINGS=extnet:br-ex\n";
-
-std::string message_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 }  // namespace
 

@@ -12,32 +12,15 @@
 
 #include "common/error.hpp"
 #include "site/site_file.hpp"
+#include "tests/unit/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace airstrap;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// Fixed test secrets: not a real site's.
-site::Secrets test_secrets() {
-    site::Secrets s;
-    s.site_secret = crypto::Bytes(32, 0xa5);
-    s.root_password = "golden-root-password";
-    s.default_password = "golden-default-password";
-    s.keystone_admin_password = "golden-keystone-password";
-    s.user_passwords = {{"uat", "golden-uat-password"}};
-    return s;
-}
-
 std::string lab3_text(bool ovn) {
-    std::string text = slurp(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml");
+    std::string text = testutil::lab3_text();
     if (ovn) {
         auto replace = [&](const std::string& from, const std::string& to) {
             auto at = text.find(from);
@@ -66,7 +49,7 @@ std::map<std::string, std::string> as_map(const std::vector<deploy::AnswerSettin
 
 TEST(Answers, TheSeedsEditsByKey) {
     auto f = load(false);
-    auto m = as_map(deploy::packstack_settings(f->site(), test_secrets()));
+    auto m = as_map(deploy::packstack_settings(f->site(), testutil::fixed_secrets()));
     // The seed's ten edits (passwords from secrets.yaml, not 123456).
     EXPECT_EQ(m.at("CONFIG_DEFAULT_PASSWORD"), "golden-default-password");
     EXPECT_EQ(m.at("CONFIG_SWIFT_INSTALL"), "n");
@@ -91,7 +74,7 @@ TEST(Answers, TheSeedsEditsByKey) {
 
 TEST(Answers, OvnWritesTheKeysPackstackReadsForOvn) {
     auto f = load(true);
-    auto m = as_map(deploy::packstack_settings(f->site(), test_secrets()));
+    auto m = as_map(deploy::packstack_settings(f->site(), testutil::fixed_secrets()));
     EXPECT_EQ(m.at("CONFIG_NEUTRON_L2_AGENT"), "ovn");
     EXPECT_EQ(m.at("CONFIG_NEUTRON_OVN_BRIDGE_MAPPINGS"), "extnet:br-ex");
     EXPECT_EQ(m.at("CONFIG_NEUTRON_OVN_BRIDGE_IFACES"), "br-ex:ens34");
@@ -105,7 +88,7 @@ TEST(Answers, EveryKeyWrittenIsAParameterOfTheRelease) {
         auto f = load(ovn);
         const auto* release = site::packstack_release(f->site().openstack.release);
         ASSERT_NE(release, nullptr);
-        for (const auto& s : deploy::packstack_settings(f->site(), test_secrets())) {
+        for (const auto& s : deploy::packstack_settings(f->site(), testutil::fixed_secrets())) {
             EXPECT_NE(release->find(s.key), nullptr) << s.key << " in " << release->name();
             EXPECT_FALSE(s.from.empty()) << s.key;
         }
@@ -119,7 +102,7 @@ TEST(Answers, SiteOverridesComeLastAndWin) {
                  line + "\n  answers:\n    CONFIG_NOVA_LIBVIRT_VIRT_TYPE: qemu");
     auto f = site::SiteFile::from_text("site.yaml", text, "/srv/lab3");
     ASSERT_TRUE(f->ok()) << f->diag().render();
-    auto settings = deploy::packstack_settings(f->site(), test_secrets());
+    auto settings = deploy::packstack_settings(f->site(), testutil::fixed_secrets());
     // A site without VT-x in its compute VMs says so; the key is written once, with its value.
     int count = 0;
     for (const auto& s : settings) {
@@ -135,7 +118,7 @@ TEST(Answers, PasswordsAreMaskedForReview) {
     auto f = load(false);
     std::string text = deploy::render_answer_file(
         deploy::baseline_answer_file(*site::packstack_release("queens")), "queens defaults",
-        deploy::packstack_settings(f->site(), test_secrets()), true);
+        deploy::packstack_settings(f->site(), testutil::fixed_secrets()), true);
     EXPECT_EQ(text.find("golden-"), std::string::npos);
     EXPECT_NE(text.find("\nCONFIG_KEYSTONE_ADMIN_PW=<secret: secrets.yaml "
                         "passwords.keystone_admin>\n"),
@@ -148,9 +131,9 @@ TEST_P(AnswersGolden, MatchesTheCommittedFile) {
     bool ovn = GetParam();
     auto f = load(ovn);
     const auto* release = site::packstack_release(f->site().openstack.release);
-    std::string text =
-        deploy::render_answer_file(deploy::baseline_answer_file(*release), "defaults",
-                                   deploy::packstack_settings(f->site(), test_secrets()), true);
+    std::string text = deploy::render_answer_file(
+        deploy::baseline_answer_file(*release), "defaults",
+        deploy::packstack_settings(f->site(), testutil::fixed_secrets()), true);
     fs::path golden = fs::path(AIRSTRAP_TEST_DATA) / "golden" / "answers" /
                       (ovn ? "lab3-train-ovn.txt" : "lab3-queens-ovs.txt");
     if (std::getenv("AIRSTRAP_UPDATE_EXPECTED")) {
@@ -158,7 +141,7 @@ TEST_P(AnswersGolden, MatchesTheCommittedFile) {
         std::ofstream(golden, std::ios::binary) << text;
     }
     ASSERT_TRUE(fs::exists(golden)) << golden;
-    EXPECT_EQ(text, slurp(golden)) << "regenerate with AIRSTRAP_UPDATE_EXPECTED=1";
+    EXPECT_EQ(text, testutil::slurp(golden)) << "regenerate with AIRSTRAP_UPDATE_EXPECTED=1";
     // Every parameter of the release is in the file, once.
     for (const auto& p : release->params()) {
         EXPECT_NE(text.find("\n" + p.name + "="), std::string::npos) << p.name;
@@ -174,7 +157,7 @@ TEST(Answers, TheDemoTakesItsImageFromTheSiteRepository) {
     text.replace(text.find(line), line.size(), "demo: true ");
     auto f = site::SiteFile::from_text("site.yaml", text, "/srv/lab3");
     ASSERT_TRUE(f->ok()) << f->diag().render();
-    auto m = as_map(deploy::packstack_settings(f->site(), test_secrets()));
+    auto m = as_map(deploy::packstack_settings(f->site(), testutil::fixed_secrets()));
     EXPECT_EQ(m.at("CONFIG_PROVISION_DEMO"), "y");
     EXPECT_EQ(m.at("CONFIG_PROVISION_IMAGE_URL"),
               "file:///opt/airstrap/repo/images/cirros-0.3.4-x86_64-disk.img");

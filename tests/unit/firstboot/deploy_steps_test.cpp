@@ -15,29 +15,21 @@
 #include "site/site_file.hpp"
 #include "site/site_json.hpp"
 #include "tests/unit/firstboot/fake_runner.hpp"
+#include "tests/unit/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace airstrap;
 using namespace airstrap::firstboot;
 using airstrap::firstboot::testing::FakeRunner;
+using airstrap::testutil::message_of;
+using airstrap::testutil::put;
+using airstrap::testutil::slurp;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void put(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-}
-
 SiteView lab3() {
-    fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
-    auto file = site::SiteFile::from_text("site.yaml", slurp(p), p.parent_path());
+    auto file = site::SiteFile::from_text("site.yaml", testutil::lab3_text(),
+                                          testutil::lab3_path().parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
     return parse_site_json(site::to_json(file->site()).dump());
 }
@@ -92,15 +84,6 @@ class DeploySteps : public ::testing::Test {
     FakeRunner runner;
     deploy::DeployConfig config;
 };
-
-std::string message_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 }  // namespace
 

@@ -1,0 +1,56 @@
+// Small helpers the unit tests share: files, error texts, the example site, fixed secrets.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+
+#include "site/secrets.hpp"
+
+namespace airstrap::testutil {
+
+inline std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Writes `text` to `p`, making its folders.
+inline void put(const std::filesystem::path& p, const std::string& text) {
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+// The what() of what `fn` throws, or "(no error)".
+inline std::string message_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+// examples/lab3/site.yaml as it is in the tree.
+inline std::filesystem::path lab3_path() {
+    return std::filesystem::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
+}
+inline std::string lab3_text() {
+    return slurp(lab3_path());
+}
+
+// Fixed secrets, so that golden files are stable. Not a real site's.
+inline site::Secrets fixed_secrets() {
+    site::Secrets s;
+    s.site_secret = crypto::Bytes(32, 0xa5);
+    s.root_password = "golden-root-password";
+    s.default_password = "golden-default-password";
+    s.keystone_admin_password = "golden-keystone-password";
+    s.user_passwords = {{"uat", "golden-uat-password"}};
+    return s;
+}
+
+}  // namespace airstrap::testutil
