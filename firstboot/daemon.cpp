@@ -412,9 +412,20 @@ class Daemon {
         return out;
     }
 
+    // The site's enrolled nodes and their enrolment generations (records of strangers that
+    // were refused do not count).
+    std::map<std::string, int> enrolled_generations() {
+        std::map<std::string, int> out;
+        for (const auto& n : id_.site.nodes) {
+            auto r = state_->node(n.name);
+            if (r && r->enrolled) out[n.name] = r->generation;
+        }
+        return out;
+    }
+
     void record_deployed() {
         json nodes = json::object();
-        for (const auto& r : state_->nodes()) nodes[r.name] = r.generation;
+        for (const auto& [name, generation] : enrolled_generations()) nodes[name] = generation;
         save_state_file(opt_.paths.deployed(), json{{"format", 1}, {"nodes", nodes}}.dump(1));
     }
 
@@ -425,9 +436,9 @@ class Daemon {
         auto before = deployed();
         if (before.empty()) return {};
         std::set<std::string> changed;
-        for (const auto& r : state_->nodes()) {
-            auto it = before.find(r.name);
-            if (it == before.end() || it->second != r.generation) changed.insert(r.name);
+        for (const auto& [name, generation] : enrolled_generations()) {
+            auto it = before.find(name);
+            if (it == before.end() || it->second != generation) changed.insert(name);
         }
         if (changed.empty()) return {};
         std::vector<std::string> exclude;
