@@ -62,8 +62,7 @@ const std::map<std::string, KollaGroups, std::less<>>& all_tables() {
 // The position of a release in kolla_release_names(): newer is larger.
 std::size_t release_index(std::string_view release) {
     auto names = kolla_release_names();
-    return static_cast<std::size_t>(std::find(names.begin(), names.end(), release) -
-                                    names.begin());
+    return static_cast<std::size_t>(std::find(names.begin(), names.end(), release) - names.begin());
 }
 
 bool has_group(const KollaGroups& g, std::string_view name) {
@@ -86,11 +85,13 @@ DistroChoice distro_choice(std::string_view release) {
     if (at <= release_index("stein"))
         return {"centos", "kolla's CentOS 7 images (CentOS 7 hosts)", {Distro::el7}};
     if (at == release_index("train"))
-        return {"centos", "kolla's CentOS images (CentOS 7 and 8 hosts)", {Distro::el7, Distro::el8}};
+        return {
+            "centos", "kolla's CentOS images (CentOS 7 and 8 hosts)", {Distro::el7, Distro::el8}};
     if (at <= release_index("xena"))
         return {"centos", "kolla's CentOS 8 / Stream 8 images (EL8 hosts)", {Distro::el8}};
     if (at == release_index("yoga"))
-        return {"centos", "kolla's CentOS Stream 8 images (EL8 hosts; yoga also runs on Rocky 9)",
+        return {"centos",
+                "kolla's CentOS Stream 8 images (EL8 hosts; yoga also runs on Rocky 9)",
                 {Distro::el8, Distro::el9}};
     if (at < release_index("master"))
         return {"rocky",
@@ -177,10 +178,10 @@ const site::Interface* external_interface(const Site& site, const Node& node) {
 struct Plan {
     const KollaGroups* groups = nullptr;
     const Node* controller = nullptr;
-    std::string vip;               // the controller's management address
+    std::string vip;                // the controller's management address
     std::string network_interface;  // the controller's management NIC
     std::string external_interface;
-    std::vector<const Node*> network_hosts;  // the network nodes, or the controller
+    std::vector<const Node*> network_hosts;         // the network nodes, or the controller
     std::map<std::string, std::string> host_lines;  // node name → "NAME ansible_host=… …"
 };
 
@@ -192,12 +193,14 @@ Plan plan_for(const Site& site) {
         auto names = kolla_release_names();
         std::string message = "kolla-ansible has no release '" + release +
                               "' (openstack.release); known: " + text::join(names, ", ");
-        if (auto near = text::closest(release, names)) message += " (did you mean '" + *near + "'?)";
+        if (auto near = text::closest(release, names))
+            message += " (did you mean '" + *near + "'?)";
         throw InputError(message);
     }
     p.controller = site.controller();
     if (!p.controller)
-        throw InputError("the site has no node with role controller; kolla's control group needs one");
+        throw InputError(
+            "the site has no node with role controller; kolla's control group needs one");
     auto address = [&](const Node& n) {
         auto a = site.management_address(n);
         if (!a) throw InputError("node " + n.name + " has no address on the management network");
@@ -266,7 +269,8 @@ std::string render_multinode(const Site& site, const Plan& p, const std::string&
             hosts = lines_of(controller);
         } else if (g == "network") {
             if (site.nodes_with_role(Role::network).empty())
-                comment = "No network node: Neutron's agents run on the controller, as with Packstack.";
+                comment =
+                    "No network node: Neutron's agents run on the controller, as with Packstack.";
             hosts = lines_of(p.network_hosts);
         } else if (g == "compute" || (g == "external-compute" && compute_is_parent)) {
             if (g == "external-compute")
@@ -338,7 +342,8 @@ std::string render_globals(const Site& site, const Plan& p, const std::string& s
     out += "kolla_internal_vip_address: " + quoted(p.vip) + "\n";
     out += "enable_haproxy: \"no\"\n";
 
-    out += "\n# The controller's management NIC; the inventory names a node's own where it differs.\n";
+    out +=
+        "\n# The controller's management NIC; the inventory names a node's own where it differs.\n";
     out += "network_interface: " + quoted(p.network_interface) + "\n";
     out += "# The network node's NIC with a bridge: in site.yaml (Neutron's external network).\n";
     out += "neutron_external_interface: " + quoted(p.external_interface) + "\n";
@@ -391,8 +396,9 @@ std::string render_globals(const Site& site, const Plan& p, const std::string& s
                " has no switch for them: " + text::join(left_out, ", ") + ".\n";
     }
     if (!lost.empty()) {
-        out += "# Not deployed by kolla although site.yaml turns them on: " +
-               text::join(lost, ", ") + ".\n";
+        out +=
+            "# Not deployed by kolla although site.yaml turns them on: " + text::join(lost, ", ") +
+            ".\n";
     }
 
     out += "\n";

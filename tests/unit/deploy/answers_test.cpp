@@ -149,7 +149,7 @@ TEST_P(AnswersGolden, MatchesTheCommittedFile) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Lab3, AnswersGolden, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "train_ovn" : "queens_ovs"; });
+                         [](const auto& p) { return p.param ? "train_ovn" : "queens_ovs"; });
 
 TEST(Answers, TheDemoTakesItsImageFromTheSiteRepository) {
     std::string text = lab3_text(false);

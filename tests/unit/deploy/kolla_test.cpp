@@ -211,7 +211,7 @@ TEST(KollaGlobals, Lab3) {
          }) {
         EXPECT_NE(g.find(line), std::string::npos) << line << "\n" << g;
     }
-    EXPECT_EQ(g.find("\ndocker_registry:"), std::string::npos);  // only the placeholder
+    EXPECT_EQ(g.find("\ndocker_registry:"), std::string::npos);       // only the placeholder
     EXPECT_EQ(g.find("enable_neutron_metering"), std::string::npos);  // not in queens
 }
 
@@ -253,8 +253,8 @@ TEST(KollaGlobals, OvnAgainstOvs) {
     EXPECT_EQ(ini["compute"], Lines{compute});
 
     auto ovs = load(lab3_text());
-    EXPECT_NE(deploy::render_kolla_inventory(ovs->site()).globals.find(
-                  "neutron_plugin_agent: \"openvswitch\""),
+    EXPECT_NE(deploy::render_kolla_inventory(ovs->site())
+                  .globals.find("neutron_plugin_agent: \"openvswitch\""),
               std::string::npos);
 
     // OVN arrived in kolla-ansible ussuri.
@@ -292,7 +292,8 @@ TEST(KollaInventory, Errors) {
     }
 
     site::Site headless = f->site();
-    std::erase_if(headless.nodes, [](const site::Node& n) { return n.role == site::Role::controller; });
+    std::erase_if(headless.nodes,
+                  [](const site::Node& n) { return n.role == site::Role::controller; });
     try {
         deploy::render_kolla_inventory(headless);
         FAIL() << "site without a controller accepted";
@@ -308,8 +309,8 @@ TEST(KollaInventory, WritesBothFiles) {
     fs::remove_all(dir);
     deploy::write_kolla_inventory(f->site(), dir / "new" / "kolla");
     auto inv = deploy::render_kolla_inventory(f->site());
-    for (const auto& [name, text] : {std::pair{"multinode", inv.multinode},
-                                     std::pair{"globals.yml", inv.globals}}) {
+    for (const auto& [name, text] :
+         {std::pair{"multinode", inv.multinode}, std::pair{"globals.yml", inv.globals}}) {
         fs::path p = dir / "new" / "kolla" / name;
         EXPECT_EQ(slurp(p), text) << name;
         struct stat st {};
