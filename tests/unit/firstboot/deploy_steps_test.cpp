@@ -264,7 +264,7 @@ TEST_F(DeploySteps, DayOneCreatesWhatIsMissingAndNothingTheSecondTime) {
     EXPECT_TRUE(typed);
     auto has = [&](const std::string& prefix) {
         return std::any_of(changes.begin(), changes.end(),
-                           [&](const std::string& c) { return c.rfind(prefix, 0) == 0; });
+                           [&](const std::string& change) { return change.rfind(prefix, 0) == 0; });
     };
     EXPECT_TRUE(has("openstack project create --description"));
     EXPECT_TRUE(has("openstack user create --project uat --password-prompt uat"));
