@@ -212,8 +212,8 @@ ExitCode run_node_config(const NodeConfigOptions& o) {
     if (!loaded) return ExitCode::bad_input;
     auto dir = kickstart::write_node_config(loaded->site(), loaded->keys(), o.node, o.root);
     std::cout << "wrote " << (dir / "site.json").string() << ", site.key (0600)"
-              << (fs::exists(dir / "deploy.sealed") ? ", deploy.sealed (0600)" : "") << " and node ("
-              << o.node << ")\n";
+              << (fs::exists(dir / "deploy.sealed") ? ", deploy.sealed (0600)" : "")
+              << " and node (" << o.node << ")\n";
     return ExitCode::ok;
 }
 

@@ -69,9 +69,10 @@ int main(int argc, char** argv) {
         "Render the controller's Packstack answer file for review: the release's parameters "
         "(or --from a packstack --gen-answer-file output) with site.yaml applied by key");
     answers_cmd->add_option("SITE", answers.site, "The site file (site.yaml)")->required();
-    answers_cmd->add_option("--from", answers.from,
-                            "Start from this answer file (packstack --gen-answer-file) instead "
-                            "of the release's parameter table")
+    answers_cmd
+        ->add_option("--from", answers.from,
+                     "Start from this answer file (packstack --gen-answer-file) instead "
+                     "of the release's parameter table")
         ->check(CLI::ExistingFile);
     answers_cmd->add_option("-o,--output", answers.output,
                             "Write the answer file here (mode 0600, passwords included); "
@@ -178,8 +179,8 @@ int main(int argc, char** argv) {
     inventory_cmd->add_option("--format", inventory.format, "The inventory's format: kolla")
         ->required()
         ->check(CLI::Validator(
-            [](std::string& value) { return value == "kolla" ? "" : "expected: kolla"; },
-            "kolla", "format"));
+            [](std::string& value) { return value == "kolla" ? "" : "expected: kolla"; }, "kolla",
+            "format"));
     inventory_cmd->add_option("-o,--output", inventory.output, "Output folder (made if missing)")
         ->required();
     inventory_cmd->footer(exit_codes);

@@ -65,19 +65,6 @@ bool AnswerFile::set(std::string_view key, const std::string& value) {
     return true;
 }
 
-void AnswerFile::append(const std::string& key, const std::string& value,
-                        const std::string& comment) {
-    if (!valid_key(key)) throw Error("not an answer-file key: '" + key + "'");
-    if (has(key)) {
-        set(key, value);
-        return;
-    }
-    lines_.push_back({"", "", ""});
-    if (!comment.empty()) lines_.push_back({"# " + comment, "", ""});
-    index_[key] = lines_.size();
-    lines_.push_back({key + "=" + value, key, value});
-}
-
 std::vector<std::string> AnswerFile::keys() const {
     std::vector<std::string> out;
     for (const auto& l : lines_) {

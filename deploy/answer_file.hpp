@@ -28,8 +28,6 @@ class AnswerFile {
     const std::string& get(std::string_view key) const;  // Error when absent
     // Replaces the value in place; returns whether it changed. Error when the key is absent.
     bool set(std::string_view key, const std::string& value);
-    // Adds KEY=VALUE (after a comment, if given) at the end.
-    void append(const std::string& key, const std::string& value, const std::string& comment);
     std::vector<std::string> keys() const;  // in file order
     std::string render() const;
 

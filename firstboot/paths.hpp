@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "deploy/deploy_config.hpp"
+
 namespace airstrap::firstboot {
 
 struct Paths {
@@ -18,7 +20,7 @@ struct Paths {
     std::filesystem::path site_key() const { return config_dir() / "site.key"; }
     std::filesystem::path node_file() const { return config_dir() / "node"; }
     // The controller's deployment settings and passwords, sealed (deploy/deploy_config.hpp).
-    std::filesystem::path deploy_config() const { return config_dir() / "deploy.sealed"; }
+    std::filesystem::path deploy_config() const { return under(deploy::deploy_config_file); }
     // The daemon's own state: journal, pins, reports, rejoin windows.
     std::filesystem::path state_dir() const { return under("/var/lib/airstrap"); }
     std::filesystem::path journal() const { return state_dir() / "journal.json"; }
@@ -35,7 +37,7 @@ struct Paths {
     std::filesystem::path packstack_log() const { return under("/var/log/airstrap/packstack.log"); }
     std::filesystem::path keystonerc() const { return under("/root/keystonerc_admin"); }
     std::filesystem::path deployed() const { return state_dir() / "deployed.json"; }
-    std::filesystem::path repository() const { return under("/opt/airstrap/repo"); }
+    std::filesystem::path repository() const { return under(deploy::node_repository_dir); }
     // System files the steps manage.
     std::filesystem::path etc_ssh() const { return under("/etc/ssh"); }
     std::filesystem::path known_hosts() const { return etc_ssh() / "ssh_known_hosts"; }

@@ -38,7 +38,7 @@ std::filesystem::path write_node_config(const site::Site& site, const site::Secr
     write_file_atomic(dir / "node", node + "\n", 0644);
     const site::Node* controller = site.controller();
     if (controller && controller->name == node) {
-        write_file_atomic(dir / "deploy.sealed",
+        write_file_atomic(dir / std::filesystem::path(deploy::deploy_config_file).filename(),
                           deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets),
                                                      secrets.site_secret),
                           0600);

@@ -237,7 +237,7 @@ std::string deploy_config_lines(const Site& site, const site::Secrets& secrets,
         if (n->role == Role::controller) controller = n;
     }
     if (!controller || (role && *role != Role::controller)) return "";
-    std::string path = std::string(node_config_dir) + "/deploy.sealed";
+    std::string path = deploy::deploy_config_file;
     std::string body =
         "cat > " + path + " <<'AIRSTRAP_EOF'\n" +
         deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets), secrets.site_secret) +

@@ -40,7 +40,7 @@ os_json() {
         source <(grep '^ *export OS_' "$C/root/keystonerc_admin" | sed 's/^ *export //')
         set +a
         FIXTURE_ROOT=$C FIXTURE_PACKSTACK_TSV=$FB_PACKSTACK_TSV \
-            FIXTURE_SSH="ssh -F /dev/null -i $C/root/.ssh/id_ed25519 -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR" \
+            FIXTURE_SSH="ssh -i $C/root/.ssh/id_ed25519 $FB_STANDIN_SSH_OPTIONS" \
             fb_in "$CTL" "$FB_FIXTURES/openstack" "$@" -f json
     )
 }

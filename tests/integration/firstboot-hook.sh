@@ -261,7 +261,7 @@ dispatch() {
                 return 127
             fi
             FIXTURE_ROOT=$ROOT FIXTURE_PACKSTACK_TSV=${FB_PACKSTACK_TSV:-} \
-                FIXTURE_SSH="ssh -F /dev/null -i $ROOT/root/.ssh/id_ed25519 -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR" \
+                FIXTURE_SSH="ssh -i $ROOT/root/.ssh/id_ed25519 ${FB_STANDIN_SSH_OPTIONS:-}" \
                 "$FB_FIXTURES/$1" "${@:2}" ;;
         *)
             echo "hook: '$1' is not modelled by tests/integration/firstboot-hook.sh" >&2

@@ -20,6 +20,9 @@
 # The daemon execs the hook directly: a copy that is surely executable, whatever the checkout did.
 FB_HOOK=$WORK/firstboot-hook.sh
 export FB_FIXTURES=${SRC:?SRC (the source tree) is not set}/tests/fixtures/stand-ins
+# How the stand-ins reach the nodes (FIXTURE_SSH, after "ssh -i ROOT/root/.ssh/id_ed25519"):
+# like packstack, without host key checks.
+export FB_STANDIN_SSH_OPTIONS="-F /dev/null -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR"
 install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/firstboot-hook.sh" "$FB_HOOK"
 FB_TAG=${FB_TAG:-fb$$}            # namespace names: $FB_TAG-sw, $FB_TAG-n0, $FB_TAG-n1, …
 FB_SWITCH=$FB_TAG-sw

@@ -1,6 +1,8 @@
 // Small helpers the unit tests share: files, error texts, the example site, fixed secrets.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -40,6 +42,14 @@ inline std::filesystem::path lab3_path() {
 }
 inline std::string lab3_text() {
     return slurp(lab3_path());
+}
+
+// `text` with the first `from` replaced by `to`; a test failure when there is no `from`.
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return text;
 }
 
 // Fixed secrets, so that golden files are stable. Not a real site's.

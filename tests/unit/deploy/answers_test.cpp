@@ -22,13 +22,8 @@ namespace {
 std::string lab3_text(bool ovn) {
     std::string text = testutil::lab3_text();
     if (ovn) {
-        auto replace = [&](const std::string& from, const std::string& to) {
-            auto at = text.find(from);
-            EXPECT_NE(at, std::string::npos) << from;
-            text.replace(at, from.size(), to);
-        };
-        replace("release: queens", "release: train ");
-        replace("l2_agent: openvswitch", "l2_agent: ovn");
+        text = testutil::replaced(text, "release: queens", "release: train ");
+        text = testutil::replaced(text, "l2_agent: openvswitch", "l2_agent: ovn");
     }
     return text;
 }
@@ -96,10 +91,9 @@ TEST(Answers, EveryKeyWrittenIsAParameterOfTheRelease) {
 }
 
 TEST(Answers, SiteOverridesComeLastAndWin) {
-    std::string text = lab3_text(false);
     const std::string line = "  cinder_volumes_size: 10G";
-    text.replace(text.find(line), line.size(),
-                 line + "\n  answers:\n    CONFIG_NOVA_LIBVIRT_VIRT_TYPE: qemu");
+    std::string text = testutil::replaced(
+        lab3_text(false), line, line + "\n  answers:\n    CONFIG_NOVA_LIBVIRT_VIRT_TYPE: qemu");
     auto f = site::SiteFile::from_text("site.yaml", text, "/srv/lab3");
     ASSERT_TRUE(f->ok()) << f->diag().render();
     auto settings = deploy::packstack_settings(f->site(), testutil::fixed_secrets());
@@ -152,9 +146,7 @@ INSTANTIATE_TEST_SUITE_P(Lab3, AnswersGolden, ::testing::Values(false, true),
                          [](const auto& p) { return p.param ? "train_ovn" : "queens_ovs"; });
 
 TEST(Answers, TheDemoTakesItsImageFromTheSiteRepository) {
-    std::string text = lab3_text(false);
-    const std::string line = "demo: false";
-    text.replace(text.find(line), line.size(), "demo: true ");
+    std::string text = testutil::replaced(lab3_text(false), "demo: false", "demo: true ");
     auto f = site::SiteFile::from_text("site.yaml", text, "/srv/lab3");
     ASSERT_TRUE(f->ok()) << f->diag().render();
     auto m = as_map(deploy::packstack_settings(f->site(), testutil::fixed_secrets()));

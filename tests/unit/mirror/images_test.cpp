@@ -13,20 +13,16 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "repo-mirror/mirror.hpp"
+#include "tests/unit/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace airstrap;
 using namespace airstrap::mirror;
 using nlohmann::json;
 
-namespace {
+using airstrap::testutil::slurp;
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+namespace {
 
 ino_t inode(const fs::path& p) {
     struct stat st {};

@@ -9,28 +9,18 @@
 #include "site/site_file.hpp"
 #include "site/site_json.hpp"
 #include "site/syntax.hpp"
+#include "tests/unit/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace airstrap::site;
 
-namespace {
+using airstrap::testutil::lab3_text;
+using airstrap::testutil::replaced;
 
-std::string lab3_text() {
-    std::ifstream in(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+namespace {
 
 std::unique_ptr<SiteFile> lab3(const std::string& text = lab3_text()) {
     return SiteFile::from_text("site.yaml", text, "/srv/lab3");
-}
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-    auto at = text.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at != std::string::npos) text.replace(at, from.size(), to);
-    return text;
 }
 
 TEST(Lab3, IsValidWithoutWarnings) {
