@@ -8,6 +8,7 @@
 #include "deploy/answers.hpp"
 #include "kickstart/dialect.hpp"
 #include "kickstart/node_config.hpp"
+#include "kickstart/node_setup.hpp"
 #include "kickstart/password.hpp"
 #include "site/site_json.hpp"
 
@@ -27,40 +28,21 @@ void erase(std::vector<std::string>& list, const std::string& item) {
 }
 
 // The node's network lines: static addresses, the bridged NIC up without one, the
-// default route on the management network (or the first network with a gateway).
+// default route on the NIC node_nics() chose.
 std::string network_lines(const Site& site, const site::Node& node) {
-    const site::Network* mgmt = site.management_network();
-    const site::Interface* route_via = nullptr;
-    if (mgmt && mgmt->gateway) route_via = node.interface_on(mgmt->name);
-    for (const auto& i : node.interfaces) {
-        const site::Network* net = site.network(i.network);
-        if (!route_via && net && net->gateway && i.address && i.bridge.empty()) route_via = &i;
-    }
     std::string out;
-    for (const auto& i : node.interfaces) {
-        const site::Network* net = site.network(i.network);
-        std::string device = i.mac.empty() ? i.name : i.mac;
-        out += "network --device=" + device + " --onboot=yes";
-        if (!i.address || !i.bridge.empty()) {
+    for (const NicSetup& nic : node_nics(site, node)) {
+        out += "network --device=" + (nic.mac.empty() ? nic.device : nic.mac) + " --onboot=yes";
+        if (nic.bridged) {
             // Bridged NIC: the OVS bridge (e.g. br-ex) takes it over with the address.
             out += " --bootproto=static --noipv4 --noipv6";
         } else {
-            out += " --bootproto=static --ip=" + i.address->str() +
-                   " --netmask=" + net->cidr.netmask().str();
-            if (&i == route_via) {
-                out += " --gateway=" + net->gateway->str();
-            } else {
-                out += " --nodefroute";
-            }
-            if (!net->dns.empty()) {
-                std::vector<std::string> dns;
-                for (const auto& d : net->dns) dns.push_back(d.str());
-                out += " --nameserver=" + text::join(dns, ",");
-            }
+            out += " --bootproto=static --ip=" + nic.address->str() + " --netmask=" + nic.netmask;
+            out += nic.gateway.empty() ? " --nodefroute" : " --gateway=" + nic.gateway;
+            if (!nic.dns.empty()) out += " --nameserver=" + text::join(nic.dns, ",");
             out += " --noipv6 --activate";
         }
-        out += " --mtu=" + std::to_string(net->mtu);
-        out += "\n";
+        out += " --mtu=" + std::to_string(nic.mtu) + "\n";
     }
     out += "network --hostname=" + node.name + "." + site.domain + "\n";
     return out;
@@ -261,17 +243,8 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         "    [ -e \"$f\" ] || continue\n"
         "    [ \"$f\" = /etc/yum.repos.d/airstrap.repo ] || mv \"$f\" \"$f.airstrap-disabled\"\n"
         "done\n"
-        "cat > /etc/yum.repos.d/airstrap.repo <<'AIRSTRAP_EOF'\n"
-        "[airstrap]\n"
-        "name=airstrap site repository (" +
-        site.name +
-        ")\n"
-        "baseurl=file://" +
-        node_repo_dir +
-        "\n"
-        "enabled=1\n"
-        "# Packages were verified against airstrap.lock when the repository was built.\n"
-        "gpgcheck=0\n"
+        "cat > " + std::string(site_repo_file) + " <<'AIRSTRAP_EOF'\n" +
+        site_repo_file_text(site) +
         "AIRSTRAP_EOF\n"
         "if [ -f /etc/yum/pluginconf.d/subscription-manager.conf ]; then\n"
         "    sed -i 's/^enabled=1/enabled=0/' /etc/yum/pluginconf.d/subscription-manager.conf\n"
@@ -291,9 +264,8 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
                 "case \"$node\" in\n    " +
                 text::join(nested, "|") +
                 ")\n"
-                "        cat > /etc/modprobe.d/airstrap-kvm-nested.conf <<'AIRSTRAP_EOF'\n"
-                "options kvm_intel nested=1\n"
-                "options kvm_amd nested=1\n"
+                "        cat > " + nested_kvm_conf + " <<'AIRSTRAP_EOF'\n" +
+                nested_kvm_conf_text() +
                 "AIRSTRAP_EOF\n"
                 "        ;;\nesac\n";
         }
@@ -335,7 +307,7 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         dir + "/site.key\n" + deploy_config_lines(site, secrets, role, nodes) + "chmod 0644 " +
         dir + "/site.json " + dir +
         "/node\n"
-        "systemctl enable airstrap-firstboot.service\n";
+        "systemctl enable " + firstboot_unit + "\n";
     if (site.security.selinux != site::Selinux::disabled) {
         // Files written here get no policy labels; sshd ignores an unlabelled key file.
         out += "restorecon -R /root/.ssh " + dir + " /etc/yum.repos.d " +
@@ -418,20 +390,12 @@ std::string render_kickstart(const Site& site, const site::Secrets& secrets,
         "\n"
         "timezone " +
         site.timezone + (site.rtc == site::Rtc::utc ? " --utc" : "") + "\n" + d.auth_line + "\n";
-    // The salt comes from the site secret: reproducible output, unpredictable to others.
-    auto seed = crypto::hkdf_sha256(secrets.site_secret, "", "airstrap v1 rootpw salt", 16);
-    out += "rootpw --iscrypted " + sha512_crypt(secrets.root_password, seed) + "\n";
+    out += "rootpw --iscrypted " + root_password_hash(secrets) + "\n";
     out += "selinux --" + std::string(site::to_string(site.security.selinux)) + "\n";
     out += site.security.firewalld ? "firewall --enabled --ssh\n" : "firewall --disabled\n";
-    std::vector<std::string> enabled = {"sshd", "chronyd"};
-    std::vector<std::string> disabled;
-    if (!site.security.network_manager) {
-        enabled.push_back("network");
-        disabled.push_back("NetworkManager");
-    }
-    if (!site.security.firewalld) disabled.push_back("firewalld");
-    out += "services --enabled=" + text::join(enabled, ",");
-    if (!disabled.empty()) out += " --disabled=" + text::join(disabled, ",");
+    ServiceSet services = node_services(site);
+    out += "services --enabled=" + text::join(services.enable, ",");
+    if (!services.disable.empty()) out += " --disabled=" + text::join(services.disable, ",");
     out +=
         "\n"
         "# Network, host name and disk of the node that %pre recognised; the site repository.\n"

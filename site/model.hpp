@@ -107,6 +107,13 @@ struct Firstboot {
     int sync_timeout = 600;      // seconds a node waits for chrony to synchronise
 };
 
+// Disk images per node (`airstrap build qcow2`, builder/qcow2).
+struct Qcow2 {
+    int size_gib = 20;     // the disk's virtual size; qcow2 files are sparse
+    std::string profile;   // distro profile; empty: the site's distro (el7, el8, el9)
+    bool compress = false;  // qcow2 compressed clusters: smaller files, slower first writes
+};
+
 struct AnswerOverride {
     std::string key;
     std::string value;
@@ -224,6 +231,7 @@ struct Site {
     Security security;
     TimeSync time;
     Firstboot firstboot;
+    Qcow2 qcow2;
     OpenStack openstack;
     Cloud cloud;
     Ssh ssh;

@@ -23,7 +23,7 @@ class SiteParser {
     void parse(const YAML::Node& root, Site& site) {
         YamlMap top(r_, root, "",
                     {"site", "networks", "nodes", "media", "packages", "security", "time",
-                     "firstboot", "openstack", "cloud", "ssh", "secrets"});
+                     "firstboot", "qcow2", "openstack", "cloud", "ssh", "secrets"});
         if (!top.valid()) return;
         parse_site_section(top.require("site"), site);
         parse_networks(top.require("networks"), site);
@@ -33,6 +33,7 @@ class SiteParser {
         if (auto n = top.get("security"); n.IsDefined()) parse_security(n, site.security);
         if (auto n = top.get("time"); n.IsDefined()) parse_time(n, site.time);
         if (auto n = top.get("firstboot"); n.IsDefined()) parse_firstboot(n, site.firstboot);
+        if (auto n = top.get("qcow2"); n.IsDefined()) parse_qcow2(n, site.qcow2);
         parse_openstack(top.require("openstack"), site.openstack);
         // After openstack: a user's default role depends on the release.
         if (auto n = top.get("cloud"); n.IsDefined() && !n.IsNull())
@@ -460,6 +461,31 @@ class SiteParser {
         if (auto n = m.get("sync_timeout"); n.IsDefined()) {
             if (auto v = r_.integer(n, "'firstboot.sync_timeout' (seconds)", 5, 86400))
                 fb.sync_timeout = static_cast<int>(*v);
+        }
+    }
+
+    void parse_qcow2(const YAML::Node& node, Qcow2& q) {
+        YamlMap m(r_, node, "qcow2", {"size", "profile", "compress"});
+        if (!m.valid()) return;
+        if (auto n = m.get("size"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'qcow2.size'")) {
+                std::string digits = *s;
+                if (!digits.empty() && digits.back() == 'G') digits.pop_back();
+                auto v = text::parse_int(digits);
+                if (!v || *v < 4 || *v > 65536) {
+                    r_.diag().error(location_of(n), "qcow2 size '" + *s +
+                                                        "' must be whole gigabytes from 4G to "
+                                                        "65536G, such as 20G");
+                } else {
+                    q.size_gib = static_cast<int>(*v);
+                }
+            }
+        }
+        if (auto n = m.get("profile"); n.IsDefined()) {
+            if (auto s = r_.string(n, "'qcow2.profile'")) q.profile = *s;
+        }
+        if (auto n = m.get("compress"); n.IsDefined()) {
+            if (auto b = r_.boolean(n, "'qcow2.compress'")) q.compress = *b;
         }
     }
 

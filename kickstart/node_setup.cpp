@@ -1,0 +1,174 @@
+#include "kickstart/node_setup.hpp"
+
+#include "common/crypto.hpp"
+#include "common/error.hpp"
+#include "common/text.hpp"
+#include "deploy/answers.hpp"
+#include "kickstart/node_config.hpp"
+#include "kickstart/password.hpp"
+#include "kickstart/render.hpp"
+
+namespace airstrap::kickstart {
+
+namespace {
+
+const site::Node& find_node(const site::Site& site, const std::string& node) {
+    std::vector<std::string> names;
+    for (const auto& n : site.nodes) {
+        if (n.name == node) return n;
+        names.push_back(n.name);
+    }
+    throw InputError("'" + node + "' is not a node of site " + site.name + " (" +
+                     text::join(names, ", ") + ")");
+}
+
+}  // namespace
+
+std::vector<NicSetup> node_nics(const site::Site& site, const site::Node& node) {
+    // The default route: on the management network, else the first network with a gateway.
+    const site::Network* mgmt = site.management_network();
+    const site::Interface* route_via = nullptr;
+    if (mgmt && mgmt->gateway) route_via = node.interface_on(mgmt->name);
+    for (const auto& i : node.interfaces) {
+        const site::Network* net = site.network(i.network);
+        if (!route_via && net && net->gateway && i.address && i.bridge.empty()) route_via = &i;
+    }
+    std::vector<NicSetup> nics;
+    for (const auto& i : node.interfaces) {
+        const site::Network* net = site.network(i.network);
+        NicSetup nic;
+        nic.device = i.name;
+        nic.mac = i.mac;
+        nic.mtu = net ? net->mtu : 1500;
+        nic.bridged = !i.address || !i.bridge.empty();
+        if (!nic.bridged && net) {
+            nic.address = i.address;
+            nic.prefix = net->cidr.prefix;
+            nic.netmask = net->cidr.netmask().str();
+            if (&i == route_via && net->gateway) nic.gateway = net->gateway->str();
+            for (const auto& d : net->dns) nic.dns.push_back(d.str());
+        }
+        nics.push_back(std::move(nic));
+    }
+    return nics;
+}
+
+std::string root_password_hash(const site::Secrets& secrets) {
+    auto seed = crypto::hkdf_sha256(secrets.site_secret, "", "airstrap v1 rootpw salt", 16);
+    return sha512_crypt(secrets.root_password, seed);
+}
+
+ServiceSet node_services(const site::Site& site) {
+    ServiceSet s;
+    s.enable = {"sshd", "chronyd"};
+    if (!site.security.network_manager) {
+        s.enable.push_back("network");
+        s.disable.push_back("NetworkManager");
+    }
+    if (!site.security.firewalld) s.disable.push_back("firewalld");
+    return s;
+}
+
+std::string site_repo_file_text(const site::Site& site) {
+    return "[airstrap]\n"
+           "name=airstrap site repository (" +
+           site.name +
+           ")\n"
+           "baseurl=file://" +
+           std::string(node_repo_dir) +
+           "\n"
+           "enabled=1\n"
+           "# Packages were verified against airstrap.lock when the repository was built.\n"
+           "gpgcheck=0\n";
+}
+
+std::string nested_kvm_conf_text() {
+    return "options kvm_intel nested=1\noptions kvm_amd nested=1\n";
+}
+
+std::vector<NodeFile> firstboot_files(const site::Site& site, const site::Secrets& secrets,
+                                      const std::string& node) {
+    find_node(site, node);
+    std::string dir = node_config_dir;
+    std::vector<NodeFile> files = {{dir + "/site.json", 0644, site_json_text(site)},
+                                   {dir + "/site.key", 0600, site_key_text(secrets)},
+                                   {dir + "/node", 0644, node + "\n"}};
+    const site::Node* controller = site.controller();
+    if (controller && controller->name == node) {
+        files.push_back({deploy::deploy_config_file, 0600,
+                         deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets),
+                                                    secrets.site_secret)});
+    }
+    return files;
+}
+
+NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets,
+                     const std::string& node) {
+    const site::Node& n = find_node(site, node);
+    NodeSetup s;
+    s.node = n.name;
+    s.fqdn = n.name + "." + site.domain;
+    s.root_hash = root_password_hash(secrets);
+    s.selinux = site.security.selinux;
+    s.services = node_services(site);
+    s.services.enable.push_back(firstboot_unit);
+    s.nics = node_nics(site, n);
+    s.files.push_back({site_repo_file, 0644, site_repo_file_text(site)});
+    if (!site.ssh.authorized_keys.empty()) {
+        std::string keys;
+        for (const auto& k : site.ssh.authorized_keys) keys += k + "\n";
+        s.files.push_back({"/root/.ssh/authorized_keys", 0600, keys});
+    }
+    if (n.role == site::Role::compute) {
+        if (n.nested_virtualization) s.files.push_back({nested_kvm_conf, 0644, nested_kvm_conf_text()});
+        // libvirt's default network (virbr0, 192.168.122.0/24) clashes with Neutron.
+        s.remove_packages.push_back("libvirt-daemon-config-network");
+    }
+    for (auto& f : firstboot_files(site, secrets, node)) s.files.push_back(std::move(f));
+    return s;
+}
+
+std::string ifcfg_text(const NicSetup& nic, bool nm_controlled) {
+    std::string out = "# Written by airstrap\nDEVICE=" + nic.device + "\nNAME=" + nic.device +
+                      "\nTYPE=Ethernet\nONBOOT=yes\nBOOTPROTO=none\n";
+    if (!nic.mac.empty()) out += "HWADDR=" + nic.mac + "\n";
+    if (nic.address) {
+        out += "IPADDR=" + nic.address->str() + "\nPREFIX=" + std::to_string(nic.prefix) + "\n";
+        if (!nic.gateway.empty()) {
+            out += "GATEWAY=" + nic.gateway + "\nDEFROUTE=yes\n";
+        } else {
+            out += "DEFROUTE=no\n";
+        }
+        for (std::size_t i = 0; i < nic.dns.size(); ++i)
+            out += "DNS" + std::to_string(i + 1) + "=" + nic.dns[i] + "\n";
+    }
+    out += "IPV6INIT=no\nMTU=" + std::to_string(nic.mtu) + "\n";
+    out += std::string("NM_CONTROLLED=") + (nm_controlled ? "yes" : "no") + "\n";
+    return out;
+}
+
+std::string nm_keyfile_text(const NicSetup& nic) {
+    std::string out = "# Written by airstrap\n[connection]\nid=" + nic.device +
+                      "\ntype=ethernet\ninterface-name=" + nic.device +
+                      "\nautoconnect=true\n\n[ethernet]\n";
+    if (!nic.mac.empty()) out += "mac-address=" + text::to_lower(nic.mac) + "\n";
+    out += "mtu=" + std::to_string(nic.mtu) + "\n\n[ipv4]\n";
+    if (nic.address) {
+        out += "method=manual\naddress1=" + nic.address->str() + "/" + std::to_string(nic.prefix);
+        if (!nic.gateway.empty()) out += "," + nic.gateway;
+        out += "\n";
+        if (!nic.dns.empty()) out += "dns=" + text::join(nic.dns, ";") + ";\n";
+        if (nic.gateway.empty()) out += "never-default=true\n";
+    } else {
+        out += "method=disabled\n";
+    }
+    out += "\n[ipv6]\nmethod=disabled\n";
+    return out;
+}
+
+std::string selinux_config_text(site::Selinux mode) {
+    return "# Written by airstrap (site.yaml security.selinux)\nSELINUX=" +
+           std::string(site::to_string(mode)) + "\nSELINUXTYPE=targeted\n";
+}
+
+}  // namespace airstrap::kickstart

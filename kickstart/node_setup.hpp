@@ -1,0 +1,78 @@
+// A node's configuration, decided once: host name, network, services, SELinux, root password
+// hash, the site repository's .repo file, the operators' keys and the first-boot files. The
+// kickstart renders it as kickstart commands and %post text (render.cpp); the qcow2 builder
+// applies it to an image through libguestfs (builder/qcow2.cpp). Neither decides anything
+// of its own.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "site/model.hpp"
+#include "site/secrets.hpp"
+
+namespace airstrap::kickstart {
+
+struct NicSetup {
+    std::string device;  // the site's interface name (ens32)
+    std::string mac;     // lower-case; empty when the site gives none
+    std::optional<site::Ipv4> address;  // none: up without an address (a bridged NIC)
+    int prefix = 0;
+    std::string netmask;
+    std::string gateway;  // set on the one NIC that carries the default route
+    std::vector<std::string> dns;
+    int mtu = 1500;
+    bool bridged = false;  // the OVS bridge (br-ex) takes it over with the address
+};
+
+struct NodeFile {
+    std::string path;  // absolute on the node
+    unsigned mode = 0644;
+    std::string content;
+};
+
+struct ServiceSet {
+    std::vector<std::string> enable;
+    std::vector<std::string> disable;
+};
+
+struct NodeSetup {
+    std::string node, fqdn;
+    std::string root_hash;  // SHA-512 crypt
+    site::Selinux selinux = site::Selinux::enforcing;
+    ServiceSet services;    // the daemon's own unit is in `enable`
+    std::vector<NicSetup> nics;
+    // In order: the .repo file, the operators' keys, modprobe options, /etc/airstrap/*.
+    std::vector<NodeFile> files;
+    std::vector<std::string> remove_packages;  // removed after install when present
+};
+
+// InputError naming the site's nodes when `node` is not one of them.
+NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets,
+                     const std::string& node);
+
+std::vector<NicSetup> node_nics(const site::Site& site, const site::Node& node);
+// The same site secret gives the same salt: reproducible output, unpredictable to others.
+std::string root_password_hash(const site::Secrets& secrets);
+// Services of every node; the first-boot unit is enabled by %post (after its files exist).
+ServiceSet node_services(const site::Site& site);
+inline constexpr const char* firstboot_unit = "airstrap-firstboot.service";
+std::string site_repo_file_text(const site::Site& site);
+inline constexpr const char* site_repo_file = "/etc/yum.repos.d/airstrap.repo";
+std::string nested_kvm_conf_text();
+inline constexpr const char* nested_kvm_conf = "/etc/modprobe.d/airstrap-kvm-nested.conf";
+// The first-boot files of /etc/airstrap (site.json, site.key, node; deploy.sealed on the
+// controller), as node_config.hpp describes them.
+std::vector<NodeFile> firstboot_files(const site::Site& site, const site::Secrets& secrets,
+                                      const std::string& node);
+
+// Network configuration files in the two styles EL uses.
+// /etc/sysconfig/network-scripts/ifcfg-DEVICE (EL7, EL8 with network-scripts).
+std::string ifcfg_text(const NicSetup& nic, bool nm_controlled);
+// /etc/NetworkManager/system-connections/DEVICE.nmconnection (EL8/9, 0600).
+std::string nm_keyfile_text(const NicSetup& nic);
+// /etc/selinux/config.
+std::string selinux_config_text(site::Selinux mode);
+
+}  // namespace airstrap::kickstart
