@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/iso.hpp"
+#include "builder/qcow2.hpp"
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
 #include "deploy/answers.hpp"
@@ -356,6 +357,60 @@ ExitCode run_build_iso(const BuildIsoOptions& o) {
                   << " + site " << loaded->site().name << " (" << summary.kickstarts.size()
                   << " kickstarts, " << summary.entries << " entries in " << summary.menus.size()
                   << " boot menus), label '" << summary.volume_id << "'\n";
+    }
+    return ExitCode::ok;
+}
+
+ExitCode run_build_qcow2(const BuildQcow2Options& o) {
+    auto loaded = load_site_and_secrets(o.site, o.secrets);
+    if (!loaded) return ExitCode::bad_input;
+    builder::Qcow2Options options;
+    options.repo = o.repo;
+    options.profile = o.profile;
+    options.output = o.output;
+    options.size_gib = o.size_gib;
+    if (o.compress) options.compress = true;
+    if (o.all) {
+        for (const auto& n : loaded->site().nodes) options.nodes.push_back(n.name);
+    } else {
+        options.nodes = o.nodes;
+    }
+    if (options.nodes.empty()) {
+        std::cerr << "airstrap: error: name the nodes with --node NAME (repeatable) or give --all\n";
+        return ExitCode::bad_input;
+    }
+    if (options.nodes.size() > 1 && fs::exists(o.output) && !fs::is_directory(o.output)) {
+        std::cerr << "airstrap: error: " << o.output.string()
+                  << " is a file; with several nodes -o names a folder for NODE.qcow2\n";
+        return ExitCode::bad_input;
+    }
+    if (!o.json) options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
+    SystemCommandRunner runner;
+    auto summary = builder::build_qcow2(loaded->site(), loaded->keys(), options, runner);
+    nlohmann::json images = nlohmann::json::array();
+    for (const auto& i : summary.images) {
+        images.push_back({{"node", i.node},
+                          {"path", i.path.string()},
+                          {"packages", i.packages},
+                          {"installed_bytes", i.installed_bytes},
+                          {"file_bytes", i.file_bytes},
+                          {"virtual_bytes", i.virtual_bytes},
+                          {"kernel", i.kernel},
+                          {"seconds", i.seconds}});
+        if (!o.json) {
+            std::cout << "wrote " << i.path.string() << ": node " << i.node << ", "
+                      << i.packages << " packages (" << i.installed_bytes / 1048576
+                      << " MiB installed), file " << i.file_bytes / 1048576 << " MiB of "
+                      << i.virtual_bytes / 1073741824 << " GiB, kernel " << i.kernel << "\n";
+        }
+    }
+    if (o.json) {
+        std::cout << nlohmann::json{{"ok", true},
+                                    {"profile", summary.profile},
+                                    {"launch_seconds", summary.launch_seconds},
+                                    {"images", images}}
+                         .dump(2)
+                  << "\n";
     }
     return ExitCode::ok;
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -73,6 +74,20 @@ struct BuildIsoOptions {
     bool json = false;
 };
 ExitCode run_build_iso(const BuildIsoOptions& options);
+
+struct BuildQcow2Options {
+    std::filesystem::path site;
+    std::optional<std::filesystem::path> secrets;
+    std::filesystem::path output;
+    std::filesystem::path repo;
+    std::vector<std::string> nodes;
+    bool all = false;
+    std::string profile;
+    std::optional<int> size_gib;
+    bool compress = false;
+    bool json = false;
+};
+ExitCode run_build_qcow2(const BuildQcow2Options& options);
 
 struct BuildPxeOptions {
     std::filesystem::path site;

@@ -127,6 +127,30 @@ int main(int argc, char** argv) {
     iso_cmd->add_flag("--json", iso.json, "Print a JSON summary on stdout");
     iso_cmd->footer(exit_codes);
 
+    cli::BuildQcow2Options qcow2;
+    auto* qcow2_cmd = build_cmd->add_subcommand(
+        "qcow2",
+        "Build a bootable qcow2 disk image per node (libguestfs): the role's packages from the "
+        "site repository, the repository baked in, the node's configuration, BIOS and UEFI");
+    qcow2_cmd->add_option("SITE", qcow2.site, "The site file (site.yaml)")->required();
+    qcow2_cmd->add_option("-o,--output", qcow2.output,
+                          "The image file; with several nodes, a folder for NODE.qcow2")
+        ->required();
+    qcow2_cmd->add_option("--repo", qcow2.repo, "The site repository ('airstrap mirror' output)")
+        ->required();
+    auto* node_opt = qcow2_cmd->add_option("--node", qcow2.nodes, "A node to build (repeatable)");
+    qcow2_cmd->add_flag("--all", qcow2.all, "Every node of the site")->excludes(node_opt);
+    qcow2_cmd->add_option("--profile", qcow2.profile,
+                          "Distro profile: el7, el8, el9 or a profile file (default: site "
+                          "qcow2.profile, else the site's distro)");
+    qcow2_cmd->add_option("--size", qcow2.size_gib, "Disk size in GiB (default: site qcow2.size)")
+        ->check(CLI::Range(4, 65536));
+    qcow2_cmd->add_flag("--compress", qcow2.compress, "Compress the images (qemu-img convert -c)");
+    qcow2_cmd->add_option("--secrets", qcow2.secrets,
+                          "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    qcow2_cmd->add_flag("--json", qcow2.json, "Print a JSON summary on stdout");
+    qcow2_cmd->footer(exit_codes);
+
     cli::BuildPxeOptions pxe;
     auto* pxe_cmd = build_cmd->add_subcommand(
         "pxe",
@@ -205,6 +229,7 @@ int main(int argc, char** argv) {
         if (*mirror_cmd) code = cli::run_mirror(mirror);
         if (*iso_cmd) code = cli::run_build_iso(iso);
         if (*pxe_cmd) code = cli::run_build_pxe(pxe);
+        if (*qcow2_cmd) code = cli::run_build_qcow2(qcow2);
         if (*serve_cmd) code = cli::run_serve(serve);
         if (*inventory_cmd) code = cli::run_inventory(inventory);
         return static_cast<int>(code);

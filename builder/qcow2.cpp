@@ -1,0 +1,601 @@
+#include "builder/qcow2.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <guestfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <set>
+
+#include "common/error.hpp"
+#include "common/file_io.hpp"
+#include "common/text.hpp"
+#include "kickstart/dialect.hpp"
+#include "kickstart/node_setup.hpp"
+#include "kickstart/render.hpp"
+#include "repo-mirror/closure.hpp"
+#include "repo-mirror/local_repo.hpp"
+
+namespace airstrap::builder {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// GPT partition types.
+constexpr const char* bios_boot_type = "21686148-6449-6E6F-744E-656564454649";
+constexpr const char* esp_type = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+constexpr const char* linux_fs_type = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
+constexpr std::int64_t sector = 512;
+constexpr std::int64_t mib = 1024 * 1024 / sector;  // in sectors
+
+double since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string fixed(double v, int digits = 1) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+// A libguestfs handle: every call checked, errors carry libguestfs's own message.
+class Guest {
+  public:
+    Guest() : g_(guestfs_create()) {
+        if (!g_) throw Error("cannot create a libguestfs handle (is libguestfs installed?)");
+        guestfs_set_error_handler(g_, nullptr, nullptr);
+    }
+    ~Guest() {
+        if (g_) guestfs_close(g_);
+    }
+    Guest(const Guest&) = delete;
+    Guest& operator=(const Guest&) = delete;
+    guestfs_h* h() { return g_; }
+
+    void check(int rc, const std::string& what) {
+        if (rc == -1) fail(what);
+    }
+    std::string take(char* s, const std::string& what) {
+        if (!s) fail(what);
+        std::string out(s);
+        std::free(s);
+        return out;
+    }
+    std::vector<std::string> take(char** list, const std::string& what) {
+        if (!list) fail(what);
+        std::vector<std::string> out;
+        for (char** p = list; *p; ++p) {
+            out.emplace_back(*p);
+            std::free(*p);
+        }
+        std::free(list);
+        return out;
+    }
+    [[noreturn]] void fail(const std::string& what) {
+        const char* e = guestfs_last_error(g_);
+        throw Error(what + ": " + (e ? e : "libguestfs failed"));
+    }
+
+    // Runs argv chrooted in the image (libguestfs binds /dev, /proc and /sys in).
+    std::string command(const std::vector<std::string>& argv) {
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        return take(guestfs_command(g_, args.data()), "'" + text::join(argv, " ") + "' in the image");
+    }
+    void write(const std::string& path, const std::string& content, unsigned mode) {
+        std::string parent = fs::path(path).parent_path().string();
+        check(guestfs_mkdir_p(g_, parent.c_str()), "mkdir " + parent);
+        check(guestfs_write(g_, path.c_str(), content.data(), content.size()), "write " + path);
+        check(guestfs_chmod(g_, static_cast<int>(mode), path.c_str()), "chmod " + path);
+    }
+    bool exists(const std::string& path) { return guestfs_exists(g_, path.c_str()) == 1; }
+    bool is_dir(const std::string& path) { return guestfs_is_dir(g_, path.c_str()) == 1; }
+    std::string read(const std::string& path) {
+        std::size_t size = 0;
+        char* data = guestfs_read_file(g_, path.c_str(), &size);
+        if (!data) fail("read " + path);
+        std::string out(data, size);
+        std::free(data);
+        return out;
+    }
+
+  private:
+    guestfs_h* g_;
+};
+
+// The payloads of `rpms` as one tar file: what the image needs before its own rpm can run.
+void payloads_to_tar(const std::vector<fs::path>& rpms, const fs::path& tar) {
+    std::unique_ptr<archive, decltype(&archive_write_free)> out(archive_write_new(),
+                                                                 archive_write_free);
+    archive_write_set_format_pax_restricted(out.get());
+    if (archive_write_open_filename(out.get(), tar.c_str()) != ARCHIVE_OK)
+        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    std::vector<char> buf(1 << 16);
+    for (const auto& rpm : rpms) {
+        std::unique_ptr<archive, decltype(&archive_read_free)> in(archive_read_new(),
+                                                                   archive_read_free);
+        archive_read_support_filter_all(in.get());
+        archive_read_support_format_cpio(in.get());
+        if (archive_read_open_filename(in.get(), rpm.c_str(), 1 << 16) != ARCHIVE_OK)
+            throw InputError("cannot read the payload of " + rpm.string() + ": " +
+                             archive_error_string(in.get()));
+        archive_entry* e = nullptr;
+        int rc;
+        while ((rc = archive_read_next_header(in.get(), &e)) == ARCHIVE_OK) {
+            if (archive_write_header(out.get(), e) != ARCHIVE_OK)
+                throw Error("cannot add " + std::string(archive_entry_pathname(e)) + " of " +
+                            rpm.string() + ": " + archive_error_string(out.get()));
+            la_ssize_t n;
+            while ((n = archive_read_data(in.get(), buf.data(), buf.size())) > 0) {
+                if (archive_write_data(out.get(), buf.data(), static_cast<size_t>(n)) < 0)
+                    throw Error("cannot write " + tar.string() + ": " +
+                                archive_error_string(out.get()));
+            }
+            if (n < 0)
+                throw InputError("the payload of " + rpm.string() + " is damaged: " +
+                                 archive_error_string(in.get()));
+        }
+        if (rc != ARCHIVE_EOF)
+            throw InputError("the payload of " + rpm.string() + " is damaged: " +
+                             archive_error_string(in.get()));
+    }
+    if (archive_write_close(out.get()) != ARCHIVE_OK)
+        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+}
+
+// Output files written under a temporary name, removed unless committed.
+struct PendingOutputs {
+    std::vector<std::pair<fs::path, fs::path>> files;  // temp → final
+    bool committed = false;
+    ~PendingOutputs() {
+        if (committed) return;
+        std::error_code ec;
+        for (const auto& f : files) fs::remove(f.first, ec);
+    }
+};
+
+struct Layout {
+    std::string disk, bios, esp, boot, root;
+};
+
+class ImageBuild {
+  public:
+    ImageBuild(const site::Site& site, const site::Secrets& secrets, const Profile& profile,
+               const Qcow2Options& options, Guest& g, mirror::PackagePool& pool)
+        : site_(site), secrets_(secrets), profile_(profile), options_(options), g_(g),
+          pool_(pool) {}
+
+    Qcow2Image build(const std::string& node, const std::string& disk, const fs::path& scratch) {
+        auto t0 = Clock::now();
+        node_ = node;
+        const site::Node* n = nullptr;
+        for (const auto& x : site_.nodes) {
+            if (x.name == node) n = &x;
+        }
+        Qcow2Image image;
+        image.node = node;
+        step("partition " + disk + " (GPT: BIOS boot, ESP, /boot, root)", [&] { partition(disk); });
+        step("file systems", [&] { make_filesystems(); });
+        step("mount", [&] { mount(); });
+        ImagePackages wanted = image_packages(site_, n->role, profile_);
+        mirror::ClosureRequest request;
+        request.install = wanted.install;
+        request.exclude = wanted.exclude;
+        request.weak_deps = false;
+        std::vector<mirror::PackageRef> closure = pool_.closure(request);
+        mirror::ClosureRequest boot_request;
+        boot_request.install = profile_.bootstrap;
+        boot_request.exclude = wanted.exclude;
+        boot_request.weak_deps = false;
+        std::vector<mirror::PackageRef> bootstrap = pool_.closure(boot_request);
+        step("unpack " + std::to_string(bootstrap.size()) + " bootstrap packages (" +
+                 text::join(profile_.bootstrap, ", ") + ")",
+             [&] { unpack(bootstrap, scratch); });
+        step("bake the site repository into " + std::string(kickstart::node_repo_dir),
+             [&] { bake_repo(); });
+        step("rpm -i " + std::to_string(closure.size()) + " packages with the image's own rpm",
+             [&] { install(closure); });
+        kickstart::NodeSetup setup = kickstart::node_setup(site_, secrets_, node);
+        step("node configuration (" + setup.fqdn + ")", [&] { configure(setup); });
+        step("initramfs and bootloader", [&] { image.kernel = boot(); });
+        step("sysprep (no machine-id, no SSH host keys)", [&] { sysprep(setup); });
+        std::string sizes = g_.command({"rpm", "-qa", "--qf", "%{SIZE}\\n"});
+        for (const auto& line : text::split(sizes, '\n')) {
+            if (auto v = text::parse_int(text::trim(line))) {
+                image.installed_bytes += static_cast<std::uint64_t>(*v);
+                ++image.packages;
+            }
+        }
+        g_.check(guestfs_umount_all(g_.h()), "unmount");
+        image.seconds = since(t0);
+        return image;
+    }
+
+  private:
+    void log(const std::string& line) {
+        if (options_.log) options_.log(line);
+    }
+    template <typename Fn>
+    void step(const std::string& what, Fn fn) {
+        auto t = Clock::now();
+        try {
+            fn();
+        } catch (const InputError&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw Error("qcow2 of " + node_ + ": " + what + ": " + e.what());
+        }
+        log(node_ + ": " + what + " (" + fixed(since(t)) + " s)");
+    }
+
+    void partition(const std::string& disk) {
+        guestfs_h* h = g_.h();
+        l_ = {disk, disk + "1", disk + "2", disk + "3", disk + "4"};
+        g_.check(guestfs_part_init(h, disk.c_str(), "gpt"), "part-init");
+        std::int64_t start = 2048;
+        auto add = [&](std::int64_t sectors, int num, const char* type, const char* name) {
+            std::int64_t end = sectors < 0 ? -34 : start + sectors - 1;
+            g_.check(guestfs_part_add(h, disk.c_str(), "p", start, end), "part-add");
+            g_.check(guestfs_part_set_gpt_type(h, disk.c_str(), num, type), "part-set-gpt-type");
+            g_.check(guestfs_part_set_name(h, disk.c_str(), num, name), "part-set-name");
+            start = end + 1;
+        };
+        add(1 * mib, 1, bios_boot_type, "biosboot");
+        add(200 * mib, 2, esp_type, "EFI System Partition");
+        add(1024 * mib, 3, linux_fs_type, "boot");
+        add(-1, 4, linux_fs_type, "root");
+    }
+
+    void mkfs(const std::string& type, const std::string& device) {
+        auto it = profile_.mkfs_options.find(type);
+        if (it == profile_.mkfs_options.end() || it->second.empty()) {
+            g_.check(guestfs_mkfs(g_.h(), type.c_str(), device.c_str()), "mkfs " + type);
+            return;
+        }
+        // libguestfs's mkfs passes no mkfs.xfs -m/-i options; without them an older target
+        // kernel refuses the file system. The appliance's own mkfs runs with the profile's.
+        std::string cmd = "mkfs." + type + " -f " + it->second + " " + device +
+                          " >/dev/null && echo airstrap-mkfs-ok";
+        if (type != "xfs") cmd = "mkfs." + type + " -F " + it->second + " " + device +
+                                 " >/dev/null && echo airstrap-mkfs-ok";
+        char* args[] = {const_cast<char*>(cmd.c_str()), nullptr};
+        std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "mkfs." + type);
+        if (out.find("airstrap-mkfs-ok") == std::string::npos)
+            throw Error("mkfs." + type + " " + it->second + " " + device + " failed: " + out);
+    }
+
+    void make_filesystems() {
+        g_.check(guestfs_mkfs(g_.h(), "vfat", l_.esp.c_str()), "mkfs vfat (ESP)");
+        mkfs(profile_.boot_fs, l_.boot);
+        mkfs(profile_.root_fs, l_.root);
+    }
+
+    void mount() {
+        guestfs_h* h = g_.h();
+        g_.check(guestfs_mount(h, l_.root.c_str(), "/"), "mount root");
+        g_.check(guestfs_mkdir_p(h, "/boot"), "mkdir /boot");
+        g_.check(guestfs_mount(h, l_.boot.c_str(), "/boot"), "mount /boot");
+        g_.check(guestfs_mkdir_p(h, "/boot/efi"), "mkdir /boot/efi");
+        g_.check(guestfs_mount(h, l_.esp.c_str(), "/boot/efi"), "mount /boot/efi");
+    }
+
+    void unpack(const std::vector<mirror::PackageRef>& packages, const fs::path& scratch) {
+        std::vector<fs::path> rpms;
+        for (const auto& p : packages) rpms.push_back(options_.repo / p.location);
+        fs::path tar = scratch / ("bootstrap-" + node_ + ".tar");
+        payloads_to_tar(rpms, tar);
+        g_.check(guestfs_tar_in(g_.h(), tar.c_str(), "/"), "upload the bootstrap payloads");
+        fs::remove(tar);
+    }
+
+    void bake_repo() {
+        guestfs_h* h = g_.h();
+        std::string target = kickstart::node_repo_dir;
+        std::string parent = fs::path(target).parent_path().string();
+        g_.check(guestfs_mkdir_p(h, parent.c_str()), "mkdir " + parent);
+        fs::path src = fs::absolute(options_.repo).lexically_normal();
+        if (src.filename().empty()) src = src.parent_path();
+        g_.check(guestfs_copy_in(h, src.c_str(), parent.c_str()), "copy " + src.string());
+        std::string copied = parent + "/" + src.filename().string();
+        if (copied != target) g_.check(guestfs_mv(h, copied.c_str(), target.c_str()), "mv " + copied);
+    }
+
+    void install(const std::vector<mirror::PackageRef>& packages) {
+        std::vector<std::string> argv = {"rpm", "-i", "--nosignature"};
+        for (const auto& p : packages) argv.push_back(std::string(kickstart::node_repo_dir) + "/" + p.location);
+        g_.command(argv);
+    }
+
+    void configure(const kickstart::NodeSetup& s) {
+        g_.write("/etc/hostname", s.fqdn + "\n", 0644);
+        bool nm = site_.security.network_manager;
+        for (const auto& nic : s.nics) {
+            if (profile_.network == Profile::Network::ifcfg) {
+                g_.write("/etc/sysconfig/network-scripts/ifcfg-" + nic.device,
+                         kickstart::ifcfg_text(nic, nm), 0644);
+            } else {
+                g_.write("/etc/NetworkManager/system-connections/" + nic.device + ".nmconnection",
+                         kickstart::nm_keyfile_text(nic), 0600);
+            }
+        }
+        if (profile_.selinux_config)
+            g_.write("/etc/selinux/config", kickstart::selinux_config_text(s.selinux), 0644);
+        std::string zone = "/usr/share/zoneinfo/" + s.timezone;
+        if (g_.exists(zone)) {
+            guestfs_rm_f(g_.h(), "/etc/localtime");
+            g_.check(guestfs_ln_s(g_.h(), ("../usr/share/zoneinfo/" + s.timezone).c_str(),
+                                  "/etc/localtime"),
+                     "link /etc/localtime");
+        }
+        if (!s.rtc_utc) g_.write("/etc/adjtime", "0.0 0 0.0\n0\nLOCAL\n", 0644);
+        g_.write("/etc/locale.conf", "LANG=" + s.language + "\n", 0644);
+        g_.write("/etc/vconsole.conf", "KEYMAP=" + s.keymap + "\n", 0644);
+        // Root's hash, keeping /etc/shadow's mode.
+        auto st = guestfs_statns(g_.h(), "/etc/shadow");
+        if (!st) g_.fail("stat /etc/shadow");
+        unsigned mode = static_cast<unsigned>(st->st_mode) & 07777;
+        guestfs_free_statns(st);
+        g_.write("/etc/shadow", shadow_with_root_hash(g_.read("/etc/shadow"), s.root_hash), mode);
+        for (const auto& f : s.files) {
+            std::string parent = fs::path(f.path).parent_path().string();
+            g_.write(f.path, f.content, f.mode);
+            if (parent == kickstart::node_config_dir || parent == "/root/.ssh")
+                g_.check(guestfs_chmod(g_.h(), 0700, parent.c_str()), "chmod " + parent);
+        }
+        for (const auto& unit : s.services.enable) systemctl("enable", unit);
+        for (const auto& unit : s.services.disable) systemctl("disable", unit);
+        for (const auto& p : s.remove_packages) {
+            if (g_.command({"sh", "-c", "rpm -q " + p + " >/dev/null 2>&1 && echo yes || true"})
+                    .find("yes") != std::string::npos) {
+                g_.command({"rpm", "-e", "--nodeps", p});
+                log(node_ + ": removed " + p);
+            }
+        }
+    }
+
+    void systemctl(const std::string& verb, const std::string& unit) {
+        std::string name = unit.ends_with(".service") ? unit : unit + ".service";
+        bool present = false;
+        for (const char* dir : {"/usr/lib/systemd/system/", "/etc/systemd/system/", "/lib/systemd/system/"})
+            present = present || g_.exists(dir + name);
+        if (!present) {
+            // What anaconda's `services` does with a unit the package set lacks: note it.
+            log(node_ + ": " + verb + " " + name + ": not installed, skipped");
+            return;
+        }
+        g_.command({"systemctl", verb, name});
+    }
+
+    std::string kernel_version() {
+        std::string dir = g_.is_dir("/usr/lib/modules") ? "/usr/lib/modules" : "/lib/modules";
+        std::vector<std::string> versions;
+        if (g_.is_dir(dir)) {
+            for (const auto& v : g_.take(guestfs_ls(g_.h(), dir.c_str()), "ls " + dir)) {
+                if (g_.exists("/boot/vmlinuz-" + v)) versions.push_back(v);
+            }
+        }
+        if (versions.empty())
+            throw InputError("the image has no kernel (no /boot/vmlinuz-VERSION with " + dir +
+                             "/VERSION): does profile " + profile_.name +
+                             " list the kernel package?");
+        std::sort(versions.begin(), versions.end());
+        return versions.back();
+    }
+
+    std::string boot() {
+        guestfs_h* h = g_.h();
+        std::string root_uuid = g_.take(guestfs_vfs_uuid(h, l_.root.c_str()), "uuid of root");
+        std::string boot_uuid = g_.take(guestfs_vfs_uuid(h, l_.boot.c_str()), "uuid of /boot");
+        std::string esp_uuid = g_.take(guestfs_vfs_uuid(h, l_.esp.c_str()), "uuid of the ESP");
+        g_.write("/etc/fstab",
+                 fstab_text(root_uuid, profile_.root_fs, boot_uuid, profile_.boot_fs, esp_uuid),
+                 0644);
+        g_.write("/etc/default/grub",
+                 profile_.grub_defaults + "GRUB_CMDLINE_LINUX=\"" + profile_.kernel_cmdline + "\"\n",
+                 0644);
+        std::string kver = kernel_version();
+        std::map<std::string, std::string> values = {
+            {"kver", kver}, {"disk", l_.disk}, {"root_uuid", root_uuid}, {"boot_uuid", boot_uuid}};
+        g_.command(fill_command(profile_.initramfs, values));
+        for (const auto& cmd : profile_.bootloader) g_.command(fill_command(cmd, values));
+        return kver;
+    }
+
+    void sysprep(const kickstart::NodeSetup& s) {
+        guestfs_h* h = g_.h();
+        // An empty machine-id: systemd makes the node's own at first boot.
+        if (g_.exists("/etc/machine-id")) g_.write("/etc/machine-id", "", 0444);
+        for (const auto& key : g_.take(guestfs_glob_expand(h, "/etc/ssh/ssh_host_*"), "glob"))
+            g_.check(guestfs_rm_f(h, key.c_str()), "rm " + key);
+        for (const char* p : {"/var/lib/systemd/random-seed", "/root/.bash_history",
+                              "/var/lib/rpm/__db.001", "/var/lib/rpm/__db.002",
+                              "/var/lib/rpm/__db.003"})
+            g_.check(guestfs_rm_f(h, p), std::string("rm ") + p);
+        for (const char* cache : {"/var/cache/yum", "/var/cache/dnf"}) {
+            if (g_.is_dir(cache)) g_.check(guestfs_rm_rf(h, cache), std::string("rm ") + cache);
+        }
+        if (profile_.selinux_config && s.selinux != site::Selinux::disabled)
+            g_.check(guestfs_touch(h, "/.autorelabel"), "touch /.autorelabel");
+    }
+
+    const site::Site& site_;
+    const site::Secrets& secrets_;
+    const Profile& profile_;
+    const Qcow2Options& options_;
+    Guest& g_;
+    mirror::PackagePool& pool_;
+    std::string node_;
+    Layout l_;
+};
+
+}  // namespace
+
+ImagePackages image_packages(const site::Site& site, site::Role role, const Profile& profile) {
+    kickstart::PackageSet set = kickstart::packages_for(site, role);
+    const char* environment = kickstart::dialect_for(site.distro).environment;
+    ImagePackages out;
+    out.install = profile.packages;
+    for (const auto& p : set.install) {
+        if (p == environment || p == "@core") continue;  // the profile's base set instead
+        if (std::find(out.install.begin(), out.install.end(), p) == out.install.end())
+            out.install.push_back(p);
+    }
+    out.exclude = set.exclude;
+    return out;
+}
+
+std::string shadow_with_root_hash(const std::string& shadow, const std::string& hash) {
+    std::string out;
+    bool found = false;
+    for (const auto& line : text::split(shadow, '\n')) {
+        if (line.empty()) continue;
+        if (line.starts_with("root:")) {
+            std::vector<std::string> f = text::split(line, ':');
+            if (f.size() < 2) throw InputError("the image's /etc/shadow has a broken root line");
+            f[1] = hash;
+            out += text::join(f, ":") + "\n";
+            found = true;
+        } else {
+            out += line + "\n";
+        }
+    }
+    if (!found) throw InputError("the image's /etc/shadow has no root line");
+    return out;
+}
+
+std::string fstab_text(const std::string& root_uuid, const std::string& root_fs,
+                       const std::string& boot_uuid, const std::string& boot_fs,
+                       const std::string& esp_uuid) {
+    return "# Written by airstrap (build qcow2)\n"
+           "UUID=" + root_uuid + " / " + root_fs + " defaults 0 0\n"
+           "UUID=" + boot_uuid + " /boot " + boot_fs + " defaults 0 0\n"
+           "UUID=" + esp_uuid + " /boot/efi vfat umask=0077,shortname=winnt 0 2\n";
+}
+
+std::vector<std::string> fill_command(const std::vector<std::string>& argv,
+                                      const std::map<std::string, std::string>& values) {
+    std::vector<std::string> out;
+    for (const auto& arg : argv) {
+        std::string s;
+        for (std::size_t i = 0; i < arg.size(); ++i) {
+            if (arg[i] != '{') {
+                s += arg[i];
+                continue;
+            }
+            std::size_t close = arg.find('}', i);
+            std::string key = close == std::string::npos ? "" : arg.substr(i + 1, close - i - 1);
+            auto it = values.find(key);
+            if (it == values.end())
+                throw InputError("profile command '" + text::join(argv, " ") + "' has '{" + key +
+                                 "}'; known are {kver}, {disk}, {root_uuid}, {boot_uuid}");
+            s += it->second;
+            i = close;
+        }
+        out.push_back(s);
+    }
+    return out;
+}
+
+fs::path qcow2_output_for(const Qcow2Options& options, const std::string& node) {
+    if (options.nodes.size() == 1) return options.output;
+    return options.output / (node + ".qcow2");
+}
+
+Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
+                         const Qcow2Options& options, CommandRunner& runner) {
+    auto log = [&](const std::string& line) {
+        if (options.log) options.log(line);
+    };
+    // Everything that can be wrong with the input is found before the appliance starts.
+    if (options.nodes.empty()) throw InputError("no node to build an image for");
+    for (const auto& node : options.nodes) kickstart::node_setup(site, secrets, node);
+    std::string profile_name = options.profile;
+    if (profile_name.empty()) profile_name = site.qcow2.profile;
+    if (profile_name.empty()) profile_name = site::to_string(site.distro);
+    Profile profile = load_profile(profile_name);
+    mirror::PackagePool pool;
+    pool.add_repo(mirror::load_local_repo(options.repo));
+    std::set<site::Role> roles;
+    for (const auto& node : options.nodes) {
+        for (const auto& n : site.nodes) {
+            if (n.name == node) roles.insert(n.role);
+        }
+    }
+    for (site::Role role : roles) {
+        ImagePackages wanted = image_packages(site, role, profile);
+        mirror::ClosureRequest request{wanted.install, {}, wanted.exclude, false};
+        try {
+            pool.closure(request);
+        } catch (const InputError& e) {
+            throw InputError("the repository " + options.repo.string() + " cannot give the " +
+                             site::to_string(role) + " image of profile " + profile.name +
+                             " its packages: " + e.what());
+        }
+    }
+    int size_gib = options.size_gib.value_or(site.qcow2.size_gib);
+    bool compress = options.compress.value_or(site.qcow2.compress);
+
+    PendingOutputs pending;
+    Qcow2Summary summary;
+    summary.profile = profile.name;
+    if (options.nodes.size() > 1) fs::create_directories(options.output);
+    fs::path first_parent = fs::absolute(qcow2_output_for(options, options.nodes[0])).parent_path();
+    TempDir scratch(first_parent, ".airstrap-qcow2-");
+    Guest g;
+    for (const auto& node : options.nodes) {
+        fs::path final_path = fs::absolute(qcow2_output_for(options, node));
+        fs::path temp = scratch.path() / (node + ".qcow2");
+        pending.files.emplace_back(temp, final_path);
+        g.check(guestfs_disk_create(g.h(), temp.c_str(), "qcow2",
+                                    static_cast<std::int64_t>(size_gib) << 30, -1),
+                "create " + temp.string());
+        g.check(guestfs_add_drive_opts(g.h(), temp.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT,
+                                       "qcow2", -1),
+                "add " + temp.string());
+    }
+    auto t = Clock::now();
+    long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    guestfs_set_smp(g.h(), static_cast<int>(std::clamp(cpus, 1L, 4L)));
+    guestfs_set_memsize(g.h(), 1024);
+    g.check(guestfs_launch(g.h()), "start the libguestfs appliance");
+    summary.launch_seconds = since(t);
+    log("libguestfs appliance up (" + fixed(summary.launch_seconds) + " s), profile " +
+        profile.name + " from " + profile.source);
+    std::vector<std::string> devices = g.take(guestfs_list_devices(g.h()), "list devices");
+    if (devices.size() != options.nodes.size())
+        throw Error("libguestfs shows " + std::to_string(devices.size()) + " disks for " +
+                    std::to_string(options.nodes.size()) + " images");
+    ImageBuild build(site, secrets, profile, options, g, pool);
+    for (std::size_t i = 0; i < options.nodes.size(); ++i) {
+        Qcow2Image image = build.build(options.nodes[i], devices[i], scratch.path());
+        image.path = pending.files[i].second;
+        image.virtual_bytes = static_cast<std::uint64_t>(size_gib) << 30;
+        summary.images.push_back(image);
+    }
+    g.check(guestfs_shutdown(g.h()), "shut the appliance down (flushing the images)");
+    for (std::size_t i = 0; i < pending.files.size(); ++i) {
+        auto& [temp, final_path] = pending.files[i];
+        if (compress) {
+            fs::path packed = temp.string() + ".packed";
+            ProcessResult r = runner.run({"qemu-img", "convert", "-c", "-O", "qcow2", temp.string(),
+                                          packed.string()});
+            if (r.exit_code != 0)
+                throw Error("qemu-img convert -c of " + options.nodes[i] + " failed: " + r.output);
+            fs::rename(packed, temp);
+        }
+        summary.images[i].file_bytes = fs::file_size(temp);
+    }
+    // Every image is complete: now they replace what was there.
+    for (const auto& [temp, final_path] : pending.files) fs::rename(temp, final_path);
+    pending.committed = true;
+    return summary;
+}
+
+}  // namespace airstrap::builder
