@@ -109,6 +109,10 @@ NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets,
     s.node = n.name;
     s.fqdn = n.name + "." + site.domain;
     s.root_hash = root_password_hash(secrets);
+    s.timezone = site.timezone;
+    s.rtc_utc = site.rtc == site::Rtc::utc;
+    s.language = site.language;
+    s.keymap = site.keyboard;
     s.selinux = site.security.selinux;
     s.services = node_services(site);
     s.services.enable.push_back(firstboot_unit);

@@ -40,6 +40,8 @@ struct ServiceSet {
 struct NodeSetup {
     std::string node, fqdn;
     std::string root_hash;  // SHA-512 crypt
+    std::string timezone, language, keymap;
+    bool rtc_utc = true;
     site::Selinux selinux = site::Selinux::enforcing;
     ServiceSet services;    // the daemon's own unit is in `enable`
     std::vector<NicSetup> nics;
