@@ -31,8 +31,6 @@ namespace {
 constexpr const char* bios_boot_type = "21686148-6449-6E6F-744E-656564454649";
 constexpr const char* esp_type = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 constexpr const char* linux_fs_type = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
-constexpr std::int64_t sector = 512;
-constexpr std::int64_t mib = 1024 * 1024 / sector;  // in sectors
 
 double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -150,6 +148,46 @@ void payloads_to_tar(const std::vector<fs::path>& rpms, const fs::path& tar) {
         throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
 }
 
+struct TarMember {
+    std::string path;     // absolute in the image
+    std::string content;  // a symlink's target for symlinks
+    unsigned mode = 0644;
+    enum class Kind { file, directory, symlink } kind = Kind::file;
+};
+
+// Files owned by root, as one tar for guestfs_tar_in.
+void write_tar(const std::vector<TarMember>& members, const fs::path& tar) {
+    std::unique_ptr<archive, decltype(&archive_write_free)> out(archive_write_new(),
+                                                                 archive_write_free);
+    archive_write_set_format_pax_restricted(out.get());
+    if (archive_write_open_filename(out.get(), tar.c_str()) != ARCHIVE_OK)
+        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    for (const auto& m : members) {
+        std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
+                                                                        archive_entry_free);
+        archive_entry_set_pathname(e.get(), ("." + m.path).c_str());
+        archive_entry_set_uid(e.get(), 0);
+        archive_entry_set_gid(e.get(), 0);
+        archive_entry_set_mtime(e.get(), ::time(nullptr), 0);
+        if (m.kind == TarMember::Kind::directory) {
+            archive_entry_set_filetype(e.get(), AE_IFDIR);
+        } else if (m.kind == TarMember::Kind::symlink) {
+            archive_entry_set_filetype(e.get(), AE_IFLNK);
+            archive_entry_set_symlink(e.get(), m.content.c_str());
+        } else {
+            archive_entry_set_filetype(e.get(), AE_IFREG);
+            archive_entry_set_size(e.get(), static_cast<la_int64_t>(m.content.size()));
+        }
+        archive_entry_set_perm(e.get(), m.mode);
+        if (archive_write_header(out.get(), e.get()) != ARCHIVE_OK ||
+            (m.kind == TarMember::Kind::file && !m.content.empty() &&
+             archive_write_data(out.get(), m.content.data(), m.content.size()) < 0))
+            throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    }
+    if (archive_write_close(out.get()) != ARCHIVE_OK)
+        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+}
+
 // Output files written under a temporary name, removed unless committed.
 struct PendingOutputs {
     std::vector<std::pair<fs::path, fs::path>> files;  // temp → final
@@ -181,8 +219,9 @@ class ImageBuild {
         }
         Qcow2Image image;
         image.node = node;
-        step("partition " + disk + " (GPT: BIOS boot, ESP, /boot, root)", [&] { partition(disk); });
-        step("file systems", [&] { make_filesystems(); });
+        step("partition " + disk + " (GPT: BIOS boot, ESP, /boot, root) and make " +
+                 profile_.boot_fs + "/" + profile_.root_fs + " file systems",
+             [&] { partition_and_format(disk); });
         step("mount", [&] { mount(); });
         ImagePackages wanted = image_packages(site_, n->role, profile_);
         mirror::ClosureRequest request;
@@ -203,7 +242,7 @@ class ImageBuild {
         step("rpm -i " + std::to_string(closure.size()) + " packages with the image's own rpm",
              [&] { install(closure); });
         kickstart::NodeSetup setup = kickstart::node_setup(site_, secrets_, node);
-        step("node configuration (" + setup.fqdn + ")", [&] { configure(setup); });
+        step("node configuration (" + setup.fqdn + ")", [&] { configure(setup, scratch); });
         step("initramfs and bootloader", [&] { image.kernel = boot(); });
         step("sysprep (no machine-id, no SSH host keys)", [&] { sysprep(setup); });
         std::string sizes = g_.command({"rpm", "-qa", "--qf", "%{SIZE}\\n"});
@@ -235,46 +274,43 @@ class ImageBuild {
         log(node_ + ": " + what + " (" + fixed(since(t)) + " s)");
     }
 
-    void partition(const std::string& disk) {
-        guestfs_h* h = g_.h();
+    // One shell script in the appliance: each libguestfs call costs a round trip (a second
+    // or more under TCG), and libguestfs's mkfs passes no mkfs.xfs -m/-i options, without
+    // which an older target kernel (EL7's 3.10) refuses the file system.
+    void partition_and_format(const std::string& disk) {
         l_ = {disk, disk + "1", disk + "2", disk + "3", disk + "4"};
-        g_.check(guestfs_part_init(h, disk.c_str(), "gpt"), "part-init");
-        std::int64_t start = 2048;
-        auto add = [&](std::int64_t sectors, int num, const char* type, const char* name) {
-            std::int64_t end = sectors < 0 ? -34 : start + sectors - 1;
-            g_.check(guestfs_part_add(h, disk.c_str(), "p", start, end), "part-add");
-            g_.check(guestfs_part_set_gpt_type(h, disk.c_str(), num, type), "part-set-gpt-type");
-            g_.check(guestfs_part_set_name(h, disk.c_str(), num, name), "part-set-name");
-            start = end + 1;
+        auto mkfs = [&](const std::string& type, const std::string& device) {
+            auto it = profile_.mkfs_options.find(type);
+            std::string opts = it == profile_.mkfs_options.end() ? "" : it->second;
+            return "mkfs." + type + (type == "xfs" ? " -f -q " : " -F -q ") + opts + " " + device +
+                   "\n";
         };
-        add(1 * mib, 1, bios_boot_type, "biosboot");
-        add(200 * mib, 2, esp_type, "EFI System Partition");
-        add(1024 * mib, 3, linux_fs_type, "boot");
-        add(-1, 4, linux_fs_type, "root");
-    }
-
-    void mkfs(const std::string& type, const std::string& device) {
-        auto it = profile_.mkfs_options.find(type);
-        if (it == profile_.mkfs_options.end() || it->second.empty()) {
-            g_.check(guestfs_mkfs(g_.h(), type.c_str(), device.c_str()), "mkfs " + type);
-            return;
+        std::string script =
+            "set -e\n"
+            "sgdisk --zap-all " + disk + " >/dev/null\n"
+            "sgdisk -a 2048 -n 1:2048:+1M -t 1:" + bios_boot_type + " -c 1:biosboot"
+            " -n 2:0:+200M -t 2:" + esp_type + " -c '2:EFI System Partition'"
+            " -n 3:0:+1G -t 3:" + linux_fs_type + " -c 3:boot"
+            " -n 4:0:0 -t 4:" + linux_fs_type + " -c 4:root " + disk + " >/dev/null\n"
+            "udevadm settle\n"
+            "mkfs.vfat -F 32 -n EFI " + l_.esp + " >/dev/null\n" +
+            mkfs(profile_.boot_fs, l_.boot) + mkfs(profile_.root_fs, l_.root) +
+            "for p in esp:" + l_.esp + " boot:" + l_.boot + " root:" + l_.root + "; do\n"
+            "    echo \"airstrap-uuid ${p%%:*} $(blkid -s UUID -o value ${p#*:})\"\n"
+            "done\n"
+            "echo airstrap-format-ok\n";
+        char* args[] = {const_cast<char*>(script.c_str()), nullptr};
+        std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "partitioning " + disk);
+        if (out.find("airstrap-format-ok") == std::string::npos)
+            throw Error("partitioning and mkfs of " + disk + " failed: " + out);
+        uuids_.clear();
+        for (const auto& line : text::split(out, '\n')) {
+            std::vector<std::string> w = text::split(text::trim(line), ' ');
+            if (w.size() == 3 && w[0] == "airstrap-uuid") uuids_[w[1]] = w[2];
         }
-        // libguestfs's mkfs passes no mkfs.xfs -m/-i options; without them an older target
-        // kernel refuses the file system. The appliance's own mkfs runs with the profile's.
-        std::string cmd = "mkfs." + type + " -f " + it->second + " " + device +
-                          " >/dev/null && echo airstrap-mkfs-ok";
-        if (type != "xfs") cmd = "mkfs." + type + " -F " + it->second + " " + device +
-                                 " >/dev/null && echo airstrap-mkfs-ok";
-        char* args[] = {const_cast<char*>(cmd.c_str()), nullptr};
-        std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "mkfs." + type);
-        if (out.find("airstrap-mkfs-ok") == std::string::npos)
-            throw Error("mkfs." + type + " " + it->second + " " + device + " failed: " + out);
-    }
-
-    void make_filesystems() {
-        g_.check(guestfs_mkfs(g_.h(), "vfat", l_.esp.c_str()), "mkfs vfat (ESP)");
-        mkfs(profile_.boot_fs, l_.boot);
-        mkfs(profile_.root_fs, l_.root);
+        for (const char* part : {"esp", "boot", "root"}) {
+            if (uuids_[part].empty()) throw Error("blkid found no UUID on the " + std::string(part) + " partition of " + disk);
+        }
     }
 
     void mount() {
@@ -313,64 +349,60 @@ class ImageBuild {
         g_.command(argv);
     }
 
-    void configure(const kickstart::NodeSetup& s) {
-        g_.write("/etc/hostname", s.fqdn + "\n", 0644);
+    // Every file of the node's configuration in one upload, then one script in the image for
+    // its services and removals: a libguestfs call is a round trip.
+    void configure(const kickstart::NodeSetup& s, const fs::path& scratch) {
+        std::vector<TarMember> files;
+        auto add = [&](const std::string& path, const std::string& content, unsigned mode) {
+            files.push_back({path, content, mode, TarMember::Kind::file});
+        };
+        files.push_back({"/etc/airstrap", "", 0700, TarMember::Kind::directory});
+        add("/etc/hostname", s.fqdn + "\n", 0644);
         bool nm = site_.security.network_manager;
         for (const auto& nic : s.nics) {
             if (profile_.network == Profile::Network::ifcfg) {
-                g_.write("/etc/sysconfig/network-scripts/ifcfg-" + nic.device,
-                         kickstart::ifcfg_text(nic, nm), 0644);
+                add("/etc/sysconfig/network-scripts/ifcfg-" + nic.device,
+                    kickstart::ifcfg_text(nic, nm), 0644);
             } else {
-                g_.write("/etc/NetworkManager/system-connections/" + nic.device + ".nmconnection",
-                         kickstart::nm_keyfile_text(nic), 0600);
+                add("/etc/NetworkManager/system-connections/" + nic.device + ".nmconnection",
+                    kickstart::nm_keyfile_text(nic), 0600);
             }
         }
         if (profile_.selinux_config)
-            g_.write("/etc/selinux/config", kickstart::selinux_config_text(s.selinux), 0644);
-        std::string zone = "/usr/share/zoneinfo/" + s.timezone;
-        if (g_.exists(zone)) {
-            guestfs_rm_f(g_.h(), "/etc/localtime");
-            g_.check(guestfs_ln_s(g_.h(), ("../usr/share/zoneinfo/" + s.timezone).c_str(),
-                                  "/etc/localtime"),
-                     "link /etc/localtime");
+            add("/etc/selinux/config", kickstart::selinux_config_text(s.selinux), 0644);
+        if (g_.exists("/usr/share/zoneinfo/" + s.timezone)) {
+            files.push_back({"/etc/localtime", "../usr/share/zoneinfo/" + s.timezone, 0777,
+                             TarMember::Kind::symlink});
         }
-        if (!s.rtc_utc) g_.write("/etc/adjtime", "0.0 0 0.0\n0\nLOCAL\n", 0644);
-        g_.write("/etc/locale.conf", "LANG=" + s.language + "\n", 0644);
-        g_.write("/etc/vconsole.conf", "KEYMAP=" + s.keymap + "\n", 0644);
+        if (!s.rtc_utc) add("/etc/adjtime", "0.0 0 0.0\n0\nLOCAL\n", 0644);
+        add("/etc/locale.conf", "LANG=" + s.language + "\n", 0644);
+        add("/etc/vconsole.conf", "KEYMAP=" + s.keymap + "\n", 0644);
         // Root's hash, keeping /etc/shadow's mode.
         auto st = guestfs_statns(g_.h(), "/etc/shadow");
         if (!st) g_.fail("stat /etc/shadow");
-        unsigned mode = static_cast<unsigned>(st->st_mode) & 07777;
+        unsigned shadow_mode = static_cast<unsigned>(st->st_mode) & 07777;
         guestfs_free_statns(st);
-        g_.write("/etc/shadow", shadow_with_root_hash(g_.read("/etc/shadow"), s.root_hash), mode);
+        add("/etc/shadow", shadow_with_root_hash(g_.read("/etc/shadow"), s.root_hash), shadow_mode);
         for (const auto& f : s.files) {
-            std::string parent = fs::path(f.path).parent_path().string();
-            g_.write(f.path, f.content, f.mode);
-            if (parent == kickstart::node_config_dir || parent == "/root/.ssh")
-                g_.check(guestfs_chmod(g_.h(), 0700, parent.c_str()), "chmod " + parent);
+            if (f.path.starts_with("/root/.ssh/"))
+                files.push_back({"/root/.ssh", "", 0700, TarMember::Kind::directory});
+            add(f.path, f.content, f.mode);
         }
-        for (const auto& unit : s.services.enable) systemctl("enable", unit);
-        for (const auto& unit : s.services.disable) systemctl("disable", unit);
-        for (const auto& p : s.remove_packages) {
-            if (g_.command({"sh", "-c", "rpm -q " + p + " >/dev/null 2>&1 && echo yes || true"})
-                    .find("yes") != std::string::npos) {
-                g_.command({"rpm", "-e", "--nodeps", p});
-                log(node_ + ": removed " + p);
-            }
+        add("/etc/fstab",
+            fstab_text(uuids_.at("root"), profile_.root_fs, uuids_.at("boot"), profile_.boot_fs,
+                       uuids_.at("esp")),
+            0644);
+        add("/etc/default/grub",
+            profile_.grub_defaults + "GRUB_CMDLINE_LINUX=\"" + profile_.kernel_cmdline + "\"\n",
+            0644);
+        fs::path tar = scratch / ("config-" + node_ + ".tar");
+        write_tar(files, tar);
+        g_.check(guestfs_tar_in(g_.h(), tar.c_str(), "/"), "upload the node's configuration");
+        fs::remove(tar);
+        std::string out = g_.command({"sh", "-c", services_script(s)});
+        for (const auto& line : text::split(out, '\n')) {
+            if (!text::trim(line).empty()) log(node_ + ": " + text::trim(line));
         }
-    }
-
-    void systemctl(const std::string& verb, const std::string& unit) {
-        std::string name = unit.ends_with(".service") ? unit : unit + ".service";
-        bool present = false;
-        for (const char* dir : {"/usr/lib/systemd/system/", "/etc/systemd/system/", "/lib/systemd/system/"})
-            present = present || g_.exists(dir + name);
-        if (!present) {
-            // What anaconda's `services` does with a unit the package set lacks: note it.
-            log(node_ + ": " + verb + " " + name + ": not installed, skipped");
-            return;
-        }
-        g_.command({"systemctl", verb, name});
     }
 
     std::string kernel_version() {
@@ -390,19 +422,11 @@ class ImageBuild {
     }
 
     std::string boot() {
-        guestfs_h* h = g_.h();
-        std::string root_uuid = g_.take(guestfs_vfs_uuid(h, l_.root.c_str()), "uuid of root");
-        std::string boot_uuid = g_.take(guestfs_vfs_uuid(h, l_.boot.c_str()), "uuid of /boot");
-        std::string esp_uuid = g_.take(guestfs_vfs_uuid(h, l_.esp.c_str()), "uuid of the ESP");
-        g_.write("/etc/fstab",
-                 fstab_text(root_uuid, profile_.root_fs, boot_uuid, profile_.boot_fs, esp_uuid),
-                 0644);
-        g_.write("/etc/default/grub",
-                 profile_.grub_defaults + "GRUB_CMDLINE_LINUX=\"" + profile_.kernel_cmdline + "\"\n",
-                 0644);
         std::string kver = kernel_version();
-        std::map<std::string, std::string> values = {
-            {"kver", kver}, {"disk", l_.disk}, {"root_uuid", root_uuid}, {"boot_uuid", boot_uuid}};
+        std::map<std::string, std::string> values = {{"kver", kver},
+                                                     {"disk", l_.disk},
+                                                     {"root_uuid", uuids_.at("root")},
+                                                     {"boot_uuid", uuids_.at("boot")}};
         g_.command(fill_command(profile_.initramfs, values));
         for (const auto& cmd : profile_.bootloader) g_.command(fill_command(cmd, values));
         return kver;
@@ -433,6 +457,7 @@ class ImageBuild {
     mirror::PackagePool& pool_;
     std::string node_;
     Layout l_;
+    std::map<std::string, std::string> uuids_;  // esp, boot, root
 };
 
 }  // namespace
@@ -499,6 +524,30 @@ std::vector<std::string> fill_command(const std::vector<std::string>& argv,
             i = close;
         }
         out.push_back(s);
+    }
+    return out;
+}
+
+std::string services_script(const kickstart::NodeSetup& s) {
+    // What anaconda's `services` does with a unit the package set lacks: note it, go on.
+    std::string out =
+        "set -e\n"
+        "unit() { for d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do\n"
+        "    [ -e \"$d/$1\" ] && return 0; done; return 1; }\n";
+    auto each = [&](const std::string& verb, const std::vector<std::string>& units) {
+        for (std::string u : units) {
+            if (!u.ends_with(".service")) u += ".service";
+            out += "if unit " + u + "; then systemctl " + verb + " " + u +
+                   " >/dev/null 2>&1 || { echo 'systemctl " + verb + " " + u +
+                   " failed' >&2; exit 1; }; else echo '" + verb + " " + u +
+                   ": not installed, skipped'; fi\n";
+        }
+    };
+    each("enable", s.services.enable);
+    each("disable", s.services.disable);
+    for (const auto& p : s.remove_packages) {
+        out += "if rpm -q " + p + " >/dev/null 2>&1; then rpm -e --nodeps " + p +
+               "; echo 'removed " + p + "'; fi\n";
     }
     return out;
 }

@@ -19,6 +19,7 @@
 
 #include "builder/profile.hpp"
 #include "common/subprocess.hpp"
+#include "kickstart/node_setup.hpp"
 #include "site/model.hpp"
 #include "site/secrets.hpp"
 
@@ -75,6 +76,8 @@ ImagePackages image_packages(const site::Site& site, site::Role role, const Prof
 
 // /etc/shadow with root's hash replaced; InputError when it has no root line.
 std::string shadow_with_root_hash(const std::string& shadow, const std::string& hash);
+// The script run in the image for the node's services and package removals.
+std::string services_script(const kickstart::NodeSetup& setup);
 // /etc/fstab by UUID.
 std::string fstab_text(const std::string& root_uuid, const std::string& root_fs,
                        const std::string& boot_uuid, const std::string& boot_fs,
