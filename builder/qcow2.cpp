@@ -594,8 +594,8 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     PendingOutputs pending;
     Qcow2Summary summary;
     summary.profile = profile.name;
-    if (options.nodes.size() > 1) fs::create_directories(options.output);
     fs::path first_parent = fs::absolute(qcow2_output_for(options, options.nodes[0])).parent_path();
+    fs::create_directories(first_parent);
     TempDir scratch(first_parent, ".airstrap-qcow2-");
     Guest g;
     for (const auto& node : options.nodes) {

@@ -139,3 +139,19 @@ TEST(Qcow2, NoImageWithoutANodeOrWithAStrangerOrABadRepository) {
               "'airstrap mirror' output");
     EXPECT_FALSE(std::filesystem::exists("/nonexistent"));
 }
+
+TEST(Qcow2, ServicesAreEnabledLikeAnacondaDoesAndLibvirtsNetworkGoes) {
+    auto f = site_from(testutil::lab3_text());
+    auto s = kickstart::node_setup(f->site(), testutil::fixed_secrets(), "compute-node");
+    std::string script = builder::services_script(s);
+    EXPECT_NE(script.find("if unit sshd.service; then systemctl enable sshd.service"), std::string::npos);
+    EXPECT_NE(script.find("if unit airstrap-firstboot.service; then systemctl enable "
+                          "airstrap-firstboot.service"),
+              std::string::npos);
+    EXPECT_NE(script.find("else echo 'disable firewalld.service: not installed, skipped'; fi\n"),
+              std::string::npos);
+    EXPECT_NE(script.find("if rpm -q libvirt-daemon-config-network >/dev/null 2>&1; then rpm -e "
+                          "--nodeps libvirt-daemon-config-network;"),
+              std::string::npos);
+    EXPECT_EQ(script.rfind("set -e\n", 0), 0u);
+}
