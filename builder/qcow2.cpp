@@ -295,6 +295,9 @@ class ImageBuild {
             "udevadm settle\n"
             "mkfs.vfat -F 32 -n EFI " + l_.esp + " >/dev/null\n" +
             mkfs(profile_.boot_fs, l_.boot) + mkfs(profile_.root_fs, l_.root) +
+            // mkfs closing a device makes udev re-read the table: wait for it to settle.
+            "udevadm settle\n"
+            "for i in $(seq 1 40); do [ -b " + l_.root + " ] && break; sleep 0.25; done\n"
             "for p in esp:" + l_.esp + " boot:" + l_.boot + " root:" + l_.root + "; do\n"
             "    echo \"airstrap-uuid ${p%%:*} $(blkid -s UUID -o value ${p#*:})\"\n"
             "done\n"

@@ -137,12 +137,10 @@ ip -n "$NS" link add br-mgmt type bridge
 ip -n "$NS" link add br-ext type bridge
 ip -n "$NS" link set br-mgmt up
 ip -n "$NS" link set br-ext up
-tap=0
-nic_args() {  # nic_args BRIDGE MAC: a tap on BRIDGE and QEMU's arguments for it
-    ip -n "$NS" tuntap add dev "tap$tap" mode tap
-    ip -n "$NS" link set "tap$tap" master "$1" up
-    echo "-netdev tap,id=n$tap,ifname=tap$tap,script=no,downscript=no -device virtio-net-pci,netdev=n$tap,mac=$2"
-    tap=$((tap + 1))
+nic_args() {  # nic_args BRIDGE MAC TAP: TAP on BRIDGE and QEMU's arguments for it
+    ip -n "$NS" tuntap add dev "$3" mode tap
+    ip -n "$NS" link set "$3" master "$1" up
+    echo "-netdev tap,id=$3,ifname=$3,script=no,downscript=no -device virtio-net-pci,netdev=$3,mac=$2"
 }
 boot_node() {  # boot_node NAME NIC-ARGS…
     local name=$1
@@ -153,9 +151,9 @@ boot_node() {  # boot_node NAME NIC-ARGS…
         -drive "file=$WORK/images/$name.qcow2,if=virtio,format=qcow2" $@ </dev/null >"$WORK/$name.qemu" 2>&1 &
     QEMU_PIDS+=($!)
 }
-boot_node controller-node $(nic_args br-mgmt 00:0c:29:3a:10:10)
-boot_node network-node $(nic_args br-mgmt 00:0c:29:2c:6f:6f) $(nic_args br-ext 00:0c:29:2c:6f:79)
-boot_node compute-node $(nic_args br-mgmt 00:0c:29:5e:12:12)
+boot_node controller-node $(nic_args br-mgmt 00:0c:29:3a:10:10 tap0)
+boot_node network-node $(nic_args br-mgmt 00:0c:29:2c:6f:6f tap1) $(nic_args br-ext 00:0c:29:2c:6f:79 tap2)
+boot_node compute-node $(nic_args br-mgmt 00:0c:29:5e:12:12 tap3)
 [ -z "$(ip -o addr show | grep ' 192\.168\.111\.')" ] || fail "192.168.111.x appeared on the host"
 
 step_state() {  # step_state BLOCK STEP: the state column of STEP
@@ -165,7 +163,12 @@ t=$(date +%s)
 while :; do
     ctl=$(status_block "$WORK/controller-node.log")
     enrolled=$(grep -cE '^(network|compute)-node +(network|compute) +192\.168\.111\.1[12] +yes ' <<<"$ctl" || true)
-    if [ "$enrolled" = 2 ] && [ "$(step_state "$ctl" verify_ssh)" = done ] && [ "$(step_state "$ctl" packstack)" = done ]; then
+    synced=0
+    for n in network-node compute-node; do
+        [ "$(step_state "$(status_block "$WORK/$n.log")" chrony_wait)" = done ] && synced=$((synced + 1))
+    done
+    if [ "$enrolled" = 2 ] && [ "$synced" = 2 ] && [ "$(step_state "$ctl" verify_ssh)" = done ] &&
+        [ "$(step_state "$ctl" packstack)" = done ]; then
         break
     fi
     if [ "$(seconds "$t")" -ge 780 ]; then
@@ -174,14 +177,16 @@ while :; do
     fi
     sleep 5
 done
-echo "site up (enrolled, strict ssh, packstack stand-in run) after $(seconds "$t") s of boot"
+echo "site up (enrolled, chrony synchronised, strict ssh, packstack stand-in run) after $(seconds "$t") s of boot"
 echo "$ctl"
 for n in network-node compute-node; do
-    own=$(status_block "$WORK/$n.log")
-    [ "$(step_state "$own" chrony_wait)" = done ] || fail "$n: chrony_wait is not done:"$'\n'"$own"
-    grep -E '^chrony_wait ' <<<"$own"
+    grep -E '^chrony_wait .*synchronised to 192\.168\.111\.10' <<<"$(status_block "$WORK/$n.log")" \
+        || fail "$n: not synchronised to the controller"
 done
-grep -E '^controller-node ' <<<"$ctl" >/dev/null || fail "the controller does not list itself"
-has_line "$WORK/controller-node.log" 'fixture packstack: answer file .* accepted' \
-    || echo "note: the packstack stand-in's own line was not on the console"
+# The controller's answer file has every parameter of the release, which the Packstack
+# stand-in checked strictly; it deploys nothing, so the first check after it cannot pass:
+# there is no OpenStack client in the fixture distro.
+grep -qE '^answers +done +1 +/root/airstrap-answers.txt \(316 keys\)' <<<"$ctl" || fail "answers: $ctl"
+grep -qE '^verify_token +(failed|running|pending) .*openstack' <<<"$ctl" \
+    || echo "note: verify_token: $(grep -E '^verify_token' <<<"$ctl")"
 pass "qcow2: one image inspected and booted (BIOS, UEFI); three images booted together into one site"
