@@ -1,5 +1,7 @@
 #include "builder/qcow2.hpp"
 
+#include "builder/iso.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <guestfs.h>
@@ -572,6 +574,13 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     if (profile_name.empty()) profile_name = site.qcow2.profile;
     if (profile_name.empty()) profile_name = site::to_string(site.distro);
     Profile profile = load_profile(profile_name);
+    if (fs::exists(options.repo / "airstrap.lock")) {
+        check_site_repo(options.repo, site);
+    } else {
+        log("note: " + options.repo.string() +
+            " has no airstrap.lock: not an 'airstrap mirror' output, its packages were not "
+            "verified against one");
+    }
     mirror::PackagePool pool;
     pool.add_repo(mirror::load_local_repo(options.repo));
     std::set<site::Role> roles;

@@ -76,7 +76,7 @@ inside=$(guest "$WORK/compute.qcow2" \
     echo ---repo : is-file /opt/airstrap/repo/repodata/repomd.xml : cat /etc/yum.repos.d/airstrap.repo : \
     echo ---modes : stat /etc/airstrap/site.key : echo ---shadow : cat /etc/shadow : \
     echo ---ifcfg : cat /etc/sysconfig/network-scripts/ifcfg-ens32 : \
-    echo ---hostkeys : glob-expand "/etc/ssh/ssh_host_*" : echo ---wants : ls /etc/systemd/system/multi-user.target.wants : \
+    echo ---hostkeys : glob-expand "/etc/ssh/ssh_host_*" : echo ---machineid : filesize /etc/machine-id : echo ---wants : ls /etc/systemd/system/multi-user.target.wants : \
     echo ---fstab : cat /etc/fstab : echo ---boot : ls /boot : is-file /boot/efi/EFI/BOOT/BOOTX64.EFI : is-file /boot/grub/i386-pc/core.img 2>&1) \
     || fail "guestfish could not read the image: $inside"
 section() { awk -v s="---$1" '$0==s{on=1;next} /^---/{on=0} on' <<<"$inside"; }
@@ -95,6 +95,8 @@ grep -q '^root:\$6\$' <<<"$(section shadow)" || fail "root has no SHA-512 hash"
 grep -qx 'IPADDR=192.168.111.12' <<<"$(section ifcfg)" || fail "ifcfg-ens32: $(section ifcfg)"
 grep -qx 'HWADDR=00:0c:29:5e:12:12' <<<"$(section ifcfg)" || fail "ifcfg-ens32 has no MAC"
 [ -z "$(section hostkeys | grep -v '^$')" ] || fail "SSH host keys baked into the image: $(section hostkeys)"
+# fixture-init's %post writes a machine-id as systemd's does; sysprep empties it.
+[ "$(section machineid | grep -v '^$')" = 0 ] || fail "/etc/machine-id is not empty: $(section machineid)"
 for u in sshd.service chronyd.service network.service airstrap-firstboot.service; do
     grep -qx "$u" <<<"$(section wants)" || fail "$u not enabled: $(section wants)"
 done
@@ -127,8 +129,12 @@ if [ "$(id -u)" -ne 0 ] || ! ip netns add "$NS" 2>/dev/null; then
 fi
 [ -c /dev/net/tun ] || skip "single image verified; the whole site needs /dev/net/tun"
 start=$(date +%s)
-expect_exit 0 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile "$PROFILE" --all -o "$WORK/images"
+expect_exit 0 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile "$PROFILE" --all --compress -o "$WORK/images"
 echo "three images: $(seconds "$start") s"
+info=$(qemu-img info --output=json "$WORK/images/compute-node.qcow2")
+grep -q '"virtual-size": 21474836480' <<<"$info" || fail "not the site's 20 GiB: $info"
+[ "$(stat -c %s "$WORK/images/compute-node.qcow2")" -lt "$(stat -c %s "$WORK/compute.qcow2")" ] \
+    || fail "--compress made no smaller image"
 for n in controller-node network-node compute-node; do [ -s "$WORK/images/$n.qcow2" ] || fail "no $n.qcow2"; done
 
 # One L2 segment for management, one for the external network; nothing else in the namespace.
