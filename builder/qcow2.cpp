@@ -297,24 +297,19 @@ class ImageBuild {
             "udevadm settle\n"
             "mkfs.vfat -F 32 -n EFI " + l_.esp + " >/dev/null\n" +
             mkfs(profile_.boot_fs, l_.boot) + mkfs(profile_.root_fs, l_.root) +
-            // mkfs closing a device makes udev re-read the table: wait for it to settle.
-            "udevadm settle\n"
-            "for i in $(seq 1 40); do [ -b " + l_.root + " ] && break; sleep 0.25; done\n"
-            "for p in esp:" + l_.esp + " boot:" + l_.boot + " root:" + l_.root + "; do\n"
-            "    echo \"airstrap-uuid ${p%%:*} $(blkid -s UUID -o value ${p#*:})\"\n"
-            "done\n"
             "echo airstrap-format-ok\n";
         char* args[] = {const_cast<char*>(script.c_str()), nullptr};
         std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "partitioning " + disk);
         if (out.find("airstrap-format-ok") == std::string::npos)
             throw Error("partitioning and mkfs of " + disk + " failed: " + out);
+        // libguestfs waits for udev (which re-reads the table after mkfs) before blkid.
         uuids_.clear();
-        for (const auto& line : text::split(out, '\n')) {
-            std::vector<std::string> w = text::split(text::trim(line), ' ');
-            if (w.size() == 3 && w[0] == "airstrap-uuid") uuids_[w[1]] = w[2];
-        }
-        for (const char* part : {"esp", "boot", "root"}) {
-            if (uuids_[part].empty()) throw Error("blkid found no UUID on the " + std::string(part) + " partition of " + disk);
+        for (const auto& [part, device] : {std::pair<const char*, std::string>{"esp", l_.esp},
+                                           {"boot", l_.boot},
+                                           {"root", l_.root}}) {
+            uuids_[part] = g_.take(guestfs_vfs_uuid(g_.h(), device.c_str()), "uuid of " + device);
+            if (uuids_[part].empty())
+                throw Error("no UUID on the " + std::string(part) + " partition " + device);
         }
     }
 
