@@ -302,12 +302,22 @@ class ImageBuild {
         std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "partitioning " + disk);
         if (out.find("airstrap-format-ok") == std::string::npos)
             throw Error("partitioning and mkfs of " + disk + " failed: " + out);
-        // libguestfs waits for udev (which re-reads the table after mkfs) before blkid.
+        // Closing a freshly made file system makes udev re-read the partition table, and the
+        // partitions vanish for a moment (longer with several disks): read the table once
+        // more, which libguestfs follows with a udev settle, and retry briefly.
         uuids_.clear();
         for (const auto& [part, device] : {std::pair<const char*, std::string>{"esp", l_.esp},
                                            {"boot", l_.boot},
                                            {"root", l_.root}}) {
-            uuids_[part] = g_.take(guestfs_vfs_uuid(g_.h(), device.c_str()), "uuid of " + device);
+            for (int attempt = 1;; ++attempt) {
+                if (char* uuid = guestfs_vfs_uuid(g_.h(), device.c_str())) {
+                    uuids_[part] = g_.take(uuid, "uuid of " + device);
+                    break;
+                }
+                if (attempt == 20) g_.fail("uuid of " + device);
+                guestfs_blockdev_rereadpt(g_.h(), disk.c_str());
+                ::usleep(250 * 1000);
+            }
             if (uuids_[part].empty())
                 throw Error("no UUID on the " + std::string(part) + " partition " + device);
         }
