@@ -123,6 +123,16 @@ for mode in bios uefi; do
     echo "$mode: booted, daemon running as compute-node after $(seconds "$t") s"
 done
 
+# A failure half-way (the profile's bootloader command fails) leaves no image and no scratch.
+sed 's|^  - \[fixture-grub-mkconfig, .*|  - [sh, -c, "echo no grub here >\&2; exit 3"]|' "$PROFILE" >"$WORK/broken-profile.yaml"
+grep -q 'no grub here' "$WORK/broken-profile.yaml" || fail "could not make the broken profile"
+expect_exit 1 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile "$WORK/broken-profile.yaml" \
+    --node network-node --size 4 -o "$WORK/broken/network.qcow2"
+grep -q "error: qcow2 of network-node: initramfs and bootloader: 'sh -c echo no grub here >&2; exit 3' in the image: .*no grub here" <<<"$OUT" \
+    || fail "the failure does not name the step and the command: $OUT"
+[ -z "$(ls -A "$WORK/broken")" ] || fail "a failed build left files behind: $(ls -A "$WORK/broken")"
+echo "a failing bootloader command: exit 1, step and command named, nothing left behind"
+
 # ---- 2. the whole site ---------------------------------------------------------------------
 if [ "$(id -u)" -ne 0 ] || ! ip netns add "$NS" 2>/dev/null; then
     skip "single image verified; the whole site needs root and ip netns (network namespaces)"
