@@ -299,9 +299,23 @@ class ImageBuild {
             mkfs(profile_.boot_fs, l_.boot) + mkfs(profile_.root_fs, l_.root) +
             "echo airstrap-format-ok\n";
         char* args[] = {const_cast<char*>(script.c_str()), nullptr};
-        std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "partitioning " + disk);
-        if (out.find("airstrap-format-ok") == std::string::npos)
-            throw Error("partitioning and mkfs of " + disk + " failed: " + out);
+        // Under emulation a tool in the appliance now and then dies of SIGBUS ("Bus error")
+        // here; the script starts from a zapped disk, so it is simply run again.
+        for (int attempt = 1;; ++attempt) {
+            std::string why;
+            if (char* out = guestfs_debug(g_.h(), "sh", args)) {
+                std::string text = g_.take(out, "partitioning " + disk);
+                if (text.find("airstrap-format-ok") != std::string::npos) break;
+                why = text;
+            } else {
+                const char* e = guestfs_last_error(g_.h());
+                why = e ? e : "failed";
+            }
+            if (attempt == 3)
+                throw Error("partitioning and mkfs of " + disk + " failed 3 times: " + why);
+            log(node_ + ": partitioning and mkfs of " + disk + " failed (" + text::trim(why) +
+                "), trying again");
+        }
         // Closing a freshly made file system makes udev re-read the partition table, and the
         // partitions vanish for a moment (longer with several disks): read the table once
         // more, which libguestfs follows with a udev settle, and retry briefly.
