@@ -201,8 +201,13 @@ struct PendingOutputs {
     }
 };
 
+// Partitions by libguestfs's names (which its API calls translate), and the disk by the
+// appliance kernel's own name, which commands run in the appliance or the image need: the
+// kernel names disks in the order its SCSI scan finishes, so the appliance's own disk may be
+// sda and ours sdb.
 struct Layout {
     std::string disk, bios, esp, boot, root;
+    std::string kernel_disk;
 };
 
 class ImageBuild {
@@ -212,7 +217,8 @@ class ImageBuild {
         : site_(site), secrets_(secrets), profile_(profile), options_(options), g_(g),
           pool_(pool) {}
 
-    Qcow2Image build(const std::string& node, const std::string& disk, const fs::path& scratch) {
+    Qcow2Image build(const std::string& node, const std::string& disk, std::size_t index,
+                     const fs::path& scratch) {
         auto t0 = Clock::now();
         node_ = node;
         const site::Node* n = nullptr;
@@ -223,7 +229,7 @@ class ImageBuild {
         image.node = node;
         step("partition " + disk + " (GPT: BIOS boot, ESP, /boot, root) and make " +
                  profile_.boot_fs + "/" + profile_.root_fs + " file systems",
-             [&] { partition_and_format(disk); });
+             [&] { partition_and_format(disk, index); });
         step("mount", [&] { mount(); });
         ImagePackages wanted = image_packages(site_, n->role, profile_);
         mirror::ClosureRequest request;
@@ -279,43 +285,39 @@ class ImageBuild {
     // One shell script in the appliance: each libguestfs call costs a round trip (a second
     // or more under TCG), and libguestfs's mkfs passes no mkfs.xfs -m/-i options, without
     // which an older target kernel (EL7's 3.10) refuses the file system.
-    void partition_and_format(const std::string& disk) {
-        l_ = {disk, disk + "1", disk + "2", disk + "3", disk + "4"};
-        auto mkfs = [&](const std::string& type, const std::string& device) {
+    void partition_and_format(const std::string& disk, std::size_t index) {
+        l_ = {disk, disk + "1", disk + "2", disk + "3", disk + "4", ""};
+        auto mkfs = [&](const std::string& type, const std::string& part) {
             auto it = profile_.mkfs_options.find(type);
             std::string opts = it == profile_.mkfs_options.end() ? "" : it->second;
-            return "mkfs." + type + (type == "xfs" ? " -f -q " : " -F -q ") + opts + " " + device +
-                   "\n";
+            return "mkfs." + type + (type == "xfs" ? " -f -q " : " -F -q ") + opts + " ${d}" +
+                   part + "\n";
         };
+        // libguestfs puts drive N at SCSI target N (and its own disk after them).
+        std::string target = std::to_string(index);
         std::string script =
             "set -e\n"
-            "sgdisk --zap-all " + disk + " >/dev/null\n"
+            "d=$(ls /sys/class/scsi_disk/*:0:" + target + ":0/device/block/ 2>/dev/null | head -n 1)\n"
+            "[ -n \"$d\" ] || { echo 'no disk at SCSI target " + target + "' >&2; exit 1; }\n"
+            "d=/dev/$d\n"
+            "echo \"airstrap-disk $d\"\n"
+            "sgdisk --zap-all $d >/dev/null\n"
             "sgdisk -a 2048 -n 1:2048:+1M -t 1:" + bios_boot_type + " -c 1:biosboot"
             " -n 2:0:+200M -t 2:" + esp_type + " -c '2:EFI System Partition'"
             " -n 3:0:+1G -t 3:" + linux_fs_type + " -c 3:boot"
-            " -n 4:0:0 -t 4:" + linux_fs_type + " -c 4:root " + disk + " >/dev/null\n"
+            " -n 4:0:0 -t 4:" + linux_fs_type + " -c 4:root $d >/dev/null\n"
             "udevadm settle\n"
-            "mkfs.vfat -F 32 -n EFI " + l_.esp + " >/dev/null\n" +
-            mkfs(profile_.boot_fs, l_.boot) + mkfs(profile_.root_fs, l_.root) +
+            "mkfs.vfat -F 32 -n EFI ${d}2 >/dev/null\n" +
+            mkfs(profile_.boot_fs, "3") + mkfs(profile_.root_fs, "4") +
             "echo airstrap-format-ok\n";
         char* args[] = {const_cast<char*>(script.c_str()), nullptr};
-        // Under emulation a tool in the appliance now and then dies of SIGBUS ("Bus error")
-        // here; the script starts from a zapped disk, so it is simply run again.
-        for (int attempt = 1;; ++attempt) {
-            std::string why;
-            if (char* out = guestfs_debug(g_.h(), "sh", args)) {
-                std::string text = g_.take(out, "partitioning " + disk);
-                if (text.find("airstrap-format-ok") != std::string::npos) break;
-                why = text;
-            } else {
-                const char* e = guestfs_last_error(g_.h());
-                why = e ? e : "failed";
-            }
-            if (attempt == 3)
-                throw Error("partitioning and mkfs of " + disk + " failed 3 times: " + why);
-            log(node_ + ": partitioning and mkfs of " + disk + " failed (" + text::trim(why) +
-                "), trying again");
+        std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "partitioning " + disk);
+        if (out.find("airstrap-format-ok") == std::string::npos)
+            throw Error("partitioning and mkfs of " + disk + " failed: " + out);
+        for (const auto& line : text::split(out, '\n')) {
+            if (line.starts_with("airstrap-disk /dev/")) l_.kernel_disk = text::trim(line.substr(14));
         }
+        if (l_.kernel_disk.empty()) throw Error("the appliance did not say which disk is " + disk);
         // Closing a freshly made file system makes udev re-read the partition table, and the
         // partitions vanish for a moment (longer with several disks): read the table once
         // more, which libguestfs follows with a udev settle, and retry briefly.
@@ -448,7 +450,7 @@ class ImageBuild {
     std::string boot() {
         std::string kver = kernel_version();
         std::map<std::string, std::string> values = {{"kver", kver},
-                                                     {"disk", l_.disk},
+                                                     {"disk", l_.kernel_disk},
                                                      {"root_uuid", uuids_.at("root")},
                                                      {"boot_uuid", uuids_.at("boot")}};
         g_.command(fill_command(profile_.initramfs, values));
@@ -654,7 +656,7 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
                     std::to_string(options.nodes.size()) + " images");
     ImageBuild build(site, secrets, profile, options, g, pool);
     for (std::size_t i = 0; i < options.nodes.size(); ++i) {
-        Qcow2Image image = build.build(options.nodes[i], devices[i], scratch.path());
+        Qcow2Image image = build.build(options.nodes[i], devices[i], i, scratch.path());
         image.path = pending.files[i].second;
         image.virtual_bytes = static_cast<std::uint64_t>(size_gib) << 30;
         summary.images.push_back(image);
