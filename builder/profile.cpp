@@ -43,7 +43,8 @@ struct Reader {
 
 std::vector<std::string> builtin_profiles() {
     std::vector<std::string> names;
-    for (std::size_t i = 0; i < builder_profiles_count; ++i) names.push_back(builder_profiles[i].name);
+    for (std::size_t i = 0; i < builder_profiles_count; ++i)
+        names.push_back(builder_profiles[i].name);
     return names;
 }
 
@@ -56,11 +57,12 @@ Profile parse_profile(const std::string& text, const std::string& source) {
         throw InputError(source + ":" + std::to_string(e.mark.line + 1) + ":" +
                          std::to_string(e.mark.column + 1) + ": not YAML: " + e.msg);
     }
-    if (!root.IsMap()) throw InputError(source + ": a profile is a mapping (see builder/profiles/el7.yaml)");
-    static const std::set<std::string> keys = {
-        "name",         "description",    "packages",      "bootstrap", "filesystems",
-        "mkfs_options", "network",        "selinux_config", "kernel_cmdline",
-        "grub_defaults", "initramfs",     "bootloader"};
+    if (!root.IsMap())
+        throw InputError(source + ": a profile is a mapping (see builder/profiles/el7.yaml)");
+    static const std::set<std::string> keys = {"name",          "description",    "packages",
+                                               "bootstrap",     "filesystems",    "mkfs_options",
+                                               "network",       "selinux_config", "kernel_cmdline",
+                                               "grub_defaults", "initramfs",      "bootloader"};
     Profile p;
     p.source = source;
     for (const auto& kv : root) {

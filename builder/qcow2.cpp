@@ -1,7 +1,5 @@
 #include "builder/qcow2.hpp"
 
-#include "builder/iso.hpp"
-
 #include <archive.h>
 #include <archive_entry.h>
 #include <guestfs.h>
@@ -13,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "builder/iso.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
@@ -87,7 +86,8 @@ class Guest {
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
-        return take(guestfs_command(g_, args.data()), "'" + text::join(argv, " ") + "' in the image");
+        return take(guestfs_command(g_, args.data()),
+                    "'" + text::join(argv, " ") + "' in the image");
     }
     void write(const std::string& path, const std::string& content, unsigned mode) {
         std::string parent = fs::path(path).parent_path().string();
@@ -113,14 +113,14 @@ class Guest {
 // The payloads of `rpms` as one tar file: what the image needs before its own rpm can run.
 void payloads_to_tar(const std::vector<fs::path>& rpms, const fs::path& tar) {
     std::unique_ptr<archive, decltype(&archive_write_free)> out(archive_write_new(),
-                                                                 archive_write_free);
+                                                                archive_write_free);
     archive_write_set_format_pax_restricted(out.get());
     if (archive_write_open_filename(out.get(), tar.c_str()) != ARCHIVE_OK)
         throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
     std::vector<char> buf(1 << 16);
     for (const auto& rpm : rpms) {
         std::unique_ptr<archive, decltype(&archive_read_free)> in(archive_read_new(),
-                                                                   archive_read_free);
+                                                                  archive_read_free);
         archive_read_support_filter_all(in.get());
         archive_read_support_format_cpio(in.get());
         if (archive_read_open_filename(in.get(), rpm.c_str(), 1 << 16) != ARCHIVE_OK)
@@ -139,12 +139,12 @@ void payloads_to_tar(const std::vector<fs::path>& rpms, const fs::path& tar) {
                                 archive_error_string(out.get()));
             }
             if (n < 0)
-                throw InputError("the payload of " + rpm.string() + " is damaged: " +
-                                 archive_error_string(in.get()));
+                throw InputError("the payload of " + rpm.string() +
+                                 " is damaged: " + archive_error_string(in.get()));
         }
         if (rc != ARCHIVE_EOF)
-            throw InputError("the payload of " + rpm.string() + " is damaged: " +
-                             archive_error_string(in.get()));
+            throw InputError("the payload of " + rpm.string() +
+                             " is damaged: " + archive_error_string(in.get()));
     }
     if (archive_write_close(out.get()) != ARCHIVE_OK)
         throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
@@ -160,7 +160,7 @@ struct TarMember {
 // Files owned by root, as one tar for guestfs_tar_in.
 void write_tar(const std::vector<TarMember>& members, const fs::path& tar) {
     std::unique_ptr<archive, decltype(&archive_write_free)> out(archive_write_new(),
-                                                                 archive_write_free);
+                                                                archive_write_free);
     archive_write_set_format_pax_restricted(out.get());
     if (archive_write_open_filename(out.get(), tar.c_str()) != ARCHIVE_OK)
         throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
@@ -214,7 +214,11 @@ class ImageBuild {
   public:
     ImageBuild(const site::Site& site, const site::Secrets& secrets, const Profile& profile,
                const Qcow2Options& options, Guest& g, mirror::PackagePool& pool)
-        : site_(site), secrets_(secrets), profile_(profile), options_(options), g_(g),
+        : site_(site),
+          secrets_(secrets),
+          profile_(profile),
+          options_(options),
+          g_(g),
           pool_(pool) {}
 
     Qcow2Image build(const std::string& node, const std::string& disk, std::size_t index,
@@ -297,25 +301,37 @@ class ImageBuild {
         std::string target = std::to_string(index);
         std::string script =
             "set -e\n"
-            "d=$(ls /sys/class/scsi_disk/*:0:" + target + ":0/device/block/ 2>/dev/null | head -n 1)\n"
-            "[ -n \"$d\" ] || { echo 'no disk at SCSI target " + target + "' >&2; exit 1; }\n"
+            "d=$(ls /sys/class/scsi_disk/*:0:" +
+            target +
+            ":0/device/block/ 2>/dev/null | head -n 1)\n"
+            "[ -n \"$d\" ] || { echo 'no disk at SCSI target " +
+            target +
+            "' >&2; exit 1; }\n"
             "d=/dev/$d\n"
             "echo \"airstrap-disk $d\"\n"
             "sgdisk --zap-all $d >/dev/null\n"
-            "sgdisk -a 2048 -n 1:2048:+1M -t 1:" + bios_boot_type + " -c 1:biosboot"
-            " -n 2:0:+200M -t 2:" + esp_type + " -c '2:EFI System Partition'"
-            " -n 3:0:+1G -t 3:" + linux_fs_type + " -c 3:boot"
-            " -n 4:0:0 -t 4:" + linux_fs_type + " -c 4:root $d >/dev/null\n"
+            "sgdisk -a 2048 -n 1:2048:+1M -t 1:" +
+            bios_boot_type +
+            " -c 1:biosboot"
+            " -n 2:0:+200M -t 2:" +
+            esp_type +
+            " -c '2:EFI System Partition'"
+            " -n 3:0:+1G -t 3:" +
+            linux_fs_type +
+            " -c 3:boot"
+            " -n 4:0:0 -t 4:" +
+            linux_fs_type +
+            " -c 4:root $d >/dev/null\n"
             "udevadm settle\n"
             "mkfs.vfat -F 32 -n EFI ${d}2 >/dev/null\n" +
-            mkfs(profile_.boot_fs, "3") + mkfs(profile_.root_fs, "4") +
-            "echo airstrap-format-ok\n";
+            mkfs(profile_.boot_fs, "3") + mkfs(profile_.root_fs, "4") + "echo airstrap-format-ok\n";
         char* args[] = {const_cast<char*>(script.c_str()), nullptr};
         std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "partitioning " + disk);
         if (out.find("airstrap-format-ok") == std::string::npos)
             throw Error("partitioning and mkfs of " + disk + " failed: " + out);
         for (const auto& line : text::split(out, '\n')) {
-            if (line.starts_with("airstrap-disk /dev/")) l_.kernel_disk = text::trim(line.substr(14));
+            if (line.starts_with("airstrap-disk /dev/"))
+                l_.kernel_disk = text::trim(line.substr(14));
         }
         if (l_.kernel_disk.empty()) throw Error("the appliance did not say which disk is " + disk);
         // Closing a freshly made file system makes udev re-read the partition table, and the
@@ -366,12 +382,14 @@ class ImageBuild {
         if (src.filename().empty()) src = src.parent_path();
         g_.check(guestfs_copy_in(h, src.c_str(), parent.c_str()), "copy " + src.string());
         std::string copied = parent + "/" + src.filename().string();
-        if (copied != target) g_.check(guestfs_mv(h, copied.c_str(), target.c_str()), "mv " + copied);
+        if (copied != target)
+            g_.check(guestfs_mv(h, copied.c_str(), target.c_str()), "mv " + copied);
     }
 
     void install(const std::vector<mirror::PackageRef>& packages) {
         std::vector<std::string> argv = {"rpm", "-i", "--nosignature"};
-        for (const auto& p : packages) argv.push_back(std::string(kickstart::node_repo_dir) + "/" + p.location);
+        for (const auto& p : packages)
+            argv.push_back(std::string(kickstart::node_repo_dir) + "/" + p.location);
         g_.command(argv);
     }
 
@@ -464,9 +482,9 @@ class ImageBuild {
         if (g_.exists("/etc/machine-id")) g_.write("/etc/machine-id", "", 0444);
         for (const auto& key : g_.take(guestfs_glob_expand(h, "/etc/ssh/ssh_host_*"), "glob"))
             g_.check(guestfs_rm_f(h, key.c_str()), "rm " + key);
-        for (const char* p : {"/var/lib/systemd/random-seed", "/root/.bash_history",
-                              "/var/lib/rpm/__db.001", "/var/lib/rpm/__db.002",
-                              "/var/lib/rpm/__db.003"})
+        for (const char* p :
+             {"/var/lib/systemd/random-seed", "/root/.bash_history", "/var/lib/rpm/__db.001",
+              "/var/lib/rpm/__db.002", "/var/lib/rpm/__db.003"})
             g_.check(guestfs_rm_f(h, p), std::string("rm ") + p);
         for (const char* cache : {"/var/cache/yum", "/var/cache/dnf"}) {
             if (g_.is_dir(cache)) g_.check(guestfs_rm_rf(h, cache), std::string("rm ") + cache);
@@ -525,9 +543,14 @@ std::string fstab_text(const std::string& root_uuid, const std::string& root_fs,
                        const std::string& boot_uuid, const std::string& boot_fs,
                        const std::string& esp_uuid) {
     return "# Written by airstrap (build qcow2)\n"
-           "UUID=" + root_uuid + " / " + root_fs + " defaults 0 0\n"
-           "UUID=" + boot_uuid + " /boot " + boot_fs + " defaults 0 0\n"
-           "UUID=" + esp_uuid + " /boot/efi vfat umask=0077,shortname=winnt 0 2\n";
+           "UUID=" +
+           root_uuid + " / " + root_fs +
+           " defaults 0 0\n"
+           "UUID=" +
+           boot_uuid + " /boot " + boot_fs +
+           " defaults 0 0\n"
+           "UUID=" +
+           esp_uuid + " /boot/efi vfat umask=0077,shortname=winnt 0 2\n";
 }
 
 std::vector<std::string> fill_command(const std::vector<std::string>& argv,
@@ -638,9 +661,9 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
         g.check(guestfs_disk_create(g.h(), temp.c_str(), "qcow2",
                                     static_cast<std::int64_t>(size_gib) << 30, -1),
                 "create " + temp.string());
-        g.check(guestfs_add_drive_opts(g.h(), temp.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT,
-                                       "qcow2", -1),
-                "add " + temp.string());
+        g.check(
+            guestfs_add_drive_opts(g.h(), temp.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1),
+            "add " + temp.string());
     }
     auto t = Clock::now();
     long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -666,8 +689,8 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
         auto& [temp, final_path] = pending.files[i];
         if (compress) {
             fs::path packed = temp.string() + ".packed";
-            ProcessResult r = runner.run({"qemu-img", "convert", "-c", "-O", "qcow2", temp.string(),
-                                          packed.string()});
+            ProcessResult r = runner.run(
+                {"qemu-img", "convert", "-c", "-O", "qcow2", temp.string(), packed.string()});
             if (r.exit_code != 0)
                 throw Error("qemu-img convert -c of " + options.nodes[i] + " failed: " + r.output);
             fs::rename(packed, temp);

@@ -31,8 +31,8 @@ struct Qcow2Options {
     std::vector<std::string> nodes;  // the nodes to build, in order
     // One node: the image file. Several: a folder that gets NODE.qcow2 each.
     std::filesystem::path output;
-    std::optional<int> size_gib;    // default: site qcow2.size
-    std::optional<bool> compress;   // default: site qcow2.compress
+    std::optional<int> size_gib;   // default: site qcow2.size
+    std::optional<bool> compress;  // default: site qcow2.compress
     std::function<void(const std::string&)> log;
 };
 

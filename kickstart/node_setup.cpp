@@ -124,7 +124,8 @@ NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets,
         s.files.push_back({"/root/.ssh/authorized_keys", 0600, keys});
     }
     if (n.role == site::Role::compute) {
-        if (n.nested_virtualization) s.files.push_back({nested_kvm_conf, 0644, nested_kvm_conf_text()});
+        if (n.nested_virtualization)
+            s.files.push_back({nested_kvm_conf, 0644, nested_kvm_conf_text()});
         // libvirt's default network (virbr0, 192.168.122.0/24) clashes with Neutron.
         s.remove_packages.push_back("libvirt-daemon-config-network");
     }

@@ -15,8 +15,8 @@
 namespace airstrap::kickstart {
 
 struct NicSetup {
-    std::string device;  // the site's interface name (ens32)
-    std::string mac;     // lower-case; empty when the site gives none
+    std::string device;                 // the site's interface name (ens32)
+    std::string mac;                    // lower-case; empty when the site gives none
     std::optional<site::Ipv4> address;  // none: up without an address (a bridged NIC)
     int prefix = 0;
     std::string netmask;
@@ -43,7 +43,7 @@ struct NodeSetup {
     std::string timezone, language, keymap;
     bool rtc_utc = true;
     site::Selinux selinux = site::Selinux::enforcing;
-    ServiceSet services;    // the daemon's own unit is in `enable`
+    ServiceSet services;  // the daemon's own unit is in `enable`
     std::vector<NicSetup> nics;
     // In order: the .repo file, the operators' keys, modprobe options, /etc/airstrap/*.
     std::vector<NodeFile> files;
@@ -51,8 +51,7 @@ struct NodeSetup {
 };
 
 // InputError naming the site's nodes when `node` is not one of them.
-NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets,
-                     const std::string& node);
+NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets, const std::string& node);
 
 std::vector<NicSetup> node_nics(const site::Site& site, const site::Node& node);
 // The same site secret gives the same salt: reproducible output, unpredictable to others.

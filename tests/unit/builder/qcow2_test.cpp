@@ -1,9 +1,10 @@
 // The qcow2 builder's decisions that need no appliance: profiles, the package request,
 // /etc/shadow, fstab and profile commands. The images themselves: tests/integration/qcow2.sh.
+#include "builder/qcow2.hpp"
+
 #include <gtest/gtest.h>
 
 #include "builder/profile.hpp"
-#include "builder/qcow2.hpp"
 #include "common/error.hpp"
 #include "site/site_file.hpp"
 #include "tests/unit/test_support.hpp"
@@ -61,7 +62,8 @@ TEST(Profile, BadFilesSayWhereAndWhat) {
                                          "p.yaml");
               }),
               "p.yaml:5:21: mkfs options may hold letters, digits, ' -=,_.' only");
-    EXPECT_EQ(message_of([&] { builder::parse_profile(base + "filesystems: {root: btrfs}\n", "p.yaml"); }),
+    EXPECT_EQ(message_of(
+                  [&] { builder::parse_profile(base + "filesystems: {root: btrfs}\n", "p.yaml"); }),
               "p.yaml:5:21: file system 'btrfs' is not one of xfs, ext4");
     EXPECT_EQ(message_of([] { builder::parse_profile("name: x\npackages: [a]\n", "p.yaml"); }),
               "p.yaml: the profile has no 'initramfs' (see builder/profiles/el7.yaml)");
@@ -72,16 +74,16 @@ TEST(Profile, BadFilesSayWhereAndWhat) {
 }
 
 TEST(Qcow2, ThePackagesAreTheProfilesBaseThenTheRolesAndTheSites) {
-    auto f = site_from(testutil::replaced(
-        testutil::lab3_text(), "packages:\n  compute:\n",
-        "packages:\n  common:\n    add: [vim-enhanced]\n  compute:\n"));
+    auto f = site_from(
+        testutil::replaced(testutil::lab3_text(), "packages:\n  compute:\n",
+                           "packages:\n  common:\n    add: [vim-enhanced]\n  compute:\n"));
     auto profile = builder::parse_profile(
         "name: t\npackages: [base-a, base-b]\ninitramfs: [mk]\nbootloader: [[b]]\n", "t");
     auto controller = builder::image_packages(f->site(), site::Role::controller, profile);
-    EXPECT_EQ(controller.install,
-              (std::vector<std::string>{"base-a", "base-b", "chrony", "openssh-server",
-                                        "airstrap-firstboot", "openstack-packstack",
-                                        "vim-enhanced"}));
+    EXPECT_EQ(
+        controller.install,
+        (std::vector<std::string>{"base-a", "base-b", "chrony", "openssh-server",
+                                  "airstrap-firstboot", "openstack-packstack", "vim-enhanced"}));
     EXPECT_TRUE(controller.exclude.empty());
     auto compute = builder::image_packages(f->site(), site::Role::compute, profile);
     EXPECT_FALSE(has(compute.install, "openstack-packstack"));
@@ -89,7 +91,8 @@ TEST(Qcow2, ThePackagesAreTheProfilesBaseThenTheRolesAndTheSites) {
     EXPECT_FALSE(has(compute.install, "@core"));
     EXPECT_EQ(compute.exclude, (std::vector<std::string>{"libvirt-daemon-config-network"}));
     // EL7's profile brings @core back itself.
-    auto el7 = builder::image_packages(f->site(), site::Role::compute, builder::load_profile("el7"));
+    auto el7 =
+        builder::image_packages(f->site(), site::Role::compute, builder::load_profile("el7"));
     EXPECT_EQ(el7.install.front(), "@core");
 }
 
@@ -110,12 +113,16 @@ TEST(Qcow2, FstabMountsByUuid) {
 }
 
 TEST(Qcow2, ProfileCommandsGetTheirValues) {
-    std::map<std::string, std::string> v = {{"kver", "3.10.0-1160.el7.x86_64"}, {"disk", "/dev/sdb"}};
-    EXPECT_EQ(builder::fill_command({"dracut", "-f", "/boot/initramfs-{kver}.img"}, v),
-              (std::vector<std::string>{"dracut", "-f", "/boot/initramfs-3.10.0-1160.el7.x86_64.img"}));
+    std::map<std::string, std::string> v = {{"kver", "3.10.0-1160.el7.x86_64"},
+                                            {"disk", "/dev/sdb"}};
+    EXPECT_EQ(
+        builder::fill_command({"dracut", "-f", "/boot/initramfs-{kver}.img"}, v),
+        (std::vector<std::string>{"dracut", "-f", "/boot/initramfs-3.10.0-1160.el7.x86_64.img"}));
     EXPECT_EQ(builder::fill_command({"grub2-install", "{disk}"}, v),
               (std::vector<std::string>{"grub2-install", "/dev/sdb"}));
-    EXPECT_EQ(message_of([&] { builder::fill_command({"x", "{kernel}"}, v); }),
+    EXPECT_EQ(message_of([&] {
+                  builder::fill_command({"x", "{kernel}"}, v);
+              }),
               "profile command 'x {kernel}' has '{kernel}'; known are {kver}, {disk}, "
               "{root_uuid}, {boot_uuid}");
 }
@@ -144,7 +151,8 @@ TEST(Qcow2, ServicesAreEnabledLikeAnacondaDoesAndLibvirtsNetworkGoes) {
     auto f = site_from(testutil::lab3_text());
     auto s = kickstart::node_setup(f->site(), testutil::fixed_secrets(), "compute-node");
     std::string script = builder::services_script(s);
-    EXPECT_NE(script.find("if unit sshd.service; then systemctl enable sshd.service"), std::string::npos);
+    EXPECT_NE(script.find("if unit sshd.service; then systemctl enable sshd.service"),
+              std::string::npos);
     EXPECT_NE(script.find("if unit airstrap-firstboot.service; then systemctl enable "
                           "airstrap-firstboot.service"),
               std::string::npos);

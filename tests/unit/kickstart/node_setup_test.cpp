@@ -27,8 +27,8 @@ TEST(NodeSetup, TheNetworkNodeOfLab3) {
     EXPECT_EQ(s.timezone, "Asia/Shanghai");
     EXPECT_FALSE(s.rtc_utc);
     EXPECT_EQ(s.selinux, site::Selinux::disabled);
-    EXPECT_EQ(s.services.enable,
-              (std::vector<std::string>{"sshd", "chronyd", "network", "airstrap-firstboot.service"}));
+    EXPECT_EQ(s.services.enable, (std::vector<std::string>{"sshd", "chronyd", "network",
+                                                           "airstrap-firstboot.service"}));
     EXPECT_EQ(s.services.disable, (std::vector<std::string>{"NetworkManager", "firewalld"}));
     ASSERT_EQ(s.nics.size(), 2u);
     EXPECT_EQ(kickstart::ifcfg_text(s.nics[0], false),
@@ -38,9 +38,10 @@ TEST(NodeSetup, TheNetworkNodeOfLab3) {
               "NM_CONTROLLED=no\n");
     // ens34 goes to br-ex: up, no address.
     EXPECT_TRUE(s.nics[1].bridged);
-    EXPECT_EQ(kickstart::ifcfg_text(s.nics[1], false),
-              "# Written by airstrap\nDEVICE=ens34\nNAME=ens34\nTYPE=Ethernet\nONBOOT=yes\n"
-              "BOOTPROTO=none\nHWADDR=00:0c:29:2c:6f:79\nIPV6INIT=no\nMTU=1500\nNM_CONTROLLED=no\n");
+    EXPECT_EQ(
+        kickstart::ifcfg_text(s.nics[1], false),
+        "# Written by airstrap\nDEVICE=ens34\nNAME=ens34\nTYPE=Ethernet\nONBOOT=yes\n"
+        "BOOTPROTO=none\nHWADDR=00:0c:29:2c:6f:79\nIPV6INIT=no\nMTU=1500\nNM_CONTROLLED=no\n");
     EXPECT_EQ(kickstart::nm_keyfile_text(s.nics[0]),
               "# Written by airstrap\n[connection]\nid=ens32\ntype=ethernet\n"
               "interface-name=ens32\nautoconnect=true\n\n[ethernet]\n"
@@ -52,9 +53,9 @@ TEST(NodeSetup, TheNetworkNodeOfLab3) {
     // The repo file, then /etc/airstrap; no deploy.sealed off the controller.
     std::vector<std::string> paths;
     for (const auto& file : s.files) paths.push_back(file.path);
-    EXPECT_EQ(paths, (std::vector<std::string>{"/etc/yum.repos.d/airstrap.repo",
-                                               "/etc/airstrap/site.json", "/etc/airstrap/site.key",
-                                               "/etc/airstrap/node"}));
+    EXPECT_EQ(paths,
+              (std::vector<std::string>{"/etc/yum.repos.d/airstrap.repo", "/etc/airstrap/site.json",
+                                        "/etc/airstrap/site.key", "/etc/airstrap/node"}));
     EXPECT_EQ(s.files[2].mode, 0600u);
     EXPECT_EQ(s.files[3].content, "network-node\n");
     EXPECT_TRUE(s.remove_packages.empty());
@@ -78,8 +79,9 @@ TEST(NodeSetup, TheKickstartSaysWhatTheImageApplies) {
     auto s = kickstart::node_setup(f->site(), secrets, "compute-node");
     std::string ks = kickstart::render_kickstart(f->site(), secrets, site::Role::compute);
     EXPECT_NE(ks.find("rootpw --iscrypted " + s.root_hash + "\n"), std::string::npos);
-    EXPECT_NE(ks.find("services --enabled=sshd,chronyd,network --disabled=NetworkManager,firewalld\n"),
-              std::string::npos);
+    EXPECT_NE(
+        ks.find("services --enabled=sshd,chronyd,network --disabled=NetworkManager,firewalld\n"),
+        std::string::npos);
     for (const auto& file : s.files) {
         if (file.path.starts_with("/etc/airstrap/node")) continue;  // %pre picks the node
         EXPECT_NE(ks.find(file.content), std::string::npos) << file.path;
