@@ -376,7 +376,8 @@ ExitCode run_build_qcow2(const BuildQcow2Options& o) {
         options.nodes = o.nodes;
     }
     if (options.nodes.empty()) {
-        std::cerr << "airstrap: error: name the nodes with --node NAME (repeatable) or give --all\n";
+        std::cerr
+            << "airstrap: error: name the nodes with --node NAME (repeatable) or give --all\n";
         return ExitCode::bad_input;
     }
     if (options.nodes.size() > 1 && fs::exists(o.output) && !fs::is_directory(o.output)) {
@@ -384,7 +385,8 @@ ExitCode run_build_qcow2(const BuildQcow2Options& o) {
                   << " is a file; with several nodes -o names a folder for NODE.qcow2\n";
         return ExitCode::bad_input;
     }
-    if (!o.json) options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
+    if (!o.json)
+        options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
     SystemCommandRunner runner;
     auto summary = builder::build_qcow2(loaded->site(), loaded->keys(), options, runner);
     nlohmann::json images = nlohmann::json::array();
@@ -398,10 +400,10 @@ ExitCode run_build_qcow2(const BuildQcow2Options& o) {
                           {"kernel", i.kernel},
                           {"seconds", i.seconds}});
         if (!o.json) {
-            std::cout << "wrote " << i.path.string() << ": node " << i.node << ", "
-                      << i.packages << " packages (" << i.installed_bytes / 1048576
-                      << " MiB installed), file " << i.file_bytes / 1048576 << " MiB of "
-                      << i.virtual_bytes / 1073741824 << " GiB, kernel " << i.kernel << "\n";
+            std::cout << "wrote " << i.path.string() << ": node " << i.node << ", " << i.packages
+                      << " packages (" << i.installed_bytes / 1048576 << " MiB installed), file "
+                      << i.file_bytes / 1048576 << " MiB of " << i.virtual_bytes / 1073741824
+                      << " GiB, kernel " << i.kernel << "\n";
         }
     }
     if (o.json) {

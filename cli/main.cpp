@@ -133,8 +133,9 @@ int main(int argc, char** argv) {
         "Build a bootable qcow2 disk image per node (libguestfs): the role's packages from the "
         "site repository, the repository baked in, the node's configuration, BIOS and UEFI");
     qcow2_cmd->add_option("SITE", qcow2.site, "The site file (site.yaml)")->required();
-    qcow2_cmd->add_option("-o,--output", qcow2.output,
-                          "The image file; with several nodes, a folder for NODE.qcow2")
+    qcow2_cmd
+        ->add_option("-o,--output", qcow2.output,
+                     "The image file; with several nodes, a folder for NODE.qcow2")
         ->required();
     qcow2_cmd->add_option("--repo", qcow2.repo, "The site repository ('airstrap mirror' output)")
         ->required();
@@ -146,8 +147,9 @@ int main(int argc, char** argv) {
     qcow2_cmd->add_option("--size", qcow2.size_gib, "Disk size in GiB (default: site qcow2.size)")
         ->check(CLI::Range(4, 65536));
     qcow2_cmd->add_flag("--compress", qcow2.compress, "Compress the images (qemu-img convert -c)");
-    qcow2_cmd->add_option("--secrets", qcow2.secrets,
-                          "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    qcow2_cmd->add_option(
+        "--secrets", qcow2.secrets,
+        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
     qcow2_cmd->add_flag("--json", qcow2.json, "Print a JSON summary on stdout");
     qcow2_cmd->footer(exit_codes);
 

@@ -243,8 +243,8 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         "    [ -e \"$f\" ] || continue\n"
         "    [ \"$f\" = /etc/yum.repos.d/airstrap.repo ] || mv \"$f\" \"$f.airstrap-disabled\"\n"
         "done\n"
-        "cat > " + std::string(site_repo_file) + " <<'AIRSTRAP_EOF'\n" +
-        site_repo_file_text(site) +
+        "cat > " +
+        std::string(site_repo_file) + " <<'AIRSTRAP_EOF'\n" + site_repo_file_text(site) +
         "AIRSTRAP_EOF\n"
         "if [ -f /etc/yum/pluginconf.d/subscription-manager.conf ]; then\n"
         "    sed -i 's/^enabled=1/enabled=0/' /etc/yum/pluginconf.d/subscription-manager.conf\n"
@@ -264,8 +264,8 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
                 "case \"$node\" in\n    " +
                 text::join(nested, "|") +
                 ")\n"
-                "        cat > " + nested_kvm_conf + " <<'AIRSTRAP_EOF'\n" +
-                nested_kvm_conf_text() +
+                "        cat > " +
+                nested_kvm_conf + " <<'AIRSTRAP_EOF'\n" + nested_kvm_conf_text() +
                 "AIRSTRAP_EOF\n"
                 "        ;;\nesac\n";
         }
@@ -307,7 +307,8 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         dir + "/site.key\n" + deploy_config_lines(site, secrets, role, nodes) + "chmod 0644 " +
         dir + "/site.json " + dir +
         "/node\n"
-        "systemctl enable " + firstboot_unit + "\n";
+        "systemctl enable " +
+        firstboot_unit + "\n";
     if (site.security.selinux != site::Selinux::disabled) {
         // Files written here get no policy labels; sshd ignores an unlabelled key file.
         out += "restorecon -R /root/.ssh " + dir + " /etc/yum.repos.d " +

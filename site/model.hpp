@@ -109,8 +109,8 @@ struct Firstboot {
 
 // Disk images per node (`airstrap build qcow2`, builder/qcow2).
 struct Qcow2 {
-    int size_gib = 20;     // the disk's virtual size; qcow2 files are sparse
-    std::string profile;   // distro profile; empty: the site's distro (el7, el8, el9)
+    int size_gib = 20;      // the disk's virtual size; qcow2 files are sparse
+    std::string profile;    // distro profile; empty: the site's distro (el7, el8, el9)
     bool compress = false;  // qcow2 compressed clusters: smaller files, slower first writes
 };
 

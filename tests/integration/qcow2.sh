@@ -103,7 +103,7 @@ done
 [ "$(section fstab | grep -c '^UUID=')" = 3 ] || fail "fstab: $(section fstab)"
 grep -q '^initramfs-' <<<"$(section boot)" || fail "no initramfs in /boot: $(section boot)"
 [ "$(section boot | grep -v '^$' | tail -2 | tr '\n' ' ')" = "true true " ] || fail "no BIOS core.img or no UEFI BOOTX64.EFI: $(section boot)"
-echo "inside: partitions, rpmdb ($(section rpm | wc -l) packages), repository, configuration and sysprep as expected"
+echo "inside: partitions, rpmdb ($(section rpm | grep -c .) packages), repository, configuration and sysprep as expected"
 
 for mode in bios uefi; do
     log=$WORK/compute-$mode.log

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "site/secrets.hpp"
+#include "site/site_file.hpp"
 
 namespace airstrap::testutil {
 
@@ -42,6 +43,14 @@ inline std::filesystem::path lab3_path() {
 }
 inline std::string lab3_text() {
     return slurp(lab3_path());
+}
+
+// A site file parsed from `text` (default: lab3) as if it stood beside lab3's; a test
+// failure when it has errors.
+inline std::unique_ptr<site::SiteFile> lab3_file(const std::string& text = lab3_text()) {
+    auto f = site::SiteFile::from_text("site.yaml", text, lab3_path().parent_path());
+    EXPECT_TRUE(f->ok()) << f->diag().render();
+    return f;
 }
 
 // `text` with the first `from` replaced by `to`; a test failure when there is no `from`.

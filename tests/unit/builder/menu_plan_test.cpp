@@ -8,19 +8,8 @@
 
 using namespace airstrap;
 
-namespace {
-
-std::unique_ptr<site::SiteFile> lab3() {
-    auto f = site::SiteFile::from_text("site.yaml", testutil::lab3_text(),
-                                       testutil::lab3_path().parent_path());
-    EXPECT_TRUE(f->ok()) << f->diag().render();
-    return f;
-}
-
-}  // namespace
-
 TEST(MenuPlan, TheWholeSiteDefaultsToFindingTheNodeByMac) {
-    auto f = lab3();
+    auto f = testutil::lab3_file();
     auto plan = builder::site_menu_plan(f->site(), "hd:LABEL=X:/ks/", "console=ttyS0", 10);
     ASSERT_EQ(plan.entries.size(), 7u);  // site, 3 roles, 3 nodes
     EXPECT_EQ(plan.entries[0].id, "airstrap-site");
@@ -31,7 +20,7 @@ TEST(MenuPlan, TheWholeSiteDefaultsToFindingTheNodeByMac) {
 }
 
 TEST(MenuPlan, OneNodesMediaInstallsThatNodeByDefault) {
-    auto f = lab3();
+    auto f = testutil::lab3_file();
     auto plan = builder::site_menu_plan(f->site(), "hd:LABEL=X:/ks/", "", 10, "compute-node");
     ASSERT_EQ(plan.entries.size(), 1u);
     EXPECT_EQ(plan.entries[0].id, "airstrap-node-compute-node");

@@ -14,12 +14,6 @@ using testutil::message_of;
 
 namespace {
 
-std::unique_ptr<site::SiteFile> site_from(const std::string& text) {
-    auto f = site::SiteFile::from_text("site.yaml", text, testutil::lab3_path().parent_path());
-    EXPECT_TRUE(f->ok()) << f->diag().render();
-    return f;
-}
-
 bool has(const std::vector<std::string>& list, const std::string& item) {
     return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -74,7 +68,7 @@ TEST(Profile, BadFilesSayWhereAndWhat) {
 }
 
 TEST(Qcow2, ThePackagesAreTheProfilesBaseThenTheRolesAndTheSites) {
-    auto f = site_from(
+    auto f = testutil::lab3_file(
         testutil::replaced(testutil::lab3_text(), "packages:\n  compute:\n",
                            "packages:\n  common:\n    add: [vim-enhanced]\n  compute:\n"));
     auto profile = builder::parse_profile(
@@ -128,7 +122,7 @@ TEST(Qcow2, ProfileCommandsGetTheirValues) {
 }
 
 TEST(Qcow2, NoImageWithoutANodeOrWithAStrangerOrABadRepository) {
-    auto f = site_from(testutil::lab3_text());
+    auto f = testutil::lab3_file();
     auto secrets = testutil::fixed_secrets();
     SystemCommandRunner runner;
     builder::Qcow2Options o;
@@ -148,7 +142,7 @@ TEST(Qcow2, NoImageWithoutANodeOrWithAStrangerOrABadRepository) {
 }
 
 TEST(Qcow2, ServicesAreEnabledLikeAnacondaDoesAndLibvirtsNetworkGoes) {
-    auto f = site_from(testutil::lab3_text());
+    auto f = testutil::lab3_file();
     auto s = kickstart::node_setup(f->site(), testutil::fixed_secrets(), "compute-node");
     std::string script = builder::services_script(s);
     EXPECT_NE(script.find("if unit sshd.service; then systemctl enable sshd.service"),

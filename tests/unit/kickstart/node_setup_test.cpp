@@ -9,19 +9,8 @@
 
 using namespace airstrap;
 
-namespace {
-
-std::unique_ptr<site::SiteFile> lab3() {
-    auto f = site::SiteFile::from_text("site.yaml", testutil::lab3_text(),
-                                       testutil::lab3_path().parent_path());
-    EXPECT_TRUE(f->ok()) << f->diag().render();
-    return f;
-}
-
-}  // namespace
-
 TEST(NodeSetup, TheNetworkNodeOfLab3) {
-    auto f = lab3();
+    auto f = testutil::lab3_file();
     auto s = kickstart::node_setup(f->site(), testutil::fixed_secrets(), "network-node");
     EXPECT_EQ(s.fqdn, "network-node.lab.local");
     EXPECT_EQ(s.timezone, "Asia/Shanghai");
@@ -62,7 +51,7 @@ TEST(NodeSetup, TheNetworkNodeOfLab3) {
 }
 
 TEST(NodeSetup, TheControllerGetsTheSealedDeployConfigAndComputeLosesLibvirtsNetwork) {
-    auto f = lab3();
+    auto f = testutil::lab3_file();
     auto secrets = testutil::fixed_secrets();
     auto c = kickstart::node_setup(f->site(), secrets, "controller-node");
     EXPECT_EQ(c.files.back().path, "/etc/airstrap/deploy.sealed");
@@ -74,7 +63,7 @@ TEST(NodeSetup, TheControllerGetsTheSealedDeployConfigAndComputeLosesLibvirtsNet
 }
 
 TEST(NodeSetup, TheKickstartSaysWhatTheImageApplies) {
-    auto f = lab3();
+    auto f = testutil::lab3_file();
     auto secrets = testutil::fixed_secrets();
     auto s = kickstart::node_setup(f->site(), secrets, "compute-node");
     std::string ks = kickstart::render_kickstart(f->site(), secrets, site::Role::compute);

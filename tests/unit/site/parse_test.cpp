@@ -192,8 +192,9 @@ TEST(Parse, Qcow2SectionHasDefaultsAndChecksItsSize) {
     EXPECT_EQ(d->site().qcow2.size_gib, 20);
     EXPECT_EQ(d->site().qcow2.profile, "");
     EXPECT_FALSE(d->site().qcow2.compress);
-    auto f = lab3(replaced(lab3_text(), "openstack:\n  deployer",
-                           "qcow2: {size: 40G, profile: el7, compress: true}\n\nopenstack:\n  deployer"));
+    auto f = lab3(
+        replaced(lab3_text(), "openstack:\n  deployer",
+                 "qcow2: {size: 40G, profile: el7, compress: true}\n\nopenstack:\n  deployer"));
     EXPECT_TRUE(f->ok()) << f->diag().render();
     EXPECT_EQ(f->site().qcow2.size_gib, 40);
     EXPECT_EQ(f->site().qcow2.profile, "el7");
@@ -201,8 +202,9 @@ TEST(Parse, Qcow2SectionHasDefaultsAndChecksItsSize) {
     auto bad = lab3(replaced(lab3_text(), "openstack:\n  deployer",
                              "qcow2:\n  size: 2T\n\nopenstack:\n  deployer"));
     ASSERT_FALSE(bad->ok());
-    EXPECT_NE(bad->diag().render().find("site.yaml:66:9: error: qcow2 size '2T' must be whole gigabytes from "
-                                        "4G to 65536G, such as 20G"),
+    EXPECT_NE(bad->diag().render().find(
+                  "site.yaml:66:9: error: qcow2 size '2T' must be whole gigabytes from "
+                  "4G to 65536G, such as 20G"),
               std::string::npos)
         << bad->diag().render();
 }
