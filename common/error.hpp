@@ -8,7 +8,8 @@
 
 namespace airstrap {
 
-enum class ExitCode : int { ok = 0, failure = 1, bad_input = 2 };
+// 3 is `airstrap-firstboot status`'s answer while a node or the site is still being set up.
+enum class ExitCode : int { ok = 0, failure = 1, bad_input = 2, in_progress = 3 };
 
 class Error : public std::runtime_error {
   public:
