@@ -8,15 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "node/deploy_config.hpp"
+
 namespace airstrap::deploy {
 
-// One value airstrap writes, and where it comes from (shown in comments and errors).
-struct AnswerSetting {
-    std::string key;
-    std::string value;
-    std::string from;     // "site.yaml openstack.cinder_volumes_size", "secrets.yaml …"
-    bool secret = false;  // a password: masked when shown for review
-};
+// The settings travel to the controller in deploy.sealed, part of the node contract.
+using node::AnswerSetting;
 
 class AnswerFile {
   public:

@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "node/layout.hpp"
 
 namespace airstrap::deploy {
 
@@ -78,7 +79,7 @@ void demo_image_settings(const site::Site& site, Fn&& set) {
     if (demo == site.openstack.services.end() || !demo->second || site.cloud.images.empty()) return;
     const site::CloudImage& image = site.cloud.images.front();
     set("CONFIG_PROVISION_IMAGE_URL",
-        std::string("file://") + node_repository_dir + "/" + image.file());
+        std::string("file://") + node::repository_dir + "/" + image.file());
     set("CONFIG_PROVISION_IMAGE_NAME", image.name);
     set("CONFIG_PROVISION_IMAGE_FORMAT", image.disk_format);
 }
@@ -157,8 +158,8 @@ std::vector<AnswerSetting> packstack_settings(const site::Site& site,
     return s.take();
 }
 
-DeployConfig deploy_config_for(const site::Site& site, const site::Secrets& secrets) {
-    DeployConfig c;
+node::DeployConfig deploy_config_for(const site::Site& site, const site::Secrets& secrets) {
+    node::DeployConfig c;
     c.answers = packstack_settings(site, secrets);
     c.user_passwords = secrets.user_passwords;
     return c;

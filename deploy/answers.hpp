@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "deploy/answer_file.hpp"
-#include "deploy/deploy_config.hpp"
+#include "node/deploy_config.hpp"
 #include "site/model.hpp"
 #include "site/packstack_params.hpp"
 #include "site/secrets.hpp"
@@ -20,7 +20,7 @@ namespace airstrap::deploy {
 std::vector<AnswerSetting> packstack_settings(const site::Site& site, const site::Secrets& secrets);
 
 // What the controller's deploy.sealed carries.
-DeployConfig deploy_config_for(const site::Site& site, const site::Secrets& secrets);
+node::DeployConfig deploy_config_for(const site::Site& site, const site::Secrets& secrets);
 
 // An answer file as `packstack --gen-answer-file` of `release` would start it (every
 // parameter, its default where packstack's default is a literal; computed defaults are

@@ -7,8 +7,8 @@
 #include "firstboot/daemon.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/site_state.hpp"
-#include "firstboot/site_view.hpp"
 #include "firstboot/status.hpp"
+#include "node/identity.hpp"
 
 namespace airstrap::firstboot {
 
@@ -22,12 +22,12 @@ struct Snapshot {
 
 // Reads the journal (and on the controller the site state) as the running daemon left them:
 // loading never writes, and every file is replaced atomically, so a read is never torn.
-Snapshot snapshot(const Identity& id, const Paths& paths) {
-    const NodeView& self = *id.site.node(id.node);
+Snapshot snapshot(const node::Identity& id, const node::Paths& paths) {
+    const node::Node& self = *id.site.node(id.node);
     Journal journal(paths.journal(), plan_for(id.site, self));
     std::vector<StepRecord> steps = journal.records();
     Snapshot s;
-    if (self.role != Role::controller) {
+    if (self.role != node::Role::controller) {
         s.overall = overall_of(steps);
         s.text = render_node_status(id.node, steps);
         s.json = node_status_json(id.node, steps);
@@ -48,7 +48,7 @@ Snapshot snapshot(const Identity& id, const Paths& paths) {
 }  // namespace
 
 int show_status(const StatusOptions& o, std::ostream& out) {
-    Identity id = load_identity(o.paths);
+    node::Identity id = node::load_identity(o.paths);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout);
     Snapshot s = snapshot(id, o.paths);
     // The daemon retries a failed step, so only done ends the wait early; at the timeout
@@ -65,17 +65,17 @@ int show_status(const StatusOptions& o, std::ostream& out) {
     return exit_code(s.overall);
 }
 
-void open_rejoin(const Paths& paths, const std::string& node, std::ostream& out) {
-    Identity id = load_identity(paths);
-    if (id.site.node(id.node)->role != Role::controller)
+void open_rejoin(const node::Paths& paths, const std::string& node, std::ostream& out) {
+    node::Identity id = node::load_identity(paths);
+    if (id.site.node(id.node)->role != node::Role::controller)
         throw InputError("rejoin is run on the controller (" + id.site.controller().name +
                          "); this is " + id.node);
-    const NodeView* n = id.site.node(node);
-    if (!n) throw InputError("'" + node + "' is not a node of site " + id.site.name);
-    if (n->role == Role::controller)
+    const node::Node* n = id.site.node(node);
+    if (!n) throw InputError("'" + node + "' is not a node of site " + id.site.site.name);
+    if (n->role == node::Role::controller)
         throw InputError("the controller does not enrol with itself; nothing to rejoin");
     SiteState::open_rejoin(paths.rejoin_dir(), node);
-    out << "rejoin window open for " << node << " (" << n->address
+    out << "rejoin window open for " << node << " (" << id.site.address(*n)
         << "): its next enrolment may carry new SSH host keys; the old pin is replaced and "
            "known_hosts is updated on every node\n";
 }

@@ -5,12 +5,12 @@
 #include <ostream>
 #include <string>
 
-#include "firstboot/paths.hpp"
+#include "node/layout.hpp"
 
 namespace airstrap::firstboot {
 
 struct StatusOptions {
-    Paths paths;
+    node::Paths paths;
     bool json = false;
     bool wait = false;
     int timeout = 3600;
@@ -21,6 +21,6 @@ int show_status(const StatusOptions& options, std::ostream& out);
 
 // Opens a rejoin window for NODE (the controller's next enrolment from it may carry new host
 // keys); InputError if NODE is not a node of the site or is the controller itself.
-void open_rejoin(const Paths& paths, const std::string& node, std::ostream& out);
+void open_rejoin(const node::Paths& paths, const std::string& node, std::ostream& out);
 
 }  // namespace airstrap::firstboot

@@ -48,13 +48,13 @@ class HookRunner : public CommandRunner {
     SystemCommandRunner inner_;
 };
 
-bool is_controller(const NodeView& n) {
-    return n.role == Role::controller;
+bool is_controller(const node::Node& n) {
+    return n.role == node::Role::controller;
 }
 
 class Daemon {
   public:
-    Daemon(const DaemonOptions& o, const std::atomic<bool>& stop, Identity id)
+    Daemon(const DaemonOptions& o, const std::atomic<bool>& stop, node::Identity id)
         : opt_(o),
           stop_(stop),
           id_(std::move(id)),
@@ -74,8 +74,9 @@ class Daemon {
     int run() {
         if (!opt_.rerun.empty()) journal_.reset_from(opt_.rerun);
         log_.info("starting as the " + std::string(to_string(self_.role)) + " of site " +
-                  id_.site.name + " (" + self_.address + ")");
-        bool ok = is_controller(self_) ? controller_plan() : node_plan();
+                  id_.site.site.name + " (" + id_.site.address(self_) + ")");
+        bool ok = run_steps();
+        if (ok && !is_controller(self_)) report();
         if (!ok) return stop_ ? 0 : 1;
         log_.info("all steps done: sessions=" + std::to_string(traffic_.sessions) + " frames=" +
                   std::to_string(traffic_.frames) + " beacons=" + std::to_string(traffic_.beacons));
@@ -86,7 +87,45 @@ class Daemon {
         return is_controller(self_) ? controller_quiet() : node_quiet();
     }
 
+    // The names of the steps `node` runs, in order: its journal's plan.
+    static std::vector<std::string> plan(const node::Site& site, const node::Node& node) {
+        std::vector<std::string> names;
+        for (const Step& s : steps_for(node)) {
+            if (s.applies(site, node)) names.push_back(s.name);
+        }
+        return names;
+    }
+
   private:
+    // One step of a plan: its journal name, which nodes of the role run it, what it does,
+    // how often it may fail before it stays failed (0: retried until done), and what runs
+    // once it is done, now or before a restart (false stops the plan: the daemon stops).
+    // The same table gives the journal its plan and the daemon its work.
+    struct Step {
+        const char* name;
+        bool (*applies)(const node::Site&, const node::Node&);
+        std::string (*run)(Daemon&);
+        int attempts = 0;
+        bool (*then)(Daemon&) = nullptr;
+    };
+    static const std::vector<Step>& controller_steps();
+    static const std::vector<Step>& node_steps();
+    static const std::vector<Step>& steps_for(const node::Node& n) {
+        return is_controller(n) ? controller_steps() : node_steps();
+    }
+
+    // This node's plan, from the first step its journal does not have done.
+    bool run_steps() {
+        for (const Step& s : steps_for(self_)) {
+            if (!s.applies(id_.site, self_)) continue;
+            if (!step(
+                    s.name, [&] { return s.run(*this); }, s.attempts))
+                return false;
+            if (s.then && !s.then(*this)) return false;
+        }
+        return true;
+    }
+
     // Runs `fn` as step `name` unless the journal has it done; retries with backoff until it
     // succeeds or the daemon is stopped. Returns false only when stopped. A step that must not
     // loop (packstack: half an hour a run) gives up after `attempts` and stays failed, the
@@ -172,16 +211,17 @@ class Daemon {
                     proto::normalise_host_key(key);  // a public key line, nothing else
                     std::filesystem::create_directories(opt_.paths.state_dir());
                     write_file_atomic(controller_key_file(), key + "\n", 0600);
-                    return "enrolled with the controller " + id_.site.controller().address +
-                           "; host keys pinned there";
+                    return "enrolled with the controller " +
+                           id_.site.address(id_.site.controller()) + "; host keys pinned there";
                 }
                 // An authenticated refusal: the node's status must say why.
                 throw Error("refused by the controller: " + reply.error);
             } catch (const proto::ProtocolError&) {
                 throw;  // wrong secret or tampering: the step fails with that reason
             } catch (const SystemError& e) {
-                why = "controller " + id_.site.controller().address + ":" +
-                      std::to_string(id_.site.port) + " not answering yet: " + describe(e);
+                why = "controller " + id_.site.address(id_.site.controller()) + ":" +
+                      std::to_string(id_.site.firstboot.port) +
+                      " not answering yet: " + describe(e);
             }
             if (why != last || std::chrono::steady_clock::now() >= next_note) {
                 log_.info(why);
@@ -234,26 +274,6 @@ class Daemon {
         }
     }
 
-    bool node_plan() {
-        StepContext& c = *ctx_;
-        if (!step("identity", [&] { return step_identity(c); })) return false;
-        if (!step("checks", [&] { return step_checks(c); })) return false;
-        if (!step("host_keys", [&] { return step_host_keys(c); })) return false;
-        if (self_.role == Role::compute && !step("compute", [&] { return step_compute(c); }))
-            return false;
-        if (self_.role == Role::network && !self_.external_nic.empty() &&
-            !step("external_nic", [&] { return step_external_nic(c); }))
-            return false;
-        if (!step("enrol", [&] { return enrol(); })) return false;
-        if (!step("authorized_key", [&] { return authorized_key(); })) return false;
-        if (!step("chrony", [&] { return step_chrony(c); })) return false;
-        if (!step("chrony_wait", [&] { return step_chrony_wait(c); })) return false;
-        if (self_.role == Role::compute && !step("known_hosts", [&] { return known_hosts_node(); }))
-            return false;
-        report();
-        return true;
-    }
-
     int node_quiet() {
         while (!stop_) {
             sleep(opt_.poll * 30);
@@ -264,7 +284,7 @@ class Daemon {
                 if (g != roster_generation_) {
                     std::string key = r.value("controller_key", "");
                     if (!key.empty()) install_authorized_key(opt_.paths, key);
-                    if (self_.role == Role::compute && r.value("complete", false)) {
+                    if (self_.role == node::Role::compute && r.value("complete", false)) {
                         write_known_hosts(opt_.paths, known_hosts_from(r));
                         log_.info("the roster changed (generation " + std::to_string(g) +
                                   "): ssh_known_hosts rewritten");
@@ -285,8 +305,8 @@ class Daemon {
         // One deadline across retries: after it passes, each retry checks once and fails
         // again at once (naming who is missing) until everyone is there.
         if (!barrier_deadline_)
-            barrier_deadline_ =
-                std::chrono::steady_clock::now() + std::chrono::seconds(id_.site.barrier_timeout);
+            barrier_deadline_ = std::chrono::steady_clock::now() +
+                                std::chrono::seconds(id_.site.firstboot.barrier_timeout);
         auto deadline = *barrier_deadline_;
         for (;;) {
             std::vector<std::string> missing;
@@ -321,7 +341,7 @@ class Daemon {
                        " nodes enrolled and done";
             state.flush();
             if (std::chrono::steady_clock::now() >= deadline) {
-                throw Error("waited " + std::to_string(id_.site.barrier_timeout) +
+                throw Error("waited " + std::to_string(id_.site.firstboot.barrier_timeout) +
                             " s at the barrier; missing: " + text::join(missing, ", "));
             }
             if (stop_) throw Error("stopped");
@@ -347,7 +367,7 @@ class Daemon {
     }
 
     std::string verify_all() {
-        std::vector<const NodeView*> all;
+        std::vector<const node::Node*> all;
         for (const auto& n : id_.site.nodes) all.push_back(&n);
         return verify_ssh(*ctx_, all);
     }
@@ -369,16 +389,12 @@ class Daemon {
         }
     }
 
-    bool controller_plan() {
-        StepContext& c = *ctx_;
+    // After root_key: the enrolment server needs only the keys, so it starts before the
+    // checks and the nodes enrol while the controller finishes its own steps.
+    bool serve_enrolment() {
         // Made once: the enrolment server keeps a reference for the daemon's lifetime.
         if (!state_)
             state_ = std::make_unique<SiteState>(opt_.paths.enrolled(), opt_.paths.rejoin_dir());
-        // The enrolment server needs only the keys: it starts before the checks, so the
-        // nodes enrol while the controller finishes its own steps.
-        if (!step("identity", [&] { return step_identity(c); })) return false;
-        if (!step("host_keys", [&] { return step_host_keys(c); })) return false;
-        if (!step("root_key", [&] { return step_root_key(c); })) return false;
         start_server(*state_);
         if (!server_) return false;
         if (roster_generation_ < 0 && journal_.done("known_hosts") &&
@@ -386,18 +402,12 @@ class Daemon {
             auto saved = text::parse_int(text::trim(read_file(roster_generation_file(), 64)));
             roster_generation_ = saved ? static_cast<int>(*saved) : -1;
         }
-        if (!step("checks", [&] { return step_checks(c); })) return false;
-        if (!step("chrony", [&] { return step_chrony(c); })) return false;
-        if (!step("chrony_wait", [&] { return step_chrony_wait(c); })) return false;
-        if (!step("barrier", [&] { return barrier(*state_); })) return false;
-        if (!step("known_hosts", [&] { return known_hosts_controller(); })) return false;
-        if (!step("verify_ssh", [&] { return verify_all(); })) return false;
-        return deploy_plan();
+        return true;
     }
 
     // ------------------------------------------------------------------- deployment
 
-    const deploy::DeployConfig& deploy_config() {
+    const node::DeployConfig& deploy_config() {
         if (!deploy_config_) deploy_config_ = load_deploy_config(opt_.paths, id_.secret);
         return *deploy_config_;
     }
@@ -443,7 +453,7 @@ class Daemon {
         if (changed.empty()) return {};
         std::vector<std::string> exclude;
         for (const auto& n : id_.site.nodes) {
-            if (!changed.count(n.name)) exclude.push_back(n.address);
+            if (!changed.count(n.name)) exclude.push_back(id_.site.address(n));
         }
         log_.info("redeploying " +
                   text::join(std::vector<std::string>(changed.begin(), changed.end()), ", ") +
@@ -451,27 +461,10 @@ class Daemon {
         return exclude;
     }
 
-    bool deploy_plan() {
-        StepContext& c = *ctx_;
-        if (!step("answers", [&] { return step_answers(c, deploy_config(), excluded_servers()); }))
-            return false;
-        if (!step(
-                "packstack",
-                [&] {
-                    std::string detail = step_packstack(c);
-                    record_deployed();
-                    return detail;
-                },
-                2))
-            return false;
-        if (!step("verify_token", [&] { return step_verify_token(c); })) return false;
-        if (!step("verify_users", [&] { return step_verify_users(c); })) return false;
-        if (!step("verify_images", [&] { return step_verify_images(c); })) return false;
-        if (!step("verify_compute", [&] { return step_verify_compute(c); })) return false;
-        if (!step("verify_network", [&] { return step_verify_network(c); })) return false;
-        if (!id_.site.cloud.empty() && !step("day1", [&] { return step_day1(c, deploy_config()); }))
-            return false;
-        return true;
+    std::string packstack() {
+        std::string detail = step_packstack(*ctx_);
+        record_deployed();
+        return detail;
     }
 
     int controller_quiet() {
@@ -483,7 +476,7 @@ class Daemon {
                 "a node's host keys changed (rejoin): refreshing known hosts and "
                 "re-checking SSH");
             journal_.reset_from("barrier");
-            if (!controller_plan()) break;
+            if (!run_steps()) break;
         }
         if (server_) server_->stop();
         state_->flush();
@@ -492,8 +485,8 @@ class Daemon {
 
     const DaemonOptions& opt_;
     const std::atomic<bool>& stop_;
-    Identity id_;
-    const NodeView& self_;
+    node::Identity id_;
+    const node::Node& self_;
     Log log_;
     Journal journal_;
     std::unique_ptr<CommandRunner> runner_;
@@ -504,31 +497,73 @@ class Daemon {
     std::unique_ptr<EnrolServer> server_;
     int roster_generation_ = -1;
     std::optional<std::chrono::steady_clock::time_point> barrier_deadline_;
-    std::optional<deploy::DeployConfig> deploy_config_;
+    std::optional<node::DeployConfig> deploy_config_;
 };
+
+bool every(const node::Site&, const node::Node&) {
+    return true;
+}
+bool compute(const node::Site&, const node::Node& n) {
+    return n.role == node::Role::compute;
+}
+bool network_with_external_nic(const node::Site& site, const node::Node& n) {
+    return n.role == node::Role::network && site.external_interface(n) != nullptr;
+}
+bool cloud_to_create(const node::Site& site, const node::Node&) {
+    return !site.cloud.empty();
+}
+
+const std::vector<Daemon::Step>& Daemon::controller_steps() {
+    static const std::vector<Step> steps{
+        {"identity", every, [](Daemon& d) { return step_identity(*d.ctx_); }},
+        {"host_keys", every, [](Daemon& d) { return step_host_keys(*d.ctx_); }},
+        {"root_key", every, [](Daemon& d) { return step_root_key(*d.ctx_); }, 0,
+         [](Daemon& d) { return d.serve_enrolment(); }},
+        {"checks", every, [](Daemon& d) { return step_checks(*d.ctx_); }},
+        {"chrony", every, [](Daemon& d) { return step_chrony(*d.ctx_); }},
+        {"chrony_wait", every, [](Daemon& d) { return step_chrony_wait(*d.ctx_); }},
+        {"barrier", every, [](Daemon& d) { return d.barrier(*d.state_); }},
+        {"known_hosts", every, [](Daemon& d) { return d.known_hosts_controller(); }},
+        {"verify_ssh", every, [](Daemon& d) { return d.verify_all(); }},
+        {"answers", every,
+         [](Daemon& d) { return step_answers(*d.ctx_, d.deploy_config(), d.excluded_servers()); }},
+        // Half an hour a run: it stays failed after two tries, until the daemon restarts.
+        {"packstack", every, [](Daemon& d) { return d.packstack(); }, 2},
+        {"verify_token", every, [](Daemon& d) { return step_verify_token(*d.ctx_); }},
+        {"verify_users", every, [](Daemon& d) { return step_verify_users(*d.ctx_); }},
+        {"verify_images", every, [](Daemon& d) { return step_verify_images(*d.ctx_); }},
+        {"verify_compute", every, [](Daemon& d) { return step_verify_compute(*d.ctx_); }},
+        {"verify_network", every, [](Daemon& d) { return step_verify_network(*d.ctx_); }},
+        {"day1", cloud_to_create, [](Daemon& d) { return step_day1(*d.ctx_, d.deploy_config()); }},
+    };
+    return steps;
+}
+
+const std::vector<Daemon::Step>& Daemon::node_steps() {
+    static const std::vector<Step> steps{
+        {"identity", every, [](Daemon& d) { return step_identity(*d.ctx_); }},
+        {"checks", every, [](Daemon& d) { return step_checks(*d.ctx_); }},
+        {"host_keys", every, [](Daemon& d) { return step_host_keys(*d.ctx_); }},
+        {"compute", compute, [](Daemon& d) { return step_compute(*d.ctx_); }},
+        {"external_nic", network_with_external_nic,
+         [](Daemon& d) { return step_external_nic(*d.ctx_); }},
+        {"enrol", every, [](Daemon& d) { return d.enrol(); }},
+        {"authorized_key", every, [](Daemon& d) { return d.authorized_key(); }},
+        {"chrony", every, [](Daemon& d) { return step_chrony(*d.ctx_); }},
+        {"chrony_wait", every, [](Daemon& d) { return step_chrony_wait(*d.ctx_); }},
+        {"known_hosts", compute, [](Daemon& d) { return d.known_hosts_node(); }},
+    };
+    return steps;
+}
 
 }  // namespace
 
-std::vector<std::string> plan_for(const SiteView& site, const NodeView& node) {
-    if (node.role == Role::controller) {
-        std::vector<std::string> plan{
-            "identity",     "host_keys",     "root_key",       "checks",
-            "chrony",       "chrony_wait",   "barrier",        "known_hosts",
-            "verify_ssh",   "answers",       "packstack",      "verify_token",
-            "verify_users", "verify_images", "verify_compute", "verify_network"};
-        if (!site.cloud.empty()) plan.push_back("day1");
-        return plan;
-    }
-    std::vector<std::string> plan{"identity", "checks", "host_keys"};
-    if (node.role == Role::compute) plan.push_back("compute");
-    if (node.role == Role::network && !node.external_nic.empty()) plan.push_back("external_nic");
-    for (const char* s : {"enrol", "authorized_key", "chrony", "chrony_wait"}) plan.push_back(s);
-    if (node.role == Role::compute) plan.push_back("known_hosts");
-    return plan;
+std::vector<std::string> plan_for(const node::Site& site, const node::Node& node) {
+    return Daemon::plan(site, node);
 }
 
 int run_daemon(const DaemonOptions& options, const std::atomic<bool>& stop) {
-    Identity id = load_identity(options.paths);
+    node::Identity id = node::load_identity(options.paths);
     if (!options.exec_hook.empty()) {
         ::setenv("AIRSTRAP_ROOT", options.paths.root.c_str(), 1);
         ::setenv("AIRSTRAP_NODE", id.node.c_str(), 1);

@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "firstboot/paths.hpp"
-#include "firstboot/site_view.hpp"
+#include "node/identity.hpp"
+#include "node/layout.hpp"
 
 namespace airstrap::firstboot {
 
 struct DaemonOptions {
-    Paths paths;
+    node::Paths paths;
     std::string exec_hook;                 // sandbox: every system command runs as `HOOK argv…`
     std::chrono::milliseconds poll{2000};  // retry/wait interval; quiet polls every 30×
     std::string rerun;                     // mark this step and the later ones pending first
@@ -23,7 +23,7 @@ struct DaemonOptions {
 };
 
 // The steps of a node's plan, in order.
-std::vector<std::string> plan_for(const SiteView& site, const NodeView& node);
+std::vector<std::string> plan_for(const node::Site& site, const node::Node& node);
 
 // Runs until stopped (SIGTERM/SIGINT: `stop` set) or, with exit_when_done, until done.
 // Returns the exit code: 0 done or stopped cleanly, 1 on a fatal error.

@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
+#include "deploy/answer_file.hpp"
 #include "deploy/openstack.hpp"
 #include "deploy/packstack_run.hpp"
 
@@ -20,13 +21,13 @@ namespace airstrap::firstboot {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-deploy::DeployConfig load_deploy_config(const Paths& paths, const crypto::Bytes& site_secret) {
+node::DeployConfig load_deploy_config(const node::Paths& paths, const crypto::Bytes& site_secret) {
     if (!fs::exists(paths.deploy_config())) {
         throw Error(paths.deploy_config().string() +
                     " is missing: the controller's kickstart writes it (or `airstrap node-config "
                     "SITE --node CONTROLLER`); rebuild the controller's media");
     }
-    return deploy::open_deploy_config(read_file(paths.deploy_config(), 4 << 20), site_secret);
+    return node::open_deploy_config(read_file(paths.deploy_config(), 4 << 20), site_secret);
 }
 
 namespace {
@@ -79,7 +80,7 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 }
 
 // A host as nova and neutron name it: the short name or the FQDN (hostname decides).
-bool same_host(const SiteView& site, const NodeView& n, const std::string& host) {
+bool same_host(const node::Site& site, const node::Node& n, const std::string& host) {
     return host == n.name || host == site.fqdn(n);
 }
 
@@ -108,9 +109,9 @@ class AppendFile {
 
 }  // namespace
 
-std::string step_answers(StepContext& ctx, const deploy::DeployConfig& config,
+std::string step_answers(StepContext& ctx, const node::DeployConfig& config,
                          const std::vector<std::string>& exclude) {
-    const Paths& p = ctx.paths;
+    const node::Paths& p = ctx.paths;
     std::string baseline, origin;
     bool kept = fs::exists(p.answer_file());
     if (kept) {
@@ -147,7 +148,7 @@ std::string step_answers(StepContext& ctx, const deploy::DeployConfig& config,
 }
 
 std::string step_packstack(StepContext& ctx) {
-    const Paths& p = ctx.paths;
+    const node::Paths& p = ctx.paths;
     AppendFile log(p.packstack_log());
     std::time_t now = std::time(nullptr);
     char when[64];
@@ -169,7 +170,7 @@ std::string step_packstack(StepContext& ctx) {
     deploy::PackstackReport report = deploy::read_packstack_output(r.output);
     if (r.exit_code != 0 || !report.completed) {
         std::map<std::string, std::string> hosts;
-        for (const auto& n : ctx.id.site.nodes) hosts[n.address] = n.name;
+        for (const auto& n : ctx.id.site.nodes) hosts[ctx.id.site.address(n)] = n.name;
         throw Error(deploy::describe_packstack_failure(
             report, hosts, "/var/log/airstrap/packstack.log", r.exit_code));
     }
@@ -204,11 +205,11 @@ std::string step_verify_images(StepContext& ctx) {
 }
 
 std::string step_verify_compute(StepContext& ctx) {
-    const SiteView& site = ctx.id.site;
+    const node::Site& site = ctx.id.site;
     json rows = admin_client(ctx).query({"compute", "service", "list"});
     std::vector<std::string> problems, up;
     for (const auto& n : site.nodes) {
-        if (n.role != Role::compute) continue;
+        if (n.role != node::Role::compute) continue;
         const json* found = nullptr;
         for (const auto& row : rows) {
             if (str_field(row, "Binary") == "nova-compute" &&
@@ -241,7 +242,7 @@ std::string step_verify_compute(StepContext& ctx) {
 }
 
 std::string step_verify_network(StepContext& ctx) {
-    const SiteView& site = ctx.id.site;
+    const node::Site& site = ctx.id.site;
     json rows = admin_client(ctx).query({"network", "agent", "list"});
     std::vector<std::string> problems;
     for (const auto& row : rows) {
@@ -254,9 +255,10 @@ std::string step_verify_network(StepContext& ctx) {
         }
     }
     // The network nodes route the external network: L3 agent (OVS) or gateway chassis (OVN).
-    std::string router = site.l2_agent == "ovn" ? "OVN Controller Gateway agent" : "L3 agent";
+    std::string router =
+        site.openstack.l2_agent == "ovn" ? "OVN Controller Gateway agent" : "L3 agent";
     for (const auto& n : site.nodes) {
-        if (n.role != Role::network) continue;
+        if (n.role != node::Role::network) continue;
         bool found = false;
         for (const auto& row : rows) {
             found = found || (str_field(row, "Agent Type") == router &&
@@ -268,8 +270,8 @@ std::string step_verify_network(StepContext& ctx) {
     return std::to_string(rows.size()) + " network agents alive";
 }
 
-std::string step_day1(StepContext& ctx, const deploy::DeployConfig& config) {
-    const CloudView& cloud = ctx.id.site.cloud;
+std::string step_day1(StepContext& ctx, const node::DeployConfig& config) {
+    const node::Cloud& cloud = ctx.id.site.cloud;
     if (cloud.empty()) return "site.yaml has no cloud: section; nothing to create";
     deploy::OpenStackClient os = admin_client(ctx);
     using deploy::OpenStackClient;
@@ -337,20 +339,27 @@ std::string step_day1(StepContext& ctx, const deploy::DeployConfig& config) {
     if (cloud.external_network || !cloud.networks.empty()) {
         auto networks = OpenStackClient::names(os.query({"network", "list"}));
         auto subnets = OpenStackClient::names(os.query({"subnet", "list"}));
-        auto subnet_args = [](const CloudNetworkView& n) {
+        // The external subnet: no DHCP, its gateway or none, its pools; a tenant subnet:
+        // its project, its gateway or Neutron's choice.
+        auto subnet_args = [](const auto& n, std::vector<std::string> specific) {
             std::vector<std::string> a{"subnet", "create",         "--network",
                                        n.name,   "--subnet-range", n.cidr};
-            if (n.external) {
-                a.insert(a.end(),
-                         {"--no-dhcp", "--gateway", n.gateway.empty() ? "none" : n.gateway});
-            } else {
-                a.insert(a.end(), {"--project", n.project});
-                if (!n.gateway.empty()) a.insert(a.end(), {"--gateway", n.gateway});
-            }
-            for (const auto& [start, end] : n.allocation_pools)
-                a.insert(a.end(), {"--allocation-pool", "start=" + start + ",end=" + end});
+            a.insert(a.end(), specific.begin(), specific.end());
             for (const auto& d : n.dns) a.insert(a.end(), {"--dns-nameserver", d});
             a.push_back(n.subnet);
+            return a;
+        };
+        auto external_specific = [](const node::CloudExternalNetwork& n) {
+            std::vector<std::string> a{"--no-dhcp", "--gateway",
+                                       n.gateway.empty() ? "none" : n.gateway};
+            for (const auto& pool : n.allocation_pools)
+                a.insert(a.end(),
+                         {"--allocation-pool", "start=" + pool.start + ",end=" + pool.end});
+            return a;
+        };
+        auto tenant_specific = [](const node::CloudNetwork& n) {
+            std::vector<std::string> a{"--project", n.project};
+            if (!n.gateway.empty()) a.insert(a.end(), {"--gateway", n.gateway});
             return a;
         };
         if (const auto& ext = cloud.external_network) {
@@ -360,7 +369,7 @@ std::string step_day1(StepContext& ctx, const deploy::DeployConfig& config) {
                 made.push_back("external network " + ext->name);
             }
             if (!contains(subnets, ext->subnet)) {
-                os.change(subnet_args(*ext));
+                os.change(subnet_args(*ext, external_specific(*ext)));
                 made.push_back("subnet " + ext->subnet);
             }
         }
@@ -370,7 +379,7 @@ std::string step_day1(StepContext& ctx, const deploy::DeployConfig& config) {
                 made.push_back("network " + n.name);
             }
             if (!contains(subnets, n.subnet)) {
-                os.change(subnet_args(n));
+                os.change(subnet_args(n, tenant_specific(n)));
                 made.push_back("subnet " + n.subnet);
             }
         }

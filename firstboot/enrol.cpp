@@ -14,6 +14,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The enrolment port (TCP) and the beacons' (UDP); site.json's reader keeps it in 1…65535.
+std::uint16_t port_of(const node::Identity& id) {
+    return static_cast<std::uint16_t>(id.site.firstboot.port);
+}
+
 constexpr auto session_timeout = 10s;
 constexpr int max_connections = 256;
 
@@ -43,7 +48,8 @@ std::vector<StepRecord> steps_from_json(const json& j) {
 
 // ---------------------------------------------------------------------------- node side
 
-EnrolClient::EnrolClient(const Identity& id, std::vector<std::string> host_keys, Traffic& traffic)
+EnrolClient::EnrolClient(const node::Identity& id, std::vector<std::string> host_keys,
+                         Traffic& traffic)
     : id_(id),
       keys_(proto::derive_keys(id.secret)),
       host_keys_(std::move(host_keys)),
@@ -51,16 +57,17 @@ EnrolClient::EnrolClient(const Identity& id, std::vector<std::string> host_keys,
       udp_(net::udp_sender()) {}
 
 EnrolClient::Reply EnrolClient::request(proto::Purpose purpose, const json& body) {
-    const NodeView& self = *id_.site.node(id_.node);
-    const NodeView& controller = id_.site.controller();
+    const node::Node& self = *id_.site.node(id_.node);
+    const node::Node& controller = id_.site.controller();
     auto deadline = net::Clock::now() + session_timeout;
     net::Socket s;
     try {
-        s = net::connect_tcp(self.address, controller.address, id_.site.port, 5s);
+        s = net::connect_tcp(id_.site.address(self), id_.site.address(controller), port_of(id_),
+                             5s);
     } catch (const SystemError& e) {
         if (e.errnum() != EADDRNOTAVAIL) throw;
         // The management address is not (yet) on this host: let the kernel choose.
-        s = net::connect_tcp("", controller.address, id_.site.port, 5s);
+        s = net::connect_tcp("", id_.site.address(controller), port_of(id_), 5s);
     }
     ++traffic_.sessions;
 
@@ -77,7 +84,7 @@ EnrolClient::Reply EnrolClient::request(proto::Purpose purpose, const json& body
     ++traffic_.frames;
     if (!proto::verify_controller(keys_, hello, challenge)) {
         throw proto::ProtocolError(
-            "the controller at " + controller.address +
+            "the controller at " + id_.site.address(controller) +
             " could not prove it holds this site's secret: this node's /etc/airstrap/site.key "
             "differs from the controller's (media built for another site, or an old build?)");
     }
@@ -102,9 +109,10 @@ EnrolClient::Reply EnrolClient::request(proto::Purpose purpose, const json& body
 
 void EnrolClient::beacon() {
     std::string data = proto::encode(proto::make_beacon(keys_, id_.node));
-    for (const std::string& to : {id_.site.controller().address, id_.site.management_broadcast}) {
+    for (const std::string& to :
+         {id_.site.address(id_.site.controller()), id_.site.management_broadcast()}) {
         try {
-            net::send_udp(udp_, to, id_.site.port, data);
+            net::send_udp(udp_, to, port_of(id_), data);
             ++traffic_.beacons;
         } catch (const Error&) {
             // Hints only: enrolment over TCP does not depend on them.
@@ -114,8 +122,9 @@ void EnrolClient::beacon() {
 
 // ----------------------------------------------------------------------- controller side
 
-EnrolServer::EnrolServer(const Identity& id, SiteState& state, std::vector<std::string> host_keys,
-                         std::string root_public_key, Log& log, Traffic& traffic)
+EnrolServer::EnrolServer(const node::Identity& id, SiteState& state,
+                         std::vector<std::string> host_keys, std::string root_public_key, Log& log,
+                         Traffic& traffic)
     : id_(id),
       state_(state),
       keys_(proto::derive_keys(id.secret)),
@@ -129,13 +138,14 @@ EnrolServer::~EnrolServer() {
 }
 
 void EnrolServer::start() {
-    const NodeView& self = id_.site.controller();
-    listener_ = net::listen_tcp(self.address, id_.site.port);
-    udp_ = net::bind_udp(id_.site.port);
+    const node::Node& self = id_.site.controller();
+    listener_ = net::listen_tcp(id_.site.address(self), port_of(id_));
+    udp_ = net::bind_udp(port_of(id_));
     acceptor_ = std::thread([this] { accept_loop(); });
     beacons_ = std::thread([this] { beacon_loop(); });
-    log_.info("listening for enrolment on " + self.address + ":" + std::to_string(id_.site.port) +
-              " (TCP) and beacons on UDP port " + std::to_string(id_.site.port));
+    log_.info("listening for enrolment on " + id_.site.address(self) + ":" +
+              std::to_string(port_of(id_)) + " (TCP) and beacons on UDP port " +
+              std::to_string(port_of(id_)));
 }
 
 void EnrolServer::stop() {
@@ -240,7 +250,7 @@ void EnrolServer::serve(net::Socket s, std::string peer) {
 
 proto::Result EnrolServer::handle(const proto::Hello& hello, const std::string& peer) {
     proto::Result r;
-    const NodeView* node = id_.site.node(hello.node);
+    const node::Node* node = id_.site.node(hello.node);
     auto refuse = [&](const std::string& why) {
         log_.warn(hello.node + " (" + peer + "): " + to_string(hello.purpose) + " refused: " + why);
         if (node) state_.refused(hello.node, peer, why);
@@ -248,11 +258,12 @@ proto::Result EnrolServer::handle(const proto::Hello& hello, const std::string& 
         r.error = why;
         return r;
     };
-    if (!node) return refuse("'" + hello.node + "' is not a node of site " + id_.site.name);
-    if (node->role == Role::controller) return refuse("the controller does not enrol with itself");
-    if (peer != node->address)
+    if (!node) return refuse("'" + hello.node + "' is not a node of site " + id_.site.site.name);
+    if (node->role == node::Role::controller)
+        return refuse("the controller does not enrol with itself");
+    if (peer != id_.site.address(*node))
         return refuse("connected from " + peer + " but site.yaml gives it the address " +
-                      node->address);
+                      id_.site.address(*node));
 
     if (hello.purpose == proto::Purpose::enrol) {
         switch (state_.pin(hello.node, hello.host_keys, peer)) {
@@ -302,7 +313,7 @@ json EnrolServer::roster() const {
     int generation = state_.roster_generation();
     for (const auto& n : id_.site.nodes) {
         std::vector<std::string> keys;
-        if (n.role == Role::controller) {
+        if (n.role == node::Role::controller) {
             keys = host_keys_;
         } else {
             auto rec = state_.node(n.name);
@@ -314,7 +325,7 @@ json EnrolServer::roster() const {
         }
         nodes.push_back({{"name", n.name},
                          {"fqdn", id_.site.fqdn(n)},
-                         {"address", n.address},
+                         {"address", id_.site.address(n)},
                          {"role", to_string(n.role)},
                          {"host_keys", keys}});
     }

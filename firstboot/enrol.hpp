@@ -15,7 +15,7 @@
 #include "firstboot/net.hpp"
 #include "firstboot/protocol.hpp"
 #include "firstboot/site_state.hpp"
-#include "firstboot/site_view.hpp"
+#include "node/identity.hpp"
 
 namespace airstrap::firstboot {
 
@@ -29,7 +29,7 @@ std::vector<StepRecord> steps_from_json(const nlohmann::json& j);  // ProtocolEr
 
 class EnrolClient {
   public:
-    EnrolClient(const Identity& id, std::vector<std::string> host_keys, Traffic& traffic);
+    EnrolClient(const node::Identity& id, std::vector<std::string> host_keys, Traffic& traffic);
 
     struct Reply {
         bool ok = false;
@@ -42,7 +42,7 @@ class EnrolClient {
     void beacon();  // best effort, to the controller and the management broadcast address
 
   private:
-    const Identity& id_;
+    const node::Identity& id_;
     proto::Keys keys_;
     std::vector<std::string> host_keys_;
     Traffic& traffic_;
@@ -51,7 +51,7 @@ class EnrolClient {
 
 class EnrolServer {
   public:
-    EnrolServer(const Identity& id, SiteState& state, std::vector<std::string> host_keys,
+    EnrolServer(const node::Identity& id, SiteState& state, std::vector<std::string> host_keys,
                 std::string root_public_key, Log& log, Traffic& traffic);
     ~EnrolServer();
     void start();  // binds now: SystemError if the port is taken
@@ -66,7 +66,7 @@ class EnrolServer {
     void serve(net::Socket s, std::string peer);
     proto::Result handle(const proto::Hello& hello, const std::string& peer);
 
-    const Identity& id_;
+    const node::Identity& id_;
     SiteState& state_;
     proto::Keys keys_;
     std::vector<std::string> host_keys_;

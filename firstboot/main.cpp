@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     }
 
     try {
-        Paths paths;
+        node::Paths paths;
         paths.root = root;
         if (*run_cmd) {
             run.paths = paths;

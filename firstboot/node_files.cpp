@@ -190,29 +190,29 @@ std::string replace_managed_block(std::string_view existing, std::string_view be
     return out;
 }
 
-std::string render_hosts(std::string_view existing, const SiteView& site) {
+std::string render_hosts(std::string_view existing, const node::Site& site) {
     std::string body;
     for (const auto& n : site.nodes) {
         std::string fqdn = site.fqdn(n);
-        body += n.address + " " + fqdn;
+        body += site.address(n) + " " + fqdn;
         if (fqdn != n.name) body += " " + n.name;
         body += "\n";
     }
-    return replace_managed_block(existing, std::string(managed_begin) + " (site " + site.name + ")",
-                                 body);
+    return replace_managed_block(
+        existing, std::string(managed_begin) + " (site " + site.site.name + ")", body);
 }
 
-std::string render_chrony_conf(const SiteView& site, const NodeView& self) {
-    const NodeView& controller = site.controller();
-    std::string out = "# managed by airstrap-firstboot (site " + site.name +
+std::string render_chrony_conf(const node::Site& site, const node::Node& self) {
+    const node::Node& controller = site.controller();
+    std::string out = "# managed by airstrap-firstboot (site " + site.site.name +
                       "): rewritten on every run; change site.yaml (time:) instead\n";
-    if (self.role == Role::controller) {
-        for (const auto& s : site.time_upstream) out += "server " + s + " iburst\n";
+    if (self.role == node::Role::controller) {
+        for (const auto& s : site.time.upstream) out += "server " + s + " iburst\n";
         out += "# Serve the site's clock even with no upstream reachable.\n";
-        out += "local stratum " + std::to_string(site.stratum) + "\n";
-        out += "allow " + site.management_cidr + "\n";
+        out += "local stratum " + std::to_string(site.time.stratum) + "\n";
+        out += "allow " + site.management_cidr() + "\n";
     } else {
-        out += "server " + controller.address + " iburst\n";
+        out += "server " + site.address(controller) + " iburst\n";
     }
     out +=
         "driftfile /var/lib/chrony/drift\n"
@@ -273,7 +273,7 @@ std::string render_known_hosts(std::string_view existing, const std::vector<Know
     return replace_managed_block(existing, std::string(managed_begin) + " known hosts", body);
 }
 
-std::string render_external_ifcfg(std::string_view existing, const SiteView& site,
+std::string render_external_ifcfg(std::string_view existing, const node::Site& site,
                                   const std::string& nic) {
     std::string kept;
     for (const auto& l : lines_of(existing)) {
@@ -281,7 +281,7 @@ std::string render_external_ifcfg(std::string_view existing, const SiteView& sit
         if (t.starts_with("HWADDR=") || t.starts_with("MTU=")) kept += t + "\n";
     }
     std::string out =
-        "# managed by airstrap-firstboot (site " + site.name +
+        "# managed by airstrap-firstboot (site " + site.site.name +
         "): Neutron's external bridge takes this NIC over, so it has no address of its own\n"
         "DEVICE=" +
         nic + "\nNAME=" + nic +
@@ -289,7 +289,7 @@ std::string render_external_ifcfg(std::string_view existing, const SiteView& sit
         "TYPE=Ethernet\n"
         "ONBOOT=yes\n"
         "BOOTPROTO=none\n";
-    if (!site.network_manager) out += "NM_CONTROLLED=no\n";
+    if (!site.security.network_manager) out += "NM_CONTROLLED=no\n";
     return out + kept;
 }
 

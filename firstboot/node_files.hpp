@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "firstboot/site_view.hpp"
 #include "firstboot/steps.hpp"
+#include "node/identity.hpp"
 
 namespace airstrap::firstboot {
 
@@ -24,11 +24,11 @@ std::string replace_managed_block(std::string_view existing, std::string_view be
 
 // /etc/hosts: the existing file plus a block "# BEGIN airstrap (site NAME)" listing every node
 // as "ADDRESS FQDN SHORT".
-std::string render_hosts(std::string_view existing, const SiteView& site);
+std::string render_hosts(std::string_view existing, const node::Site& site);
 
 // The whole of /etc/chrony.conf for `self`: the controller serves the management network
 // (its upstreams if any, else its local clock at site.stratum); the others follow it.
-std::string render_chrony_conf(const SiteView& site, const NodeView& self);
+std::string render_chrony_conf(const node::Site& site, const node::Node& self);
 
 // "type base64 [comment]" → "type base64". Throws InputError for any other shape (options,
 // a missing or non-base64 key, more than one line).
@@ -55,7 +55,7 @@ std::string render_known_hosts(std::string_view existing, const std::vector<Know
 // /etc/sysconfig/network-scripts/ifcfg-NIC for the network node's external NIC: up at boot,
 // no address (Packstack's CONFIG_NEUTRON_OVS_BRIDGE_IFACES moves it onto br-ex). HWADDR and
 // MTU of the file the installer wrote (`existing`, may be empty) are kept.
-std::string render_external_ifcfg(std::string_view existing, const SiteView& site,
+std::string render_external_ifcfg(std::string_view existing, const node::Site& site,
                                   const std::string& nic);
 // True when Packstack has already made the ifcfg file an OVS port: we must not undo that.
 bool ifcfg_is_ovs_port(std::string_view ifcfg);

@@ -88,11 +88,12 @@ NodeState state_of(Overall o) {
     return NodeState::in_progress;
 }
 
-NodeStatus controller_row(const NodeView& n, const std::vector<StepRecord>& steps) {
+NodeStatus controller_row(const node::Site& site, const node::Node& n,
+                          const std::vector<StepRecord>& steps) {
     NodeStatus row;
     row.name = n.name;
     row.role = n.role;
-    row.address = n.address;
+    row.address = site.address(n);
     row.enrolled = true;
     row.steps = steps;
     row.steps_done = count_done(steps);
@@ -102,11 +103,12 @@ NodeStatus controller_row(const NodeView& n, const std::vector<StepRecord>& step
     return row;
 }
 
-NodeStatus node_row(const NodeView& n, const NodeRecord* rec, bool rejoin_open) {
+NodeStatus node_row(const node::Site& site, const node::Node& n, const NodeRecord* rec,
+                    bool rejoin_open) {
     NodeStatus row;
     row.name = n.name;
     row.role = n.role;
-    row.address = n.address;
+    row.address = site.address(n);
     row.rejoin_open = rejoin_open;
     if (rec) {
         row.enrolled = rec->enrolled;
@@ -202,18 +204,18 @@ json steps_json(const std::vector<StepRecord>& steps) {
     return out;
 }
 
-std::vector<NodeStatus> rows_for(const SiteView& site, const std::vector<NodeRecord>& records,
+std::vector<NodeStatus> rows_for(const node::Site& site, const std::vector<NodeRecord>& records,
                                  const std::vector<StepRecord>& controller_steps,
                                  const std::set<std::string>& rejoin_open) {
     std::map<std::string, const NodeRecord*> by_name;
     for (const auto& r : records) by_name[r.name] = &r;
     std::vector<NodeStatus> rows;
     for (const auto& n : site.nodes) {
-        if (n.role == Role::controller) {
-            rows.push_back(controller_row(n, controller_steps));
+        if (n.role == node::Role::controller) {
+            rows.push_back(controller_row(site, n, controller_steps));
         } else {
             auto it = by_name.find(n.name);
-            rows.push_back(node_row(n, it == by_name.end() ? nullptr : it->second,
+            rows.push_back(node_row(site, n, it == by_name.end() ? nullptr : it->second,
                                     rejoin_open.count(n.name) > 0));
         }
     }
@@ -231,13 +233,13 @@ Overall overall_of_rows(const std::vector<NodeStatus>& rows) {
 
 }  // namespace
 
-std::vector<NodeStatus> site_rows(const SiteView& site, const std::vector<NodeRecord>& records,
+std::vector<NodeStatus> site_rows(const node::Site& site, const std::vector<NodeRecord>& records,
                                   const std::vector<StepRecord>& controller_steps,
                                   const std::set<std::string>& rejoin_open) {
     return rows_for(site, records, controller_steps, rejoin_open);
 }
 
-Overall site_overall(const SiteView& site, const std::vector<NodeRecord>& records,
+Overall site_overall(const node::Site& site, const std::vector<NodeRecord>& records,
                      const std::vector<StepRecord>& controller_steps,
                      const std::set<std::string>& rejoin_open) {
     return overall_of_rows(rows_for(site, records, controller_steps, rejoin_open));
@@ -256,24 +258,24 @@ std::string render_node_status(const std::string& node, const std::vector<StepRe
     return out + table(rows);
 }
 
-std::string render_site_status(const SiteView& site, const std::vector<NodeRecord>& records,
+std::string render_site_status(const node::Site& site, const std::vector<NodeRecord>& records,
                                const std::vector<StepRecord>& controller_steps,
                                const std::set<std::string>& rejoin_open) {
     auto nodes = rows_for(site, records, controller_steps, rejoin_open);
     auto done = std::count_if(nodes.begin(), nodes.end(),
                               [](const NodeStatus& r) { return r.state == NodeState::done; });
-    std::string out = "site " + site.name + ": " + words(overall_of_rows(nodes)) + " (" +
+    std::string out = "site " + site.site.name + ": " + words(overall_of_rows(nodes)) + " (" +
                       std::to_string(done) + "/" + std::to_string(nodes.size()) +
                       " nodes done)\n\n";
     std::vector<std::vector<std::string>> rows{
         {"NODE", "ROLE", "ADDRESS", "ENROLLED", "STEPS", "STATE", "NOTE"}};
     for (const auto& r : nodes) {
         rows.push_back({r.name, to_string(r.role), r.address,
-                        r.role == Role::controller ? "-" : (r.enrolled ? "yes" : "no"),
+                        r.role == node::Role::controller ? "-" : (r.enrolled ? "yes" : "no"),
                         steps_cell(r.steps_done, r.steps_total), words(r.state), one_line(r.note)});
     }
     out += table(rows);
-    const NodeView& controller = site.controller();
+    const node::Node& controller = site.controller();
     return out + "\n" + render_node_status(controller.name, controller_steps);
 }
 
@@ -285,7 +287,7 @@ json node_status_json(const std::string& node, const std::vector<StepRecord>& st
             {"steps", steps_json(steps)}};
 }
 
-json site_status_json(const SiteView& site, const std::vector<NodeRecord>& records,
+json site_status_json(const node::Site& site, const std::vector<NodeRecord>& records,
                       const std::vector<StepRecord>& controller_steps,
                       const std::set<std::string>& rejoin_open) {
     auto rows = rows_for(site, records, controller_steps, rejoin_open);
@@ -305,7 +307,7 @@ json site_status_json(const SiteView& site, const std::vector<NodeRecord>& recor
                          {"rejoin_open", r.rejoin_open},
                          {"steps", steps_json(r.steps)}});
     }
-    return {{"site", site.name},
+    return {{"site", site.site.name},
             {"controller", site.controller().name},
             {"overall", to_string(overall_of_rows(rows))},
             {"nodes", std::move(nodes)}};

@@ -18,7 +18,7 @@
 
 #include "firstboot/journal.hpp"
 #include "firstboot/site_state.hpp"
-#include "firstboot/site_view.hpp"
+#include "node/identity.hpp"
 
 namespace airstrap::firstboot {
 
@@ -36,7 +36,7 @@ const char* to_string(NodeState s);  // "done", "in_progress", "failed", "missin
 // One node as the controller sees it: a row of the site table, an entry of the JSON.
 struct NodeStatus {
     std::string name;
-    Role role = Role::compute;
+    node::Role role = node::Role::compute;
     std::string address;    // the site's address for it
     bool enrolled = false;  // pinned by the controller (the controller itself: true)
     int steps_done = 0;     // of its steps as last reported
@@ -53,12 +53,12 @@ struct NodeStatus {
 // Rows in site order, the controller's (from its own journal) included. `records` are
 // SiteState::nodes(); records of names not in the site are ignored. `rejoin_open` names the
 // nodes with an open rejoin window.
-std::vector<NodeStatus> site_rows(const SiteView& site, const std::vector<NodeRecord>& records,
+std::vector<NodeStatus> site_rows(const node::Site& site, const std::vector<NodeRecord>& records,
                                   const std::vector<StepRecord>& controller_steps,
                                   const std::set<std::string>& rejoin_open = {});
 
 // Worst over site_rows: any failed → failed; every node done → done; else in progress.
-Overall site_overall(const SiteView& site, const std::vector<NodeRecord>& records,
+Overall site_overall(const node::Site& site, const std::vector<NodeRecord>& records,
                      const std::vector<StepRecord>& controller_steps,
                      const std::set<std::string>& rejoin_open = {});
 
@@ -69,7 +69,7 @@ std::string render_node_status(const std::string& node, const std::vector<StepRe
 // "site NAME: in progress (1/3 nodes done)", a blank line, the table
 // NODE  ROLE  ADDRESS  ENROLLED  STEPS  STATE  NOTE, a blank line, then the controller's own
 // render_node_status.
-std::string render_site_status(const SiteView& site, const std::vector<NodeRecord>& records,
+std::string render_site_status(const node::Site& site, const std::vector<NodeRecord>& records,
                                const std::vector<StepRecord>& controller_steps,
                                const std::set<std::string>& rejoin_open = {});
 
@@ -80,7 +80,7 @@ nlohmann::json node_status_json(const std::string& node, const std::vector<StepR
 // {"site", "controller", "overall", "nodes": [{"name", "role", "address", "enrolled", "state",
 // "note", "steps_done", "steps_total", "heard_from", "last_seen", "generation", "rejoin_open",
 // "steps": […]}…]}, the nodes in site order, the controller's entry with its own steps.
-nlohmann::json site_status_json(const SiteView& site, const std::vector<NodeRecord>& records,
+nlohmann::json site_status_json(const node::Site& site, const std::vector<NodeRecord>& records,
                                 const std::vector<StepRecord>& controller_steps,
                                 const std::set<std::string>& rejoin_open = {});
 

@@ -92,12 +92,12 @@ std::string what_went_wrong(const ProcessResult& r) {
     return l.empty() ? "exit " + std::to_string(r.exit_code) : l;
 }
 
-bool sandboxed(const Paths& paths) {
+bool sandboxed(const node::Paths& paths) {
     return paths.root != fs::path("/");
 }
 
-bool has_network_scripts(const SiteView& site) {
-    return site.distro == "el7" || site.distro == "el8";
+bool has_network_scripts(const node::Site& site) {
+    return site.site.distro == "el7" || site.site.distro == "el8";
 }
 
 struct UnitState {
@@ -145,7 +145,7 @@ std::string ensure_network_service(StepContext& ctx) {
 }
 
 std::string check_selinux(StepContext& ctx) {
-    const SiteView& site = ctx.id.site;
+    const node::Site& site = ctx.id.site;
     std::string note;
     std::string current;
     try {
@@ -153,7 +153,7 @@ std::string check_selinux(StepContext& ctx) {
     } catch (const SystemError&) {
         current = "";  // no libselinux-utils: SELinux is not in use
     }
-    if (site.selinux == "enforcing") {
+    if (site.security.selinux == "enforcing") {
         if (current.empty() || current == "Enforcing") return "SELinux " + current;
         // Turning enforcing on needs a relabel and a reboot: an operator's decision.
         return "SELinux " + current + " (site.yaml says enforcing: relabel and reboot to apply)";
@@ -165,8 +165,8 @@ std::string check_selinux(StepContext& ctx) {
     }
     fs::path config = ctx.paths.under("/etc/selinux/config");
     if (auto old = read_optional(config)) {
-        if (write_if_changed(config, set_selinux_config(*old, site.selinux), 0644)) {
-            note += ", SELINUX=" + site.selinux + " in /etc/selinux/config";
+        if (write_if_changed(config, set_selinux_config(*old, site.security.selinux), 0644)) {
+            note += ", SELINUX=" + site.security.selinux + " in /etc/selinux/config";
         }
     }
     return note;
@@ -187,7 +187,7 @@ bool lists_repo(const std::string& output, const std::string& id) {
 
 std::string check_repo(StepContext& ctx) {
     std::vector<std::string> argv =
-        ctx.id.site.distro == "el7"
+        ctx.id.site.site.distro == "el7"
             ? std::vector<std::string>{"yum", "-q", "repolist", "enabled"}
             : std::vector<std::string>{"dnf", "-q", "repolist", "--enabled"};
     std::string command = text::join(argv, " ");
@@ -207,7 +207,7 @@ std::string check_repo(StepContext& ctx) {
 
 const char* const host_key_types[] = {"rsa", "ecdsa", "ed25519"};
 
-std::vector<std::string> missing_host_keys(const Paths& paths) {
+std::vector<std::string> missing_host_keys(const node::Paths& paths) {
     std::vector<std::string> missing;
     for (const char* t : host_key_types) {
         fs::path key = paths.etc_ssh() / ("ssh_host_" + std::string(t) + "_key");
@@ -258,7 +258,7 @@ std::string format_offset(double seconds) {
 }  // namespace
 
 std::string step_identity(StepContext& ctx) {
-    const SiteView& site = ctx.id.site;
+    const node::Site& site = ctx.id.site;
     std::string fqdn = site.fqdn(ctx.self());
     write_if_changed(ctx.paths.hostname(), fqdn + "\n", 0644);
     fs::path hosts = ctx.paths.hosts();
@@ -266,14 +266,14 @@ std::string step_identity(StepContext& ctx) {
     write_if_changed(hosts, about_file(hosts, [&] { return render_hosts(old, site); }), 0644);
     run_checked(ctx.runner, {"hostname", fqdn});
     return "host name " + fqdn + ", /etc/hosts names the " + std::to_string(site.nodes.size()) +
-           " nodes of site " + site.name;
+           " nodes of site " + site.site.name;
 }
 
 std::string step_checks(StepContext& ctx) {
-    const SiteView& site = ctx.id.site;
+    const node::Site& site = ctx.id.site;
     std::vector<std::string> notes;
-    if (!site.firewalld) notes.push_back(turn_off(ctx.runner, "firewalld"));
-    if (!site.network_manager) {
+    if (!site.security.firewalld) notes.push_back(turn_off(ctx.runner, "firewalld"));
+    if (!site.security.network_manager) {
         std::string network;
         if (has_network_scripts(site)) network = ensure_network_service(ctx);
         notes.push_back(turn_off(ctx.runner, "NetworkManager"));
@@ -310,7 +310,7 @@ std::string step_host_keys(StepContext& ctx) {
 }
 
 std::string step_root_key(StepContext& ctx) {
-    const SiteView& site = ctx.id.site;
+    const node::Site& site = ctx.id.site;
     fs::path key = ctx.paths.root_key();
     fs::path pub = key.string() + ".pub";
     ensure_dir(ctx.paths.root_ssh(), 0700);
@@ -336,7 +336,7 @@ std::string step_root_key(StepContext& ctx) {
     install_authorized_key(ctx.paths, public_key);
     std::string detail =
         "root key " + key_type(normalize_public_key(public_key)) + " " + how + ", authorized";
-    if (site.selinux != "disabled") {
+    if (site.security.selinux != "disabled") {
         // sshd ignores key files without their policy label.
         ProcessResult r = ctx.runner.run({"restorecon", "-R", ctx.paths.root_ssh().string()});
         if (r.exit_code != 0) detail += " (restorecon failed: " + what_went_wrong(r) + ")";
@@ -363,9 +363,10 @@ std::string step_compute(StepContext& ctx) {
 }
 
 std::string step_external_nic(StepContext& ctx) {
-    const SiteView& site = ctx.id.site;
-    const std::string& nic = ctx.self().external_nic;
-    if (nic.empty()) return "no external NIC on node " + ctx.id.node;
+    const node::Site& site = ctx.id.site;
+    const node::Interface* external = site.external_interface(ctx.self());
+    if (!external) return "no external NIC on node " + ctx.id.node;
+    const std::string& nic = external->name;
     std::string note;
     if (has_network_scripts(site)) {
         fs::path ifcfg = ctx.paths.under("/etc/sysconfig/network-scripts/ifcfg-" + nic);
@@ -397,27 +398,28 @@ std::string step_external_nic(StepContext& ctx) {
 }
 
 std::string step_chrony(StepContext& ctx) {
-    const SiteView& site = ctx.id.site;
-    const NodeView& self = ctx.self();
+    const node::Site& site = ctx.id.site;
+    const node::Node& self = ctx.self();
     bool changed = write_if_changed(ctx.paths.chrony_conf(), render_chrony_conf(site, self), 0644);
     run_checked(ctx.runner, {"systemctl", "enable", "chronyd"});
     // A restart drops the sync chronyd has; only a new file or a stopped daemon needs one.
     bool restart = changed || ctx.runner.run({"systemctl", "is-active", "chronyd"}).exit_code != 0;
     if (restart) run_checked(ctx.runner, {"systemctl", "restart", "chronyd"});
-    std::string role = self.role == Role::controller ? "serves " + site.management_cidr
-                                                     : "follows " + site.controller().address;
+    std::string role = self.role == node::Role::controller
+                           ? "serves " + site.management_cidr()
+                           : "follows " + site.address(site.controller());
     return std::string("chrony.conf ") + (changed ? "written" : "unchanged") + " (" + role +
            "), chronyd " + (restart ? "restarted" : "running");
 }
 
 std::string step_chrony_wait(StepContext& ctx) {
     using clock = std::chrono::steady_clock;
-    const SiteView& site = ctx.id.site;
-    const NodeView& controller = site.controller();
-    bool is_controller = ctx.self().role == Role::controller;
-    bool wants_source = !is_controller || !site.time_upstream.empty();
-    std::string local = "serving local clock at stratum " + std::to_string(site.stratum);
-    auto deadline = clock::now() + std::chrono::seconds(site.sync_timeout);
+    const node::Site& site = ctx.id.site;
+    const node::Node& controller = site.controller();
+    bool is_controller = ctx.self().role == node::Role::controller;
+    bool wants_source = !is_controller || !site.time.upstream.empty();
+    std::string local = "serving local clock at stratum " + std::to_string(site.time.stratum);
+    auto deadline = clock::now() + std::chrono::seconds(site.firstboot.sync_timeout);
     std::string last = "no answer";
     bool answered = false;
     for (;;) {
@@ -439,22 +441,22 @@ std::string step_chrony_wait(StepContext& ctx) {
         if (now >= deadline) break;
         std::this_thread::sleep_for(std::min<clock::duration>(ctx.poll, deadline - now));
     }
-    std::string within = " within " + std::to_string(site.sync_timeout) + " s";
+    std::string within = " within " + std::to_string(site.firstboot.sync_timeout) + " s";
     if (is_controller) {
         if (answered) {
             return "upstream not reachable, " + local + " (" +
-                   text::join(site.time_upstream, ", ") + " did not answer" + within + ")";
+                   text::join(site.time.upstream, ", ") + " did not answer" + within + ")";
         }
         throw Error("chronyd on the controller did not answer 'chronyc tracking'" + within + ": " +
                     last + "; check 'systemctl status chronyd'");
     }
-    throw Error("chrony did not synchronise to " + controller.name + " (" + controller.address +
-                ")" + within + ": " + last +
+    throw Error("chrony did not synchronise to " + controller.name + " (" +
+                site.address(controller) + ")" + within + ": " + last +
                 "; check that chronyd runs on the controller and "
                 "that UDP port 123 is open between the nodes");
 }
 
-std::vector<std::string> read_host_keys(const Paths& paths) {
+std::vector<std::string> read_host_keys(const node::Paths& paths) {
     std::vector<std::string> keys;
     std::error_code ec;
     fs::directory_iterator it(paths.etc_ssh(), ec);
@@ -469,7 +471,7 @@ std::vector<std::string> read_host_keys(const Paths& paths) {
     return keys;
 }
 
-std::string read_root_public_key(const Paths& paths) {
+std::string read_root_public_key(const node::Paths& paths) {
     fs::path pub = paths.root_key().string() + ".pub";
     auto text = read_optional(pub);
     if (!text) return "";
@@ -478,7 +480,7 @@ std::string read_root_public_key(const Paths& paths) {
     return line;
 }
 
-void install_authorized_key(const Paths& paths, const std::string& public_key) {
+void install_authorized_key(const node::Paths& paths, const std::string& public_key) {
     fs::path file = paths.authorized_keys();
     ensure_dir(paths.root_ssh(), 0700);
     std::string old = read_optional(file).value_or("");
@@ -486,13 +488,13 @@ void install_authorized_key(const Paths& paths, const std::string& public_key) {
                      0600);
 }
 
-void write_known_hosts(const Paths& paths, const std::vector<KnownHost>& hosts) {
+void write_known_hosts(const node::Paths& paths, const std::vector<KnownHost>& hosts) {
     fs::path file = paths.known_hosts();
     std::string old = read_optional(file).value_or("");
     write_if_changed(file, about_file(file, [&] { return render_known_hosts(old, hosts); }), 0644);
 }
 
-std::string verify_ssh(StepContext& ctx, const std::vector<const NodeView*>& nodes) {
+std::string verify_ssh(StepContext& ctx, const std::vector<const node::Node*>& nodes) {
     // One ssh per node, up to 16 at once: a 50-node site is checked in seconds, not minutes.
     std::vector<ProcessResult> results(nodes.size());
     std::atomic<std::size_t> next{0};
@@ -507,7 +509,7 @@ std::string verify_ssh(StepContext& ctx, const std::vector<const NodeView*>& nod
                             {"-o", "GlobalKnownHostsFile=" + ctx.paths.known_hosts().string(), "-o",
                              "UserKnownHostsFile=/dev/null", "-i", ctx.paths.root_key().string()});
             }
-            argv.insert(argv.end(), {"root@" + nodes[i]->address, "true"});
+            argv.insert(argv.end(), {"root@" + ctx.id.site.address(*nodes[i]), "true"});
             try {
                 results[i] = ctx.runner.run(argv);
             } catch (const std::exception& e) {
@@ -522,11 +524,12 @@ std::string verify_ssh(StepContext& ctx, const std::vector<const NodeView*>& nod
     std::vector<std::string> failures;
     std::vector<std::string> reached;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        const NodeView* n = nodes[i];
+        const node::Node* n = nodes[i];
         if (results[i].exit_code == 0) {
             reached.push_back(n->name);
         } else {
-            failures.push_back(n->name + " (" + n->address + "): " + what_went_wrong(results[i]));
+            failures.push_back(n->name + " (" + ctx.id.site.address(*n) +
+                               "): " + what_went_wrong(results[i]));
         }
     }
     if (!failures.empty()) {

@@ -1,5 +1,5 @@
 // The node's setup steps. Each is idempotent (running it twice changes nothing the second
-// time), writes files atomically under Paths, and runs system commands only through the
+// time), writes files atomically under node::Paths, and runs system commands only through the
 // CommandRunner, so the tests run the same code in a sandbox and assert the commands.
 // Each returns one line for the journal or throws Error saying what is wrong and what to do.
 #pragma once
@@ -9,18 +9,18 @@
 #include <vector>
 
 #include "common/subprocess.hpp"
-#include "firstboot/paths.hpp"
-#include "firstboot/site_view.hpp"
+#include "node/identity.hpp"
+#include "node/layout.hpp"
 
 namespace airstrap::firstboot {
 
 struct StepContext {
-    const Identity& id;
-    const Paths& paths;
+    const node::Identity& id;
+    const node::Paths& paths;
     CommandRunner& runner;
     // How often step_chrony_wait asks chronyd; the tests make it short.
     std::chrono::milliseconds poll{1000};
-    const NodeView& self() const { return *id.site.node(id.node); }
+    const node::Node& self() const { return *id.site.node(id.node); }
 };
 
 // /etc/hostname and a managed block in /etc/hosts naming every node (address fqdn short);
@@ -47,17 +47,17 @@ std::string step_chrony(StepContext& ctx);
 std::string step_chrony_wait(StepContext& ctx);
 
 // Reading and installing keys (used by the enrolment exchange).
-std::vector<std::string> read_host_keys(const Paths& paths);  // "type base64" lines, sorted
-std::string read_root_public_key(const Paths& paths);         // "" when there is none
-void install_authorized_key(const Paths& paths, const std::string& public_key);
+std::vector<std::string> read_host_keys(const node::Paths& paths);  // "type base64" lines, sorted
+std::string read_root_public_key(const node::Paths& paths);         // "" when there is none
+void install_authorized_key(const node::Paths& paths, const std::string& public_key);
 struct KnownHost {
     std::vector<std::string> names;  // short name, fqdn, address
     std::vector<std::string> keys;
 };
-void write_known_hosts(const Paths& paths, const std::vector<KnownHost>& hosts);
+void write_known_hosts(const node::Paths& paths, const std::vector<KnownHost>& hosts);
 
 // Controller: `ssh -o StrictHostKeyChecking=yes -o BatchMode=yes root@ADDRESS true` for each
 // node; throws naming every node that failed and the ssh error.
-std::string verify_ssh(StepContext& ctx, const std::vector<const NodeView*>& nodes);
+std::string verify_ssh(StepContext& ctx, const std::vector<const node::Node*>& nodes);
 
 }  // namespace airstrap::firstboot

@@ -12,11 +12,6 @@
 
 namespace airstrap::kickstart {
 
-// The site as the daemon reads it (keys sorted: the same site gives the same bytes).
-std::string site_json_text(const site::Site& site);
-// The site secret as the daemon reads it: 64 hex digits and a newline.
-std::string site_key_text(const site::Secrets& secrets);
-
 // Writes ROOT/etc/airstrap/ (0700) with site.json (0644), site.key (0600), node (0644) and,
 // on the controller, deploy.sealed (0600),
 // each atomically. InputError if `node` is not a node of the site. Returns the folder.

@@ -7,6 +7,9 @@
 #include "kickstart/node_config.hpp"
 #include "kickstart/password.hpp"
 #include "kickstart/render.hpp"
+#include "node/deploy_config.hpp"
+#include "node/identity.hpp"
+#include "site/site_json.hpp"
 
 namespace airstrap::kickstart {
 
@@ -75,7 +78,7 @@ std::string site_repo_file_text(const site::Site& site) {
            site.name +
            ")\n"
            "baseurl=file://" +
-           std::string(node_repo_dir) +
+           std::string(node::repository_dir) +
            "\n"
            "enabled=1\n"
            "# Packages were verified against airstrap.lock when the repository was built.\n"
@@ -89,15 +92,15 @@ std::string nested_kvm_conf_text() {
 std::vector<NodeFile> firstboot_files(const site::Site& site, const site::Secrets& secrets,
                                       const std::string& node) {
     find_node(site, node);
-    std::string dir = node_config_dir;
-    std::vector<NodeFile> files = {{dir + "/site.json", 0644, site_json_text(site)},
-                                   {dir + "/site.key", 0600, site_key_text(secrets)},
-                                   {dir + "/node", 0644, node + "\n"}};
+    std::vector<NodeFile> files = {
+        {node::site_json_file, 0644, node::site_json_text(site::node_site(site))},
+        {node::site_key_file, 0600, node::site_key_text(secrets.site_secret)},
+        {node::node_name_file, 0644, node + "\n"}};
     const site::Node* controller = site.controller();
     if (controller && controller->name == node) {
-        files.push_back({deploy::deploy_config_file, 0600,
-                         deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets),
-                                                    secrets.site_secret)});
+        files.push_back({node::deploy_sealed_file, 0600,
+                         node::seal_deploy_config(deploy::deploy_config_for(site, secrets),
+                                                  secrets.site_secret)});
     }
     return files;
 }

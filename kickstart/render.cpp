@@ -10,6 +10,8 @@
 #include "kickstart/node_config.hpp"
 #include "kickstart/node_setup.hpp"
 #include "kickstart/password.hpp"
+#include "node/deploy_config.hpp"
+#include "node/identity.hpp"
 #include "site/site_json.hpp"
 
 namespace airstrap::kickstart {
@@ -153,22 +155,22 @@ std::string pre_section(const Site& site, std::optional<Role> role,
         "# beside the HTTP install tree.\n"
         "if [ -z \"${repo_url:-}\" ]; then\n"
         "    if [ -d /run/install/repo/" +
-        media_repo_dir +
+        node::media_repo_dir +
         "/repodata ]; then\n"
         "        repo_url=file:///run/install/repo/" +
-        media_repo_dir +
+        node::media_repo_dir +
         "\n"
         "    else\n"
         "        case \"${inst_repo:-}\" in\n"
         "            http://*|https://*|ftp://*) repo_url=\"${inst_repo%/}/" +
-        media_repo_dir +
+        node::media_repo_dir +
         "\" ;;\n"
         "        esac\n"
         "    fi\n"
         "fi\n"
         "if [ -z \"${repo_url:-}\" ]; then\n"
         "    echo \"airstrap: the site repository is neither on the install media (/" +
-        media_repo_dir +
+        node::media_repo_dir +
         ") nor named by inst.repo= or airstrap.repo=\" | tee /dev/console\n"
         "    exit 1\n"
         "fi\n"
@@ -179,16 +181,16 @@ std::string pre_section(const Site& site, std::optional<Role> role,
 }
 
 std::string post_nochroot_section() {
-    std::string repo = node_repo_dir;
+    std::string repo = node::repository_dir;
     return "%post --nochroot --erroronfail --log=/tmp/airstrap-post-nochroot.log\n"
            "# Hand the node's identity and the site repository over to the installed system.\n"
            "set -e\n"
            "sysroot=\"${ANA_INSTALL_PATH:-/mnt/sysimage}\"\n"
            "install -d -m 0700 \"$sysroot" +
-           std::string(node_config_dir) +
+           std::string(node::config_dir) +
            "\"\n"
            "install -m 0644 /tmp/airstrap/node \"$sysroot" +
-           node_config_dir +
+           node::config_dir +
            "/node\"\n"
            "mkdir -p \"$sysroot" +
            repo +
@@ -219,10 +221,10 @@ std::string deploy_config_lines(const Site& site, const site::Secrets& secrets,
         if (n->role == Role::controller) controller = n;
     }
     if (!controller || (role && *role != Role::controller)) return "";
-    std::string path = deploy::deploy_config_file;
+    std::string path = node::deploy_sealed_file;
     std::string body =
         "cat > " + path + " <<'AIRSTRAP_EOF'\n" +
-        deploy::seal_deploy_config(deploy::deploy_config_for(site, secrets), secrets.site_secret) +
+        node::seal_deploy_config(deploy::deploy_config_for(site, secrets), secrets.site_secret) +
         "AIRSTRAP_EOF\nchmod 0600 " + path + "\n";
     if (role) return body;
     return "case \"$node\" in\n    " + controller->name + ")\n" + body + "        ;;\nesac\n";
@@ -230,7 +232,7 @@ std::string deploy_config_lines(const Site& site, const site::Secrets& secrets,
 
 std::string post_section(const Site& site, const site::Secrets& secrets, std::optional<Role> role,
                          const std::vector<const site::Node*>& nodes) {
-    std::string dir = node_config_dir;
+    std::string dir = node::config_dir;
     std::string out =
         "%post --erroronfail --log=/root/airstrap-post.log\n"
         "set -e\n"
@@ -298,10 +300,10 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         "\n# The first-boot daemon's configuration and the site secret.\n"
         "umask 077\n"
         "cat > " +
-        dir + "/site.json <<'AIRSTRAP_EOF'\n" + site_json_text(site) +
+        dir + "/site.json <<'AIRSTRAP_EOF'\n" + node::site_json_text(site::node_site(site)) +
         "AIRSTRAP_EOF\n"
         "cat > " +
-        dir + "/site.key <<'AIRSTRAP_EOF'\n" + site_key_text(secrets) +
+        dir + "/site.key <<'AIRSTRAP_EOF'\n" + node::site_key_text(secrets.site_secret) +
         "AIRSTRAP_EOF\n"
         "chmod 0600 " +
         dir + "/site.key\n" + deploy_config_lines(site, secrets, role, nodes) + "chmod 0644 " +
@@ -312,7 +314,7 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
     if (site.security.selinux != site::Selinux::disabled) {
         // Files written here get no policy labels; sshd ignores an unlabelled key file.
         out += "restorecon -R /root/.ssh " + dir + " /etc/yum.repos.d " +
-               std::string(node_repo_dir) + " 2>/dev/null || true\n";
+               std::string(node::repository_dir) + " 2>/dev/null || true\n";
     }
     out += "%end\n";
     return out;

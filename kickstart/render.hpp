@@ -9,17 +9,16 @@
 #include <optional>
 #include <string>
 
-#include "deploy/deploy_config.hpp"
+#include "node/layout.hpp"
 #include "site/model.hpp"
 #include "site/secrets.hpp"
 
 namespace airstrap::kickstart {
 
-// Where things live on the installed node, shared with the builder and the daemon.
-inline constexpr const char* node_config_dir = "/etc/airstrap";
-inline constexpr const char* node_repo_dir = deploy::node_repository_dir;
-// The site repository's folder relative to the root of the install source (media or HTTP).
-inline constexpr const char* media_repo_dir = "airstrap/repo";
+// Where things live on the installed node and on the install source: node/layout.hpp.
+// (Until builder/ names them from there.)
+inline constexpr const char* node_repo_dir = node::repository_dir;
+inline constexpr const char* media_repo_dir = node::media_repo_dir;
 
 // The package list of a role: the defaults, then the site's additions and removals.
 struct PackageSet {

@@ -14,18 +14,6 @@ const char* to_string(Distro d) {
     return "?";
 }
 
-const char* to_string(Role r) {
-    switch (r) {
-        case Role::controller:
-            return "controller";
-        case Role::network:
-            return "network";
-        case Role::compute:
-            return "compute";
-    }
-    return "?";
-}
-
 const char* to_string(Selinux s) {
     switch (s) {
         case Selinux::disabled:

@@ -12,23 +12,25 @@
 #include <vector>
 
 #include "common/diagnostics.hpp"
+#include "node/role.hpp"
 #include "site/net.hpp"
 
 namespace airstrap::site {
 
 enum class Distro { el7, el8, el9 };
-enum class Role { controller, network, compute };
+// A node's role: the one enum the installed node shares (node/role.hpp).
+using node::all_roles;
+using node::Role;
+using node::to_string;
 enum class Selinux { disabled, permissive, enforcing };
 enum class Rtc { utc, local };
 enum class L2Agent { openvswitch, ovn };
 enum class NetworkPurpose { management, external, tenant, storage };
 
 const char* to_string(Distro d);
-const char* to_string(Role r);
 const char* to_string(Selinux s);
 const char* to_string(L2Agent a);
 const char* to_string(NetworkPurpose p);
-inline constexpr Role all_roles[] = {Role::controller, Role::network, Role::compute};
 
 struct Network {
     std::string name;

@@ -1,13 +1,12 @@
-// The site as JSON, without secrets: what a node's first-boot daemon reads from
-// /etc/airstrap/site.json. Keys are sorted, so the same site gives the same bytes.
+// The site as an installed node reads it (/etc/airstrap/site.json, node/site_json.hpp),
+// filled from the site model: no secrets, nothing the node does not use.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
+#include "node/site_json.hpp"
 #include "site/model.hpp"
 
 namespace airstrap::site {
 
-nlohmann::json to_json(const Site& site);
+node::Site node_site(const Site& site);
 
 }  // namespace airstrap::site

@@ -27,11 +27,11 @@ using airstrap::testutil::slurp;
 
 namespace {
 
-SiteView lab3() {
+node::Site lab3() {
     auto file = site::SiteFile::from_text("site.yaml", testutil::lab3_text(),
                                           testutil::lab3_path().parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return parse_site_json(site::to_json(file->site()).dump());
+    return node::parse_site_json(node::site_json_text(site::node_site(file->site())));
 }
 
 const char* generated =
@@ -79,10 +79,10 @@ class DeploySteps : public ::testing::Test {
 
     StepContext ctx() { return StepContext{id, paths, runner}; }
 
-    Paths paths;
-    Identity id;
+    node::Paths paths;
+    node::Identity id;
     FakeRunner runner;
-    deploy::DeployConfig config;
+    node::DeployConfig config;
 };
 
 }  // namespace

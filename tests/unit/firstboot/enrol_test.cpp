@@ -28,53 +28,29 @@ std::uint16_t test_port() {
     return static_cast<std::uint16_t>(30000 + (::getpid() * 7 + 13) % 20000);
 }
 
+// Three nodes on loopback addresses, written as the kickstart writes site.json.
 std::string site_json(std::uint16_t port, const std::string& compute1_address = "127.0.0.2") {
-    json nodes = json::array();
-    auto node = [&](const char* name, const char* role, const std::string& addr) {
-        nodes.push_back({{"name", name},
-                         {"role", role},
-                         {"nested_virtualization", false},
-                         {"interfaces",
-                          {{{"name", "lo"},
-                            {"mac", ""},
-                            {"network", "management"},
-                            {"address", addr},
-                            {"bridge", ""}}}}});
+    node::Site site;
+    site.site = {"loop", "test", "el7", "UTC"};
+    site.networks["management"] = {"management", "127.0.0.0/8", std::nullopt, {}, 1500};
+    auto add = [&](const char* name, node::Role role, const std::string& addr) {
+        site.nodes.push_back({name, role, false, {{"lo", "", "management", addr, ""}}});
     };
-    node("controller", "controller", "127.0.0.1");
-    node("compute1", "compute", compute1_address);
-    node("compute2", "compute", "127.0.0.3");
-    return json{
-        {"format", 1},
-        {"site", {{"name", "loop"}, {"domain", "test"}, {"distro", "el7"}, {"timezone", "UTC"}}},
-        {"networks",
-         {{"management",
-           {{"purpose", "management"},
-            {"cidr", "127.0.0.0/8"},
-            {"gateway", nullptr},
-            {"dns", json::array()},
-            {"mtu", 1500}}}}},
-        {"nodes", nodes},
-        {"security", {{"selinux", "disabled"}, {"firewalld", false}, {"network_manager", false}}},
-        {"time", {{"upstream", json::array()}, {"stratum", 10}}},
-        {"firstboot", {{"port", port}, {"barrier_timeout", 60}, {"sync_timeout", 60}}},
-        {"ssh", {{"authorized_keys", json::array()}}},
-        {"openstack", {{"release", "queens"}, {"l2_agent", "openvswitch"}}},
-        {"cloud",
-         {{"external_network", nullptr},
-          {"networks", json::array()},
-          {"routers", json::array()},
-          {"flavors", json::array()},
-          {"images", json::array()},
-          {"projects", json::array()},
-          {"users", json::array()}}}}
-        .dump();
+    add("controller", node::Role::controller, "127.0.0.1");
+    add("compute1", node::Role::compute, compute1_address);
+    add("compute2", node::Role::compute, "127.0.0.3");
+    site.security = {"disabled", false, false};
+    site.firstboot = {port, 60, 60};
+    site.openstack.deployer = "packstack";
+    site.openstack.release = "queens";
+    site.openstack.l2_agent = "openvswitch";
+    return node::site_json_text(site);
 }
 
-Identity identity(const std::string& node, std::uint16_t port, std::uint8_t secret_byte = 9,
-                  const std::string& compute1_address = "127.0.0.2") {
-    Identity id;
-    id.site = parse_site_json(site_json(port, compute1_address));
+node::Identity identity(const std::string& node, std::uint16_t port, std::uint8_t secret_byte = 9,
+                        const std::string& compute1_address = "127.0.0.2") {
+    node::Identity id;
+    id.site = node::parse_site_json(site_json(port, compute1_address));
     id.secret = crypto::Bytes(32, secret_byte);
     id.node = node;
     return id;
@@ -102,7 +78,7 @@ class EnrolTest : public ::testing::Test {
 
     std::filesystem::path dir_;
     std::uint16_t port_ = 0;
-    Identity controller_;
+    node::Identity controller_;
     std::unique_ptr<SiteState> state_;
     std::unique_ptr<Log> log_;
     Traffic traffic_;
@@ -110,7 +86,7 @@ class EnrolTest : public ::testing::Test {
 };
 
 TEST_F(EnrolTest, EnrolPinsAndAnswersWithTheControllersKey) {
-    Identity node = identity("compute1", port_);
+    node::Identity node = identity("compute1", port_);
     Traffic t;
     EnrolClient client(node, {key_a}, t);
     auto reply = client.request(proto::Purpose::enrol, json::object());
@@ -129,7 +105,7 @@ TEST_F(EnrolTest, EnrolPinsAndAnswersWithTheControllersKey) {
 }
 
 TEST_F(EnrolTest, ChangedHostKeyIsRefusedUntilARejoinWindowOpens) {
-    Identity node = identity("compute1", port_);
+    node::Identity node = identity("compute1", port_);
     Traffic t;
     ASSERT_TRUE(EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object()).ok);
     EnrolClient reinstalled(node, {key_b}, t);
@@ -151,7 +127,7 @@ TEST_F(EnrolTest, ChangedHostKeyIsRefusedUntilARejoinWindowOpens) {
 }
 
 TEST_F(EnrolTest, WrongSecretIsRefusedAndTheNodeIsToldWhy) {
-    Identity node = identity("compute1", port_, /*secret_byte=*/10);
+    node::Identity node = identity("compute1", port_, /*secret_byte=*/10);
     Traffic t;
     EnrolClient client(node, {key_a}, t);
     try {
@@ -165,7 +141,7 @@ TEST_F(EnrolTest, WrongSecretIsRefusedAndTheNodeIsToldWhy) {
 
 TEST_F(EnrolTest, UnknownNodeAndWrongAddressAreRefused) {
     Traffic t;
-    Identity stranger = identity("compute2", port_);
+    node::Identity stranger = identity("compute2", port_);
     stranger.site.nodes[2].name = "compute9";  // its site.json names a node the controller lacks
     stranger.node = "compute9";
     auto r = EnrolClient(stranger, {key_a}, t).request(proto::Purpose::enrol, json::object());
@@ -173,7 +149,7 @@ TEST_F(EnrolTest, UnknownNodeAndWrongAddressAreRefused) {
     EXPECT_NE(r.error.find("not a node of site loop"), std::string::npos) << r.error;
 
     // compute1 claims to be at 127.0.0.4; the controller knows it at 127.0.0.2.
-    Identity moved = identity("compute1", port_, 9, "127.0.0.4");
+    node::Identity moved = identity("compute1", port_, 9, "127.0.0.4");
     r = EnrolClient(moved, {key_a}, t).request(proto::Purpose::enrol, json::object());
     EXPECT_FALSE(r.ok);
     EXPECT_NE(r.error.find("connected from 127.0.0.4"), std::string::npos) << r.error;
@@ -181,7 +157,7 @@ TEST_F(EnrolTest, UnknownNodeAndWrongAddressAreRefused) {
 
 TEST_F(EnrolTest, RosterAndReportNeedEnrolmentAndCarryThePins) {
     Traffic t;
-    Identity one = identity("compute1", port_);
+    node::Identity one = identity("compute1", port_);
     EnrolClient c1(one, {key_a}, t);
     auto early = c1.request(proto::Purpose::roster, json::object());
     EXPECT_FALSE(early.ok);
@@ -195,7 +171,7 @@ TEST_F(EnrolTest, RosterAndReportNeedEnrolmentAndCarryThePins) {
     EXPECT_EQ(roster.body["nodes"][0]["host_keys"], json::array({key_c}));
     EXPECT_EQ(roster.body["nodes"][1]["fqdn"], "compute1.test");
 
-    Identity two = identity("compute2", port_);
+    node::Identity two = identity("compute2", port_);
     EnrolClient c2(two, {key_b}, t);
     ASSERT_TRUE(c2.request(proto::Purpose::enrol, json::object()).ok);
     EXPECT_TRUE(c1.request(proto::Purpose::roster, json::object()).body["complete"].get<bool>());
@@ -227,9 +203,9 @@ TEST_F(EnrolTest, GarbageAndHalfSessionsDoNotHurtTheServer) {
 
 TEST_F(EnrolTest, BeaconsMarkANodeSeenAndForgedOnesAreNoted) {
     Traffic t;
-    Identity node = identity("compute2", port_);
+    node::Identity node = identity("compute2", port_);
     EnrolClient(node, {key_a}, t).beacon();
-    Identity forged = identity("compute1", port_, /*secret_byte=*/11);
+    node::Identity forged = identity("compute1", port_, /*secret_byte=*/11);
     EnrolClient(forged, {key_a}, t).beacon();
     auto deadline = std::chrono::steady_clock::now() + 3s;
     while (std::chrono::steady_clock::now() < deadline) {

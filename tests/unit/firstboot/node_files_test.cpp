@@ -19,18 +19,18 @@ using namespace airstrap::firstboot;
 namespace {
 
 // The lab3 example as the node sees it: site.yaml → site.json (as the kickstart writes it)
-// → SiteView.
-SiteView lab3() {
+// → node::Site.
+node::Site lab3() {
     fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
     auto file = site::SiteFile::from_text("site.yaml", ss.str(), p.parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return parse_site_json(site::to_json(file->site()).dump());
+    return node::parse_site_json(node::site_json_text(site::node_site(file->site())));
 }
 
-const NodeView& node(const SiteView& s, const char* name) {
+const node::Node& node_named(const node::Site& s, const char* name) {
     return *s.node(name);
 }
 
@@ -85,8 +85,8 @@ TEST(NodeFiles, HostsAddsANewlineToAnUnterminatedLastLine) {
 }
 
 TEST(NodeFiles, HostsWithoutADomainNamesEachNodeOnce) {
-    SiteView s = lab3();
-    s.domain = "";
+    node::Site s = lab3();
+    s.site.domain = "";
     EXPECT_EQ(render_hosts("", s),
               "# BEGIN airstrap (site lab3)\n"
               "192.168.111.10 controller-node\n"
@@ -112,8 +112,8 @@ TEST(NodeFiles, AHandMadeSecondBlockIsDropped) {
 }
 
 TEST(NodeFiles, ChronyControllerWithoutUpstreamServesItsLocalClock) {
-    SiteView s = lab3();
-    EXPECT_EQ(render_chrony_conf(s, node(s, "controller-node")),
+    node::Site s = lab3();
+    EXPECT_EQ(render_chrony_conf(s, node_named(s, "controller-node")),
               "# managed by airstrap-firstboot (site lab3): rewritten on every run; change "
               "site.yaml (time:) instead\n"
               "# Serve the site's clock even with no upstream reachable.\n"
@@ -126,18 +126,18 @@ TEST(NodeFiles, ChronyControllerWithoutUpstreamServesItsLocalClock) {
 }
 
 TEST(NodeFiles, ChronyControllerWithUpstreamsListsThem) {
-    SiteView s = lab3();
-    s.time_upstream = {"ntp1.corp", "10.0.0.123"};
-    s.stratum = 8;
-    std::string conf = render_chrony_conf(s, node(s, "controller-node"));
+    node::Site s = lab3();
+    s.time.upstream = {"ntp1.corp", "10.0.0.123"};
+    s.time.stratum = 8;
+    std::string conf = render_chrony_conf(s, node_named(s, "controller-node"));
     EXPECT_NE(conf.find("\nserver ntp1.corp iburst\nserver 10.0.0.123 iburst\n"), std::string::npos)
         << conf;
     EXPECT_NE(conf.find("\nlocal stratum 8\nallow 192.168.111.0/24\n"), std::string::npos);
 }
 
 TEST(NodeFiles, ChronyNodesFollowTheController) {
-    SiteView s = lab3();
-    s.time_upstream = {"ntp1.corp"};  // the controller's business, not the nodes'
+    node::Site s = lab3();
+    s.time.upstream = {"ntp1.corp"};  // the controller's business, not the nodes'
     std::string expected =
         "# managed by airstrap-firstboot (site lab3): rewritten on every run; change site.yaml "
         "(time:) instead\n"
@@ -146,8 +146,8 @@ TEST(NodeFiles, ChronyNodesFollowTheController) {
         "makestep 1.0 3\n"
         "rtcsync\n"
         "logdir /var/log/chrony\n";
-    EXPECT_EQ(render_chrony_conf(s, node(s, "network-node")), expected);
-    EXPECT_EQ(render_chrony_conf(s, node(s, "compute-node")), expected);
+    EXPECT_EQ(render_chrony_conf(s, node_named(s, "network-node")), expected);
+    EXPECT_EQ(render_chrony_conf(s, node_named(s, "compute-node")), expected);
 }
 
 TEST(NodeFiles, PublicKeyNormalisationDropsTheComment) {
@@ -246,7 +246,7 @@ TEST(NodeFiles, KnownHostsRefusesBadNamesAndKeys) {
 }
 
 TEST(NodeFiles, ExternalIfcfgHasNoAddress) {
-    SiteView s = lab3();
+    node::Site s = lab3();
     EXPECT_EQ(render_external_ifcfg("", s, "ens34"),
               "# managed by airstrap-firstboot (site lab3): Neutron's external bridge takes this "
               "NIC over, so it has no address of its own\n"
@@ -256,7 +256,7 @@ TEST(NodeFiles, ExternalIfcfgHasNoAddress) {
               "ONBOOT=yes\n"
               "BOOTPROTO=none\n"
               "NM_CONTROLLED=no\n");
-    s.network_manager = true;
+    s.security.network_manager = true;
     EXPECT_EQ(render_external_ifcfg("", s, "ens34").find("NM_CONTROLLED"), std::string::npos);
 }
 

@@ -13,15 +13,19 @@ using nlohmann::json;
 
 namespace {
 
-SiteView lab3() {
-    SiteView s;
-    s.name = "lab3";
-    s.domain = "lab.local";
-    s.distro = "el7";
-    s.management_cidr = "192.168.111.0/24";
-    s.nodes = {{"controller-node", Role::controller, "192.168.111.10", "", "", false},
-               {"network-node", Role::network, "192.168.111.11", "ens34", "br-ex", false},
-               {"compute-node", Role::compute, "192.168.111.12", "", "", true}};
+node::Site lab3() {
+    node::Site s;
+    s.site = {"lab3", "lab.local", "el7", "UTC"};
+    s.networks["management"] = {"management", "192.168.111.0/24", std::nullopt, {}, 1500};
+    s.networks["external"] = {"external", "192.168.222.0/24", std::nullopt, {}, 1500};
+    auto node = [](std::string name, node::Role role, std::string address, bool nested) {
+        return node::Node{
+            std::move(name), role, nested, {{"ens32", "", "management", std::move(address), ""}}};
+    };
+    s.nodes = {node("controller-node", node::Role::controller, "192.168.111.10", false),
+               node("network-node", node::Role::network, "192.168.111.11", false),
+               node("compute-node", node::Role::compute, "192.168.111.12", true)};
+    s.nodes[1].interfaces.push_back({"ens34", "", "external", std::nullopt, "br-ex"});
     return s;
 }
 
@@ -161,7 +165,7 @@ TEST(Status, SiteTableWhileTheControllerWaitsAtTheBarrier) {
 }
 
 TEST(Status, EachWayANodeCanBeShort) {
-    SiteView site = lab3();
+    node::Site site = lab3();
     auto controller = controller_at_barrier();
 
     NodeRecord heard;

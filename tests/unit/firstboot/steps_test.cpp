@@ -48,11 +48,11 @@ unsigned mode_of(const fs::path& p) {
 }
 
 // The lab3 example, as the kickstart hands it to the node (site.yaml → site.json).
-SiteView lab3() {
+node::Site lab3() {
     fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
     auto file = site::SiteFile::from_text("site.yaml", slurp(p), p.parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return parse_site_json(site::to_json(file->site()).dump());
+    return node::parse_site_json(node::site_json_text(site::node_site(file->site())));
 }
 
 const std::string ed25519 =
@@ -120,8 +120,8 @@ class Steps : public ::testing::Test {
         });
     }
 
-    Paths paths;
-    Identity id;
+    node::Paths paths;
+    node::Identity id;
     FakeRunner runner;
 };
 
@@ -265,9 +265,9 @@ TEST_F(Steps, ChecksKeepNetworkManagerWhenThereIsNoNetworkService) {
 }
 
 TEST_F(Steps, ChecksLeaveServicesAloneWhenTheSiteWantsThem) {
-    id.site.firewalld = true;
-    id.site.network_manager = true;
-    id.site.distro = "el9";
+    id.site.security.firewalld = true;
+    id.site.security.network_manager = true;
+    id.site.site.distro = "el9";
     runner.on("dnf -q repolist --enabled", 0, "repo id     repo name\nairstrap    airstrap\n");
     auto c = ctx();
     EXPECT_EQ(step_checks(c), "SELinux Disabled, repository airstrap answers");
@@ -315,7 +315,7 @@ TEST_F(Steps, ChecksFailWhenTheRepositoryIsNotListed) {
 }
 
 TEST_F(Steps, ChecksFailWhenTheRepositoryDoesNotAnswer) {
-    id.site.distro = "el8";
+    id.site.site.distro = "el8";
     runner.on("systemctl is-enabled network", 0, "enabled\n");
     runner.on("dnf -q repolist --enabled", 1,
               "Error: Failed to download metadata for repo 'airstrap': Cannot download "
@@ -436,7 +436,7 @@ TEST_F(Steps, RootKeyFailsWhenSshKeygenWritesNothing) {
 
 TEST_F(Steps, RootKeyRelabelsUnderSelinux) {
     be("controller-node");
-    id.site.selinux = "enforcing";
+    id.site.security.selinux = "enforcing";
     keygen_writes_root_key(ed25519 + " root@controller-node.lab.local");
     auto c = ctx();
     step_root_key(c);
@@ -553,8 +553,8 @@ TEST_F(Steps, ExternalNicLeavesPackstacksOvsPortAlone) {
 }
 
 TEST_F(Steps, ExternalNicOnEl9WritesNoIfcfg) {
-    id.site.distro = "el9";
-    id.site.network_manager = true;
+    id.site.site.distro = "el9";
+    id.site.security.network_manager = true;
     auto c = ctx();
     EXPECT_EQ(step_external_nic(c), "ens34 up");
     EXPECT_FALSE(fs::exists(at("/etc/sysconfig/network-scripts")));
@@ -628,7 +628,7 @@ TEST_F(Steps, ChronyWaitOnANodeWaitsForTheController) {
 }
 
 TEST_F(Steps, ChronyWaitOnANodeGivesUpAfterTheSyncTimeout) {
-    id.site.sync_timeout = 1;
+    id.site.firstboot.sync_timeout = 1;
     runner.on("chronyc -n tracking", 0, tracking_unsynced);
     auto c = ctx();
     auto start = std::chrono::steady_clock::now();
@@ -647,7 +647,7 @@ TEST_F(Steps, ChronyWaitOnANodeGivesUpAfterTheSyncTimeout) {
 }
 
 TEST_F(Steps, ChronyWaitOnANodeDoesNotTakeTheLocalClockForSync) {
-    id.site.sync_timeout = 0;  // one look, then the verdict
+    id.site.firstboot.sync_timeout = 0;  // one look, then the verdict
     runner.on("chronyc -n tracking", 0, tracking_local);
     auto c = ctx();
     EXPECT_THROW(step_chrony_wait(c), Error);
@@ -663,8 +663,8 @@ TEST_F(Steps, ChronyWaitOnAControllerWithoutUpstreamServesItsClock) {
 
 TEST_F(Steps, ChronyWaitOnAControllerWhoseUpstreamIsAwayDoesNotFail) {
     be("controller-node");
-    id.site.sync_timeout = 1;
-    id.site.time_upstream = {"10.0.0.123"};
+    id.site.firstboot.sync_timeout = 1;
+    id.site.time.upstream = {"10.0.0.123"};
     runner.on("chronyc -n tracking", 0, tracking_local);
     auto c = ctx();
     EXPECT_EQ(step_chrony_wait(c),
@@ -674,7 +674,7 @@ TEST_F(Steps, ChronyWaitOnAControllerWhoseUpstreamIsAwayDoesNotFail) {
 
 TEST_F(Steps, ChronyWaitOnAControllerWithAnUpstreamReportsIt) {
     be("controller-node");
-    id.site.time_upstream = {"10.0.0.123"};
+    id.site.time.upstream = {"10.0.0.123"};
     runner.on("chronyc -n tracking", 0,
               "Reference ID    : 0A00007B (10.0.0.123)\n"
               "System time     : 0.250000000 seconds slow of NTP time\n"
@@ -685,7 +685,7 @@ TEST_F(Steps, ChronyWaitOnAControllerWithAnUpstreamReportsIt) {
 
 TEST_F(Steps, ChronyWaitFailsWhenTheControllersChronydNeverAnswers) {
     be("controller-node");
-    id.site.sync_timeout = 1;
+    id.site.firstboot.sync_timeout = 1;
     runner.on("chronyc -n tracking", 1, "506 Cannot talk to daemon\n");
     auto c = ctx();
     try {
@@ -750,10 +750,10 @@ TEST_F(Steps, WriteKnownHostsOnAFreshNode) {
 
 TEST_F(Steps, VerifySshRunsStrictBatchSshToEveryNode) {
     be("controller-node");
-    Paths real;  // root "/": the exact command a real controller runs (no file is touched)
+    node::Paths real;  // root "/": the exact command a real controller runs (no file is touched)
     StepContext c{id, real, runner, 1ms};
-    std::vector<const NodeView*> nodes = {id.site.node("network-node"),
-                                          id.site.node("compute-node")};
+    std::vector<const node::Node*> nodes = {id.site.node("network-node"),
+                                            id.site.node("compute-node")};
     EXPECT_EQ(verify_ssh(c, nodes), "ssh as root works to 2 nodes: network-node, compute-node");
     auto commands = runner.commands();  // in parallel: any order
     std::sort(commands.begin(), commands.end());
@@ -779,7 +779,7 @@ TEST_F(Steps, VerifySshInASandboxUsesTheSandboxesKeyAndKnownHosts) {
 
 TEST_F(Steps, VerifySshNamesEveryNodeThatFailed) {
     be("controller-node");
-    Paths real;
+    node::Paths real;
     StepContext c{id, real, runner, 1ms};
     runner.on(
         "ssh -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 "
@@ -791,9 +791,9 @@ TEST_F(Steps, VerifySshNamesEveryNodeThatFailed) {
         "ssh -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 "
         "root@192.168.111.12",
         255, "ssh: connect to host 192.168.111.12 port 22: Connection timed out\n");
-    std::vector<const NodeView*> nodes = {id.site.node("controller-node"),
-                                          id.site.node("network-node"),
-                                          id.site.node("compute-node")};
+    std::vector<const node::Node*> nodes = {id.site.node("controller-node"),
+                                            id.site.node("network-node"),
+                                            id.site.node("compute-node")};
     try {
         verify_ssh(c, nodes);
         FAIL() << "expected Error";

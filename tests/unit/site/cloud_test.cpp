@@ -21,6 +21,11 @@ using airstrap::testutil::replaced;
 
 namespace {
 
+// site.json as the kickstart writes it.
+json to_json(const Site& site) {
+    return json::parse(airstrap::node::site_json_text(node_site(site)));
+}
+
 std::unique_ptr<SiteFile> lab3(const std::string& text = lab3_text()) {
     return SiteFile::from_text("site.yaml", text, "/srv/lab3");
 }

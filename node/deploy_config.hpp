@@ -1,4 +1,4 @@
-// /etc/airstrap/deploy.sealed on the controller (0600): what the deployment needs from
+// /etc/airstrap/deploy.sealed (layout.hpp) on the controller (0600): what the deployment needs from
 // site.yaml and secrets.yaml beyond site.json — the answer-file settings (with the Packstack
 // passwords) and the day-1 users' passwords. Written by the kickstart and `airstrap
 // node-config`, read by airstrap-firstboot; parsed strictly.
@@ -15,14 +15,17 @@
 #include <vector>
 
 #include "common/crypto.hpp"
-#include "deploy/answer_file.hpp"
 
-namespace airstrap::deploy {
+namespace airstrap::node {
 
-// Where a node keeps its copy of the site repository (images/ holds the cloud's images).
-inline constexpr const char* node_repository_dir = "/opt/airstrap/repo";
-// The controller's deployment file, beside site.json.
-inline constexpr const char* deploy_config_file = "/etc/airstrap/deploy.sealed";
+// One value airstrap writes into Packstack's answer file, and where it comes from (shown in
+// comments and errors).
+struct AnswerSetting {
+    std::string key;
+    std::string value;
+    std::string from;     // "site.yaml openstack.cinder_volumes_size", "secrets.yaml …"
+    bool secret = false;  // a password: masked when shown for review
+};
 
 struct DeployConfig {
     std::vector<AnswerSetting> answers;                 // applied in order
@@ -39,4 +42,4 @@ std::string seal_deploy_config(const DeployConfig& config, const crypto::Bytes& 
 // InputError when it does not open with this secret or is not a deploy config.
 DeployConfig open_deploy_config(const std::string& text, const crypto::Bytes& site_secret);
 
-}  // namespace airstrap::deploy
+}  // namespace airstrap::node

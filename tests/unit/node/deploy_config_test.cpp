@@ -1,4 +1,4 @@
-#include "deploy/deploy_config.hpp"
+#include "node/deploy_config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,11 +7,11 @@
 using namespace airstrap;
 
 TEST(DeployConfig, RoundTrips) {
-    deploy::DeployConfig c;
+    node::DeployConfig c;
     c.answers = {{"CONFIG_KEYSTONE_ADMIN_PW", "pw", "secrets.yaml", true},
                  {"EXCLUDE_SERVERS", "", "every node", false}};
     c.user_passwords = {{"uat", "uat-pw"}};
-    deploy::DeployConfig back = deploy::parse_deploy_config(deploy::deploy_config_text(c));
+    node::DeployConfig back = node::parse_deploy_config(node::deploy_config_text(c));
     ASSERT_EQ(back.answers.size(), 2u);
     EXPECT_EQ(back.answers[0].key, "CONFIG_KEYSTONE_ADMIN_PW");
     EXPECT_EQ(back.answers[0].value, "pw");
@@ -32,27 +32,27 @@ TEST(DeployConfig, StrictAboutShape) {
              "{\"answers\": [], \"user_passwords\": {\"uat\": \"\"}}",
              "{\"answers\": [], \"user_passwords\": {}, \"extra\": 1}",
          }) {
-        EXPECT_THROW(deploy::parse_deploy_config(bad), InputError) << bad;
+        EXPECT_THROW(node::parse_deploy_config(bad), InputError) << bad;
     }
 }
 
 TEST(DeployConfig, SealedUnderTheSiteSecret) {
-    deploy::DeployConfig c;
+    node::DeployConfig c;
     c.answers = {{"CONFIG_KEYSTONE_ADMIN_PW", "plain-admin-pw", "secrets.yaml", true}};
     c.user_passwords = {{"uat", "plain-uat-pw"}};
     crypto::Bytes secret(32, 0x42), other(32, 0x43);
-    std::string sealed = deploy::seal_deploy_config(c, secret);
+    std::string sealed = node::seal_deploy_config(c, secret);
     EXPECT_EQ(sealed.find("plain-"), std::string::npos);
     EXPECT_EQ(sealed.back(), '\n');
     // Same config and secret, same bytes (kickstarts are reproducible).
-    EXPECT_EQ(sealed, deploy::seal_deploy_config(c, secret));
-    EXPECT_NE(sealed, deploy::seal_deploy_config(c, other));
-    deploy::DeployConfig back = deploy::open_deploy_config(sealed, secret);
+    EXPECT_EQ(sealed, node::seal_deploy_config(c, secret));
+    EXPECT_NE(sealed, node::seal_deploy_config(c, other));
+    node::DeployConfig back = node::open_deploy_config(sealed, secret);
     EXPECT_EQ(back.answers.at(0).value, "plain-admin-pw");
     EXPECT_EQ(back.user_passwords.at("uat"), "plain-uat-pw");
-    EXPECT_THROW(deploy::open_deploy_config(sealed, other), InputError);
+    EXPECT_THROW(node::open_deploy_config(sealed, other), InputError);
     std::string altered = sealed;
     altered[40] = altered[40] == '0' ? '1' : '0';
-    EXPECT_THROW(deploy::open_deploy_config(altered, secret), InputError);
-    EXPECT_THROW(deploy::open_deploy_config("not hex\n", secret), InputError);
+    EXPECT_THROW(node::open_deploy_config(altered, secret), InputError);
+    EXPECT_THROW(node::open_deploy_config("not hex\n", secret), InputError);
 }

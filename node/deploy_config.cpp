@@ -1,10 +1,10 @@
-#include "deploy/deploy_config.hpp"
+#include "node/deploy_config.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 
-namespace airstrap::deploy {
+namespace airstrap::node {
 
 using nlohmann::json;
 
@@ -108,4 +108,4 @@ DeployConfig open_deploy_config(const std::string& text, const crypto::Bytes& si
     return parse_deploy_config(plain);
 }
 
-}  // namespace airstrap::deploy
+}  // namespace airstrap::node
