@@ -62,7 +62,7 @@ int show_status(const StatusOptions& o, std::ostream& out) {
     } else {
         out << s.text;
     }
-    return exit_code(s.overall);
+    return static_cast<int>(exit_code(s.overall));
 }
 
 void open_rejoin(const node::Paths& paths, const std::string& node, std::ostream& out) {

@@ -40,8 +40,8 @@ std::vector<StepRecord> steps_from_json(const json& j) {
             r.detail = r.detail.substr(0, 1024);
             out.push_back(std::move(r));
         }
-    } catch (const InputError& e) {
-        throw proto::ProtocolError(std::string("report: ") + e.what());
+    } catch (const InputError&) {
+        std::throw_with_nested(proto::ProtocolError("report"));
     }
     return out;
 }
@@ -244,7 +244,7 @@ void EnrolServer::serve(net::Socket s, std::string peer) {
         ++traffic_.frames;
     } catch (const std::exception& e) {
         // The node retries; a session that breaks off changes nothing.
-        log_.warn("enrolment session with " + who + " abandoned: " + e.what());
+        log_.warn("enrolment session with " + who + " abandoned: " + describe(e));
     }
 }
 

@@ -19,16 +19,16 @@ const char* to_string(Overall o) {
     return "?";
 }
 
-int exit_code(Overall o) {
+ExitCode exit_code(Overall o) {
     switch (o) {
         case Overall::done:
-            return 0;
+            return ExitCode::ok;
         case Overall::failed:
-            return 1;
+            return ExitCode::failure;
         case Overall::in_progress:
-            return 3;
+            return ExitCode::in_progress;
     }
-    return 1;
+    return ExitCode::failure;
 }
 
 const char* to_string(NodeState s) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/site_state.hpp"
 #include "node/identity.hpp"
@@ -25,7 +26,7 @@ namespace airstrap::firstboot {
 // The whole answer, and status's exit code.
 enum class Overall { done, in_progress, failed };
 const char* to_string(Overall o);  // "done", "in_progress", "failed" (as in the JSON)
-int exit_code(Overall o);          // 0 done, 1 failed, 3 in progress (2 is bad usage)
+ExitCode exit_code(Overall o);     // ok, failure, in_progress (3)
 
 // failed if any step failed; done if there are steps and every one is done; else in progress.
 Overall overall_of(const std::vector<StepRecord>& steps);

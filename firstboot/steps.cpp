@@ -61,13 +61,13 @@ bool write_if_changed(const fs::path& file, const std::string& data, mode_t mode
     return true;
 }
 
-// A renderer's InputError, about a file we read, names the file.
+// A renderer's InputError, about a file we read, is nested in one that names the file.
 template <class Fn>
 auto about_file(const fs::path& file, Fn fn) -> decltype(fn()) {
     try {
         return fn();
-    } catch (const InputError& e) {
-        throw InputError(file.string() + ": " + e.what());
+    } catch (const InputError&) {
+        std::throw_with_nested(InputError(file.string()));
     }
 }
 
@@ -513,7 +513,7 @@ std::string verify_ssh(StepContext& ctx, const std::vector<const node::Node*>& n
             try {
                 results[i] = ctx.runner.run(argv);
             } catch (const std::exception& e) {
-                results[i] = {127, e.what()};
+                results[i] = {127, describe(e)};
             }
         }
     };

@@ -89,9 +89,9 @@ TEST(Status, OverallOfSteps) {
 }
 
 TEST(Status, ExitCodes) {
-    EXPECT_EQ(exit_code(Overall::done), 0);
-    EXPECT_EQ(exit_code(Overall::failed), 1);
-    EXPECT_EQ(exit_code(Overall::in_progress), 3);
+    EXPECT_EQ(exit_code(Overall::done), ExitCode::ok);
+    EXPECT_EQ(exit_code(Overall::failed), ExitCode::failure);
+    EXPECT_EQ(exit_code(Overall::in_progress), ExitCode::in_progress);
     EXPECT_STREQ(to_string(Overall::in_progress), "in_progress");
     EXPECT_STREQ(to_string(NodeState::missing), "missing");
 }
@@ -247,7 +247,7 @@ TEST(Status, SiteDoneWhenEveryNodeAndTheControllerAreDone) {
         enrolled("network-node", "192.168.111.11", all_done(network_plan))};
     auto controller = all_done(controller_plan);
     EXPECT_EQ(site_overall(lab3(), records, controller), Overall::done);
-    EXPECT_EQ(exit_code(site_overall(lab3(), records, controller)), 0);
+    EXPECT_EQ(exit_code(site_overall(lab3(), records, controller)), ExitCode::ok);
     auto text = render_site_status(lab3(), records, controller);
     EXPECT_TRUE(text.starts_with("site lab3: done (3/3 nodes done)\n")) << text;
     EXPECT_NE(text.find("compute-node     compute     192.168.111.12  yes       9/9 done  done\n"),

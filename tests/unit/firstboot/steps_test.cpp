@@ -179,8 +179,7 @@ TEST_F(Steps, IdentityNamesTheHostsFileWhenItsBlockIsBroken) {
         step_identity(c);
         FAIL() << "expected InputError";
     } catch (const InputError& e) {
-        EXPECT_EQ(std::string(e.what()).rfind(paths.hosts().string() + ": line 1 opens", 0), 0u)
-            << e.what();
+        EXPECT_EQ(describe(e).rfind(paths.hosts().string() + ": line 1 opens", 0), 0u) << e.what();
     }
     EXPECT_FALSE(runner.ran("hostname"));
 }
@@ -381,7 +380,7 @@ TEST_F(Steps, ReadHostKeysNormalisesAndSorts) {
         read_host_keys(paths);
         FAIL() << "expected InputError";
     } catch (const InputError& e) {
-        EXPECT_EQ(std::string(e.what()),
+        EXPECT_EQ(describe(e),
                   (paths.etc_ssh() / "ssh_host_ecdsa_key.pub").string() +
                       ": not an SSH public key (expected 'type base64 [comment]'): 'garbage'");
     }
