@@ -110,10 +110,11 @@ struct Reader {
             ++known;
         });
         if (j.size() == known) return;
-        for (const auto& [k, x] : j.items()) {
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            const std::string& name = it.key();
             bool listed = false;
-            fields(out, [&](const char* key, auto&) { listed = listed || k == key; });
-            if (!listed) bad(where, "unknown key '" + k + "'");
+            fields(out, [&](const char* key, auto&) { listed = listed || name == key; });
+            if (!listed) bad(where, "unknown key '" + name + "'");
         }
     }
 };
