@@ -9,6 +9,7 @@
 
 #include "builder/iso.hpp"
 #include "builder/qcow2.hpp"
+#include "cli/inputs.hpp"
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
 #include "deploy/answers.hpp"
@@ -17,6 +18,7 @@
 #include "kickstart/render.hpp"
 #include "repo-mirror/mirror.hpp"
 #include "site/secrets.hpp"
+#include "site/secrets_file.hpp"
 #include "site/site_file.hpp"
 
 namespace airstrap {
@@ -28,47 +30,6 @@ namespace airstrap::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct LoadedSecrets {
-    SourceFile source;
-    Diagnostics diag{source};
-    std::optional<site::Secrets> secrets;
-    bool missing = false;
-};
-
-// Loads the secrets named on the command line or by the site file.
-std::unique_ptr<LoadedSecrets> load_secrets_for(const site::SiteFile& file,
-                                                const std::optional<fs::path>& flag) {
-    auto out = std::make_unique<LoadedSecrets>();
-    fs::path path = flag ? *flag : file.site().secrets_path;
-    std::error_code ec;
-    out->missing = !fs::exists(path, ec);
-    out->secrets = site::load_secrets(path, out->source, out->diag);
-    if (out->secrets) {
-        site::check_secrets_for_site(file.site(), *out->secrets, out->diag);
-        if (out->diag.has_errors()) out->secrets.reset();
-    }
-    return out;
-}
-
-// The site file and its secrets, their problems printed; nullopt unless both can be used.
-struct SiteAndSecrets {
-    std::unique_ptr<site::SiteFile> file;
-    std::unique_ptr<LoadedSecrets> secrets;
-    const site::Site& site() const { return file->site(); }
-    const site::Secrets& keys() const { return *secrets->secrets; }
-};
-std::optional<SiteAndSecrets> load_site_and_secrets(const fs::path& site,
-                                                    const std::optional<fs::path>& flag) {
-    SiteAndSecrets out;
-    out.file = site::SiteFile::load(site);
-    std::cerr << out.file->diag().render();
-    if (!out.file->ok()) return std::nullopt;
-    out.secrets = load_secrets_for(*out.file, flag);
-    std::cerr << out.secrets->diag.render();
-    if (!out.secrets->secrets) return std::nullopt;
-    return out;
-}
 
 nlohmann::json diagnostics_json(const Diagnostics& diag) {
     nlohmann::json list = nlohmann::json::array();
@@ -157,33 +118,34 @@ ExitCode run_init(const InitOptions& o) {
 
 ExitCode run_validate(const ValidateOptions& o) {
     auto file = site::SiteFile::load(o.site);
-    std::unique_ptr<LoadedSecrets> secrets;
-    if (file->ok()) secrets = load_secrets_for(*file, o.secrets);
-    bool secrets_bad = secrets && secrets->diag.has_errors() && !secrets->missing;
+    std::unique_ptr<site::SecretsFile> secrets;
+    if (file->ok())
+        secrets = site::SecretsFile::load(secrets_path_for(file->site(), o.secrets), file->site());
+    bool secrets_bad = secrets && secrets->diag().has_errors() && !secrets->missing();
     bool ok = file->ok() && !secrets_bad;
     if (o.json) {
         nlohmann::json out = {{"ok", ok}, {"diagnostics", diagnostics_json(file->diag())}};
-        if (secrets && !secrets->missing) {
-            for (auto& d : diagnostics_json(secrets->diag)) out["diagnostics"].push_back(d);
+        if (secrets && !secrets->missing()) {
+            for (auto& d : diagnostics_json(secrets->diag())) out["diagnostics"].push_back(d);
         }
-        if (secrets && secrets->missing) out["secrets"] = "missing";
+        if (secrets && secrets->missing()) out["secrets"] = "missing";
         std::cout << out.dump(2) << "\n";
         return ok ? ExitCode::ok : ExitCode::bad_input;
     }
     std::cerr << file->diag().render();
     if (secrets) {
-        if (secrets->missing) {
-            std::cerr << secrets->source.path
+        if (secrets->missing()) {
+            std::cerr << secrets->diag().source().path
                       << ": warning: no secrets file yet; 'airstrap init --secrets-only "
-                      << fs::path(secrets->source.path).parent_path().string()
+                      << secrets->path().parent_path().string()
                       << "' makes one (needed to write kickstarts)\n";
         } else {
-            std::cerr << secrets->diag.render();
+            std::cerr << secrets->diag().render();
         }
     }
     if (!ok) {
         std::size_t errors =
-            file->diag().error_count() + (secrets ? secrets->diag.error_count() : 0);
+            file->diag().error_count() + (secrets ? secrets->diag().error_count() : 0);
         std::cerr << o.site.string() << ": " << errors << (errors == 1 ? " error" : " errors")
                   << "\n";
         return ExitCode::bad_input;
