@@ -6,9 +6,11 @@ source "$(dirname "$0")/common.sh"
 # --help everywhere, and the exit codes documented.
 expect_exit 0 "$AIRSTRAP" --help
 grep -q "Exit codes: 0 ok, 1 failure, 2 bad usage or bad input" <<<"$OUT" || fail "--help lacks exit codes"
-for cmd in init validate kickstart; do
-    expect_exit 0 "$AIRSTRAP" "$cmd" --help
-    grep -q "Exit codes" <<<"$OUT" || fail "$cmd --help lacks exit codes"
+for cmd in init validate kickstart node-config answers mirror build "build iso" "build qcow2" \
+           "build pxe" serve inventory; do
+    read -ra args <<<"$cmd"
+    expect_exit 0 "$AIRSTRAP" "${args[@]}" --help
+    grep -q "Exit codes: 0 ok, 1 failure, 2 bad usage or bad input" <<<"$OUT" || fail "$cmd --help lacks exit codes"
 done
 expect_exit 0 "$AIRSTRAP" --version
 
