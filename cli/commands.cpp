@@ -1,9 +1,5 @@
 #include "cli/commands.hpp"
 
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +8,7 @@
 #include "cli/inputs.hpp"
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
+#include "common/progress.hpp"
 #include "deploy/answers.hpp"
 #include "deploy/kolla.hpp"
 #include "kickstart/node_config.hpp"
@@ -41,41 +38,6 @@ nlohmann::json diagnostics_json(const Diagnostics& diag) {
                         {"message", d.message}});
     }
     return list;
-}
-
-// Fetch progress: a line redrawn in place on a terminal, otherwise a plain line about every
-// ten seconds, so that logs stay readable.
-std::function<void(const mirror::FetchProgress&)> progress_printer() {
-    bool tty = ::isatty(2) != 0;
-    auto start = std::chrono::steady_clock::now();
-    auto last = start - std::chrono::hours(1);
-    bool done_printed = false;
-    return [=](const mirror::FetchProgress& p) mutable {
-        auto now = std::chrono::steady_clock::now();
-        bool done = p.files_done == p.files_total;
-        if (done && done_printed) return;
-        if (!done && now - last < (tty ? std::chrono::milliseconds(100) : std::chrono::seconds(10)))
-            return;
-        last = now;
-        done_printed = done;
-        double secs = std::chrono::duration<double>(now - start).count();
-        double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
-        char line[200];
-        std::snprintf(line, sizeof line, "fetched %zu/%zu packages, %.1f/%.1f MiB, %.1f MiB/s",
-                      p.files_done, p.files_total, static_cast<double>(p.bytes_done) / 1048576.0,
-                      static_cast<double>(p.bytes_total) / 1048576.0, rate / 1048576.0);
-        std::string text = line;
-        if (rate > 0 && p.bytes_total > p.bytes_done && !done) {
-            auto eta = static_cast<long>(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
-            text += ", ETA " + std::to_string(eta / 60) + ":" + (eta % 60 < 10 ? "0" : "") +
-                    std::to_string(eta % 60);
-        }
-        if (tty) {
-            std::cerr << "\r\033[K" << text << (done ? "\n" : "") << std::flush;
-        } else {
-            std::cerr << "airstrap: " << text << "\n";
-        }
-    };
 }
 
 std::string summary(const site::Site& s) {
@@ -240,7 +202,9 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
     }
     if (!o.json) {
         options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
-        options.progress = progress_printer();
+        options.progress = [show = transfer_progress()](const mirror::FetchProgress& p) {
+            show(p.files_done, p.files_total, p.bytes_done, p.bytes_total);
+        };
     }
     auto summary = mirror::build_mirror(file->site(), options);
     if (o.json) {
@@ -261,26 +225,6 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
                   << " reused from the previous run\n";
     }
     return ExitCode::ok;
-}
-
-// "copying X: 1234/4400 MiB" on a terminal (redrawn), every 10 s otherwise.
-std::function<void(std::uint64_t, std::uint64_t)> copy_progress(std::string what) {
-    bool tty = ::isatty(2) != 0;
-    auto last = std::chrono::steady_clock::now();
-    return [=](std::uint64_t done, std::uint64_t total) mutable {
-        auto now = std::chrono::steady_clock::now();
-        bool end = done >= total;
-        if (!end && now - last < (tty ? std::chrono::milliseconds(200) : std::chrono::seconds(10)))
-            return;
-        last = now;
-        std::string text =
-            what + ": " + std::to_string(done >> 20) + "/" + std::to_string(total >> 20) + " MiB";
-        if (tty) {
-            std::cerr << "\r\033[K" << text << (end ? "\n" : "") << std::flush;
-        } else if (!end) {
-            std::cerr << "airstrap: " << text << "\n";
-        }
-    };
 }
 
 ExitCode run_build_iso(const BuildIsoOptions& o) {
