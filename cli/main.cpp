@@ -1,6 +1,8 @@
 // The airstrap command: flags in, one library call per subcommand, errors to exit codes.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
