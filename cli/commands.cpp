@@ -1,22 +1,21 @@
 #include "cli/commands.hpp"
 
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "builder/iso.hpp"
 #include "builder/qcow2.hpp"
+#include "cli/inputs.hpp"
 #include "common/embedded.hpp"
 #include "common/file_io.hpp"
+#include "common/progress.hpp"
 #include "deploy/answers.hpp"
 #include "deploy/kolla.hpp"
 #include "kickstart/node_config.hpp"
 #include "kickstart/render.hpp"
 #include "repo-mirror/mirror.hpp"
 #include "site/secrets.hpp"
+#include "site/secrets_file.hpp"
 #include "site/site_file.hpp"
 
 namespace airstrap {
@@ -29,47 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct LoadedSecrets {
-    SourceFile source;
-    Diagnostics diag{source};
-    std::optional<site::Secrets> secrets;
-    bool missing = false;
-};
-
-// Loads the secrets named on the command line or by the site file.
-std::unique_ptr<LoadedSecrets> load_secrets_for(const site::SiteFile& file,
-                                                const std::optional<fs::path>& flag) {
-    auto out = std::make_unique<LoadedSecrets>();
-    fs::path path = flag ? *flag : file.site().secrets_path;
-    std::error_code ec;
-    out->missing = !fs::exists(path, ec);
-    out->secrets = site::load_secrets(path, out->source, out->diag);
-    if (out->secrets) {
-        site::check_secrets_for_site(file.site(), *out->secrets, out->diag);
-        if (out->diag.has_errors()) out->secrets.reset();
-    }
-    return out;
-}
-
-// The site file and its secrets, their problems printed; nullopt unless both can be used.
-struct SiteAndSecrets {
-    std::unique_ptr<site::SiteFile> file;
-    std::unique_ptr<LoadedSecrets> secrets;
-    const site::Site& site() const { return file->site(); }
-    const site::Secrets& keys() const { return *secrets->secrets; }
-};
-std::optional<SiteAndSecrets> load_site_and_secrets(const fs::path& site,
-                                                    const std::optional<fs::path>& flag) {
-    SiteAndSecrets out;
-    out.file = site::SiteFile::load(site);
-    std::cerr << out.file->diag().render();
-    if (!out.file->ok()) return std::nullopt;
-    out.secrets = load_secrets_for(*out.file, flag);
-    std::cerr << out.secrets->diag.render();
-    if (!out.secrets->secrets) return std::nullopt;
-    return out;
-}
-
 nlohmann::json diagnostics_json(const Diagnostics& diag) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& d : diag.all()) {
@@ -80,41 +38,6 @@ nlohmann::json diagnostics_json(const Diagnostics& diag) {
                         {"message", d.message}});
     }
     return list;
-}
-
-// Fetch progress: a line redrawn in place on a terminal, otherwise a plain line about every
-// ten seconds, so that logs stay readable.
-std::function<void(const mirror::FetchProgress&)> progress_printer() {
-    bool tty = ::isatty(2) != 0;
-    auto start = std::chrono::steady_clock::now();
-    auto last = start - std::chrono::hours(1);
-    bool done_printed = false;
-    return [=](const mirror::FetchProgress& p) mutable {
-        auto now = std::chrono::steady_clock::now();
-        bool done = p.files_done == p.files_total;
-        if (done && done_printed) return;
-        if (!done && now - last < (tty ? std::chrono::milliseconds(100) : std::chrono::seconds(10)))
-            return;
-        last = now;
-        done_printed = done;
-        double secs = std::chrono::duration<double>(now - start).count();
-        double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
-        char line[200];
-        std::snprintf(line, sizeof line, "fetched %zu/%zu packages, %.1f/%.1f MiB, %.1f MiB/s",
-                      p.files_done, p.files_total, static_cast<double>(p.bytes_done) / 1048576.0,
-                      static_cast<double>(p.bytes_total) / 1048576.0, rate / 1048576.0);
-        std::string text = line;
-        if (rate > 0 && p.bytes_total > p.bytes_done && !done) {
-            auto eta = static_cast<long>(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
-            text += ", ETA " + std::to_string(eta / 60) + ":" + (eta % 60 < 10 ? "0" : "") +
-                    std::to_string(eta % 60);
-        }
-        if (tty) {
-            std::cerr << "\r\033[K" << text << (done ? "\n" : "") << std::flush;
-        } else {
-            std::cerr << "airstrap: " << text << "\n";
-        }
-    };
 }
 
 std::string summary(const site::Site& s) {
@@ -157,33 +80,34 @@ ExitCode run_init(const InitOptions& o) {
 
 ExitCode run_validate(const ValidateOptions& o) {
     auto file = site::SiteFile::load(o.site);
-    std::unique_ptr<LoadedSecrets> secrets;
-    if (file->ok()) secrets = load_secrets_for(*file, o.secrets);
-    bool secrets_bad = secrets && secrets->diag.has_errors() && !secrets->missing;
+    std::unique_ptr<site::SecretsFile> secrets;
+    if (file->ok())
+        secrets = site::SecretsFile::load(secrets_path_for(file->site(), o.secrets), file->site());
+    bool secrets_bad = secrets && secrets->diag().has_errors() && !secrets->missing();
     bool ok = file->ok() && !secrets_bad;
     if (o.json) {
         nlohmann::json out = {{"ok", ok}, {"diagnostics", diagnostics_json(file->diag())}};
-        if (secrets && !secrets->missing) {
-            for (auto& d : diagnostics_json(secrets->diag)) out["diagnostics"].push_back(d);
+        if (secrets && !secrets->missing()) {
+            for (auto& d : diagnostics_json(secrets->diag())) out["diagnostics"].push_back(d);
         }
-        if (secrets && secrets->missing) out["secrets"] = "missing";
+        if (secrets && secrets->missing()) out["secrets"] = "missing";
         std::cout << out.dump(2) << "\n";
         return ok ? ExitCode::ok : ExitCode::bad_input;
     }
     std::cerr << file->diag().render();
     if (secrets) {
-        if (secrets->missing) {
-            std::cerr << secrets->source.path
+        if (secrets->missing()) {
+            std::cerr << secrets->diag().source().path
                       << ": warning: no secrets file yet; 'airstrap init --secrets-only "
-                      << fs::path(secrets->source.path).parent_path().string()
+                      << secrets->path().parent_path().string()
                       << "' makes one (needed to write kickstarts)\n";
         } else {
-            std::cerr << secrets->diag.render();
+            std::cerr << secrets->diag().render();
         }
     }
     if (!ok) {
         std::size_t errors =
-            file->diag().error_count() + (secrets ? secrets->diag.error_count() : 0);
+            file->diag().error_count() + (secrets ? secrets->diag().error_count() : 0);
         std::cerr << o.site.string() << ": " << errors << (errors == 1 ? " error" : " errors")
                   << "\n";
         return ExitCode::bad_input;
@@ -278,7 +202,9 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
     }
     if (!o.json) {
         options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
-        options.progress = progress_printer();
+        options.progress = [show = transfer_progress()](const mirror::FetchProgress& p) {
+            show(p.files_done, p.files_total, p.bytes_done, p.bytes_total);
+        };
     }
     auto summary = mirror::build_mirror(file->site(), options);
     if (o.json) {
@@ -299,26 +225,6 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
                   << " reused from the previous run\n";
     }
     return ExitCode::ok;
-}
-
-// "copying X: 1234/4400 MiB" on a terminal (redrawn), every 10 s otherwise.
-std::function<void(std::uint64_t, std::uint64_t)> copy_progress(std::string what) {
-    bool tty = ::isatty(2) != 0;
-    auto last = std::chrono::steady_clock::now();
-    return [=](std::uint64_t done, std::uint64_t total) mutable {
-        auto now = std::chrono::steady_clock::now();
-        bool end = done >= total;
-        if (!end && now - last < (tty ? std::chrono::milliseconds(200) : std::chrono::seconds(10)))
-            return;
-        last = now;
-        std::string text =
-            what + ": " + std::to_string(done >> 20) + "/" + std::to_string(total >> 20) + " MiB";
-        if (tty) {
-            std::cerr << "\r\033[K" << text << (end ? "\n" : "") << std::flush;
-        } else if (!end) {
-            std::cerr << "airstrap: " << text << "\n";
-        }
-    };
 }
 
 ExitCode run_build_iso(const BuildIsoOptions& o) {

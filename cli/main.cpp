@@ -1,21 +1,44 @@
 // The airstrap command: flags in, one library call per subcommand, errors to exit codes.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.hpp"
+#include "common/error.hpp"
 
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr const char* exit_codes =
     "Exit codes: 0 ok, 1 failure, 2 bad usage or bad input (the site file's problems are\n"
     "printed as file:line:column).";
+
+// The options many subcommands share, each registered by one helper so that its name and
+// help text are the same everywhere. The exit-code footer is set once, on the top command:
+// CLI11 copies a command's footer into every subcommand made after it.
+
+// Optional only for `mirror`, whose --verify needs no site.
+void add_site(CLI::App* cmd, fs::path& site, bool required = true) {
+    cmd->add_option("SITE", site, "The site file (site.yaml)")->required(required);
+}
+
+void add_secrets(CLI::App* cmd, std::optional<fs::path>& secrets) {
+    cmd->add_option("--secrets", secrets,
+                    "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+}
+
+void add_json(CLI::App* cmd, bool& json, const char* help = "Print a JSON summary on stdout") {
+    cmd->add_flag("--json", json, help);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace airstrap;
     CLI::App app{"airstrap: bring an air-gapped OpenStack site up from one site.yaml", "airstrap"};
-    app.footer(exit_codes);
+    app.footer(exit_codes);  // before the subcommands, which copy it
     app.set_version_flag("--version", AIRSTRAP_VERSION);
     app.require_subcommand(1);
 
@@ -28,47 +51,37 @@ int main(int argc, char** argv) {
                        "Only write secrets.yaml (for an existing site.yaml)");
     init_cmd->add_flag("--force", init.force,
                        "Replace an existing site.yaml with the template (never secrets.yaml)");
-    init_cmd->footer(exit_codes);
 
     cli::ValidateOptions validate;
     auto* validate_cmd = app.add_subcommand(
         "validate", "Check a site file and its secrets; report every problem at once");
-    validate_cmd->add_option("SITE", validate.site, "The site file (site.yaml)")->required();
-    validate_cmd->add_option(
-        "--secrets", validate.secrets,
-        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
-    validate_cmd->add_flag("--json", validate.json, "Print the result as JSON on stdout");
-    validate_cmd->footer(exit_codes);
+    add_site(validate_cmd, validate.site);
+    add_secrets(validate_cmd, validate.secrets);
+    add_json(validate_cmd, validate.json, "Print the result as JSON on stdout");
 
     cli::KickstartOptions kickstart;
     auto* kickstart_cmd = app.add_subcommand(
         "kickstart", "Write one kickstart profile per role (DIR/<role>.ks, mode 0600)");
-    kickstart_cmd->add_option("SITE", kickstart.site, "The site file (site.yaml)")->required();
+    add_site(kickstart_cmd, kickstart.site);
     kickstart_cmd->add_option("-o,--output", kickstart.output, "Output folder")->required();
-    kickstart_cmd->add_option(
-        "--secrets", kickstart.secrets,
-        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
-    kickstart_cmd->footer(exit_codes);
+    add_secrets(kickstart_cmd, kickstart.secrets);
 
     cli::NodeConfigOptions node_config;
     auto* node_config_cmd = app.add_subcommand(
         "node-config",
         "Write one node's first-boot configuration under ROOT/etc/airstrap (as its kickstart "
         "would): site.json, site.key (0600), node");
-    node_config_cmd->add_option("SITE", node_config.site, "The site file (site.yaml)")->required();
+    add_site(node_config_cmd, node_config.site);
     node_config_cmd->add_option("--node", node_config.node, "The node's name")->required();
     node_config_cmd->add_option("--root", node_config.root, "The node's root folder")->required();
-    node_config_cmd->add_option(
-        "--secrets", node_config.secrets,
-        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
-    node_config_cmd->footer(exit_codes);
+    add_secrets(node_config_cmd, node_config.secrets);
 
     cli::AnswersOptions answers;
     auto* answers_cmd = app.add_subcommand(
         "answers",
         "Render the controller's Packstack answer file for review: the release's parameters "
         "(or --from a packstack --gen-answer-file output) with site.yaml applied by key");
-    answers_cmd->add_option("SITE", answers.site, "The site file (site.yaml)")->required();
+    add_site(answers_cmd, answers.site);
     answers_cmd
         ->add_option("--from", answers.from,
                      "Start from this answer file (packstack --gen-answer-file) instead "
@@ -79,15 +92,12 @@ int main(int argc, char** argv) {
                             "default: stdout with passwords masked");
     answers_cmd->add_flag("--show-passwords", answers.show_passwords,
                           "Print the passwords on stdout instead of masking them");
-    answers_cmd->add_option(
-        "--secrets", answers.secrets,
-        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
-    answers_cmd->footer(exit_codes);
+    add_secrets(answers_cmd, answers.secrets);
 
     cli::MirrorCliOptions mirror;
     auto* mirror_cmd = app.add_subcommand(
         "mirror", "Build the site's package repository (one closure per role) with airstrap.lock");
-    mirror_cmd->add_option("SITE", mirror.site, "The site file (site.yaml)");
+    add_site(mirror_cmd, mirror.site, false);
     mirror_cmd->add_option("-o,--output", mirror.output,
                            "Output folder (swapped in when complete)");
     mirror_cmd->add_option("--role", mirror.role, "Only this role's packages")
@@ -97,24 +107,22 @@ int main(int argc, char** argv) {
     mirror_cmd->add_flag("--allow-weak-checksums", mirror.allow_weak_checksums,
                          "Accept md5/sha1 repodata (very old repositories)");
     mirror_cmd->add_option("-j,--jobs", mirror.jobs, "Parallel workers")->check(CLI::Range(1, 64));
-    mirror_cmd->add_flag("--json", mirror.json, "Print a JSON summary on stdout");
+    add_json(mirror_cmd, mirror.json);
     mirror_cmd->add_option(
         "--verify", mirror.verify,
         "Re-check every package of an existing mirror against its airstrap.lock");
-    mirror_cmd->footer(exit_codes);
 
     cli::BuildIsoOptions iso;
     auto* build_cmd = app.add_subcommand("build", "Build install media for the site");
     build_cmd->require_subcommand(1);
     auto* iso_cmd = build_cmd->add_subcommand(
         "iso", "Remaster the vendor DVD into a hybrid site ISO (DVD and USB, BIOS and UEFI)");
-    iso_cmd->add_option("SITE", iso.site, "The site file (site.yaml)")->required();
+    add_site(iso_cmd, iso.site);
     iso_cmd->add_option("-o,--output", iso.output, "The ISO to write")->required();
     iso_cmd->add_option("--iso", iso.vendor_iso, "The vendor DVD (default: media.vendor_iso)");
     iso_cmd->add_option("--repo", iso.repo, "The site repository ('airstrap mirror' output)")
         ->required();
-    iso_cmd->add_option("--secrets", iso.secrets,
-                        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    add_secrets(iso_cmd, iso.secrets);
     iso_cmd->add_option("--volid", iso.volume_id,
                         "A new volume label (default: keep the vendor's; menus follow)");
     iso_cmd->add_option("--append", iso.append,
@@ -124,15 +132,14 @@ int main(int argc, char** argv) {
     iso_cmd->add_option("--node", iso.node,
                         "Media for this node only (reprovisioning it): its entry is the default "
                         "and the only airstrap entry");
-    iso_cmd->add_flag("--json", iso.json, "Print a JSON summary on stdout");
-    iso_cmd->footer(exit_codes);
+    add_json(iso_cmd, iso.json);
 
     cli::BuildQcow2Options qcow2;
     auto* qcow2_cmd = build_cmd->add_subcommand(
         "qcow2",
         "Build a bootable qcow2 disk image per node (libguestfs): the role's packages from the "
         "site repository, the repository baked in, the node's configuration, BIOS and UEFI");
-    qcow2_cmd->add_option("SITE", qcow2.site, "The site file (site.yaml)")->required();
+    add_site(qcow2_cmd, qcow2.site);
     qcow2_cmd
         ->add_option("-o,--output", qcow2.output,
                      "The image file; with several nodes, a folder for NODE.qcow2")
@@ -147,25 +154,21 @@ int main(int argc, char** argv) {
     qcow2_cmd->add_option("--size", qcow2.size_gib, "Disk size in GiB (default: site qcow2.size)")
         ->check(CLI::Range(4, 65536));
     qcow2_cmd->add_flag("--compress", qcow2.compress, "Compress the images (qemu-img convert -c)");
-    qcow2_cmd->add_option(
-        "--secrets", qcow2.secrets,
-        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
-    qcow2_cmd->add_flag("--json", qcow2.json, "Print a JSON summary on stdout");
-    qcow2_cmd->footer(exit_codes);
+    add_secrets(qcow2_cmd, qcow2.secrets);
+    add_json(qcow2_cmd, qcow2.json);
 
     cli::BuildPxeOptions pxe;
     auto* pxe_cmd = build_cmd->add_subcommand(
         "pxe",
         "Write the PXE tree: TFTP (pxelinux, grub, one config per MAC), HTTP install "
         "tree, kickstarts, site repository, dnsmasq.conf and nginx.conf");
-    pxe_cmd->add_option("SITE", pxe.site, "The site file (site.yaml)")->required();
+    add_site(pxe_cmd, pxe.site);
     pxe_cmd->add_option("-o,--output", pxe.output, "The folder to write (swapped in when complete)")
         ->required();
     pxe_cmd->add_option("--iso", pxe.vendor_iso, "The vendor DVD (default: media.vendor_iso)");
     pxe_cmd->add_option("--repo", pxe.repo, "The site repository ('airstrap mirror' output)")
         ->required();
-    pxe_cmd->add_option("--secrets", pxe.secrets,
-                        "Secrets file (default: the site's 'secrets', or secrets.yaml beside it)");
+    add_secrets(pxe_cmd, pxe.secrets);
     pxe_cmd
         ->add_option("--server-ip", pxe.server_ip,
                      "This server's address on the management network (DHCP, TFTP, HTTP)")
@@ -179,8 +182,7 @@ int main(int argc, char** argv) {
     pxe_cmd->add_flag("--allow-foreign-server-ip", pxe.allow_foreign_server_ip,
                       "Accept a --server-ip outside the management network (a NAT or port "
                       "forward between nodes and server, e.g. QEMU user networking's 10.0.2.2)");
-    pxe_cmd->add_flag("--json", pxe.json, "Print a JSON summary on stdout");
-    pxe_cmd->footer(exit_codes);
+    add_json(pxe_cmd, pxe.json);
 
     cli::ServeCliOptions serve;
     auto* serve_cmd = app.add_subcommand(
@@ -194,14 +196,13 @@ int main(int argc, char** argv) {
                           "Address nginx listens on instead of the tree's --server-ip (NAT)");
     serve_cmd->add_flag("--http-only", serve.http_only,
                         "Only HTTP: the site's own DHCP/TFTP server boots the nodes");
-    serve_cmd->footer(exit_codes);
 
     cli::InventoryOptions inventory;
     auto* inventory_cmd = app.add_subcommand(
         "inventory",
         "Write a deployment tool's inventory for the site; kolla: DIR/multinode and "
         "DIR/globals.yml for kolla-ansible (for sites that outgrow Packstack)");
-    inventory_cmd->add_option("SITE", inventory.site, "The site file (site.yaml)")->required();
+    add_site(inventory_cmd, inventory.site);
     inventory_cmd->add_option("--format", inventory.format, "The inventory's format: kolla")
         ->required()
         ->check(CLI::Validator(
@@ -209,7 +210,6 @@ int main(int argc, char** argv) {
             "format"));
     inventory_cmd->add_option("-o,--output", inventory.output, "Output folder (made if missing)")
         ->required();
-    inventory_cmd->footer(exit_codes);
 
     try {
         app.parse(argc, argv);

@@ -4,23 +4,17 @@
 
 #include "builder/pxe.hpp"
 #include "cli/commands.hpp"
-#include "site/secrets.hpp"
-#include "site/site_file.hpp"
+#include "cli/inputs.hpp"
 
 namespace airstrap::cli {
 
 namespace fs = std::filesystem;
 
 ExitCode run_build_pxe(const BuildPxeOptions& o) {
-    auto file = site::SiteFile::load(o.site);
-    std::cerr << file->diag().render();
-    if (!file->ok()) return ExitCode::bad_input;
-    fs::path secrets_path = o.secrets ? *o.secrets : file->site().secrets_path;
-    SourceFile secrets_source;
-    Diagnostics secrets_diag{secrets_source};
-    auto secrets = site::load_secrets(secrets_path, secrets_source, secrets_diag);
-    std::cerr << secrets_diag.render();
-    if (!secrets) return ExitCode::bad_input;
+    // The same checks as every command that needs secrets: a cloud user without a password
+    // is refused here, not found at day-1 on the controller.
+    auto loaded = load_site_and_secrets(o.site, o.secrets);
+    if (!loaded) return ExitCode::bad_input;
 
     builder::PxeOptions options;
     options.output = o.output;
@@ -35,7 +29,7 @@ ExitCode run_build_pxe(const BuildPxeOptions& o) {
         options.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
     }
     SystemCommandRunner runner;
-    auto s = builder::build_pxe(file->site(), *secrets, options, runner);
+    auto s = builder::build_pxe(loaded->site(), loaded->keys(), options, runner);
     if (o.json) {
         nlohmann::json per_mac = nlohmann::json::array();
         for (const auto& m : s.per_mac) {
@@ -61,7 +55,7 @@ ExitCode run_build_pxe(const BuildPxeOptions& o) {
                   << "\n";
     } else {
         std::cout << "wrote " << o.output.string() << ": " << s.product << " + site "
-                  << file->site().name << " (" << s.per_mac.size() << " MACs boot their node, "
+                  << loaded->site().name << " (" << s.per_mac.size() << " MACs boot their node, "
                   << s.entries << " menu entries, " << s.kickstarts.size() << " kickstarts, grub "
                   << s.grub_source << "), served at " << s.http_url << "; run 'airstrap serve "
                   << o.output.string() << "'\n";

@@ -2,13 +2,13 @@
 
 #include <yaml-cpp/eventhandler.h>
 
-#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <sstream>
-#include <tuple>
 
 #include "common/text.hpp"
+#include "site/key_reader.hpp"
+#include "site/parse_cloud.hpp"
 #include "site/syntax.hpp"
 #include "site/yaml_reader.hpp"
 
@@ -18,7 +18,7 @@ namespace {
 
 class SiteParser {
   public:
-    SiteParser(YamlReader& r, const std::filesystem::path& dir) : r_(r), dir_(dir) {}
+    SiteParser(YamlReader& r, const std::filesystem::path& dir) : r_(r), k_(r, dir), dir_(dir) {}
 
     void parse(const YAML::Node& root, Site& site) {
         YamlMap top(r_, root, "",
@@ -37,12 +37,10 @@ class SiteParser {
         parse_openstack(top.require("openstack"), site.openstack);
         // After openstack: a user's default role depends on the release.
         if (auto n = top.get("cloud"); n.IsDefined() && !n.IsNull())
-            parse_cloud(n, site.openstack.release, site.cloud);
+            parse_cloud(k_, n, site.openstack.release, site.cloud);
         if (auto n = top.get("ssh"); n.IsDefined()) parse_ssh(n, site.ssh);
         site.secrets_path = dir_ / "secrets.yaml";
-        if (auto n = top.get("secrets"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'secrets'")) site.secrets_path = dir_ / *s;
-        }
+        if (auto s = k_.read(top, {"secrets"}, k_.text())) site.secrets_path = dir_ / *s;
         site.secrets_path = site.secrets_path.lexically_normal();
     }
 
@@ -51,64 +49,29 @@ class SiteParser {
         YamlMap m(r_, node, "site",
                   {"name", "domain", "distro", "timezone", "rtc", "language", "keyboard"});
         if (!m.valid()) return;
-        if (auto n = m.require("name"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'site.name'")) {
-                if (!is_valid_hostname(*s)) {
-                    r_.diag().error(location_of(n), "site name '" + *s +
-                                                        "' must be letters, digits and hyphens "
-                                                        "(it names files and labels)");
-                }
-                site.name = *s;
-            }
-        }
-        if (auto n = m.require("domain"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'site.domain'")) {
-                if (!is_valid_domain(*s)) {
-                    r_.diag().error(location_of(n),
-                                    "'" + *s +
-                                        "' is not a valid DNS domain (RFC 1123 labels "
-                                        "separated by dots)");
-                }
-                site.domain = *s;
-            }
-        }
-        if (auto n = m.require("distro"); n.IsDefined()) {
-            site.distro_at = location_of(n);
-            if (auto d = r_.choice<Distro>(
-                    n, "'site.distro'",
-                    {{"el7", Distro::el7}, {"el8", Distro::el8}, {"el9", Distro::el9}})) {
-                site.distro = *d;
-            }
-        }
-        if (auto n = m.get("timezone"); n.IsDefined()) {
-            site.timezone_at = location_of(n);
-            if (auto s = r_.string(n, "'site.timezone'")) site.timezone = *s;
-        }
-        if (auto n = m.get("rtc"); n.IsDefined()) {
-            if (auto v =
-                    r_.choice<Rtc>(n, "'site.rtc'", {{"utc", Rtc::utc}, {"local", Rtc::local}}))
-                site.rtc = *v;
-        }
-        if (auto n = m.get("language"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'site.language'")) {
-                if (!is_locale_name(*s)) {
-                    r_.diag().error(location_of(n), "'" + *s +
-                                                        "' is not a locale such as "
-                                                        "en_US.UTF-8 or zh_CN.UTF-8");
-                }
-                site.language = *s;
-            }
-        }
-        if (auto n = m.get("keyboard"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'site.keyboard'")) {
-                if (!is_keyboard_layout(*s)) {
-                    r_.diag().error(location_of(n), "'" + *s +
-                                                        "' is not a keyboard layout "
-                                                        "such as us or de-nodeadkeys");
-                }
-                site.keyboard = *s;
-            }
-        }
+        k_.set(m, {"name", Need::required}, site.name, k_.text(),
+               must(is_valid_hostname, [](const std::string& s) {
+                   return "site name '" + s +
+                          "' must be letters, digits and hyphens (it names files and labels)";
+               }));
+        k_.set(m, {"domain", Need::required}, site.domain, k_.text(),
+               must(is_valid_domain, [](const std::string& s) {
+                   return "'" + s +
+                          "' is not a valid DNS domain (RFC 1123 labels separated by dots)";
+               }));
+        k_.set(
+            m, {"distro", Need::required, &site.distro_at}, site.distro,
+            k_.one_of<Distro>({{"el7", Distro::el7}, {"el8", Distro::el8}, {"el9", Distro::el9}}));
+        k_.set(m, {"timezone", Need::optional, &site.timezone_at}, site.timezone, k_.text());
+        k_.set(m, {"rtc"}, site.rtc, k_.one_of<Rtc>({{"utc", Rtc::utc}, {"local", Rtc::local}}));
+        k_.set(m, {"language"}, site.language, k_.text(),
+               must(is_locale_name, [](const std::string& s) {
+                   return "'" + s + "' is not a locale such as en_US.UTF-8 or zh_CN.UTF-8";
+               }));
+        k_.set(m, {"keyboard"}, site.keyboard, k_.text(),
+               must(is_keyboard_layout, [](const std::string& s) {
+                   return "'" + s + "' is not a keyboard layout such as us or de-nodeadkeys";
+               }));
     }
 
     void parse_networks(const YAML::Node& node, Site& site) {
@@ -137,52 +100,17 @@ class SiteParser {
     }
 
     void parse_network(const YAML::Node& node, Network& net) {
-        std::string what = "networks." + net.name;
-        YamlMap m(r_, node, what, {"purpose", "cidr", "gateway", "dns", "mtu"});
+        YamlMap m(r_, node, "networks." + net.name, {"purpose", "cidr", "gateway", "dns", "mtu"});
         if (!m.valid()) return;
-        if (auto n = m.require("purpose"); n.IsDefined()) {
-            if (auto p = r_.choice<NetworkPurpose>(n, "'" + m.path("purpose") + "'",
-                                                   {{"management", NetworkPurpose::management},
-                                                    {"external", NetworkPurpose::external},
-                                                    {"tenant", NetworkPurpose::tenant},
-                                                    {"storage", NetworkPurpose::storage}})) {
-                net.purpose = *p;
-            }
-        }
-        if (auto n = m.require("cidr"); n.IsDefined()) {
-            net.cidr_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("cidr") + "'")) {
-                std::string error;
-                if (auto c = Cidr::parse(*s, error)) {
-                    net.cidr = *c;
-                } else {
-                    r_.diag().error(net.cidr_at, error);
-                }
-            }
-        }
-        if (auto n = m.get("gateway"); n.IsDefined() && !n.IsNull()) {
-            net.gateway_at = location_of(n);
-            net.gateway = address(n, m.path("gateway"));
-        }
-        for (const auto& [s, item] : r_.string_list(m.get("dns"), "'" + m.path("dns") + "'")) {
-            if (auto ip = address(item, m.path("dns"))) net.dns.push_back(*ip);
-        }
-        if (auto n = m.get("mtu"); n.IsDefined()) {
-            if (auto v = r_.integer(n, "'" + m.path("mtu") + "'", 1280, 9216))
-                net.mtu = static_cast<int>(*v);
-        }
-    }
-
-    std::optional<Ipv4> address(const YAML::Node& n, const std::string& what) {
-        auto s = r_.string(n, "'" + what + "'");
-        if (!s) return std::nullopt;
-        auto ip = Ipv4::parse(*s);
-        if (!ip) {
-            r_.diag().error(location_of(n), "'" + *s +
-                                                "' is not an IPv4 address (expected four "
-                                                "numbers 0-255 such as 192.168.111.10)");
-        }
-        return ip;
+        k_.set(m, {"purpose", Need::required}, net.purpose,
+               k_.one_of<NetworkPurpose>({{"management", NetworkPurpose::management},
+                                          {"external", NetworkPurpose::external},
+                                          {"tenant", NetworkPurpose::tenant},
+                                          {"storage", NetworkPurpose::storage}}));
+        k_.set(m, {"cidr", Need::required, &net.cidr_at}, net.cidr, k_.cidr());
+        k_.set(m, {"gateway", Need::nullable, &net.gateway_at}, net.gateway, k_.ipv4());
+        for (auto& [ip, item] : k_.list(m, "dns", k_.ipv4())) net.dns.push_back(ip);
+        k_.set(m, {"mtu"}, net.mtu, k_.number(1280, 9216));
     }
 
     void parse_nodes(const YAML::Node& node, Site& site) {
@@ -202,49 +130,34 @@ class SiteParser {
         std::string what = "nodes[" + std::to_string(index) + "]";
         YamlMap m(r_, node, what, {"name", "role", "interfaces", "disk", "nested_virtualization"});
         if (!m.valid()) return;
-        if (auto n = m.require("name"); n.IsDefined()) {
-            out.name_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("name") + "'")) {
-                out.name = *s;
-                if (!is_valid_hostname(*s)) {
-                    r_.diag().error(out.name_at,
-                                    "node name '" + *s +
-                                        "' is not a valid host name (RFC 1123: "
-                                        "letters, digits and hyphens, at most 63, no leading or "
-                                        "trailing hyphen)");
-                }
+        k_.set(m, {"name", Need::required, &out.name_at}, out.name, k_.text(),
+               must(is_valid_hostname, [](const std::string& s) {
+                   return "node name '" + s +
+                          "' is not a valid host name (RFC 1123: letters, digits and hyphens, at "
+                          "most 63, no leading or trailing hyphen)";
+               }));
+        k_.set(m, {"role", Need::required}, out.role,
+               k_.one_of<Role>({{"controller", Role::controller},
+                                {"network", Role::network},
+                                {"compute", Role::compute}}));
+        auto disk_name = [](const std::string& s) {
+            bool by_path = s.starts_with("/dev/disk/by-") &&
+                           s.find_first_not_of(
+                               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+                               "QRSTUVWXYZ0123456789/._:-") == std::string::npos &&
+                           s.find("..") == std::string::npos;
+            return is_valid_interface_name(s) || by_path;
+        };
+        if (k_.set(m, {"disk"}, out.disk, k_.text(), must(disk_name, [](const std::string& s) {
+                       return "disk '" + s +
+                              "' should be a kernel name such as sda or vda, or a /dev/disk/by-… "
+                              "path";
+                   }))) {
+            if (out.disk.starts_with("/dev/") && !out.disk.starts_with("/dev/disk/")) {
+                out.disk = out.disk.substr(5);
             }
         }
-        if (auto n = m.require("role"); n.IsDefined()) {
-            if (auto role = r_.choice<Role>(n, "'" + m.path("role") + "'",
-                                            {{"controller", Role::controller},
-                                             {"network", Role::network},
-                                             {"compute", Role::compute}})) {
-                out.role = *role;
-            }
-        }
-        if (auto n = m.get("disk"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'" + m.path("disk") + "'")) {
-                bool by_path = s->starts_with("/dev/disk/by-") &&
-                               s->find_first_not_of(
-                                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
-                                   "QRSTUVWXYZ0123456789/._:-") == std::string::npos &&
-                               s->find("..") == std::string::npos;
-                if (!is_valid_interface_name(*s) && !by_path) {
-                    r_.diag().error(location_of(n), "disk '" + *s +
-                                                        "' should be a kernel name such as sda or "
-                                                        "vda, or a /dev/disk/by-… path");
-                }
-                out.disk = *s;
-                if (out.disk.starts_with("/dev/") && !out.disk.starts_with("/dev/disk/")) {
-                    out.disk = out.disk.substr(5);
-                }
-            }
-        }
-        if (auto n = m.get("nested_virtualization"); n.IsDefined()) {
-            if (auto b = r_.boolean(n, "'" + m.path("nested_virtualization") + "'"))
-                out.nested_virtualization = *b;
-        }
+        k_.set(m, {"nested_virtualization"}, out.nested_virtualization, k_.flag());
         if (auto n = m.require("interfaces"); n.IsDefined()) {
             if (!r_.is_sequence(n, "'" + m.path("interfaces") + "'")) return;
             std::size_t i = 0;
@@ -261,69 +174,34 @@ class SiteParser {
     void parse_interface(const YAML::Node& node, const std::string& what, Interface& out) {
         YamlMap m(r_, node, what, {"name", "mac", "network", "address", "bridge"});
         if (!m.valid()) return;
-        if (auto n = m.require("name"); n.IsDefined()) {
-            out.name_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("name") + "'")) {
-                out.name = *s;
-                if (!is_valid_interface_name(*s)) {
-                    r_.diag().error(out.name_at, "'" + *s +
-                                                     "' is not a valid interface name "
-                                                     "(1-15 letters, digits, '.', '-', "
-                                                     "'_', e.g. ens32)");
-                }
-            }
-        }
-        if (auto n = m.get("mac"); n.IsDefined()) {
-            out.mac_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("mac") + "'")) {
-                std::string error;
-                if (auto mac = parse_mac(*s, error)) {
-                    out.mac = *mac;
-                } else {
-                    r_.diag().error(out.mac_at, error);
-                }
-            }
-        }
-        if (auto n = m.require("network"); n.IsDefined()) {
-            out.network_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("network") + "'")) out.network = *s;
-        }
-        if (auto n = m.get("address"); n.IsDefined() && !n.IsNull()) {
-            out.address_at = location_of(n);
-            out.address = address(n, m.path("address"));
-        }
-        if (auto n = m.get("bridge"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'" + m.path("bridge") + "'")) {
-                if (!is_valid_interface_name(*s)) {
-                    r_.diag().error(location_of(n), "'" + *s + "' is not a valid bridge name");
-                }
-                out.bridge = *s;
-            }
-        }
+        k_.set(m, {"name", Need::required, &out.name_at}, out.name, k_.text(),
+               must(is_valid_interface_name, [](const std::string& s) {
+                   return "'" + s +
+                          "' is not a valid interface name (1-15 letters, digits, '.', '-', '_', "
+                          "e.g. ens32)";
+               }));
+        k_.set(m, {"mac", Need::optional, &out.mac_at}, out.mac, k_.mac());
+        k_.set(m, {"network", Need::required, &out.network_at}, out.network, k_.text());
+        k_.set(m, {"address", Need::nullable, &out.address_at}, out.address, k_.ipv4());
+        k_.set(m, {"bridge"}, out.bridge, k_.text(),
+               must(is_valid_interface_name,
+                    [](const std::string& s) { return "'" + s + "' is not a valid bridge name"; }));
     }
 
     void parse_media(const YAML::Node& node, Media& media) {
         YamlMap m(r_, node, "media", {"vendor_iso", "repos", "gpg_keys", "require_signatures"});
         if (!m.valid()) return;
-        if (auto n = m.get("vendor_iso"); n.IsDefined()) {
-            media.vendor_iso_at = location_of(n);
-            if (auto s = r_.string(n, "'media.vendor_iso'")) media.vendor_iso = resolve(*s);
-        }
-        for (const auto& [key, item] : r_.string_list(m.get("gpg_keys"), "'media.gpg_keys'")) {
-            media.gpg_keys.push_back(resolve(key));
-        }
+        k_.set(m, {"vendor_iso", Need::optional, &media.vendor_iso_at}, media.vendor_iso,
+               k_.file());
+        for (auto& [key, item] : k_.list(m, "gpg_keys", k_.file())) media.gpg_keys.push_back(key);
         // Naming keys means wanting them enforced, unless the site says otherwise.
         media.require_signatures = !media.gpg_keys.empty();
-        if (auto n = m.get("require_signatures"); n.IsDefined()) {
-            if (auto b = r_.boolean(n, "'media.require_signatures'")) {
-                media.require_signatures = *b;
-                if (*b && media.gpg_keys.empty()) {
-                    r_.diag().error(location_of(n),
-                                    "require_signatures needs the keys to check "
-                                    "against: list them in media.gpg_keys");
-                }
-            }
-        }
+        k_.set(m, {"require_signatures"}, media.require_signatures, k_.flag(),
+               [&](bool required) -> std::optional<std::string> {
+                   if (!required || !media.gpg_keys.empty()) return std::nullopt;
+                   return "require_signatures needs the keys to check against: list them in "
+                          "media.gpg_keys";
+               });
         auto repos = m.get("repos");
         if (!repos.IsDefined() || repos.IsNull() || !r_.is_sequence(repos, "'media.repos'")) return;
         std::size_t i = 0;
@@ -333,37 +211,30 @@ class SiteParser {
             if (!rm.valid()) continue;
             RepoSource repo;
             repo.where = rm.where();
-            if (auto n = rm.require("name"); n.IsDefined()) {
-                if (auto s = r_.string(n, "'" + rm.path("name") + "'")) {
-                    if (!is_valid_hostname(*s)) {
-                        r_.diag().error(location_of(n), "repository name '" + *s +
-                                                            "' must be letters, digits and "
-                                                            "hyphens (it becomes a yum repo id)");
-                    }
-                    repo.name = *s;
-                }
-            }
+            k_.set(rm, {"name", Need::required}, repo.name, k_.text(),
+                   must(is_valid_hostname, [](const std::string& s) {
+                       return "repository name '" + s +
+                              "' must be letters, digits and hyphens (it becomes a yum repo id)";
+                   }));
+            auto url = must(
+                [](const std::string& s) {
+                    return s.starts_with("http://") || s.starts_with("https://") ||
+                           s.starts_with("file://");
+                },
+                [](const std::string& s) {
+                    return "repository URL '" + s +
+                           "' must start with http://, https:// or file://";
+                });
             int kinds = 0;
             for (auto [key, kind] : {std::pair{"tarball", RepoSource::Kind::tarball},
                                      std::pair{"directory", RepoSource::Kind::directory},
                                      std::pair{"url", RepoSource::Kind::url}}) {
-                auto n = rm.get(key);
-                if (!n.IsDefined()) continue;
+                if (!rm.has(key)) continue;
                 ++kinds;
-                auto s = r_.string(n, "'" + rm.path(key) + "'");
-                if (!s) continue;
-                repo.kind = kind;
-                if (kind == RepoSource::Kind::url) {
-                    if (!s->starts_with("http://") && !s->starts_with("https://") &&
-                        !s->starts_with("file://")) {
-                        r_.diag().error(location_of(n), "repository URL '" + *s +
-                                                            "' must start with http://, "
-                                                            "https:// or file://");
-                    }
-                    repo.location = *s;
-                } else {
-                    repo.location = resolve(*s);
-                }
+                bool is_url = kind == RepoSource::Kind::url;
+                if (k_.set(rm, {key}, repo.location, is_url ? k_.text() : k_.file(),
+                           is_url ? url : Check<std::string>{}))
+                    repo.kind = kind;
             }
             if (kinds != 1) {
                 r_.diag().error(repo.where, "'" + what +
@@ -374,24 +245,20 @@ class SiteParser {
         }
     }
 
-    std::string resolve(const std::string& path) {
-        std::filesystem::path p(path);
-        return (p.is_absolute() ? p : dir_ / p).lexically_normal().string();
-    }
-
     void parse_package_changes(const YAML::Node& node, const std::string& what,
                                PackageChanges& out) {
         YamlMap m(r_, node, what, {"add", "remove"});
         if (!m.valid()) return;
         out.where = m.where();
+        auto package_name = k_.rejecting(
+            k_.text(),
+            must(
+                [](const std::string& name) {
+                    return !name.empty() && name.find_first_of(" \t'\"\\;$`") == std::string::npos;
+                },
+                [](const std::string& name) { return "'" + name + "' is not a package name"; }));
         for (auto [key, list] : {std::pair{"add", &out.add}, std::pair{"remove", &out.remove}}) {
-            for (const auto& [name, item] : r_.string_list(m.get(key), "'" + m.path(key) + "'")) {
-                if (name.empty() || name.find_first_of(" \t'\"\\;$`") != std::string::npos) {
-                    r_.diag().error(location_of(item), "'" + name + "' is not a package name");
-                    continue;
-                }
-                list->push_back(name);
-            }
+            for (auto& [name, item] : k_.list(m, key, package_name)) list->push_back(name);
         }
     }
 
@@ -399,9 +266,7 @@ class SiteParser {
         YamlMap m(r_, node, "packages",
                   {"common", "controller", "network", "compute", "weak_deps"});
         if (!m.valid()) return;
-        if (auto n = m.get("weak_deps"); n.IsDefined()) {
-            if (auto b = r_.boolean(n, "'packages.weak_deps'")) packages.weak_deps = *b;
-        }
+        k_.set(m, {"weak_deps"}, packages.weak_deps, k_.flag());
         if (auto n = m.get("common"); n.IsDefined())
             parse_package_changes(n, "packages.common", packages.common);
         for (Role role : all_roles) {
@@ -414,79 +279,60 @@ class SiteParser {
         YamlMap m(r_, node, "security", {"selinux", "firewalld", "network_manager"});
         if (!m.valid()) return;
         sec.where = m.where();
-        if (auto n = m.get("selinux"); n.IsDefined()) {
-            if (auto v = r_.choice<Selinux>(n, "'security.selinux'",
-                                            {{"disabled", Selinux::disabled},
-                                             {"permissive", Selinux::permissive},
-                                             {"enforcing", Selinux::enforcing}}))
-                sec.selinux = *v;
-        }
-        if (auto n = m.get("firewalld"); n.IsDefined()) {
-            if (auto b = r_.boolean(n, "'security.firewalld'")) sec.firewalld = *b;
-        }
-        if (auto n = m.get("network_manager"); n.IsDefined()) {
-            sec.network_manager_at = location_of(n);
-            if (auto b = r_.boolean(n, "'security.network_manager'")) sec.network_manager = *b;
-        }
+        k_.set(m, {"selinux"}, sec.selinux,
+               k_.one_of<Selinux>({{"disabled", Selinux::disabled},
+                                   {"permissive", Selinux::permissive},
+                                   {"enforcing", Selinux::enforcing}}));
+        k_.set(m, {"firewalld"}, sec.firewalld, k_.flag());
+        k_.set(m, {"network_manager", Need::optional, &sec.network_manager_at}, sec.network_manager,
+               k_.flag());
     }
 
     void parse_time(const YAML::Node& node, TimeSync& time) {
         YamlMap m(r_, node, "time", {"upstream", "stratum"});
         if (!m.valid()) return;
-        for (const auto& [server, item] : r_.string_list(m.get("upstream"), "'time.upstream'")) {
-            if (!Ipv4::parse(server) && !is_valid_domain(server)) {
-                r_.diag().error(location_of(item),
-                                "'" + server + "' is neither an IPv4 address nor a host name");
-                continue;
-            }
+        auto server_name = k_.rejecting(
+            k_.text(), must(
+                           [](const std::string& server) {
+                               return Ipv4::parse(server) || is_valid_domain(server);
+                           },
+                           [](const std::string& server) {
+                               return "'" + server + "' is neither an IPv4 address nor a host name";
+                           }));
+        for (auto& [server, item] : k_.list(m, "upstream", server_name))
             time.upstream.push_back(server);
-        }
-        if (auto n = m.get("stratum"); n.IsDefined()) {
-            if (auto v = r_.integer(n, "'time.stratum'", 1, 15))
-                time.stratum = static_cast<int>(*v);
-        }
+        k_.set(m, {"stratum"}, time.stratum, k_.number(1, 15));
     }
 
     void parse_firstboot(const YAML::Node& node, Firstboot& fb) {
         YamlMap m(r_, node, "firstboot", {"port", "barrier_timeout", "sync_timeout"});
         if (!m.valid()) return;
-        if (auto n = m.get("port"); n.IsDefined()) {
-            if (auto v = r_.integer(n, "'firstboot.port'", 1, 65535))
-                fb.port = static_cast<int>(*v);
-        }
-        if (auto n = m.get("barrier_timeout"); n.IsDefined()) {
-            if (auto v = r_.integer(n, "'firstboot.barrier_timeout' (seconds)", 10, 7 * 86400))
-                fb.barrier_timeout = static_cast<int>(*v);
-        }
-        if (auto n = m.get("sync_timeout"); n.IsDefined()) {
-            if (auto v = r_.integer(n, "'firstboot.sync_timeout' (seconds)", 5, 86400))
-                fb.sync_timeout = static_cast<int>(*v);
-        }
+        k_.set(m, {"port"}, fb.port, k_.number(1, 65535));
+        k_.set(m, {"barrier_timeout"}, fb.barrier_timeout, k_.number(10, 7 * 86400, " (seconds)"));
+        k_.set(m, {"sync_timeout"}, fb.sync_timeout, k_.number(5, 86400, " (seconds)"));
     }
 
     void parse_qcow2(const YAML::Node& node, Qcow2& q) {
         YamlMap m(r_, node, "qcow2", {"size", "profile", "compress"});
         if (!m.valid()) return;
-        if (auto n = m.get("size"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'qcow2.size'")) {
-                std::string digits = *s;
-                if (!digits.empty() && digits.back() == 'G') digits.pop_back();
-                auto v = text::parse_int(digits);
-                if (!v || *v < 4 || *v > 65536) {
-                    r_.diag().error(location_of(n), "qcow2 size '" + *s +
-                                                        "' must be whole gigabytes from 4G to "
-                                                        "65536G, such as 20G");
-                } else {
-                    q.size_gib = static_cast<int>(*v);
-                }
+        As<int> gigabytes = [this](const YAML::Node& n,
+                                   const std::string& path) -> std::optional<int> {
+            auto s = k_.text()(n, path);
+            if (!s) return std::nullopt;
+            std::string digits = *s;
+            if (!digits.empty() && digits.back() == 'G') digits.pop_back();
+            auto v = text::parse_int(digits);
+            if (!v || *v < 4 || *v > 65536) {
+                r_.diag().error(location_of(n), "qcow2 size '" + *s +
+                                                    "' must be whole gigabytes from 4G to "
+                                                    "65536G, such as 20G");
+                return std::nullopt;
             }
-        }
-        if (auto n = m.get("profile"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'qcow2.profile'")) q.profile = *s;
-        }
-        if (auto n = m.get("compress"); n.IsDefined()) {
-            if (auto b = r_.boolean(n, "'qcow2.compress'")) q.compress = *b;
-        }
+            return static_cast<int>(*v);
+        };
+        k_.set(m, {"size"}, q.size_gib, gigabytes);
+        k_.set(m, {"profile"}, q.profile, k_.text());
+        k_.set(m, {"compress"}, q.compress, k_.flag());
     }
 
     void parse_openstack(const YAML::Node& node, OpenStack& os) {
@@ -496,21 +342,10 @@ class SiteParser {
             {"deployer", "release", "l2_agent", "services", "cinder_volumes_size", "answers"});
         if (!m.valid()) return;
         os.where = m.where();
-        if (auto n = m.get("deployer"); n.IsDefined()) {
-            if (r_.choice<int>(n, "'openstack.deployer'", {{"packstack", 0}}))
-                os.deployer = "packstack";
-        }
-        if (auto n = m.require("release"); n.IsDefined()) {
-            os.release_at = location_of(n);
-            if (auto s = r_.string(n, "'openstack.release'")) os.release = *s;
-        }
-        if (auto n = m.get("l2_agent"); n.IsDefined()) {
-            os.l2_agent_at = location_of(n);
-            if (auto v = r_.choice<L2Agent>(
-                    n, "'openstack.l2_agent'",
-                    {{"openvswitch", L2Agent::openvswitch}, {"ovn", L2Agent::ovn}}))
-                os.l2_agent = *v;
-        }
+        k_.set(m, {"deployer"}, os.deployer, k_.one_of<const char*>({{"packstack", "packstack"}}));
+        k_.set(m, {"release", Need::required, &os.release_at}, os.release, k_.text());
+        k_.set(m, {"l2_agent", Need::optional, &os.l2_agent_at}, os.l2_agent,
+               k_.one_of<L2Agent>({{"openvswitch", L2Agent::openvswitch}, {"ovn", L2Agent::ovn}}));
         if (auto n = m.get("services"); n.IsDefined() && !n.IsNull()) {
             if (!n.IsMap()) {
                 r_.diag().error(location_of(n),
@@ -523,26 +358,26 @@ class SiteParser {
                     if (!it->first.IsScalar()) continue;
                     std::string name = it->first.Scalar();
                     if (os.services.contains(name)) continue;
-                    if (auto b = r_.boolean(it->second, "'openstack.services." + name + "'")) {
+                    if (auto b = k_.flag()(it->second, "openstack.services." + name)) {
                         os.services[name] = *b;
                         os.service_at[name] = location_of(it->first);
                     }
                 }
             }
         }
-        if (auto n = m.get("cinder_volumes_size"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'openstack.cinder_volumes_size'")) {
-                bool ok = s->size() >= 2 && s->back() == 'G' && (*s)[0] != '0';
-                for (std::size_t i = 0; ok && i + 1 < s->size(); ++i)
-                    ok = std::isdigit(static_cast<unsigned char>((*s)[i])) != 0;
-                if (!ok) {
-                    r_.diag().error(location_of(n), "cinder volume size '" + *s +
-                                                        "' must be whole gigabytes such as 10G "
-                                                        "(Packstack accepts only that form)");
-                }
-                os.cinder_volumes_size = *s;
-            }
-        }
+        k_.set(m, {"cinder_volumes_size"}, os.cinder_volumes_size, k_.text(),
+               must(
+                   [](const std::string& s) {
+                       bool ok = s.size() >= 2 && s.back() == 'G' && s[0] != '0';
+                       for (std::size_t i = 0; ok && i + 1 < s.size(); ++i)
+                           ok = std::isdigit(static_cast<unsigned char>(s[i])) != 0;
+                       return ok;
+                   },
+                   [](const std::string& s) {
+                       return "cinder volume size '" + s +
+                              "' must be whole gigabytes such as 10G (Packstack accepts only "
+                              "that form)";
+                   }));
         if (auto n = m.get("answers"); n.IsDefined() && !n.IsNull()) {
             if (!n.IsMap()) {
                 r_.diag().error(location_of(n),
@@ -552,6 +387,12 @@ class SiteParser {
             }
             YamlMap dup_check(r_, n, "openstack.answers", {});
             (void)dup_check;
+            auto single_line = k_.rejecting(
+                k_.text(),
+                must([](const std::string& v) { return v.find('\n') == std::string::npos; },
+                     [](const std::string&) {
+                         return std::string("answer-file values are single lines");
+                     }));
             for (auto it = n.begin(); it != n.end(); ++it) {
                 if (!it->first.IsScalar()) continue;
                 AnswerOverride a;
@@ -560,12 +401,7 @@ class SiteParser {
                 bool seen = false;
                 for (const auto& other : os.answers) seen = seen || other.key == a.key;
                 if (seen) continue;
-                if (auto v = r_.string(it->second, "'openstack.answers." + a.key + "'")) {
-                    if (v->find('\n') != std::string::npos) {
-                        r_.diag().error(location_of(it->second),
-                                        "answer-file values are single lines");
-                        continue;
-                    }
+                if (auto v = single_line(it->second, "openstack.answers." + a.key)) {
                     a.value = *v;
                     os.answers.push_back(std::move(a));
                 }
@@ -573,306 +409,10 @@ class SiteParser {
         }
     }
 
-    // ---- cloud: day-1 resources ----------------------------------------------------------
-
-    // Names go to the openstack CLI as arguments: plain words, never option-like.
-    std::optional<std::string> cloud_name(const YAML::Node& n, const std::string& what) {
-        auto s = r_.string(n, "'" + what + "'");
-        if (!s) return std::nullopt;
-        bool ok = !s->empty() && s->size() <= 64 &&
-                  (std::isalnum(static_cast<unsigned char>((*s)[0])) != 0 || (*s)[0] == '_') &&
-                  s->find_first_not_of(
-                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789._-@") == std::string::npos;
-        if (!ok) {
-            r_.diag().error(location_of(n), "'" + *s + "' is not a name airstrap accepts for '" +
-                                                what +
-                                                "' (1-64 letters, digits, '.', '_', '-', '@', "
-                                                "starting with a letter, digit or '_')");
-            return std::nullopt;
-        }
-        return s;
-    }
-
-    void parse_cloud(const YAML::Node& node, const std::string& release, Cloud& cloud) {
-        YamlMap m(
-            r_, node, "cloud",
-            {"external_network", "networks", "routers", "flavors", "images", "projects", "users"});
-        if (!m.valid()) return;
-        cloud.where = m.where();
-        if (auto n = m.get("external_network"); n.IsDefined() && !n.IsNull()) {
-            cloud.external_network.emplace();
-            parse_external_network(n, *cloud.external_network);
-        }
-        auto each = [&](const char* key, auto&& parse_one) {
-            auto list = m.get(key);
-            if (!list.IsDefined() || list.IsNull()) return;
-            if (!r_.is_sequence(list, "'" + m.path(key) + "'")) return;
-            std::size_t i = 0;
-            for (const auto& item : list) {
-                parse_one(item, m.path(key) + "[" + std::to_string(i++) + "]");
-            }
-        };
-        each("networks", [&](const YAML::Node& item, const std::string& what) {
-            CloudNetwork net;
-            net.where = location_of(item);
-            if (parse_cloud_network(item, what, net)) cloud.networks.push_back(std::move(net));
-        });
-        each("routers", [&](const YAML::Node& item, const std::string& what) {
-            CloudRouter router;
-            router.where = location_of(item);
-            if (parse_router(item, what, router)) cloud.routers.push_back(std::move(router));
-        });
-        each("flavors", [&](const YAML::Node& item, const std::string& what) {
-            CloudFlavor flavor;
-            flavor.where = location_of(item);
-            if (parse_flavor(item, what, flavor)) cloud.flavors.push_back(std::move(flavor));
-        });
-        each("images", [&](const YAML::Node& item, const std::string& what) {
-            CloudImage image;
-            image.where = location_of(item);
-            if (parse_image(item, what, image)) cloud.images.push_back(std::move(image));
-        });
-        each("projects", [&](const YAML::Node& item, const std::string& what) {
-            CloudProject project;
-            project.where = location_of(item);
-            if (parse_project(item, what, project)) cloud.projects.push_back(std::move(project));
-        });
-        each("users", [&](const YAML::Node& item, const std::string& what) {
-            CloudUser user;
-            user.where = location_of(item);
-            user.role = default_member_role(release);
-            if (parse_user(item, what, user)) cloud.users.push_back(std::move(user));
-        });
-    }
-
-    // The name key of a cloud item, required; false when the item cannot be used.
-    bool named(const YamlMap& m, std::string& name, SourceLocation& at) {
-        auto n = m.require("name");
-        if (!n.IsDefined()) return false;
-        at = location_of(n);
-        auto s = cloud_name(n, m.path("name"));
-        if (!s) return false;
-        name = *s;
-        return true;
-    }
-
-    void optional_name(const YamlMap& m, const char* key, std::string& out, SourceLocation& at) {
-        if (auto n = m.get(key); n.IsDefined()) {
-            at = location_of(n);
-            if (auto s = cloud_name(n, m.path(key))) out = *s;
-        }
-    }
-
-    void parse_external_network(const YAML::Node& node, CloudExternalNetwork& out) {
-        YamlMap m(
-            r_, node, "cloud.external_network",
-            {"name", "network", "physical_network", "subnet", "allocation_pool", "gateway", "dns"});
-        if (!m.valid()) return;
-        out.where = m.where();
-        if (named(m, out.name, out.name_at)) out.subnet = out.name + "_subnet";
-        if (auto n = m.require("network"); n.IsDefined()) {
-            out.network_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("network") + "'")) out.network = *s;
-        }
-        if (auto n = m.get("physical_network"); n.IsDefined()) {
-            out.physical_network_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("physical_network") + "'")) {
-                bool plain = !s->empty() && s->size() <= 64 &&
-                             s->find_first_not_of(
-                                 "abcdefghijklmnopqrstuvwxyz"
-                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
-                if (!plain) {
-                    r_.diag().error(out.physical_network_at,
-                                    "physical network '" + *s +
-                                        "' must be a plain name such as extnet (letters, digits, "
-                                        "'_', '-'): it names a bridge mapping");
-                } else {
-                    out.physical_network = *s;
-                }
-            }
-        }
-        optional_name(m, "subnet", out.subnet, out.subnet_at);
-        if (auto n = m.get("allocation_pool"); n.IsDefined() && !n.IsNull()) {
-            out.allocation_pool_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("allocation_pool") + "'")) {
-                auto dash = s->find('-');
-                std::optional<Ipv4> start, end;
-                if (dash != std::string::npos) {
-                    start = Ipv4::parse(text::trim(s->substr(0, dash)));
-                    end = Ipv4::parse(text::trim(s->substr(dash + 1)));
-                }
-                if (!start || !end) {
-                    r_.diag().error(out.allocation_pool_at, "'" + *s +
-                                                                "' is not an address range such as "
-                                                                "192.168.222.100-192.168.222.200");
-                } else {
-                    out.allocation_pool = {{*start, *end}};
-                }
-            }
-        }
-        if (auto n = m.get("gateway"); n.IsDefined() && !n.IsNull()) {
-            out.gateway_at = location_of(n);
-            out.gateway = address(n, m.path("gateway"));
-        }
-        for (const auto& [s, item] : r_.string_list(m.get("dns"), "'" + m.path("dns") + "'")) {
-            if (auto ip = address(item, m.path("dns"))) out.dns.push_back(*ip);
-        }
-    }
-
-    bool parse_cloud_network(const YAML::Node& node, const std::string& what, CloudNetwork& out) {
-        YamlMap m(r_, node, what, {"name", "cidr", "subnet", "gateway", "dns", "project"});
-        if (!m.valid()) return false;
-        bool ok = named(m, out.name, out.name_at);
-        if (ok) out.subnet = out.name + "_subnet";
-        optional_name(m, "subnet", out.subnet, out.subnet_at);
-        if (auto n = m.require("cidr"); n.IsDefined()) {
-            out.cidr_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("cidr") + "'")) {
-                std::string error;
-                if (auto c = Cidr::parse(*s, error)) {
-                    out.cidr = *c;
-                } else {
-                    r_.diag().error(out.cidr_at, error);
-                    ok = false;
-                }
-            }
-        } else {
-            ok = false;
-        }
-        if (auto n = m.get("gateway"); n.IsDefined() && !n.IsNull()) {
-            out.gateway_at = location_of(n);
-            out.gateway = address(n, m.path("gateway"));
-        }
-        for (const auto& [s, item] : r_.string_list(m.get("dns"), "'" + m.path("dns") + "'")) {
-            if (auto ip = address(item, m.path("dns"))) out.dns.push_back(*ip);
-        }
-        optional_name(m, "project", out.project, out.project_at);
-        return ok;
-    }
-
-    bool parse_router(const YAML::Node& node, const std::string& what, CloudRouter& out) {
-        YamlMap m(r_, node, what, {"name", "external_gateway", "subnets", "project"});
-        if (!m.valid()) return false;
-        bool ok = named(m, out.name, out.name_at);
-        if (auto n = m.get("external_gateway"); n.IsDefined()) {
-            out.external_gateway_at = location_of(n);
-            if (auto b = r_.boolean(n, "'" + m.path("external_gateway") + "'"))
-                out.external_gateway = *b;
-        }
-        for (const auto& [s, item] :
-             r_.string_list(m.get("subnets"), "'" + m.path("subnets") + "'")) {
-            out.subnets.push_back(s);
-            out.subnet_at.push_back(location_of(item));
-        }
-        optional_name(m, "project", out.project, out.project_at);
-        return ok;
-    }
-
-    bool parse_flavor(const YAML::Node& node, const std::string& what, CloudFlavor& out) {
-        YamlMap m(r_, node, what, {"name", "vcpus", "ram", "disk", "public"});
-        if (!m.valid()) return false;
-        bool ok = named(m, out.name, out.name_at);
-        for (auto [key, field, max, unit] :
-             {std::tuple{"vcpus", &out.vcpus, 1024LL, ""},
-              std::tuple{"ram", &out.ram, 16LL * 1024 * 1024, " (MiB)"},
-              std::tuple{"disk", &out.disk, 1024LL * 1024, " (GiB)"}}) {
-            if (auto n = m.get(key); n.IsDefined()) {
-                if (auto v = r_.integer(n, "'" + m.path(key) + "'" + unit, 1, max))
-                    *field = static_cast<int>(*v);
-            }
-        }
-        if (auto n = m.get("public"); n.IsDefined()) {
-            if (auto b = r_.boolean(n, "'" + m.path("public") + "'")) out.is_public = *b;
-        }
-        return ok;
-    }
-
-    bool parse_image(const YAML::Node& node, const std::string& what, CloudImage& out) {
-        YamlMap m(r_, node, what, {"name", "source", "disk_format", "public"});
-        if (!m.valid()) return false;
-        bool ok = named(m, out.name, out.name_at);
-        if (auto n = m.require("source"); n.IsDefined()) {
-            out.source_at = location_of(n);
-            if (auto s = r_.string(n, "'" + m.path("source") + "'")) {
-                std::string base = std::filesystem::path(*s).filename().string();
-                bool plain = !base.empty() && base[0] != '.' && base[0] != '-' &&
-                             base.find_first_not_of(
-                                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                 "0123456789._+-") == std::string::npos;
-                if (!plain) {
-                    r_.diag().error(out.source_at,
-                                    "image file name '" + base +
-                                        "' must be letters, digits, '.', '_', '+', '-' (it "
-                                        "names the copy in the site repository)");
-                    ok = false;
-                } else {
-                    out.source = resolve(*s);
-                }
-            } else {
-                ok = false;
-            }
-        } else {
-            ok = false;
-        }
-        if (auto n = m.get("disk_format"); n.IsDefined()) {
-            if (auto v = r_.choice<const char*>(n, "'" + m.path("disk_format") + "'",
-                                                {{"qcow2", "qcow2"},
-                                                 {"raw", "raw"},
-                                                 {"vmdk", "vmdk"},
-                                                 {"vdi", "vdi"},
-                                                 {"iso", "iso"},
-                                                 {"ami", "ami"}}))
-                out.disk_format = *v;
-        }
-        if (auto n = m.get("public"); n.IsDefined()) {
-            if (auto b = r_.boolean(n, "'" + m.path("public") + "'")) out.is_public = *b;
-        }
-        return ok;
-    }
-
-    bool parse_project(const YAML::Node& node, const std::string& what, CloudProject& out) {
-        YamlMap m(r_, node, what, {"name", "description"});
-        if (!m.valid()) return false;
-        bool ok = named(m, out.name, out.name_at);
-        if (auto n = m.get("description"); n.IsDefined()) {
-            if (auto s = r_.string(n, "'" + m.path("description") + "'")) {
-                bool line = s->size() <= 255 && std::none_of(s->begin(), s->end(), [](char c) {
-                                return static_cast<unsigned char>(c) < 0x20;
-                            });
-                if (!line) {
-                    r_.diag().error(location_of(n),
-                                    "a project description is one line of at most 255 "
-                                    "characters");
-                } else {
-                    out.description = *s;
-                }
-            }
-        }
-        return ok;
-    }
-
-    bool parse_user(const YAML::Node& node, const std::string& what, CloudUser& out) {
-        YamlMap m(r_, node, what, {"name", "project", "role"});
-        if (!m.valid()) return false;
-        bool ok = named(m, out.name, out.name_at);
-        if (auto n = m.require("project"); n.IsDefined()) {
-            out.project_at = location_of(n);
-            if (auto s = cloud_name(n, m.path("project"))) out.project = *s;
-        } else {
-            ok = false;
-        }
-        if (auto n = m.get("role"); n.IsDefined()) {
-            if (auto s = cloud_name(n, m.path("role"))) out.role = *s;
-        }
-        return ok;
-    }
-
     void parse_ssh(const YAML::Node& node, Ssh& ssh) {
         YamlMap m(r_, node, "ssh", {"authorized_keys"});
         if (!m.valid()) return;
-        for (const auto& [key, item] :
-             r_.string_list(m.get("authorized_keys"), "'ssh.authorized_keys'")) {
+        auto public_key = [](const std::string& key) {
             static const char* const types[] = {"ssh-ed25519 ",
                                                 "ssh-rsa ",
                                                 "ecdsa-sha2-nistp256 ",
@@ -882,17 +422,20 @@ class SiteParser {
                                                 "sk-ecdsa-sha2-nistp256@openssh.com "};
             bool ok = false;
             for (const char* t : types) ok = ok || key.starts_with(t);
-            if (!ok || key.find('\n') != std::string::npos ||
-                key.find("PRIVATE KEY") != std::string::npos) {
-                r_.diag().error(location_of(item),
-                                "expected an OpenSSH public key line (ssh-ed25519 AAAA… comment)");
-                continue;
-            }
+            return ok && key.find('\n') == std::string::npos &&
+                   key.find("PRIVATE KEY") == std::string::npos;
+        };
+        auto key_line = k_.rejecting(k_.text(), must(public_key, [](const std::string&) {
+                                         return std::string(
+                                             "expected an OpenSSH public key line (ssh-ed25519 "
+                                             "AAAA… comment)");
+                                     }));
+        for (auto& [key, item] : k_.list(m, "authorized_keys", key_line))
             ssh.authorized_keys.push_back(key);
-        }
     }
 
     YamlReader& r_;
+    KeyReader k_;
     std::filesystem::path dir_;
 };
 

@@ -40,7 +40,7 @@ class YamlReader {
 
     template <typename Enum>
     std::optional<Enum> choice(const YAML::Node& node, std::string_view what,
-                               std::initializer_list<std::pair<const char*, Enum>> options);
+                               const std::vector<std::pair<const char*, Enum>>& options);
 
     bool is_sequence(const YAML::Node& node, std::string_view what);
 
@@ -78,9 +78,8 @@ class YamlMap {
 };
 
 template <typename Enum>
-std::optional<Enum> YamlReader::choice(
-    const YAML::Node& node, std::string_view what,
-    std::initializer_list<std::pair<const char*, Enum>> options) {
+std::optional<Enum> YamlReader::choice(const YAML::Node& node, std::string_view what,
+                                       const std::vector<std::pair<const char*, Enum>>& options) {
     std::vector<std::string> names;
     for (const auto& [name, value] : options) names.emplace_back(name);
     auto picked = choice_name(node, what, names);

@@ -6,9 +6,11 @@ source "$(dirname "$0")/common.sh"
 # --help everywhere, and the exit codes documented.
 expect_exit 0 "$AIRSTRAP" --help
 grep -q "Exit codes: 0 ok, 1 failure, 2 bad usage or bad input" <<<"$OUT" || fail "--help lacks exit codes"
-for cmd in init validate kickstart; do
-    expect_exit 0 "$AIRSTRAP" "$cmd" --help
-    grep -q "Exit codes" <<<"$OUT" || fail "$cmd --help lacks exit codes"
+for cmd in init validate kickstart node-config answers mirror build "build iso" "build qcow2" \
+           "build pxe" serve inventory; do
+    read -ra args <<<"$cmd"
+    expect_exit 0 "$AIRSTRAP" "${args[@]}" --help
+    grep -q "Exit codes: 0 ok, 1 failure, 2 bad usage or bad input" <<<"$OUT" || fail "$cmd --help lacks exit codes"
 done
 expect_exit 0 "$AIRSTRAP" --version
 
@@ -70,6 +72,26 @@ expect_exit 2 "$AIRSTRAP" kickstart "$WORK/lab3/site.yaml" -o "$WORK/lab3/ks-ope
 grep -q "mode 0644 lets other users read the secrets; run 'chmod 600" <<<"$OUT" || fail "mode: $OUT"
 [ ! -e "$WORK/lab3/ks-open" ] || fail "output written despite open secrets"
 chmod 0600 "$WORK/lab3/secrets.yaml"
+
+# A cloud user (lab3's uat) without a password: every command that needs the secrets refuses
+# it at build time, naming the user and the key to add, and writes nothing (the media would
+# otherwise fail at day-1 on the controller). The secrets are checked before --repo is read.
+sed '/^  users:/,$d' "$WORK/lab3/secrets.yaml" >"$WORK/lab3/no-users.yaml"
+chmod 0600 "$WORK/lab3/no-users.yaml"
+grep -q "uat" "$WORK/lab3/no-users.yaml" && fail "no-users.yaml still has uat"
+site_cmds=("kickstart -o" "answers -o" "node-config --node controller-node --root"
+           "build iso --repo $WORK/no-repo -o" "build qcow2 --all --repo $WORK/no-repo -o"
+           "build pxe --server-ip 192.168.111.5 --repo $WORK/no-repo -o")
+for cmd in "${site_cmds[@]}"; do
+    read -ra args <<<"$cmd"
+    expect_exit 2 "$AIRSTRAP" "${args[@]}" "$WORK/no-users-out" "$WORK/lab3/site.yaml" \
+        --secrets "$WORK/lab3/no-users.yaml"
+    grep -q "no-users.yaml: error: no password for cloud user 'uat' (.*site.yaml line [0-9]*): add passwords.users.uat" <<<"$OUT" \
+        || fail "$cmd: the user without a password is not named: $OUT"
+    [ ! -e "$WORK/no-users-out" ] || fail "$cmd wrote output despite the missing password"
+done
+expect_exit 2 "$AIRSTRAP" validate "$WORK/lab3/site.yaml" --secrets "$WORK/lab3/no-users.yaml"
+grep -q "no password for cloud user 'uat'" <<<"$OUT" || fail "validate: $OUT"
 
 # A broken site: every problem at once, file:line:col, exit 2, no output.
 broken="$SRC/tests/data/broken/several-problems-at-once.yaml"

@@ -81,6 +81,16 @@ expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7"
 PORT=$(free_port)
 URL=http://10.0.2.2:$PORT/
 
+# A cloud user (uat) without a password in the secrets: refused at build time, naming the
+# user, nothing written (not found at day-1 on the controller).
+sed '/^  users:/,$d' "$WORK/el7/secrets.yaml" >"$WORK/no-users.yaml"
+chmod 0600 "$WORK/no-users.yaml"
+expect_exit 2 "$AIRSTRAP" build pxe "$WORK/el7/site.yaml" -o "$WORK/pxe" --repo "$WORK/repo7" \
+    --server-ip 192.168.111.5 --secrets "$WORK/no-users.yaml"
+grep -q "no password for cloud user 'uat' (.*site.yaml line [0-9]*): add passwords.users.uat" <<<"$OUT" \
+    || fail "build pxe without uat's password: $OUT"
+[ ! -e "$WORK/pxe" ] || fail "a build refused for a missing password left $WORK/pxe"
+
 # Outside the management network without the flag: refused, nothing written.
 expect_exit 2 "$AIRSTRAP" build pxe "$WORK/el7/site.yaml" -o "$WORK/pxe" --repo "$WORK/repo7" \
     --server-ip 10.0.2.2 --http-port "$PORT"
