@@ -15,11 +15,11 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
-#include "kickstart/dialect.hpp"
 #include "kickstart/node_setup.hpp"
 #include "kickstart/render.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/local_repo.hpp"
+#include "site/packages.hpp"
 
 namespace airstrap::builder {
 
@@ -507,8 +507,8 @@ class ImageBuild {
 }  // namespace
 
 ImagePackages image_packages(const site::Site& site, site::Role role, const Profile& profile) {
-    kickstart::PackageSet set = kickstart::packages_for(site, role);
-    const char* environment = kickstart::dialect_for(site.distro).environment;
+    site::PackageSet set = site::packages_for(site, role);
+    const char* environment = site::minimal_environment(site.distro);
     ImagePackages out;
     out.install = profile.packages;
     for (const auto& p : set.install) {

@@ -21,13 +21,6 @@ inline constexpr const char* node_repo_dir = deploy::node_repository_dir;
 // The site repository's folder relative to the root of the install source (media or HTTP).
 inline constexpr const char* media_repo_dir = "airstrap/repo";
 
-// The package list of a role: the defaults, then the site's additions and removals.
-struct PackageSet {
-    std::vector<std::string> install;
-    std::vector<std::string> exclude;
-};
-PackageSet packages_for(const site::Site& site, site::Role role);
-
 // The profile of one role, or (no role) the site profile that serves every node: its %pre
 // also picks the node's role's packages. Boot menus default to the site profile.
 std::string render_kickstart(const site::Site& site, const site::Secrets& secrets,

@@ -18,7 +18,6 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/subprocess.hpp"
-#include "kickstart/render.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/fetch.hpp"
 #include "repo-mirror/images.hpp"
@@ -26,6 +25,7 @@
 #include "repo-mirror/modules.hpp"
 #include "repo-mirror/signatures.hpp"
 #include "repo-mirror/tree.hpp"
+#include "site/packages.hpp"
 
 namespace airstrap::mirror {
 
@@ -373,7 +373,7 @@ void MirrorBuild::select_packages() {
         for (site::Role role : site::all_roles) {
             if (options.role && *options.role != role) continue;
             if (site.nodes_with_role(role).empty()) continue;
-            auto set = kickstart::packages_for(site, role);
+            auto set = site::packages_for(site, role);
             ClosureRequest request;
             request.install = set.install;
             request.install.push_back("kernel");
