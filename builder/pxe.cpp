@@ -12,6 +12,7 @@
 #include <set>
 
 #include "builder/iso.hpp"
+#include "builder/media_sources.hpp"
 #include "builder/vendor_media.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
@@ -432,19 +433,13 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
     auto log = [&](const std::string& line) {
         if (o.log) o.log(line);
     };
-    fs::path vendor_path = o.vendor_iso.empty() ? fs::path(site.media.vendor_iso) : o.vendor_iso;
-    if (vendor_path.empty()) {
-        throw InputError("no vendor DVD: name it with --iso or media.vendor_iso in the site file");
-    }
-    if (o.repo.empty()) {
-        throw InputError(
-            "no site repository: make one with 'airstrap mirror' and name it with --repo");
-    }
+    MediaSources sources(site, o.vendor_iso, o.repo);
+    const fs::path& vendor_path = sources.vendor_path();
     if (o.http_port < 1 || o.http_port > 65535) {
         throw InputError("--http-port " + std::to_string(o.http_port) + " is not a TCP port");
     }
     check_server_ip(site, o.server_ip, o.allow_foreign_server_ip);
-    check_site_repo(o.repo, site);
+    sources.open_repo();
     for (const fs::path& p : {o.loaders.pxelinux, o.loaders.syslinux_modules / "ldlinux.c32"}) {
         if (!fs::is_regular_file(p)) {
             throw InputError(p.string() +
@@ -452,9 +447,8 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
         }
     }
 
-    log("reading " + vendor_path.string());
-    VendorMedia media = inspect_vendor_iso(vendor_path);
-    check_media_matches(media, site.distro);
+    sources.read_vendor(log);
+    const VendorMedia& media = sources.vendor();
     for (const char* p : {kernel_path, initrd_path}) {
         if (!media.files.contains(p)) {
             throw InputError(vendor_path.string() + ": has no " + p +

@@ -11,7 +11,6 @@
 #include <memory>
 #include <set>
 
-#include "builder/iso.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
@@ -19,6 +18,7 @@
 #include "kickstart/render.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/local_repo.hpp"
+#include "repo-mirror/lock.hpp"
 #include "site/packages.hpp"
 
 namespace airstrap::builder {
@@ -618,9 +618,7 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     if (profile_name.empty()) profile_name = site.qcow2.profile;
     if (profile_name.empty()) profile_name = site::to_string(site.distro);
     Profile profile = load_profile(profile_name);
-    if (fs::exists(options.repo / "airstrap.lock")) {
-        check_site_repo(options.repo, site);
-    } else {
+    if (!mirror::open_site_repo(site, options.repo, mirror::LockPolicy::optional).lock) {
         log("note: " + options.repo.string() +
             " has no airstrap.lock: not an 'airstrap mirror' output, its packages were not "
             "verified against one");

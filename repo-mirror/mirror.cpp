@@ -21,6 +21,7 @@
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/fetch.hpp"
 #include "repo-mirror/images.hpp"
+#include "repo-mirror/lock.hpp"
 #include "repo-mirror/merge.hpp"
 #include "repo-mirror/modules.hpp"
 #include "repo-mirror/signatures.hpp"
@@ -50,7 +51,6 @@ std::vector<std::string> installer_packages(site::Distro distro) {
 namespace {
 
 constexpr std::size_t max_repomd_bytes = 4 << 20;
-const char* const lock_name = "airstrap.lock";
 
 struct SourceRepo {
     std::string name;  // "CentOS-7.iso:BaseOS"
@@ -200,32 +200,6 @@ void load_repo(Context& ctx, SourceRepo& repo) {
     repo.meta.name = repo.name;
 }
 
-std::string file_sha256_cached(const fs::path& file, const json& old_lock) {
-    struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) throw SystemError("cannot stat " + file.string(), errno);
-    if (old_lock.is_object() && old_lock.contains("sources")) {
-        for (const auto& s : old_lock["sources"]) {
-            if (s.value("location", "") == file.string() &&
-                s.value("size", std::uint64_t{0}) == static_cast<std::uint64_t>(st.st_size) &&
-                s.value("mtime", std::int64_t{0}) == static_cast<std::int64_t>(st.st_mtime) &&
-                s.contains("sha256")) {
-                return s["sha256"].get<std::string>();
-            }
-        }
-    }
-    return file_checksum_hex(ChecksumType::sha256, file);
-}
-
-json read_lock(const fs::path& dir) {
-    std::error_code ec;
-    if (!fs::exists(dir / lock_name, ec)) return json();
-    try {
-        return json::parse(read_file(dir / lock_name, 256 << 20));
-    } catch (const std::exception&) {
-        return json();  // a damaged lock only costs the reuse
-    }
-}
-
 std::string output_path(const PackageRef& p) {
     std::string file = p.file_name();
     char letter = static_cast<char>(std::tolower(static_cast<unsigned char>(file[0])));
@@ -240,7 +214,7 @@ class MirrorBuild {
         out = fs::absolute(options.output).lexically_normal();
         parent = out.parent_path();
         fs::create_directories(parent);
-        old_lock = read_lock(out);
+        old_lock = read_lock_or_null(out);
         if (old_lock.is_object() && old_lock.contains("packages")) {
             for (const auto& p : old_lock["packages"]) old_packages[p.value("path", "")] = p;
         }
@@ -661,7 +635,7 @@ void MirrorBuild::write_lock() {
         if (src.kind != "directory" && ::stat(src.location.c_str(), &st) == 0) {
             s["size"] = static_cast<std::uint64_t>(st.st_size);
             s["mtime"] = static_cast<std::int64_t>(st.st_mtime);
-            s["sha256"] = file_sha256_cached(src.location, old_lock);
+            s["sha256"] = source_sha256_cached(src.location, old_lock);
         }
         srcs.push_back(s);
         summary.sources.push_back(src.location);
@@ -699,7 +673,7 @@ void MirrorBuild::write_lock() {
     lock["images"] = images_lock(images);
     lock["roles"] = role_requests;
     lock["inputs"] = fingerprint;
-    write_file_atomic(staging->path() / lock_name, lock.dump(1) + "\n", 0644);
+    write_file_atomic(staging->path() / lock_file_name, lock.dump(1) + "\n", 0644);
     summary.packages = selected.size();
 }
 
@@ -768,47 +742,6 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
     build.write_lock();
     build.publish();
     return build.summary;
-}
-
-VerifyReport verify_mirror(const fs::path& dir) {
-    VerifyReport report;
-    json lock = read_lock(dir);
-    if (!lock.is_object() || !lock.contains("packages")) {
-        throw InputError((dir / lock_name).string() +
-                         ": missing or unreadable; is this an airstrap mirror?");
-    }
-    std::set<std::string> listed;
-    for (const auto& p : lock["packages"]) {
-        std::string path = p.value("path", "");
-        listed.insert(path);
-        ++report.checked;
-        if (!is_safe_relative_path(path)) {
-            report.problems.push_back(path + ": unsafe path in the lock");
-            continue;
-        }
-        fs::path file = dir / path;
-        std::error_code ec;
-        if (!fs::is_regular_file(file, ec)) {
-            report.problems.push_back(path + ": missing");
-            continue;
-        }
-        if (fs::file_size(file, ec) != p.value("size", std::uint64_t{0})) {
-            report.problems.push_back(path + ": size differs from the lock");
-            continue;
-        }
-        if (file_checksum_hex(ChecksumType::sha256, file) != p.value("sha256", "")) {
-            report.problems.push_back(path + ": sha256 differs from the lock");
-        }
-    }
-    report.images_checked = verify_images(dir, lock, report.problems);
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir / "Packages", ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_regular_file()) continue;
-        std::string rel = it->path().lexically_relative(dir).generic_string();
-        if (!listed.contains(rel)) report.problems.push_back(rel + ": not in the lock");
-    }
-    return report;
 }
 
 }  // namespace airstrap::mirror
