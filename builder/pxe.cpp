@@ -1,6 +1,5 @@
 #include "builder/pxe.hpp"
 
-#include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,6 +17,7 @@
 #include "common/file_io.hpp"
 #include "common/text.hpp"
 #include "kickstart/render.hpp"
+#include "repo-mirror/archive.hpp"
 
 namespace airstrap::builder {
 
@@ -100,52 +100,36 @@ bool link_or_copy(const fs::path& from, const fs::path& to) {
     return false;
 }
 
-class ArchiveWriter {
+// repo.tar: the site repository for %post, written as the tree is linked.
+class RepoTar {
   public:
-    explicit ArchiveWriter(int fd, const fs::path& name) : a_(archive_write_new()), name_(name) {
-        if (!a_) throw Error("libarchive: out of memory");
-        archive_write_set_format_pax_restricted(a_);
-        if (archive_write_open_fd(a_, fd) != ARCHIVE_OK) fail();
-    }
-    ~ArchiveWriter() { archive_write_free(a_); }
-    ArchiveWriter(const ArchiveWriter&) = delete;
-    ArchiveWriter& operator=(const ArchiveWriter&) = delete;
-
+    RepoTar(int fd, const fs::path& name) : where_(name.string() + ": ") { w_.open_fd(fd, where_); }
     void add_dir(const std::string& path) {
-        Entry e(path, AE_IFDIR, 0755, 0);
-        if (archive_write_header(a_, e.e) != ARCHIVE_OK) fail();
+        mirror::ArchiveEntry e = entry(path, AE_IFDIR, 0755, 0);
+        w_.write_header(e.get(), where_);
     }
     void add_file(const std::string& path, const fs::path& source) {
         auto size = static_cast<la_int64_t>(fs::file_size(source));
-        Entry e(path, AE_IFREG, 0644, size);
-        if (archive_write_header(a_, e.e) != ARCHIVE_OK) fail();
-        for_each_block(source, [&](const char* data, std::size_t n) {
-            if (archive_write_data(a_, data, n) < 0) fail();
-        });
+        mirror::ArchiveEntry e = entry(path, AE_IFREG, 0644, size);
+        w_.write_header(e.get(), where_);
+        for_each_block(source,
+                       [&](const char* data, std::size_t n) { w_.write_data(data, n, where_); });
     }
-    void close() {
-        if (archive_write_close(a_) != ARCHIVE_OK) fail();
-    }
+    void close() { w_.close(where_); }
 
   private:
-    struct Entry {
-        archive_entry* e;
-        Entry(const std::string& path, unsigned type, int mode, la_int64_t size)
-            : e(archive_entry_new()) {
-            archive_entry_set_pathname(e, path.c_str());
-            archive_entry_set_filetype(e, type);
-            archive_entry_set_perm(e, static_cast<mode_t>(mode));
-            archive_entry_set_size(e, size);
-            archive_entry_set_mtime(e, 0, 0);
-        }
-        ~Entry() { archive_entry_free(e); }
-    };
-    [[noreturn]] void fail() {
-        throw Error(name_.string() + ": " +
-                    (archive_error_string(a_) ? archive_error_string(a_) : "libarchive error"));
+    static mirror::ArchiveEntry entry(const std::string& path, unsigned type, int mode,
+                                      la_int64_t size) {
+        mirror::ArchiveEntry e;
+        archive_entry_set_pathname(e.get(), path.c_str());
+        archive_entry_set_filetype(e.get(), type);
+        archive_entry_set_perm(e.get(), static_cast<mode_t>(mode));
+        archive_entry_set_size(e.get(), size);
+        archive_entry_set_mtime(e.get(), 0, 0);
+        return e;
     }
-    archive* a_;
-    fs::path name_;
+    std::string where_;  // the start of an error message
+    mirror::ArchiveWriter w_;
 };
 
 }  // namespace
@@ -585,7 +569,7 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
     std::sort(files.begin(), files.end());
     {
         AtomicFile tar(tar_path, 0644);
-        ArchiveWriter w(tar.fd(), tar_path);
+        RepoTar w(tar.fd(), tar_path);
         for (const auto& d : dirs) w.add_dir(d);
         for (const auto& [rel, from] : files) {
             if (link_or_copy(from, repo_dst / rel)) ++s.repo_hard_links;

@@ -1,6 +1,5 @@
 #include "builder/qcow2.hpp"
 
-#include <archive.h>
 #include <archive_entry.h>
 #include <guestfs.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "common/text.hpp"
 #include "kickstart/node_setup.hpp"
 #include "kickstart/render.hpp"
+#include "repo-mirror/archive.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/local_repo.hpp"
 #include "repo-mirror/lock.hpp"
@@ -112,42 +112,22 @@ class Guest {
 
 // The payloads of `rpms` as one tar file: what the image needs before its own rpm can run.
 void payloads_to_tar(const std::vector<fs::path>& rpms, const fs::path& tar) {
-    std::unique_ptr<archive, decltype(&archive_write_free)> out(archive_write_new(),
-                                                                archive_write_free);
-    archive_write_set_format_pax_restricted(out.get());
-    if (archive_write_open_filename(out.get(), tar.c_str()) != ARCHIVE_OK)
-        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    const std::string cannot_write = "cannot write " + tar.string() + ": ";
+    mirror::ArchiveWriter out;
+    out.open_file(tar, cannot_write);
     std::vector<char> buf(1 << 16);
     for (const auto& rpm : rpms) {
-        std::unique_ptr<archive, decltype(&archive_read_free)> in(archive_read_new(),
-                                                                  archive_read_free);
-        archive_read_support_filter_all(in.get());
-        archive_read_support_format_cpio(in.get());
-        if (archive_read_open_filename(in.get(), rpm.c_str(), 1 << 16) != ARCHIVE_OK)
-            throw InputError("cannot read the payload of " + rpm.string() + ": " +
-                             archive_error_string(in.get()));
-        archive_entry* e = nullptr;
-        int rc;
-        while ((rc = archive_read_next_header(in.get(), &e)) == ARCHIVE_OK) {
-            if (archive_write_header(out.get(), e) != ARCHIVE_OK)
-                throw Error("cannot add " + std::string(archive_entry_pathname(e)) + " of " +
-                            rpm.string() + ": " + archive_error_string(out.get()));
-            la_ssize_t n;
-            while ((n = archive_read_data(in.get(), buf.data(), buf.size())) > 0) {
-                if (archive_write_data(out.get(), buf.data(), static_cast<size_t>(n)) < 0)
-                    throw Error("cannot write " + tar.string() + ": " +
-                                archive_error_string(out.get()));
-            }
-            if (n < 0)
-                throw InputError("the payload of " + rpm.string() +
-                                 " is damaged: " + archive_error_string(in.get()));
+        mirror::ArchiveReader in(mirror::ArchiveReader::cpio);
+        in.open_file(rpm, 1 << 16, "cannot read the payload of " + rpm.string() + ": ");
+        const std::string damaged = "the payload of " + rpm.string() + " is damaged: ";
+        while (archive_entry* e = in.next(damaged)) {
+            out.write_header(e, "cannot add " + std::string(archive_entry_pathname(e)) + " of " +
+                                    rpm.string() + ": ");
+            while (std::size_t n = in.read(buf.data(), buf.size(), damaged))
+                out.write_data(buf.data(), n, cannot_write);
         }
-        if (rc != ARCHIVE_EOF)
-            throw InputError("the payload of " + rpm.string() +
-                             " is damaged: " + archive_error_string(in.get()));
     }
-    if (archive_write_close(out.get()) != ARCHIVE_OK)
-        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    out.close(cannot_write);
 }
 
 struct TarMember {
@@ -159,35 +139,31 @@ struct TarMember {
 
 // Files owned by root, as one tar for guestfs_tar_in.
 void write_tar(const std::vector<TarMember>& members, const fs::path& tar) {
-    std::unique_ptr<archive, decltype(&archive_write_free)> out(archive_write_new(),
-                                                                archive_write_free);
-    archive_write_set_format_pax_restricted(out.get());
-    if (archive_write_open_filename(out.get(), tar.c_str()) != ARCHIVE_OK)
-        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    const std::string cannot_write = "cannot write " + tar.string() + ": ";
+    mirror::ArchiveWriter out;
+    out.open_file(tar, cannot_write);
     for (const auto& m : members) {
-        std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
-                                                                        archive_entry_free);
-        archive_entry_set_pathname(e.get(), ("." + m.path).c_str());
-        archive_entry_set_uid(e.get(), 0);
-        archive_entry_set_gid(e.get(), 0);
-        archive_entry_set_mtime(e.get(), ::time(nullptr), 0);
+        mirror::ArchiveEntry entry;
+        archive_entry* e = entry.get();
+        archive_entry_set_pathname(e, ("." + m.path).c_str());
+        archive_entry_set_uid(e, 0);
+        archive_entry_set_gid(e, 0);
+        archive_entry_set_mtime(e, ::time(nullptr), 0);
         if (m.kind == TarMember::Kind::directory) {
-            archive_entry_set_filetype(e.get(), AE_IFDIR);
+            archive_entry_set_filetype(e, AE_IFDIR);
         } else if (m.kind == TarMember::Kind::symlink) {
-            archive_entry_set_filetype(e.get(), AE_IFLNK);
-            archive_entry_set_symlink(e.get(), m.content.c_str());
+            archive_entry_set_filetype(e, AE_IFLNK);
+            archive_entry_set_symlink(e, m.content.c_str());
         } else {
-            archive_entry_set_filetype(e.get(), AE_IFREG);
-            archive_entry_set_size(e.get(), static_cast<la_int64_t>(m.content.size()));
+            archive_entry_set_filetype(e, AE_IFREG);
+            archive_entry_set_size(e, static_cast<la_int64_t>(m.content.size()));
         }
-        archive_entry_set_perm(e.get(), m.mode);
-        if (archive_write_header(out.get(), e.get()) != ARCHIVE_OK ||
-            (m.kind == TarMember::Kind::file && !m.content.empty() &&
-             archive_write_data(out.get(), m.content.data(), m.content.size()) < 0))
-            throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+        archive_entry_set_perm(e, m.mode);
+        out.write_header(e, cannot_write);
+        if (m.kind == TarMember::Kind::file && !m.content.empty())
+            out.write_data(m.content.data(), m.content.size(), cannot_write);
     }
-    if (archive_write_close(out.get()) != ARCHIVE_OK)
-        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    out.close(cannot_write);
 }
 
 // Output files written under a temporary name, removed unless committed.

@@ -54,12 +54,6 @@ void init_curl_once() {
     });
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
-
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && text::to_lower(s.substr(0, prefix.size())) == prefix;
 }
@@ -173,156 +167,203 @@ enum class Phase { idle, checking, transfer, finishing };
 // What the check of dest and its .part found, before any transfer.
 enum class Found { transfer, reused, complete, failed };
 
-// One transfer slot: an easy handle, reused from request to request so its connection stays
-// alive, and the state of the attempt it carries. Its address is libcurl's callback pointer.
-struct Slot {
-    CURL* easy = nullptr;
-    bool busy = false;  // in any phase but idle
-    Phase phase = Phase::idle;
-    Task task;
-    const FetchRequest* req = nullptr;
-    bool sync = true;      // fsync the file before it is renamed into place
+// A file descriptor, owned.
+class Fd {
+  public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() { reset(); }
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) {
+            reset();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+
+    int get() const { return fd_; }
+    bool is_open() const { return fd_ >= 0; }
+    void reset() noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+// A libcurl easy handle, owned.
+class CurlEasy {
+  public:
+    CurlEasy() : h_(curl_easy_init()) {
+        if (!h_) throw Error("cannot create a libcurl transfer handle");
+    }
+    ~CurlEasy() {
+        if (h_) curl_easy_cleanup(h_);
+    }
+    CurlEasy(CurlEasy&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    CurlEasy& operator=(CurlEasy&& other) noexcept {
+        if (this != &other) {
+            if (h_) curl_easy_cleanup(h_);
+            h_ = std::exchange(other.h_, nullptr);
+        }
+        return *this;
+    }
+    CurlEasy(const CurlEasy&) = delete;
+    CurlEasy& operator=(const CurlEasy&) = delete;
+
+    CURL* get() const { return h_; }
+
+  private:
+    CURL* h_;
+};
+
+// The latest response's status line and what its headers said; a redirect starts another.
+struct Response {
+    long status = 0;  // 0 for file://
+    std::string reason;
+    std::optional<std::uint64_t> range_start;  // from Content-Range
+    bool body_started = false;
+    bool discarding = false;  // an error page: read and dropped
+};
+
+// Everything one attempt at one request holds; a new attempt (and a released slot) starts
+// from `= {}`, which also closes the .part and drops the hasher.
+struct Attempt {
     std::string expected;  // lower-case checksum, empty: none
     fs::path part;         // empty in memory mode
     std::string* memory = nullptr;
     std::size_t max_bytes = 0;
     std::uint64_t* net_bytes = nullptr;
 
-    int fd = -1;
+    Fd fd;                         // the .part, once the body starts
     std::uint64_t offset = 0;      // bytes in the .part before this body (the Range start)
     std::uint64_t received = 0;    // body bytes taken in this attempt
     std::optional<Hasher> hasher;  // when the body streams through from byte 0
-
-    long status = 0;  // of the latest response's status line; 0 for file://
-    std::string reason;
-    std::optional<std::uint64_t> range_start;  // from Content-Range
-    bool body_started = false;
-    bool discarding = false;  // an error page: read and dropped
-    std::uint64_t discarded = 0;
+    Response response;
+    std::uint64_t discarded = 0;  // bytes of error pages
     Abort abort = Abort::none;
     std::string local_error;
     char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+// One transfer slot: an easy handle, reused from request to request so its connection stays
+// alive, and the attempt it carries. Its address is libcurl's callback pointer.
+struct Slot {
+    CurlEasy easy;
+    bool busy = false;  // in any phase but idle
+    Phase phase = Phase::idle;
+    Task task;
+    const FetchRequest* req = nullptr;
+    bool sync = true;  // fsync the file before it is renamed into place
+    Attempt at;
 
     // Written by a worker thread, read by the loop after the hand-back.
     Found found = Found::transfer;
     std::uint64_t found_bytes = 0;  // reused or complete: their size; transfer: the Range start
     Verdict verdict;
 
-    Slot() : easy(curl_easy_init()) {
-        if (!easy) throw Error("cannot create a libcurl transfer handle");
-    }
-    ~Slot() {
-        close_fd();
-        curl_easy_cleanup(easy);
-    }
-    Slot(const Slot&) = delete;
-    Slot& operator=(const Slot&) = delete;
-
-    void close_fd() noexcept {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
-    }
-
     void fail_local(const std::string& what) noexcept {
-        abort = Abort::local;
+        at.abort = Abort::local;
         try {
-            local_error = what;
+            at.local_error = what;
         } catch (...) {
         }
     }
 
     void on_status_line(std::string_view line) {
-        status = 0;
-        reason.clear();
-        range_start.reset();
-        body_started = false;
-        discarding = false;
+        at.response = {};
+        Response& r = at.response;
         auto space = line.find(' ');
         if (space == std::string_view::npos) return;
         auto rest = line.substr(space + 1);
-        std::from_chars(rest.data(), rest.data() + rest.size(), status);
+        std::from_chars(rest.data(), rest.data() + rest.size(), r.status);
         auto space2 = rest.find(' ');
-        if (space2 != std::string_view::npos) reason = trim(rest.substr(space2 + 1));
+        if (space2 != std::string_view::npos) r.reason = text::trim(rest.substr(space2 + 1));
     }
 
-    void on_content_range(std::string_view value) {
-        value = trim(value);
+    void on_content_range(std::string_view header) {
+        std::string value = text::trim(header);
         if (!starts_with_nocase(value, "bytes ")) return;
-        value = trim(value.substr(6));
+        value = text::trim(std::string_view(value).substr(6));
         std::uint64_t start = 0;
         auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), start);
         if (ec == std::errc{} && end != value.data() + value.size() && *end == '-') {
-            range_start = start;
+            at.response.range_start = start;
         }
     }
 
     // Decides where the body of the response goes, when its first bytes arrive.
     bool start_body() {
-        bool http = status != 0;
-        discarding = http && (status < 200 || status >= 300);
-        if (discarding || memory) return true;
+        Response& r = at.response;
+        bool http = r.status != 0;
+        r.discarding = http && (r.status < 200 || r.status >= 300);
+        if (r.discarding || at.memory) return true;
         bool whole;
-        if (status == 206) {
-            if (range_start.value_or(0) != offset) {
-                abort = Abort::range_mismatch;
+        if (r.status == 206) {
+            if (r.range_start.value_or(0) != at.offset) {
+                at.abort = Abort::range_mismatch;
                 return false;
             }
-            whole = offset == 0;
+            whole = at.offset == 0;
         } else {
             // http: a 200 is the whole file even when we asked for a range (start over);
             // file: libcurl honoured the range itself.
-            whole = http || offset == 0;
+            whole = http || at.offset == 0;
         }
         if (whole) {
-            offset = 0;
-            if (!expected.empty()) hasher.emplace(req->checksum_type);
+            at.offset = 0;
+            if (!at.expected.empty()) at.hasher.emplace(req->checksum_type);
         }
         int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (whole ? O_TRUNC : 0);
-        fd = ::open(part.c_str(), flags, 0644);
-        if (fd < 0) {
-            fail_local("cannot open " + part.string() + ": " + std::strerror(errno));
+        at.fd = Fd(::open(at.part.c_str(), flags, 0644));
+        if (!at.fd.is_open()) {
+            fail_local("cannot open " + at.part.string() + ": " + std::strerror(errno));
             return false;
         }
         return true;
     }
 
     std::size_t on_body(const char* data, std::size_t n) {
-        if (!body_started) {
-            body_started = true;
+        if (!at.response.body_started) {
+            at.response.body_started = true;
             if (!start_body()) return 0;
         }
-        if (discarding) {
-            discarded += n;
-            if (discarded > kMaxErrorBody) {
-                abort = Abort::error_body;
+        if (at.response.discarding) {
+            at.discarded += n;
+            if (at.discarded > kMaxErrorBody) {
+                at.abort = Abort::error_body;
                 return 0;
             }
             return n;
         }
-        if (memory) {
-            if (memory->size() + n > max_bytes) {
-                abort = Abort::over_cap;
+        if (at.memory) {
+            if (at.memory->size() + n > at.max_bytes) {
+                at.abort = Abort::over_cap;
                 return 0;
             }
-            memory->append(data, n);
+            at.memory->append(data, n);
         } else {
-            if (req->size && offset + received + n > *req->size) {
-                abort = Abort::too_big;
+            if (req->size && at.offset + at.received + n > *req->size) {
+                at.abort = Abort::too_big;
                 return 0;
             }
             for (std::size_t done = 0; done < n;) {
-                ssize_t w = ::write(fd, data + done, n - done);
+                ssize_t w = ::write(at.fd.get(), data + done, n - done);
                 if (w < 0) {
                     if (errno == EINTR) continue;
-                    fail_local("cannot write " + part.string() + ": " + std::strerror(errno));
+                    fail_local("cannot write " + at.part.string() + ": " + std::strerror(errno));
                     return 0;
                 }
                 done += static_cast<std::size_t>(w);
             }
-            if (hasher) hasher->update(data, n);
+            if (at.hasher) at.hasher->update(data, n);
         }
-        received += n;
-        *net_bytes += n;
+        at.received += n;
+        *at.net_bytes += n;
         return n;
     }
 };
@@ -360,7 +401,7 @@ std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user
 }
 
 Verdict judge_curl(CURLcode rc, const char* errbuf) {
-    std::string detail(trim(errbuf[0] ? std::string_view(errbuf) : curl_easy_strerror(rc)));
+    std::string detail = text::trim(errbuf[0] ? std::string_view(errbuf) : curl_easy_strerror(rc));
     auto with = [&](Kind kind, std::string what) {
         return Verdict{kind, what + " (" + detail + ")"};
     };
@@ -527,7 +568,7 @@ void check_dest(Slot& s) noexcept {
     } catch (const std::exception& e) {
         s.found = Found::failed;
         try {
-            s.local_error = describe(e);
+            s.at.local_error = describe(e);
         } catch (...) {
         }
     }
@@ -537,31 +578,33 @@ void check_dest(Slot& s) noexcept {
 // sync, check size and checksum, rename.
 Verdict finalize(Slot& s) {
     const FetchRequest& req = *s.req;
-    if (s.fd < 0) {  // an empty body: the write callback never opened the .part
-        int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (s.offset == 0 ? O_TRUNC : 0);
-        s.fd = ::open(s.part.c_str(), flags, 0644);
-        if (s.fd < 0) throw SystemError("cannot open " + s.part.string(), errno);
+    Attempt& at = s.at;
+    if (!at.fd.is_open()) {  // an empty body: the write callback never opened the .part
+        int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (at.offset == 0 ? O_TRUNC : 0);
+        at.fd = Fd(::open(at.part.c_str(), flags, 0644));
+        if (!at.fd.is_open()) throw SystemError("cannot open " + at.part.string(), errno);
     }
     struct stat st {};
-    if (::fstat(s.fd, &st) != 0) throw SystemError("cannot stat " + s.part.string(), errno);
-    if (s.sync && ::fsync(s.fd) != 0) throw SystemError("cannot sync " + s.part.string(), errno);
-    s.close_fd();
+    if (::fstat(at.fd.get(), &st) != 0) throw SystemError("cannot stat " + at.part.string(), errno);
+    if (s.sync && ::fsync(at.fd.get()) != 0)
+        throw SystemError("cannot sync " + at.part.string(), errno);
+    at.fd.reset();
     auto actual = static_cast<std::uint64_t>(st.st_size);
     if (req.size && actual != *req.size) {
         return {Kind::retry_fresh, "file is " + std::to_string(actual) + " bytes, repodata says " +
                                        std::to_string(*req.size)};
     }
-    if (!s.expected.empty()) {
+    if (!at.expected.empty()) {
         std::string got =
-            s.hasher ? s.hasher->hex_digest() : file_checksum_hex(req.checksum_type, s.part);
-        if (got != s.expected) {
+            at.hasher ? at.hasher->hex_digest() : file_checksum_hex(req.checksum_type, at.part);
+        if (got != at.expected) {
             return {Kind::retry_fresh, std::string("checksum mismatch (") +
                                            checksum_type_name(req.checksum_type) + " expected " +
-                                           s.expected + ", got " + got + ")"};
+                                           at.expected + ", got " + got + ")"};
         }
     }
-    if (::rename(s.part.c_str(), req.dest.c_str()) != 0) {
-        throw SystemError("cannot rename " + s.part.string() + " to " + req.dest.string(), errno);
+    if (::rename(at.part.c_str(), req.dest.c_str()) != 0) {
+        throw SystemError("cannot rename " + at.part.string() + " to " + req.dest.string(), errno);
     }
     return {Kind::ok, {}};
 }
@@ -576,7 +619,7 @@ void finalize_job(Slot& s) noexcept {
             s.verdict.kind = Kind::permanent;
         }
     }
-    s.close_fd();
+    s.at.fd.reset();
 }
 
 // One fetch_all or fetch_to_memory call: hands requests to slots as they free up, drives
@@ -603,9 +646,8 @@ class Engine {
         }
         for (auto& slot : slots_) {
             if (!slot->busy) continue;
-            if (slot->phase == Phase::transfer) curl_multi_remove_handle(multi_, slot->easy);
-            slot->close_fd();
-            slot->hasher.reset();
+            if (slot->phase == Phase::transfer) curl_multi_remove_handle(multi_, slot->easy.get());
+            slot->at = {};
             slot->busy = false;
             slot->phase = Phase::idle;
         }
@@ -787,7 +829,7 @@ class Engine {
                 return;
             }
             case Found::failed: {
-                std::string what = std::move(s.local_error);
+                std::string what = std::move(s.at.local_error);
                 Task task = release(s);
                 fail(task, what);
                 return;
@@ -800,8 +842,7 @@ class Engine {
     }
 
     Task release(Slot& s) {
-        s.close_fd();
-        s.hasher.reset();
+        s.at = {};
         s.busy = false;
         s.phase = Phase::idle;
         --busy_;
@@ -812,27 +853,16 @@ class Engine {
         const FetchRequest& req = *s.req;
         ++s.task.attempts;
         s.phase = Phase::transfer;
-        s.expected = text::to_lower(req.checksum);
-        s.part = memory_ ? fs::path() : part_path(req.dest);
-        s.memory = memory_;
+        s.at = {};
+        s.at.expected = text::to_lower(req.checksum);
+        s.at.part = memory_ ? fs::path() : part_path(req.dest);
+        s.at.memory = memory_;
         if (memory_) memory_->clear();
-        s.max_bytes = max_bytes_;
-        s.net_bytes = &net_bytes_;
-        s.close_fd();
-        s.offset = offset;
-        s.received = 0;
-        s.hasher.reset();
-        s.status = 0;
-        s.reason.clear();
-        s.range_start.reset();
-        s.body_started = false;
-        s.discarding = false;
-        s.discarded = 0;
-        s.abort = Abort::none;
-        s.local_error.clear();
-        s.errbuf[0] = '\0';
+        s.at.max_bytes = max_bytes_;
+        s.at.net_bytes = &net_bytes_;
+        s.at.offset = offset;
 
-        CURL* h = s.easy;
+        CURL* h = s.easy.get();
         curl_easy_reset(h);
         if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file") != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK) {
@@ -840,7 +870,7 @@ class Engine {
         }
         curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
         curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(&s));
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s.errbuf);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s.at.errbuf);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, static_cast<void*>(&s));
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -884,15 +914,16 @@ class Engine {
     }
 
     Verdict judge(Slot& s, CURLcode rc) {
-        switch (s.abort) {
+        switch (s.at.abort) {
             case Abort::local:
-                return {Kind::permanent, s.local_error};
+                return {Kind::permanent, s.at.local_error};
             case Abort::too_big:
                 return {Kind::retry_fresh, "file is larger than the " +
                                                std::to_string(*s.req->size) +
                                                " bytes repodata says"};
             case Abort::over_cap:
-                return {Kind::permanent, "larger than " + std::to_string(s.max_bytes) + " bytes"};
+                return {Kind::permanent,
+                        "larger than " + std::to_string(s.at.max_bytes) + " bytes"};
             case Abort::range_mismatch:
                 return {Kind::retry_fresh, "the server answered with another range than asked for"};
             case Abort::error_body:
@@ -900,27 +931,28 @@ class Engine {
                 break;
         }
         if (rc == CURLE_TOO_MANY_REDIRECTS || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-            return judge_curl(rc, s.errbuf);
+            return judge_curl(rc, s.at.errbuf);
         }
         long status = 0;
-        curl_easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(s.easy.get(), CURLINFO_RESPONSE_CODE, &status);
         if (status >= 300) {
-            std::string reason =
-                status == s.status && !s.reason.empty() ? s.reason : reason_phrase(status);
+            std::string reason = status == s.at.response.status && !s.at.response.reason.empty()
+                                     ? s.at.response.reason
+                                     : reason_phrase(status);
             std::string what = "HTTP " + std::to_string(status);
             if (!reason.empty()) what += " " + reason;
-            if (status == 416 && s.offset > 0) return {Kind::retry_fresh, what};
+            if (status == 416 && s.at.offset > 0) return {Kind::retry_fresh, what};
             if (status == 408 || status == 429 || status >= 500) return {Kind::retry, what};
             return {Kind::permanent_delete, what};
         }
-        if (rc != CURLE_OK) return judge_curl(rc, s.errbuf);
+        if (rc != CURLE_OK) return judge_curl(rc, s.at.errbuf);
         return {Kind::ok, {}};
     }
 
     void transfer_done(Slot& s, CURLcode rc) {
-        curl_multi_remove_handle(multi_, s.easy);
+        curl_multi_remove_handle(multi_, s.easy.get());
         --active_;
-        s.task.bytes += s.received;
+        s.task.bytes += s.at.received;
         Verdict v;
         try {
             v = judge(s, rc);
@@ -928,7 +960,7 @@ class Engine {
             v = {Kind::permanent, describe(e)};
         }
         if (v.kind == Kind::ok && !memory_) {
-            if (!s.sync && (s.hasher || s.expected.empty())) {
+            if (!s.sync && (s.at.hasher || s.at.expected.empty())) {
                 // Hashed as it streamed and not synced: a stat and a rename, done here.
                 finalize_job(s);
                 conclude(s, s.verdict);
@@ -943,7 +975,7 @@ class Engine {
 
     // The attempt is over: the file is in place, or it failed, or it waits for a retry.
     void conclude(Slot& s, const Verdict& v) {
-        fs::path part = std::move(s.part);
+        fs::path part = std::move(s.at.part);
         Task task = release(s);
         switch (v.kind) {
             case Kind::ok:
@@ -1031,9 +1063,41 @@ class Engine {
 
 }  // namespace
 
+namespace {
+
+// A libcurl multi handle, owned.
+class CurlMulti {
+  public:
+    CurlMulti() : h_((init_curl_once(), curl_multi_init())) {
+        if (!h_) throw Error("cannot create a libcurl multi handle");
+    }
+    ~CurlMulti() {
+        if (h_) curl_multi_cleanup(h_);
+    }
+    CurlMulti(CurlMulti&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    CurlMulti& operator=(CurlMulti&& other) noexcept {
+        if (this != &other) {
+            if (h_) curl_multi_cleanup(h_);
+            h_ = std::exchange(other.h_, nullptr);
+        }
+        return *this;
+    }
+    CurlMulti(const CurlMulti&) = delete;
+    CurlMulti& operator=(const CurlMulti&) = delete;
+
+    CURLM* get() const { return h_; }
+
+  private:
+    CURLM* h_;
+};
+
+}  // namespace
+
 struct Fetcher::Impl {
     FetchOptions options;
-    CURLM* multi = nullptr;
+    // Members go in reverse order: the pool's threads first (a job may still wake the multi
+    // handle), then the slots' easy handles (an Engine has detached them), the multi last.
+    CurlMulti multi;
     std::vector<std::unique_ptr<Slot>> slots;  // at most options.jobs, made as needed
     std::unique_ptr<WorkPool> pool;            // started by the first fetch_all
 
@@ -1049,17 +1113,9 @@ struct Fetcher::Impl {
             options.stall_timeout.count() < 0) {
             throw Error("fetch: negative backoff or timeout");
         }
-        init_curl_once();
-        multi = curl_multi_init();
-        if (!multi) throw Error("cannot create a libcurl multi handle");
-        curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.jobs));
-        curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
-    }
-
-    ~Impl() {
-        pool.reset();
-        slots.clear();  // no handle is attached any more: an Engine detaches its own
-        curl_multi_cleanup(multi);
+        curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
+                          static_cast<long>(options.jobs));
+        curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
     }
 
     Impl(const Impl&) = delete;
@@ -1075,8 +1131,8 @@ std::vector<FetchResult> Fetcher::fetch_all(const std::vector<FetchRequest>& req
         impl_->pool = std::make_unique<WorkPool>(
             std::min<std::size_t>(static_cast<std::size_t>(impl_->options.jobs), kMaxWorkers));
     }
-    Engine engine(impl_->options, impl_->multi, impl_->slots, impl_->pool.get(), requests, nullptr,
-                  0);
+    Engine engine(impl_->options, impl_->multi.get(), impl_->slots, impl_->pool.get(), requests,
+                  nullptr, 0);
     return engine.run();
 }
 
@@ -1084,7 +1140,7 @@ std::string Fetcher::fetch_to_memory(const std::string& url, std::size_t max_byt
     std::vector<FetchRequest> one(1);
     one[0].url = url;
     std::string body;
-    Engine engine(impl_->options, impl_->multi, impl_->slots, nullptr, one, &body, max_bytes);
+    Engine engine(impl_->options, impl_->multi.get(), impl_->slots, nullptr, one, &body, max_bytes);
     auto results = engine.run();
     if (!results[0].ok) throw Error(results[0].error);
     return body;
