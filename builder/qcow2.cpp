@@ -256,8 +256,8 @@ class ImageBuild {
             fn();
         } catch (const InputError&) {
             throw;
-        } catch (const std::exception& e) {
-            throw Error("qcow2 of " + node_ + ": " + what + ": " + e.what());
+        } catch (const std::exception&) {
+            std::throw_with_nested(Error("qcow2 of " + node_ + ": " + what));
         }
         log(node_ + ": " + what + " (" + fixed(since(t)) + " s)");
     }
@@ -612,10 +612,10 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
         mirror::ClosureRequest request{wanted.install, {}, wanted.exclude, false};
         try {
             pool.closure(request);
-        } catch (const InputError& e) {
-            throw InputError("the repository " + options.repo.string() + " cannot give the " +
-                             site::to_string(role) + " image of profile " + profile.name +
-                             " its packages: " + e.what());
+        } catch (const InputError&) {
+            std::throw_with_nested(InputError(
+                "the repository " + options.repo.string() + " cannot give the " +
+                site::to_string(role) + " image of profile " + profile.name + " its packages"));
         }
     }
     int size_gib = options.size_gib.value_or(site.qcow2.size_gib);

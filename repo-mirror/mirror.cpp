@@ -357,8 +357,8 @@ void MirrorBuild::select_packages() {
             std::vector<PackageRef> closure;
             try {
                 closure = pool.closure(request);
-            } catch (const InputError& e) {
-                throw InputError(std::string("role ") + site::to_string(role) + ": " + e.what());
+            } catch (const InputError&) {
+                std::throw_with_nested(InputError(std::string("role ") + site::to_string(role)));
             }
             summary.per_role[site::to_string(role)] = closure.size();
             std::vector<std::string> present, files;
