@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "builder/guest.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
@@ -19,7 +20,6 @@
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/local_repo.hpp"
 #include "repo-mirror/lock.hpp"
-#include "site/packages.hpp"
 
 namespace airstrap::builder {
 
@@ -42,73 +42,6 @@ std::string fixed(double v, int digits = 1) {
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
     return buf;
 }
-
-// A libguestfs handle: every call checked, errors carry libguestfs's own message.
-class Guest {
-  public:
-    Guest() : g_(guestfs_create()) {
-        if (!g_) throw Error("cannot create a libguestfs handle (is libguestfs installed?)");
-        guestfs_set_error_handler(g_, nullptr, nullptr);
-    }
-    ~Guest() {
-        if (g_) guestfs_close(g_);
-    }
-    Guest(const Guest&) = delete;
-    Guest& operator=(const Guest&) = delete;
-    guestfs_h* h() { return g_; }
-
-    void check(int rc, const std::string& what) {
-        if (rc == -1) fail(what);
-    }
-    std::string take(char* s, const std::string& what) {
-        if (!s) fail(what);
-        std::string out(s);
-        std::free(s);
-        return out;
-    }
-    std::vector<std::string> take(char** list, const std::string& what) {
-        if (!list) fail(what);
-        std::vector<std::string> out;
-        for (char** p = list; *p; ++p) {
-            out.emplace_back(*p);
-            std::free(*p);
-        }
-        std::free(list);
-        return out;
-    }
-    [[noreturn]] void fail(const std::string& what) {
-        const char* e = guestfs_last_error(g_);
-        throw Error(what + ": " + (e ? e : "libguestfs failed"));
-    }
-
-    // Runs argv chrooted in the image (libguestfs binds /dev, /proc and /sys in).
-    std::string command(const std::vector<std::string>& argv) {
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        return take(guestfs_command(g_, args.data()),
-                    "'" + text::join(argv, " ") + "' in the image");
-    }
-    void write(const std::string& path, const std::string& content, unsigned mode) {
-        std::string parent = fs::path(path).parent_path().string();
-        check(guestfs_mkdir_p(g_, parent.c_str()), "mkdir " + parent);
-        check(guestfs_write(g_, path.c_str(), content.data(), content.size()), "write " + path);
-        check(guestfs_chmod(g_, static_cast<int>(mode), path.c_str()), "chmod " + path);
-    }
-    bool exists(const std::string& path) { return guestfs_exists(g_, path.c_str()) == 1; }
-    bool is_dir(const std::string& path) { return guestfs_is_dir(g_, path.c_str()) == 1; }
-    std::string read(const std::string& path) {
-        std::size_t size = 0;
-        char* data = guestfs_read_file(g_, path.c_str(), &size);
-        if (!data) fail("read " + path);
-        std::string out(data, size);
-        std::free(data);
-        return out;
-    }
-
-  private:
-    guestfs_h* g_;
-};
 
 // The payloads of `rpms` as one tar file: what the image needs before its own rpm can run.
 void payloads_to_tar(const std::vector<fs::path>& rpms, const fs::path& tar) {
@@ -481,101 +414,6 @@ class ImageBuild {
 };
 
 }  // namespace
-
-ImagePackages image_packages(const site::Site& site, site::Role role, const Profile& profile) {
-    site::PackageSet set = site::packages_for(site, role);
-    const char* environment = site::minimal_environment(site.distro);
-    ImagePackages out;
-    out.install = profile.packages;
-    for (const auto& p : set.install) {
-        if (p == environment || p == "@core") continue;  // the profile's base set instead
-        if (std::find(out.install.begin(), out.install.end(), p) == out.install.end())
-            out.install.push_back(p);
-    }
-    out.exclude = set.exclude;
-    return out;
-}
-
-std::string shadow_with_root_hash(const std::string& shadow, const std::string& hash) {
-    std::string out;
-    bool found = false;
-    for (const auto& line : text::split(shadow, '\n')) {
-        if (line.empty()) continue;
-        if (line.starts_with("root:")) {
-            std::vector<std::string> f = text::split(line, ':');
-            if (f.size() < 2) throw InputError("the image's /etc/shadow has a broken root line");
-            f[1] = hash;
-            out += text::join(f, ":") + "\n";
-            found = true;
-        } else {
-            out += line + "\n";
-        }
-    }
-    if (!found) throw InputError("the image's /etc/shadow has no root line");
-    return out;
-}
-
-std::string fstab_text(const std::string& root_uuid, const std::string& root_fs,
-                       const std::string& boot_uuid, const std::string& boot_fs,
-                       const std::string& esp_uuid) {
-    return "# Written by airstrap (build qcow2)\n"
-           "UUID=" +
-           root_uuid + " / " + root_fs +
-           " defaults 0 0\n"
-           "UUID=" +
-           boot_uuid + " /boot " + boot_fs +
-           " defaults 0 0\n"
-           "UUID=" +
-           esp_uuid + " /boot/efi vfat umask=0077,shortname=winnt 0 2\n";
-}
-
-std::vector<std::string> fill_command(const std::vector<std::string>& argv,
-                                      const std::map<std::string, std::string>& values) {
-    std::vector<std::string> out;
-    for (const auto& arg : argv) {
-        std::string s;
-        for (std::size_t i = 0; i < arg.size(); ++i) {
-            if (arg[i] != '{') {
-                s += arg[i];
-                continue;
-            }
-            std::size_t close = arg.find('}', i);
-            std::string key = close == std::string::npos ? "" : arg.substr(i + 1, close - i - 1);
-            auto it = values.find(key);
-            if (it == values.end())
-                throw InputError("profile command '" + text::join(argv, " ") + "' has '{" + key +
-                                 "}'; known are {kver}, {disk}, {root_uuid}, {boot_uuid}");
-            s += it->second;
-            i = close;
-        }
-        out.push_back(s);
-    }
-    return out;
-}
-
-std::string services_script(const kickstart::NodeSetup& s) {
-    // What anaconda's `services` does with a unit the package set lacks: note it, go on.
-    std::string out =
-        "set -e\n"
-        "unit() { for d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do\n"
-        "    [ -e \"$d/$1\" ] && return 0; done; return 1; }\n";
-    auto each = [&](const std::string& verb, const std::vector<std::string>& units) {
-        for (std::string u : units) {
-            if (!u.ends_with(".service")) u += ".service";
-            out += "if unit " + u + "; then systemctl " + verb + " " + u +
-                   " >/dev/null 2>&1 || { echo 'systemctl " + verb + " " + u +
-                   " failed' >&2; exit 1; }; else echo '" + verb + " " + u +
-                   ": not installed, skipped'; fi\n";
-        }
-    };
-    each("enable", s.services.enable);
-    each("disable", s.services.disable);
-    for (const auto& p : s.remove_packages) {
-        out += "if rpm -q " + p + " >/dev/null 2>&1; then rpm -e --nodeps " + p +
-               "; echo 'removed " + p + "'; fi\n";
-    }
-    return out;
-}
 
 fs::path qcow2_output_for(const Qcow2Options& options, const std::string& node) {
     if (options.nodes.size() == 1) return options.output;

@@ -25,6 +25,7 @@
 #include "repo-mirror/merge.hpp"
 #include "repo-mirror/modules.hpp"
 #include "repo-mirror/signatures.hpp"
+#include "repo-mirror/sources.hpp"
 #include "repo-mirror/tree.hpp"
 #include "site/packages.hpp"
 
@@ -49,156 +50,6 @@ std::vector<std::string> installer_packages(site::Distro distro) {
 }
 
 namespace {
-
-constexpr std::size_t max_repomd_bytes = 4 << 20;
-
-struct SourceRepo {
-    std::string name;  // "CentOS-7.iso:BaseOS"
-    std::string url;   // base URL ending in '/', for repositories served over HTTP(S)
-    SourceTree* tree = nullptr;
-    std::string root;  // prefix inside the tree: "" or "BaseOS/"
-    RepoMd md;
-    RepoMetadata meta;
-    std::string updateinfo;
-    std::string modules;
-    std::string source;  // the site's location, for the lockfile
-};
-
-struct Source {
-    std::string location;
-    std::string kind;
-    std::unique_ptr<SourceTree> tree;
-    std::unique_ptr<TempDir> indexed;  // repodata we made for a tree that had none
-    std::unique_ptr<SourceTree> indexed_tree;
-};
-
-struct Context {
-    const site::Site& site;
-    const MirrorOptions& options;
-    SystemCommandRunner runner;
-    std::unique_ptr<Fetcher> fetcher;  // made on first use
-    void log(const std::string& line) const {
-        if (options.log) options.log(line);
-    }
-};
-
-// Repository roots in a tree: every folder that holds repodata/repomd.xml.
-std::vector<std::string> repo_roots(const SourceTree& tree) {
-    std::vector<std::string> roots;
-    for (const auto& [path, size] : tree.files()) {
-        const std::string suffix = "repodata/repomd.xml";
-        if (path == suffix)
-            roots.push_back("");
-        else if (path.ends_with("/" + suffix))
-            roots.push_back(path.substr(0, path.size() - suffix.size()));
-    }
-    return roots;
-}
-
-// A tree with RPMs but no repodata (a tarball of packages): hard-link or copy the RPMs into
-// a scratch folder and let createrepo_c index them.
-void index_rpms(Context& ctx, Source& src, const fs::path& scratch_parent) {
-    std::set<std::string> rpms;
-    for (const auto& [path, size] : src.tree->files()) {
-        if (path.ends_with(".rpm") && !path.ends_with(".src.rpm")) rpms.insert(path);
-    }
-    if (rpms.empty()) {
-        throw InputError(src.location + ": holds neither repodata/repomd.xml nor RPM packages");
-    }
-    ctx.log(src.location + ": no repodata; indexing " + std::to_string(rpms.size()) + " packages");
-    src.indexed = std::make_unique<TempDir>(scratch_parent, "airstrap-index");
-    src.tree->stream(rpms, [&](const std::string& path, ByteStream& in) {
-        fs::path out = src.indexed->path() / path;
-        fs::create_directories(out.parent_path());
-        AtomicFile f(out, 0644);
-        char buf[1 << 16];
-        while (std::size_t n = in.read(buf, sizeof buf)) f.write({buf, n});
-        f.commit();
-    });
-    run_checked(ctx.runner, {"createrepo_c", "--quiet", "--general-compress-type=gz",
-                             src.indexed->path().string()});
-    src.indexed_tree = open_directory(src.indexed->path());
-}
-
-Fetcher& fetcher(Context& ctx) {
-    if (!ctx.fetcher) {
-        FetchOptions o;
-        o.jobs = ctx.options.jobs;
-        o.on_progress = ctx.options.progress;
-        o.sync_each_file = false;  // publish() syncs the new tree once
-        ctx.fetcher = std::make_unique<Fetcher>(o);
-    }
-    return *ctx.fetcher;
-}
-
-// Metadata of a repository served over HTTP(S): repomd.xml, then each file it lists, checked
-// against repomd before use.
-void load_remote_repo(Context& ctx, SourceRepo& repo) {
-    const auto& policy = ctx.options.metadata;
-    std::string repomd =
-        fetcher(ctx).fetch_to_memory(repo.url + "repodata/repomd.xml", max_repomd_bytes);
-    repo.md = parse_repomd(repomd, repo.url + "repodata/repomd.xml", policy);
-    auto load = [&](const RepoMdRecord* r) -> std::string {
-        if (!r) return {};
-        std::uint64_t cap = r->size ? *r->size : policy.max_open_bytes;
-        std::string raw =
-            fetcher(ctx).fetch_to_memory(repo.url + r->href, static_cast<std::size_t>(cap));
-        return verify_and_open(*r, raw, repo.url + r->href, policy);
-    };
-    repo.meta.primary = load(repo.md.find("primary"));
-    repo.meta.filelists = load(repo.md.find("filelists"));
-    repo.modules = load(repo.md.find("modules"));
-    repo.updateinfo = load(repo.md.find("updateinfo"));
-    const RepoMdRecord* group = repo.md.find("group");
-    repo.meta.comps = load(group ? group : repo.md.find("group_gz"));
-    repo.meta.name = repo.name;
-}
-
-void load_repo(Context& ctx, SourceRepo& repo) {
-    if (!repo.url.empty()) return load_remote_repo(ctx, repo);
-    const auto& policy = ctx.options.metadata;
-    std::string repomd_path = repo.root + "repodata/repomd.xml";
-    std::string repomd = repo.tree->read(repomd_path, max_repomd_bytes);
-    repo.md = parse_repomd(repomd, repo.name + ": " + repomd_path, policy);
-    std::map<std::string, const RepoMdRecord*> wanted;
-    for (const char* type : {"primary", "filelists", "modules", "updateinfo"}) {
-        if (auto r = repo.md.find(type)) wanted[repo.root + r->href] = r;
-    }
-    if (auto g = repo.md.find("group"))
-        wanted[repo.root + g->href] = g;
-    else if (auto gz = repo.md.find("group_gz"))
-        wanted[repo.root + gz->href] = gz;
-    std::set<std::string> paths;
-    for (const auto& [p, r] : wanted) {
-        if (!repo.tree->files().contains(p)) {
-            throw InputError(repo.name + ": repomd.xml lists " + p + ", which is missing");
-        }
-        paths.insert(p);
-    }
-    repo.tree->stream(paths, [&](const std::string& path, ByteStream& in) {
-        const RepoMdRecord* r = wanted.at(path);
-        std::uint64_t cap = r->size ? *r->size : policy.max_open_bytes;
-        std::string raw;
-        char buf[1 << 16];
-        while (std::size_t n = in.read(buf, sizeof buf)) {
-            if (raw.size() + n > cap)
-                throw InputError(repo.name + ": " + path + " is larger than repomd.xml says");
-            raw.append(buf, n);
-        }
-        std::string text = verify_and_open(*r, raw, repo.name + ": " + path, policy);
-        if (r->type == "primary")
-            repo.meta.primary = std::move(text);
-        else if (r->type == "filelists")
-            repo.meta.filelists = std::move(text);
-        else if (r->type == "modules")
-            repo.modules = std::move(text);
-        else if (r->type == "updateinfo")
-            repo.updateinfo = std::move(text);
-        else
-            repo.meta.comps = std::move(text);
-    });
-    repo.meta.name = repo.name;
-}
 
 std::string output_path(const PackageRef& p) {
     std::string file = p.file_name();
@@ -240,7 +91,7 @@ class MirrorBuild {
   private:
     const site::Site& site;
     const MirrorOptions& options;
-    Context ctx;
+    MirrorContext ctx;
     fs::path out, parent, downloads;
     json old_lock;
     std::map<std::string, json> old_packages;  // by output path, from the previous lock
@@ -265,54 +116,7 @@ void MirrorBuild::hash_images() {
 }
 
 void MirrorBuild::open_sources() {
-    // The vendor ISO, then the site's extra repositories, in site order.
-    if (!site.media.vendor_iso.empty()) {
-        sources.push_back(
-            {site.media.vendor_iso, "iso", open_archive(site.media.vendor_iso), nullptr, nullptr});
-    }
-    for (const auto& r : site.media.repos) {
-        if (r.kind == site::RepoSource::Kind::url) {
-            if (r.location.starts_with("file://")) {
-                sources.push_back({r.location, "directory", open_directory(r.location.substr(7)),
-                                   nullptr, nullptr});
-                continue;
-            }
-            SourceRepo repo;
-            repo.url = r.location.ends_with("/") ? r.location : r.location + "/";
-            repo.name = repo.url;
-            repo.source = r.location;
-            repos.push_back(std::move(repo));
-            continue;
-        }
-        std::string kind = r.kind == site::RepoSource::Kind::tarball ? "tarball" : "directory";
-        sources.push_back({r.location, kind, open_tree(r.location), nullptr, nullptr});
-    }
-    if (sources.empty() && repos.empty()) {
-        throw InputError("the site names no media: set media.vendor_iso or media.repos");
-    }
-    for (auto& repo : repos) {
-        ctx.log("reading " + repo.url);
-        load_repo(ctx, repo);
-    }
-    for (auto& src : sources) {
-        ctx.log("reading " + src.location);
-        auto roots = repo_roots(*src.tree);
-        SourceTree* tree = src.tree.get();
-        if (roots.empty()) {
-            index_rpms(ctx, src, parent);
-            tree = src.indexed_tree.get();
-            roots = {""};
-        }
-        for (const auto& root : roots) {
-            SourceRepo repo;
-            repo.tree = tree;
-            repo.root = root;
-            repo.source = src.location;
-            repo.name = src.location + (root.empty() ? "" : ":" + root.substr(0, root.size() - 1));
-            load_repo(ctx, repo);
-            repos.push_back(std::move(repo));
-        }
-    }
+    mirror::open_sources(ctx, parent, sources, repos);
 }
 
 void MirrorBuild::build_pool() {
