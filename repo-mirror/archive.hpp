@@ -1,8 +1,9 @@
 // libarchive behind one owner per handle: a reader (ISO images, tarballs, RPM payloads,
-// compressed metadata) and a writer (pax tar), movable and not copyable. Every call that can
-// fail says how: its message is `before` + libarchive's own message + `after`, so that it names
-// the path it is about. A reader throws InputError (the archive is bad), a writer Error. Used by
-// the mirror's source trees and metadata, and by the builder's PXE repo.tar and qcow2 uploads.
+// compressed metadata) and a writer (pax tar), movable and not copyable. A call that can fail
+// takes the message it fails with, `before` + libarchive's own message + `after`, so that it
+// names the path it is about. A reader throws InputError (the archive is bad), a writer Error.
+// Used by the mirror's source trees and metadata, and by the builder's repo.tar and qcow2
+// uploads.
 #pragma once
 
 #include <cstddef>
