@@ -12,19 +12,12 @@ namespace airstrap::builder {
 
 namespace {
 
-std::string trim(std::string_view s) {
-    std::size_t b = s.find_first_not_of(" \t\r");
-    if (b == std::string_view::npos) return {};
-    std::size_t e = s.find_last_not_of(" \t\r");
-    return std::string(s.substr(b, e - b + 1));
-}
-
 // The first word of a line (lower-cased) and the rest, trimmed.
 std::pair<std::string, std::string> first_word(std::string_view line) {
-    std::string t = trim(line);
+    std::string t = text::trim(line);
     std::size_t sp = t.find_first_of(" \t");
     if (sp == std::string::npos) return {text::to_lower(t), {}};
-    return {text::to_lower(t.substr(0, sp)), trim(t.substr(sp))};
+    return {text::to_lower(t.substr(0, sp)), text::trim(t.substr(sp))};
 }
 
 std::vector<std::string> lines_of(std::string_view text) {
@@ -129,7 +122,7 @@ VendorEntry isolinux_entry(const std::vector<std::string>& lines, const Isolinux
         if (word == "append") e.args = rest;
         if (word == "initrd") e.initrd = rest;
         if (word == "menu" && text::to_lower(rest).starts_with("label "))
-            e.title = trim(rest.substr(6));
+            e.title = text::trim(rest.substr(6));
     }
     return e;
 }
@@ -176,7 +169,7 @@ struct GrubBlock {
 
 // The first quoted (or bare) word after the keyword.
 std::string grub_title(std::string_view rest) {
-    std::string r = trim(rest);
+    std::string r = text::trim(rest);
     if (r.empty()) return r;
     char q = r[0];
     if (q == '\'' || q == '"') {
@@ -192,7 +185,7 @@ std::vector<GrubBlock> grub_blocks(const std::vector<std::string>& lines) {
     std::vector<GrubBlock> blocks;
     int depth = 0;
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        std::string t = trim(lines[i]);
+        std::string t = text::trim(lines[i]);
         auto [word, rest] = first_word(t);
         bool opens = !t.empty() && t.back() == '{';
         bool closes = t == "}" || t.starts_with("} ");
@@ -218,7 +211,7 @@ VendorEntry grub_entry(const std::vector<std::string>& lines, const GrubBlock& b
         if (word == "linux" || word == "linuxefi" || word == "linux16") {
             std::size_t sp = rest.find_first_of(" \t");
             e.kernel = word + " " + rest.substr(0, sp);
-            e.args = sp == std::string::npos ? "" : trim(rest.substr(sp));
+            e.args = sp == std::string::npos ? "" : text::trim(rest.substr(sp));
         }
         if (word == "initrd" || word == "initrdefi" || word == "initrd16") {
             e.initrd = word + " " + rest;
@@ -231,7 +224,7 @@ VendorEntry grub_default(const std::vector<std::string>& lines, const std::strin
     auto blocks = grub_blocks(lines);
     std::string wanted;
     for (const auto& line : lines) {
-        std::string t = trim(line);
+        std::string t = text::trim(line);
         if (t.starts_with("set default=")) {
             wanted = t.substr(12);
             if (wanted.size() >= 2 && (wanted[0] == '"' || wanted[0] == '\'')) {
@@ -421,7 +414,7 @@ std::string edit_grub_cfg(std::string_view text, const MenuPlan& plan, const std
     bool inserted = false, have_default = false, have_timeout = false;
     int depth = 0;
     for (const auto& line : lines) {
-        std::string t = trim(line);
+        std::string t = text::trim(line);
         auto [word, rest] = first_word(t);
         if (depth == 0 && t.starts_with("set default=")) {
             out.push_back("set default=\"0\"");

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
+#include "builder/media_sources.hpp"
 #include "builder/vendor_media.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
@@ -145,43 +145,13 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
     return plan;
 }
 
-void check_site_repo(const fs::path& repo, const site::Site& site) {
-    if (!fs::is_regular_file(repo / "repodata" / "repomd.xml") ||
-        !fs::is_regular_file(repo / "airstrap.lock")) {
-        throw InputError(repo.string() +
-                         ": not a site repository (no repodata/repomd.xml or airstrap.lock); "
-                         "make one with 'airstrap mirror SITE -o " +
-                         repo.string() + "'");
-    }
-    nlohmann::json lock;
-    try {
-        lock = nlohmann::json::parse(read_file(repo / "airstrap.lock", 256u << 20));
-    } catch (const nlohmann::json::exception& e) {
-        throw InputError((repo / "airstrap.lock").string() + ": not valid JSON (" + e.what() + ")");
-    }
-    std::string distro = lock.value("distro", "");
-    if (distro != site::to_string(site.distro)) {
-        throw InputError(repo.string() + " was mirrored for " +
-                         (distro.empty() ? std::string("an unknown distro") : distro) +
-                         ", the site is " + site::to_string(site.distro) +
-                         ": run 'airstrap mirror' again for this site");
-    }
-}
-
 IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
                      const IsoOptions& options, CommandRunner& runner) {
     auto log = [&](const std::string& line) {
         if (options.log) options.log(line);
     };
-    fs::path vendor_path =
-        options.vendor_iso.empty() ? fs::path(site.media.vendor_iso) : options.vendor_iso;
-    if (vendor_path.empty()) {
-        throw InputError("no vendor DVD: name it with --iso or media.vendor_iso in the site file");
-    }
-    if (options.repo.empty()) {
-        throw InputError(
-            "no site repository: make one with 'airstrap mirror' and name it with --repo");
-    }
+    MediaSources sources(site, options.vendor_iso, options.repo);
+    const fs::path& vendor_path = sources.vendor_path();
     if (options.volume_id.size() > 32) {
         throw InputError("--volid '" + options.volume_id +
                          "' is longer than ISO 9660's 32 characters");
@@ -191,11 +161,9 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
         throw InputError(options.output.string() +
                          " is the vendor DVD itself: choose another output");
     }
-    check_site_repo(options.repo, site);
-
-    log("reading " + vendor_path.string());
-    VendorMedia media = inspect_vendor_iso(vendor_path);
-    check_media_matches(media, site.distro);
+    sources.open_repo();
+    sources.read_vendor(log);
+    const VendorMedia& media = sources.vendor();
     IsoSummary summary;
     summary.vendor_label = media.volume_id;
     summary.volume_id = options.volume_id.empty() ? media.volume_id : options.volume_id;

@@ -54,8 +54,4 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
 IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
                      const IsoOptions& options, CommandRunner& runner);
 
-// The checks a site repository passes before it goes on media: airstrap.lock and repodata
-// present, made for this site's distro. InputError otherwise.
-void check_site_repo(const std::filesystem::path& repo, const site::Site& site);
-
 }  // namespace airstrap::builder

@@ -145,8 +145,8 @@ Profile load_profile(const std::string& name) {
         std::string text;
         try {
             text = read_file(name, 1 << 20);
-        } catch (const std::exception& e) {
-            throw InputError("cannot read the profile " + name + ": " + e.what());
+        } catch (const std::exception&) {
+            std::throw_with_nested(InputError("cannot read the profile " + name));
         }
         return parse_profile(text, name);
     }

@@ -1,22 +1,23 @@
+// The PXE tree on disk (`airstrap build pxe`): the vendor tree, boot loaders, the configs of
+// pxe_configs.cpp, the kickstarts and the site repository, swapped into place.
 #include "builder/pxe.hpp"
 
-#include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <set>
 
-#include "builder/iso.hpp"
+#include "builder/media_sources.hpp"
 #include "builder/vendor_media.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
 #include "kickstart/render.hpp"
+#include "repo-mirror/archive.hpp"
 
 namespace airstrap::builder {
 
@@ -24,64 +25,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kernel_path = "images/pxeboot/vmlinuz";
-constexpr const char* initrd_path = "images/pxeboot/initrd.img";
 constexpr const char* vendor_grub_efi = "EFI/BOOT/grubx64.efi";
 // The modules a TFTP-loaded grub needs to read its config and boot Linux over the network.
 const std::vector<std::string> grub_net_modules = {
     "normal", "configfile", "echo",   "test", "linux", "efinet", "net",     "tftp",
     "http",   "sleep",      "reboot", "halt", "gzio",  "regexp", "efi_gop", "all_video"};
-
-// Words compared up to '=' (or whole) against `drop`.
-std::vector<std::string> words_without(std::string_view args, const std::set<std::string>& drop) {
-    std::vector<std::string> kept;
-    for (const auto& w : text::split(args, ' ')) {
-        if (w.empty()) continue;
-        if (drop.contains(w) || drop.contains(w.substr(0, w.find('=')))) continue;
-        kept.push_back(w);
-    }
-    return kept;
-}
-
-// A kernel argument as grub's parser reads it back: bare when plain, quoted otherwise.
-std::string grub_word(const std::string& w) {
-    bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](unsigned char c) {
-        return std::isalnum(c) ||
-               std::string_view("._:/=,@+-%").find(static_cast<char>(c)) != std::string_view::npos;
-    });
-    return plain ? w : grub_quote(w);
-}
-
-std::string grub_args(const std::string& args) {
-    std::vector<std::string> out;
-    for (const auto& w : text::split(args, ' ')) {
-        if (!w.empty()) out.push_back(grub_word(w));
-    }
-    return text::join(out, " ");
-}
-
-std::string join_args(std::initializer_list<std::string> parts) {
-    std::vector<std::string> kept;
-    for (const auto& p : parts) {
-        if (!p.empty()) kept.push_back(p);
-    }
-    return text::join(kept, " ");
-}
-
-// The grub word that loads the kernel (linux / linuxefi) and the initrd.
-std::pair<std::string, std::string> grub_words(const PxeKernel& k) {
-    if (!k.vendor_grub) return {"linux", "initrd"};
-    auto word = [](const std::string& line, const char* fallback) {
-        std::string w = line.substr(0, line.find(' '));
-        return w.empty() ? std::string(fallback) : w;
-    };
-    return {word(k.uefi.kernel, "linux"), word(k.uefi.initrd, "initrd")};
-}
-
-std::string isolinux_text(std::string t) {
-    std::replace(t.begin(), t.end(), '\n', ' ');
-    return t;
-}
 
 void copy_file(const fs::path& from, const fs::path& to, mode_t mode) {
     AtomicFile out(to, mode);
@@ -99,287 +47,39 @@ bool link_or_copy(const fs::path& from, const fs::path& to) {
     return false;
 }
 
-class ArchiveWriter {
+// repo.tar: the site repository for %post, written as the tree is linked.
+class RepoTar {
   public:
-    explicit ArchiveWriter(int fd, const fs::path& name) : a_(archive_write_new()), name_(name) {
-        if (!a_) throw Error("libarchive: out of memory");
-        archive_write_set_format_pax_restricted(a_);
-        if (archive_write_open_fd(a_, fd) != ARCHIVE_OK) fail();
-    }
-    ~ArchiveWriter() { archive_write_free(a_); }
-    ArchiveWriter(const ArchiveWriter&) = delete;
-    ArchiveWriter& operator=(const ArchiveWriter&) = delete;
-
+    RepoTar(int fd, const fs::path& name) : where_(name.string() + ": ") { w_.open_fd(fd, where_); }
     void add_dir(const std::string& path) {
-        Entry e(path, AE_IFDIR, 0755, 0);
-        if (archive_write_header(a_, e.e) != ARCHIVE_OK) fail();
+        mirror::ArchiveEntry e = entry(path, AE_IFDIR, 0755, 0);
+        w_.write_header(e.get(), where_);
     }
     void add_file(const std::string& path, const fs::path& source) {
         auto size = static_cast<la_int64_t>(fs::file_size(source));
-        Entry e(path, AE_IFREG, 0644, size);
-        if (archive_write_header(a_, e.e) != ARCHIVE_OK) fail();
-        for_each_block(source, [&](const char* data, std::size_t n) {
-            if (archive_write_data(a_, data, n) < 0) fail();
-        });
+        mirror::ArchiveEntry e = entry(path, AE_IFREG, 0644, size);
+        w_.write_header(e.get(), where_);
+        for_each_block(source,
+                       [&](const char* data, std::size_t n) { w_.write_data(data, n, where_); });
     }
-    void close() {
-        if (archive_write_close(a_) != ARCHIVE_OK) fail();
-    }
+    void close() { w_.close(where_); }
 
   private:
-    struct Entry {
-        archive_entry* e;
-        Entry(const std::string& path, unsigned type, int mode, la_int64_t size)
-            : e(archive_entry_new()) {
-            archive_entry_set_pathname(e, path.c_str());
-            archive_entry_set_filetype(e, type);
-            archive_entry_set_perm(e, static_cast<mode_t>(mode));
-            archive_entry_set_size(e, size);
-            archive_entry_set_mtime(e, 0, 0);
-        }
-        ~Entry() { archive_entry_free(e); }
-    };
-    [[noreturn]] void fail() {
-        throw Error(name_.string() + ": " +
-                    (archive_error_string(a_) ? archive_error_string(a_) : "libarchive error"));
+    static mirror::ArchiveEntry entry(const std::string& path, unsigned type, int mode,
+                                      la_int64_t size) {
+        mirror::ArchiveEntry e;
+        archive_entry_set_pathname(e.get(), path.c_str());
+        archive_entry_set_filetype(e.get(), type);
+        archive_entry_set_perm(e.get(), static_cast<mode_t>(mode));
+        archive_entry_set_size(e.get(), size);
+        archive_entry_set_mtime(e.get(), 0, 0);
+        return e;
     }
-    archive* a_;
-    fs::path name_;
+    std::string where_;  // the start of an error message
+    mirror::ArchiveWriter w_;
 };
 
 }  // namespace
-
-// ---- names and arguments --------------------------------------------------------------------
-
-std::string mac_config_id(std::string_view mac) {
-    std::string id = "01-" + text::to_lower(mac);
-    std::replace(id.begin(), id.end(), ':', '-');
-    return id;
-}
-
-std::string pxelinux_config_name(std::string_view mac) {
-    return "pxelinux.cfg/" + mac_config_id(mac);
-}
-
-std::string grub_config_name(std::string_view mac) {
-    return "grub.cfg-" + mac_config_id(mac);
-}
-
-std::string http_root_url(const std::string& server_ip, int port) {
-    return "http://" + server_ip + ":" + std::to_string(port) + "/";
-}
-
-site::Ipv4 check_server_ip(const site::Site& site, const std::string& ip, bool allow) {
-    auto addr = site::Ipv4::parse(ip);
-    if (!addr) throw InputError("--server-ip '" + ip + "' is not an IPv4 address (a.b.c.d)");
-    if (allow) return *addr;
-    const site::Network* mgmt = site.management_network();
-    if (!mgmt) throw InputError("the site has no management network to serve PXE on");
-    if (!mgmt->cidr.contains(*addr)) {
-        throw InputError("--server-ip " + ip + " is not in the site's management network '" +
-                         mgmt->name + "' (" + mgmt->cidr.str() +
-                         "): the nodes could not reach it there; pass an address of " +
-                         mgmt->cidr.str() +
-                         " (or --allow-foreign-server-ip when a NAT or port forward sits between)");
-    }
-    if (*addr == mgmt->cidr.base || *addr == mgmt->cidr.broadcast()) {
-        throw InputError("--server-ip " + ip + " is the network or broadcast address of " +
-                         mgmt->cidr.str());
-    }
-    for (const auto& n : site.nodes) {
-        for (const auto& i : n.interfaces) {
-            if (i.address && *i.address == *addr) {
-                throw InputError("--server-ip " + ip + " is " + n.name + "'s address (" + i.name +
-                                 "): the PXE server needs an address of its own");
-            }
-        }
-    }
-    return *addr;
-}
-
-std::string pxe_base_args(const std::string& vendor_args, const std::string& http_url) {
-    static const std::set<std::string> drop = {"inst.stage2", "stage2",    "rd.live.check",
-                                               "initrd",      "inst.repo", "repo",
-                                               "method",      "inst.ks",   "ks",
-                                               "ip",          "BOOTIF",    "rd.neednet"};
-    auto kept = words_without(vendor_args, drop);
-    kept.push_back("inst.repo=" + http_url);
-    kept.push_back("ip=dhcp");
-    return text::join(kept, " ");
-}
-
-PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
-                              const std::string& server_ip, int http_port,
-                              const std::string& append, int timeout_seconds) {
-    PxeConfigs c;
-    std::string url = http_root_url(server_ip, http_port);
-    c.plan = site_menu_plan(site, url + "ks/", append, timeout_seconds);
-    std::string bios_base = pxe_base_args(kernel.bios.args, url);
-    std::string uefi_base = pxe_base_args(kernel.uefi.args, url);
-    // Not a structured binding: clang 14 cannot capture those in the lambdas below.
-    const auto words = grub_words(kernel);
-    const std::string linux_word = words.first, initrd_word = words.second;
-    const std::string header =
-        "# airstrap: PXE boot for site " + site.name + " (written by 'airstrap build pxe')\n";
-
-    auto pxelinux_label = [&](const MenuEntry& e, bool is_default, const std::string& extra) {
-        std::string s = "label " + e.id + "\n  menu label " + isolinux_text(e.title) + "\n";
-        if (is_default) s += "  menu default\n";
-        s += std::string("  kernel ") + kernel_path + "\n  append initrd=" + initrd_path + " " +
-             join_args({bios_base, e.args, extra}) + "\n";
-        return s;
-    };
-    auto grub_entry = [&](const MenuEntry& e, const std::string& extra) {
-        return "menuentry " + grub_quote(e.title) + " --id " + e.id + " {\n    " + linux_word +
-               " /" + kernel_path + " " + grub_args(join_args({uefi_base, e.args})) +
-               (extra.empty() ? "" : " " + extra) + "\n    " + initrd_word + " /" + initrd_path +
-               "\n}\n";
-    };
-
-    // Machines the site does not know (or knows only by name): a menu.
-    std::string px = header +
-                     "# Machines without their own pxelinux.cfg/01-<mac> get this menu; the "
-                     "default finds the node by MAC.\n"
-                     "ui menu.c32\nmenu title Install site " +
-                     isolinux_text(site.name) + "\ntimeout " +
-                     std::to_string(timeout_seconds * 10) + "\n";
-    std::string gr = header + "set timeout=" + std::to_string(timeout_seconds) +
-                     "\nset default=" + c.plan.entries.front().id + "\n";
-    gr +=
-        "# A machine the site lists goes to its own config (grub 2.04+ reads grub.cfg-01-<mac>\n"
-        "# by itself when loaded over TFTP; this is for one that does not).\n";
-    for (const auto& n : site.nodes) {
-        for (const auto& i : n.interfaces) {
-            if (i.mac.empty()) continue;
-            gr += "if [ \"$net_default_mac\" = \"" + text::to_lower(i.mac) +
-                  "\" ]; then configfile /" + grub_config_name(i.mac) + "; fi\n";
-        }
-    }
-    bool separated = false;
-    for (std::size_t k = 0; k < c.plan.entries.size(); ++k) {
-        const MenuEntry& e = c.plan.entries[k];
-        if (e.grouped && !separated) {
-            px += "menu separator\n";
-            separated = true;
-        }
-        // ipappend 2: BOOTIF=<the booting NIC>, so that ip=dhcp asks on that NIC only.
-        px += pxelinux_label(e, k == 0, "") + "  ipappend 2\n";
-        gr += grub_entry(e, "\"BOOTIF=01-${net_default_mac}\"");
-    }
-    px += "menu separator\nlabel local\n  menu label Boot from the local disk\n  localboot 0\n";
-    c.pxelinux_default = px;
-    c.grub_default = gr;
-
-    for (const auto& n : site.nodes) {
-        const MenuEntry* entry = nullptr;
-        for (const auto& e : c.plan.entries) {
-            if (e.id == "airstrap-node-" + text::to_lower(n.name)) entry = &e;
-        }
-        bool any_mac = false;
-        for (const auto& i : n.interfaces) {
-            if (i.mac.empty() || !entry) continue;
-            any_mac = true;
-            PxeConfigs::PerMac m;
-            m.names = {n.name, i.mac, pxelinux_config_name(i.mac), grub_config_name(i.mac)};
-            std::string bootif = "BOOTIF=" + mac_config_id(i.mac);
-            std::string about = "# " + n.name + " (" + site::to_string(n.role) + "), NIC " +
-                                i.name + " " + i.mac + ": installs without a menu.\n";
-            MenuEntry direct = *entry;
-            direct.id = "airstrap-" + text::to_lower(n.name);
-            m.pxelinux = header + about + "default " + direct.id + "\nprompt 0\ntimeout 0\n" +
-                         pxelinux_label(direct, false, bootif);
-            m.grub = header + about + "set timeout=0\nset default=" + direct.id + "\n" +
-                     grub_entry(direct, bootif);
-            c.per_mac.push_back(std::move(m));
-        }
-        if (!any_mac) c.menu_only_nodes.push_back(n.name);
-    }
-    return c;
-}
-
-// ---- server configs -------------------------------------------------------------------------
-
-std::string render_dnsmasq_conf(const site::Site& site, const fs::path& dir) {
-    const site::Network* mgmt = site.management_network();
-    if (!mgmt) throw InputError("the site has no management network to serve PXE on");
-    std::string s =
-        "# airstrap: DHCP (static leases only) and TFTP for the PXE installs of site " + site.name +
-        ".\n# Run: airstrap serve " + dir.string() +
-        " --interface IF   (or: dnsmasq --keep-in-foreground --conf-file=THIS)\n"
-        "# DNS is off (port=0); only the MACs listed below get an address.\n"
-        "port=0\n"
-        "# interface=eth0   # the NIC on the management network; or 'airstrap serve --interface'\n"
-        "bind-interfaces\n"
-        "dhcp-range=" +
-        mgmt->cidr.base.str() + ",static," + mgmt->cidr.netmask().str() + "\n";
-    if (mgmt->gateway) s += "dhcp-option=option:router," + mgmt->gateway->str() + "\n";
-    if (!mgmt->dns.empty()) {
-        std::vector<std::string> dns;
-        for (const auto& d : mgmt->dns) dns.push_back(d.str());
-        s += "dhcp-option=option:dns-server," + text::join(dns, ",") + "\n";
-    }
-    for (const auto& n : site.nodes) {
-        for (const auto& i : n.interfaces) {
-            if (i.mac.empty()) continue;
-            if (i.network == mgmt->name && i.address) {
-                s += "dhcp-host=" + i.mac + "," + i.address->str() + "," + n.name + "\n";
-            } else {
-                s += "# " + n.name + " " + i.name + " " + i.mac + ": " +
-                     (i.address ? "on " + i.network + " (" + i.address->str() + ")"
-                                : std::string("no address")) +
-                     ", not the management network: no lease here\n";
-            }
-        }
-    }
-    s += "enable-tftp\n"
-         "tftp-root=" +
-         (dir / "tftp").string() +
-         "\n"
-         "# UEFI x86-64 (client architecture 7, and 9 from some firmware) gets grub, BIOS "
-         "pxelinux.\n"
-         "dhcp-match=set:efi-x86_64,option:client-arch,7\n"
-         "dhcp-match=set:efi-x86_64,option:client-arch,9\n"
-         "dhcp-boot=tag:efi-x86_64,grubx64.efi\n"
-         "dhcp-boot=tag:!efi-x86_64,pxelinux.0\n"
-         "log-dhcp\n";
-    return s;
-}
-
-std::string render_nginx_conf(const site::Site& site, const std::string& server_ip, int port,
-                              const fs::path& dir) {
-    return "# airstrap: HTTP for the PXE installs of site " + site.name +
-           ": the vendor install tree,\n"
-           "# /ks/*.ks and /airstrap/repo(.tar). Run: airstrap serve " +
-           dir.string() +
-           "\n# (or: nginx -e stderr -p PREFIX -c THIS -g 'daemon off;', PREFIX a folder it may "
-           "write to).\n"
-           "worker_processes 2;\n"
-           "pid nginx.pid;\n"
-           "error_log stderr;\n"
-           "events { worker_connections 256; }\n"
-           "http {\n"
-           "    default_type application/octet-stream;\n"
-           "    types { text/plain ks cfg txt; application/x-tar tar; }\n"
-           "    sendfile on;\n"
-           "    access_log /dev/stdout;\n"
-           "    client_body_temp_path client_body;\n"
-           "    proxy_temp_path proxy;\n"
-           "    fastcgi_temp_path fastcgi;\n"
-           "    uwsgi_temp_path uwsgi;\n"
-           "    scgi_temp_path scgi;\n"
-           "    server {\n"
-           "        listen " +
-           server_ip + ":" + std::to_string(port) +
-           ";  # airstrap-listen\n"
-           "        root " +
-           (dir / "http").string() +
-           ";\n"
-           "        autoindex off;\n"
-           "    }\n"
-           "}\n";
-}
-
-// ---- the build ------------------------------------------------------------------------------
 
 namespace {
 
@@ -432,19 +132,13 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
     auto log = [&](const std::string& line) {
         if (o.log) o.log(line);
     };
-    fs::path vendor_path = o.vendor_iso.empty() ? fs::path(site.media.vendor_iso) : o.vendor_iso;
-    if (vendor_path.empty()) {
-        throw InputError("no vendor DVD: name it with --iso or media.vendor_iso in the site file");
-    }
-    if (o.repo.empty()) {
-        throw InputError(
-            "no site repository: make one with 'airstrap mirror' and name it with --repo");
-    }
+    MediaSources sources(site, o.vendor_iso, o.repo);
+    const fs::path& vendor_path = sources.vendor_path();
     if (o.http_port < 1 || o.http_port > 65535) {
         throw InputError("--http-port " + std::to_string(o.http_port) + " is not a TCP port");
     }
     check_server_ip(site, o.server_ip, o.allow_foreign_server_ip);
-    check_site_repo(o.repo, site);
+    sources.open_repo();
     for (const fs::path& p : {o.loaders.pxelinux, o.loaders.syslinux_modules / "ldlinux.c32"}) {
         if (!fs::is_regular_file(p)) {
             throw InputError(p.string() +
@@ -452,10 +146,9 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
         }
     }
 
-    log("reading " + vendor_path.string());
-    VendorMedia media = inspect_vendor_iso(vendor_path);
-    check_media_matches(media, site.distro);
-    for (const char* p : {kernel_path, initrd_path}) {
+    sources.read_vendor(log);
+    const VendorMedia& media = sources.vendor();
+    for (const char* p : {pxeboot_kernel_path, pxeboot_initrd_path}) {
         if (!media.files.contains(p)) {
             throw InputError(vendor_path.string() + ": has no " + p +
                              ": cannot boot it over the network");
@@ -499,8 +192,8 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
     extract_files(media, all, http);
     s.vendor_files = all.size();
     fs::create_directories(tftp / "images" / "pxeboot");
-    link_or_copy(http / kernel_path, tftp / kernel_path);
-    link_or_copy(http / initrd_path, tftp / initrd_path);
+    link_or_copy(http / pxeboot_kernel_path, tftp / pxeboot_kernel_path);
+    link_or_copy(http / pxeboot_initrd_path, tftp / pxeboot_initrd_path);
 
     // Boot loaders.
     copy_file(o.loaders.pxelinux, tftp / "pxelinux.0", 0644);
@@ -591,7 +284,7 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
     std::sort(files.begin(), files.end());
     {
         AtomicFile tar(tar_path, 0644);
-        ArchiveWriter w(tar.fd(), tar_path);
+        RepoTar w(tar.fd(), tar_path);
         for (const auto& d : dirs) w.add_dir(d);
         for (const auto& [rel, from] : files) {
             if (link_or_copy(from, repo_dst / rel)) ++s.repo_hard_links;

@@ -1,6 +1,5 @@
 #include "builder/qcow2.hpp"
 
-#include <archive.h>
 #include <archive_entry.h>
 #include <guestfs.h>
 #include <unistd.h>
@@ -11,15 +10,16 @@
 #include <memory>
 #include <set>
 
-#include "builder/iso.hpp"
+#include "builder/guest.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
-#include "kickstart/dialect.hpp"
 #include "kickstart/node_setup.hpp"
 #include "kickstart/render.hpp"
+#include "repo-mirror/archive.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/local_repo.hpp"
+#include "repo-mirror/lock.hpp"
 
 namespace airstrap::builder {
 
@@ -43,111 +43,24 @@ std::string fixed(double v, int digits = 1) {
     return buf;
 }
 
-// A libguestfs handle: every call checked, errors carry libguestfs's own message.
-class Guest {
-  public:
-    Guest() : g_(guestfs_create()) {
-        if (!g_) throw Error("cannot create a libguestfs handle (is libguestfs installed?)");
-        guestfs_set_error_handler(g_, nullptr, nullptr);
-    }
-    ~Guest() {
-        if (g_) guestfs_close(g_);
-    }
-    Guest(const Guest&) = delete;
-    Guest& operator=(const Guest&) = delete;
-    guestfs_h* h() { return g_; }
-
-    void check(int rc, const std::string& what) {
-        if (rc == -1) fail(what);
-    }
-    std::string take(char* s, const std::string& what) {
-        if (!s) fail(what);
-        std::string out(s);
-        std::free(s);
-        return out;
-    }
-    std::vector<std::string> take(char** list, const std::string& what) {
-        if (!list) fail(what);
-        std::vector<std::string> out;
-        for (char** p = list; *p; ++p) {
-            out.emplace_back(*p);
-            std::free(*p);
-        }
-        std::free(list);
-        return out;
-    }
-    [[noreturn]] void fail(const std::string& what) {
-        const char* e = guestfs_last_error(g_);
-        throw Error(what + ": " + (e ? e : "libguestfs failed"));
-    }
-
-    // Runs argv chrooted in the image (libguestfs binds /dev, /proc and /sys in).
-    std::string command(const std::vector<std::string>& argv) {
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        return take(guestfs_command(g_, args.data()),
-                    "'" + text::join(argv, " ") + "' in the image");
-    }
-    void write(const std::string& path, const std::string& content, unsigned mode) {
-        std::string parent = fs::path(path).parent_path().string();
-        check(guestfs_mkdir_p(g_, parent.c_str()), "mkdir " + parent);
-        check(guestfs_write(g_, path.c_str(), content.data(), content.size()), "write " + path);
-        check(guestfs_chmod(g_, static_cast<int>(mode), path.c_str()), "chmod " + path);
-    }
-    bool exists(const std::string& path) { return guestfs_exists(g_, path.c_str()) == 1; }
-    bool is_dir(const std::string& path) { return guestfs_is_dir(g_, path.c_str()) == 1; }
-    std::string read(const std::string& path) {
-        std::size_t size = 0;
-        char* data = guestfs_read_file(g_, path.c_str(), &size);
-        if (!data) fail("read " + path);
-        std::string out(data, size);
-        std::free(data);
-        return out;
-    }
-
-  private:
-    guestfs_h* g_;
-};
-
 // The payloads of `rpms` as one tar file: what the image needs before its own rpm can run.
 void payloads_to_tar(const std::vector<fs::path>& rpms, const fs::path& tar) {
-    std::unique_ptr<archive, decltype(&archive_write_free)> out(archive_write_new(),
-                                                                archive_write_free);
-    archive_write_set_format_pax_restricted(out.get());
-    if (archive_write_open_filename(out.get(), tar.c_str()) != ARCHIVE_OK)
-        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    const std::string cannot_write = "cannot write " + tar.string() + ": ";
+    mirror::ArchiveWriter out;
+    out.open_file(tar, cannot_write);
     std::vector<char> buf(1 << 16);
     for (const auto& rpm : rpms) {
-        std::unique_ptr<archive, decltype(&archive_read_free)> in(archive_read_new(),
-                                                                  archive_read_free);
-        archive_read_support_filter_all(in.get());
-        archive_read_support_format_cpio(in.get());
-        if (archive_read_open_filename(in.get(), rpm.c_str(), 1 << 16) != ARCHIVE_OK)
-            throw InputError("cannot read the payload of " + rpm.string() + ": " +
-                             archive_error_string(in.get()));
-        archive_entry* e = nullptr;
-        int rc;
-        while ((rc = archive_read_next_header(in.get(), &e)) == ARCHIVE_OK) {
-            if (archive_write_header(out.get(), e) != ARCHIVE_OK)
-                throw Error("cannot add " + std::string(archive_entry_pathname(e)) + " of " +
-                            rpm.string() + ": " + archive_error_string(out.get()));
-            la_ssize_t n;
-            while ((n = archive_read_data(in.get(), buf.data(), buf.size())) > 0) {
-                if (archive_write_data(out.get(), buf.data(), static_cast<size_t>(n)) < 0)
-                    throw Error("cannot write " + tar.string() + ": " +
-                                archive_error_string(out.get()));
-            }
-            if (n < 0)
-                throw InputError("the payload of " + rpm.string() +
-                                 " is damaged: " + archive_error_string(in.get()));
+        mirror::ArchiveReader in(mirror::ArchiveReader::cpio);
+        in.open_file(rpm, 1 << 16, "cannot read the payload of " + rpm.string() + ": ");
+        const std::string damaged = "the payload of " + rpm.string() + " is damaged: ";
+        while (archive_entry* e = in.next(damaged)) {
+            out.write_header(e, "cannot add " + std::string(archive_entry_pathname(e)) + " of " +
+                                    rpm.string() + ": ");
+            while (std::size_t n = in.read(buf.data(), buf.size(), damaged))
+                out.write_data(buf.data(), n, cannot_write);
         }
-        if (rc != ARCHIVE_EOF)
-            throw InputError("the payload of " + rpm.string() +
-                             " is damaged: " + archive_error_string(in.get()));
     }
-    if (archive_write_close(out.get()) != ARCHIVE_OK)
-        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    out.close(cannot_write);
 }
 
 struct TarMember {
@@ -159,35 +72,31 @@ struct TarMember {
 
 // Files owned by root, as one tar for guestfs_tar_in.
 void write_tar(const std::vector<TarMember>& members, const fs::path& tar) {
-    std::unique_ptr<archive, decltype(&archive_write_free)> out(archive_write_new(),
-                                                                archive_write_free);
-    archive_write_set_format_pax_restricted(out.get());
-    if (archive_write_open_filename(out.get(), tar.c_str()) != ARCHIVE_OK)
-        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    const std::string cannot_write = "cannot write " + tar.string() + ": ";
+    mirror::ArchiveWriter out;
+    out.open_file(tar, cannot_write);
     for (const auto& m : members) {
-        std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
-                                                                        archive_entry_free);
-        archive_entry_set_pathname(e.get(), ("." + m.path).c_str());
-        archive_entry_set_uid(e.get(), 0);
-        archive_entry_set_gid(e.get(), 0);
-        archive_entry_set_mtime(e.get(), ::time(nullptr), 0);
+        mirror::ArchiveEntry entry;
+        archive_entry* e = entry.get();
+        archive_entry_set_pathname(e, ("." + m.path).c_str());
+        archive_entry_set_uid(e, 0);
+        archive_entry_set_gid(e, 0);
+        archive_entry_set_mtime(e, ::time(nullptr), 0);
         if (m.kind == TarMember::Kind::directory) {
-            archive_entry_set_filetype(e.get(), AE_IFDIR);
+            archive_entry_set_filetype(e, AE_IFDIR);
         } else if (m.kind == TarMember::Kind::symlink) {
-            archive_entry_set_filetype(e.get(), AE_IFLNK);
-            archive_entry_set_symlink(e.get(), m.content.c_str());
+            archive_entry_set_filetype(e, AE_IFLNK);
+            archive_entry_set_symlink(e, m.content.c_str());
         } else {
-            archive_entry_set_filetype(e.get(), AE_IFREG);
-            archive_entry_set_size(e.get(), static_cast<la_int64_t>(m.content.size()));
+            archive_entry_set_filetype(e, AE_IFREG);
+            archive_entry_set_size(e, static_cast<la_int64_t>(m.content.size()));
         }
-        archive_entry_set_perm(e.get(), m.mode);
-        if (archive_write_header(out.get(), e.get()) != ARCHIVE_OK ||
-            (m.kind == TarMember::Kind::file && !m.content.empty() &&
-             archive_write_data(out.get(), m.content.data(), m.content.size()) < 0))
-            throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+        archive_entry_set_perm(e, m.mode);
+        out.write_header(e, cannot_write);
+        if (m.kind == TarMember::Kind::file && !m.content.empty())
+            out.write_data(m.content.data(), m.content.size(), cannot_write);
     }
-    if (archive_write_close(out.get()) != ARCHIVE_OK)
-        throw Error("cannot write " + tar.string() + ": " + archive_error_string(out.get()));
+    out.close(cannot_write);
 }
 
 // Output files written under a temporary name, removed unless committed.
@@ -280,8 +189,8 @@ class ImageBuild {
             fn();
         } catch (const InputError&) {
             throw;
-        } catch (const std::exception& e) {
-            throw Error("qcow2 of " + node_ + ": " + what + ": " + e.what());
+        } catch (const std::exception&) {
+            std::throw_with_nested(Error("qcow2 of " + node_ + ": " + what));
         }
         log(node_ + ": " + what + " (" + fixed(since(t)) + " s)");
     }
@@ -506,101 +415,6 @@ class ImageBuild {
 
 }  // namespace
 
-ImagePackages image_packages(const site::Site& site, site::Role role, const Profile& profile) {
-    kickstart::PackageSet set = kickstart::packages_for(site, role);
-    const char* environment = kickstart::dialect_for(site.distro).environment;
-    ImagePackages out;
-    out.install = profile.packages;
-    for (const auto& p : set.install) {
-        if (p == environment || p == "@core") continue;  // the profile's base set instead
-        if (std::find(out.install.begin(), out.install.end(), p) == out.install.end())
-            out.install.push_back(p);
-    }
-    out.exclude = set.exclude;
-    return out;
-}
-
-std::string shadow_with_root_hash(const std::string& shadow, const std::string& hash) {
-    std::string out;
-    bool found = false;
-    for (const auto& line : text::split(shadow, '\n')) {
-        if (line.empty()) continue;
-        if (line.starts_with("root:")) {
-            std::vector<std::string> f = text::split(line, ':');
-            if (f.size() < 2) throw InputError("the image's /etc/shadow has a broken root line");
-            f[1] = hash;
-            out += text::join(f, ":") + "\n";
-            found = true;
-        } else {
-            out += line + "\n";
-        }
-    }
-    if (!found) throw InputError("the image's /etc/shadow has no root line");
-    return out;
-}
-
-std::string fstab_text(const std::string& root_uuid, const std::string& root_fs,
-                       const std::string& boot_uuid, const std::string& boot_fs,
-                       const std::string& esp_uuid) {
-    return "# Written by airstrap (build qcow2)\n"
-           "UUID=" +
-           root_uuid + " / " + root_fs +
-           " defaults 0 0\n"
-           "UUID=" +
-           boot_uuid + " /boot " + boot_fs +
-           " defaults 0 0\n"
-           "UUID=" +
-           esp_uuid + " /boot/efi vfat umask=0077,shortname=winnt 0 2\n";
-}
-
-std::vector<std::string> fill_command(const std::vector<std::string>& argv,
-                                      const std::map<std::string, std::string>& values) {
-    std::vector<std::string> out;
-    for (const auto& arg : argv) {
-        std::string s;
-        for (std::size_t i = 0; i < arg.size(); ++i) {
-            if (arg[i] != '{') {
-                s += arg[i];
-                continue;
-            }
-            std::size_t close = arg.find('}', i);
-            std::string key = close == std::string::npos ? "" : arg.substr(i + 1, close - i - 1);
-            auto it = values.find(key);
-            if (it == values.end())
-                throw InputError("profile command '" + text::join(argv, " ") + "' has '{" + key +
-                                 "}'; known are {kver}, {disk}, {root_uuid}, {boot_uuid}");
-            s += it->second;
-            i = close;
-        }
-        out.push_back(s);
-    }
-    return out;
-}
-
-std::string services_script(const kickstart::NodeSetup& s) {
-    // What anaconda's `services` does with a unit the package set lacks: note it, go on.
-    std::string out =
-        "set -e\n"
-        "unit() { for d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do\n"
-        "    [ -e \"$d/$1\" ] && return 0; done; return 1; }\n";
-    auto each = [&](const std::string& verb, const std::vector<std::string>& units) {
-        for (std::string u : units) {
-            if (!u.ends_with(".service")) u += ".service";
-            out += "if unit " + u + "; then systemctl " + verb + " " + u +
-                   " >/dev/null 2>&1 || { echo 'systemctl " + verb + " " + u +
-                   " failed' >&2; exit 1; }; else echo '" + verb + " " + u +
-                   ": not installed, skipped'; fi\n";
-        }
-    };
-    each("enable", s.services.enable);
-    each("disable", s.services.disable);
-    for (const auto& p : s.remove_packages) {
-        out += "if rpm -q " + p + " >/dev/null 2>&1; then rpm -e --nodeps " + p +
-               "; echo 'removed " + p + "'; fi\n";
-    }
-    return out;
-}
-
 fs::path qcow2_output_for(const Qcow2Options& options, const std::string& node) {
     if (options.nodes.size() == 1) return options.output;
     return options.output / (node + ".qcow2");
@@ -618,9 +432,7 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     if (profile_name.empty()) profile_name = site.qcow2.profile;
     if (profile_name.empty()) profile_name = site::to_string(site.distro);
     Profile profile = load_profile(profile_name);
-    if (fs::exists(options.repo / "airstrap.lock")) {
-        check_site_repo(options.repo, site);
-    } else {
+    if (!mirror::open_site_repo(site, options.repo, mirror::LockPolicy::optional).lock) {
         log("note: " + options.repo.string() +
             " has no airstrap.lock: not an 'airstrap mirror' output, its packages were not "
             "verified against one");
@@ -638,10 +450,10 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
         mirror::ClosureRequest request{wanted.install, {}, wanted.exclude, false};
         try {
             pool.closure(request);
-        } catch (const InputError& e) {
-            throw InputError("the repository " + options.repo.string() + " cannot give the " +
-                             site::to_string(role) + " image of profile " + profile.name +
-                             " its packages: " + e.what());
+        } catch (const InputError&) {
+            std::throw_with_nested(InputError(
+                "the repository " + options.repo.string() + " cannot give the " +
+                site::to_string(role) + " image of profile " + profile.name + " its packages"));
         }
     }
     int size_gib = options.size_gib.value_or(site.qcow2.size_gib);

@@ -12,6 +12,7 @@
 #include "kickstart/password.hpp"
 #include "node/deploy_config.hpp"
 #include "node/identity.hpp"
+#include "site/packages.hpp"
 #include "site/site_json.hpp"
 
 namespace airstrap::kickstart {
@@ -20,14 +21,6 @@ using site::Role;
 using site::Site;
 
 namespace {
-
-void add_unique(std::vector<std::string>& list, const std::string& item) {
-    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
-}
-
-void erase(std::vector<std::string>& list, const std::string& item) {
-    list.erase(std::remove(list.begin(), list.end(), item), list.end());
-}
 
 // The node's network lines: static addresses, the bridged NIC up without one, the
 // default route on the NIC node_nics() chose.
@@ -72,7 +65,7 @@ std::string kind_of_node(std::optional<Role> role) {
 
 // The %packages section of a role, as lines.
 std::string packages_section(const Site& site, Role role) {
-    PackageSet packages = packages_for(site, role);
+    site::PackageSet packages = site::packages_for(site, role);
     std::string out = "%packages\n";
     for (const auto& p : packages.install) out += p + "\n";
     for (const auto& p : packages.exclude) out += "-" + p + "\n";
@@ -321,33 +314,6 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
 }
 
 }  // namespace
-
-PackageSet packages_for(const Site& site, Role role) {
-    const Dialect& d = dialect_for(site.distro);
-    PackageSet set;
-    set.install = {d.environment, "@core", "chrony", "openssh-server", "airstrap-firstboot"};
-    if (!site.security.network_manager && d.has_network_scripts &&
-        site.distro != site::Distro::el7) {
-        set.install.push_back("network-scripts");  // EL7 has the network service in initscripts
-    }
-    if (role == Role::controller) set.install.push_back("openstack-packstack");
-    if (role == Role::compute) set.exclude.push_back("libvirt-daemon-config-network");
-    std::vector<const site::PackageChanges*> changes = {&site.packages.common};
-    if (auto it = site.packages.roles.find(role); it != site.packages.roles.end()) {
-        changes.push_back(&it->second);
-    }
-    for (const auto* c : changes) {
-        for (const auto& p : c->add) {
-            add_unique(set.install, p);
-            erase(set.exclude, p);
-        }
-        for (const auto& p : c->remove) {
-            erase(set.install, p);
-            add_unique(set.exclude, p);
-        }
-    }
-    return set;
-}
 
 std::string render_kickstart(const Site& site, const site::Secrets& secrets,
                              std::optional<Role> role) {

@@ -20,13 +20,6 @@ namespace airstrap::kickstart {
 inline constexpr const char* node_repo_dir = node::repository_dir;
 inline constexpr const char* media_repo_dir = node::media_repo_dir;
 
-// The package list of a role: the defaults, then the site's additions and removals.
-struct PackageSet {
-    std::vector<std::string> install;
-    std::vector<std::string> exclude;
-};
-PackageSet packages_for(const site::Site& site, site::Role role);
-
 // The profile of one role, or (no role) the site profile that serves every node: its %pre
 // also picks the node's role's packages. Boot menus default to the site profile.
 std::string render_kickstart(const site::Site& site, const site::Secrets& secrets,

@@ -21,6 +21,7 @@ extern "C" {
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <utility>
 
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -38,15 +39,104 @@ std::string PackageRef::file_name() const {
     return slash == std::string::npos ? location : location.substr(slash + 1);
 }
 
+namespace {
+
+// One owner per libsolv object, as dnf5's libdnf5/solv: movable, not copyable.
+class SolvQueue {
+  public:
+    SolvQueue() { queue_init(&q_); }
+    ~SolvQueue() { queue_free(&q_); }
+    SolvQueue(SolvQueue&& other) noexcept : q_(other.q_) { queue_init(&other.q_); }
+    SolvQueue& operator=(SolvQueue&& other) noexcept {
+        if (this != &other) {
+            queue_free(&q_);
+            q_ = other.q_;
+            queue_init(&other.q_);
+        }
+        return *this;
+    }
+    SolvQueue(const SolvQueue&) = delete;
+    SolvQueue& operator=(const SolvQueue&) = delete;
+
+    Queue* get() { return &q_; }
+    int size() const { return q_.count; }
+    Id operator[](int i) const { return q_.elements[i]; }
+    void push(Id id) { queue_push(&q_, id); }
+    void push2(Id a, Id b) { queue_push2(&q_, a, b); }
+
+  private:
+    Queue q_;
+};
+
+class SolvSolver {
+  public:
+    explicit SolvSolver(Pool* pool) : s_(solver_create(pool)) {
+        if (!s_) throw Error("libsolv: cannot create a solver");
+    }
+    ~SolvSolver() {
+        if (s_) solver_free(s_);
+    }
+    SolvSolver(SolvSolver&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+    SolvSolver& operator=(SolvSolver&& other) noexcept {
+        if (this != &other) {
+            if (s_) solver_free(s_);
+            s_ = std::exchange(other.s_, nullptr);
+        }
+        return *this;
+    }
+    SolvSolver(const SolvSolver&) = delete;
+    SolvSolver& operator=(const SolvSolver&) = delete;
+
+    Solver* get() const { return s_; }
+
+  private:
+    Solver* s_;
+};
+
+class SolvPool {
+  public:
+    SolvPool() : p_(pool_create()) {
+        if (!p_) throw Error("libsolv: cannot create a pool");
+    }
+    ~SolvPool() {
+        if (p_) pool_free(p_);
+    }
+    SolvPool(SolvPool&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
+    SolvPool& operator=(SolvPool&& other) noexcept {
+        if (this != &other) {
+            if (p_) pool_free(p_);
+            p_ = std::exchange(other.p_, nullptr);
+        }
+        return *this;
+    }
+    SolvPool(const SolvPool&) = delete;
+    SolvPool& operator=(const SolvPool&) = delete;
+
+    Pool* get() const { return p_; }
+
+  private:
+    Pool* p_;
+};
+
+// The chosen solvables of a solved job.
+std::set<Id> decisions_of(Solver* solver) {
+    SolvQueue decisions;
+    solver_get_decisionqueue(solver, decisions.get());
+    std::set<Id> chosen;
+    for (int i = 0; i < decisions.size(); ++i) {
+        if (decisions[i] > 0) chosen.insert(decisions[i]);
+    }
+    return chosen;
+}
+
+}  // namespace
+
 struct PackagePool::Impl {
-    Pool* pool = nullptr;
-    std::vector<Repo*> repos;
+    SolvPool owner;
+    Pool* pool = owner.get();
+    std::vector<Repo*> repos;  // owned by the pool
     std::vector<std::string> repo_names;
     bool prepared = false;
-
-    ~Impl() {
-        if (pool) pool_free(pool);
-    }
 
     void prepare() {
         if (prepared) return;
@@ -92,7 +182,7 @@ struct PackagePool::Impl {
     }
 
     // Solvables named exactly `name` (or providing it, for file and virtual names).
-    void select(const std::string& name, Queue& job, Id how) {
+    void select(const std::string& name, SolvQueue& job, Id how) {
         Id dep = pool_str2id(pool, name.c_str(), 0);
         Id flags = SOLVER_SOLVABLE_PROVIDES;
         if (dep) {
@@ -104,7 +194,7 @@ struct PackagePool::Impl {
                 }
             }
         }
-        queue_push2(&job, how | flags, dep);
+        job.push2(how | flags, dep);
     }
 
     bool exists(const std::string& name) {
@@ -131,7 +221,6 @@ struct PackagePool::Impl {
 };
 
 PackagePool::PackagePool(const std::string& arch) : impl_(std::make_unique<Impl>()) {
-    impl_->pool = pool_create();
     // Debian builds libsolv with Debian semantics by default ("all" for noarch, dpkg version
     // order); our packages are RPMs.
     if (pool_setdisttype(impl_->pool, DISTTYPE_RPM) < 0) {
@@ -236,8 +325,7 @@ std::vector<PackageRef> PackagePool::all_packages(bool include_hidden) {
 std::vector<PackageRef> PackagePool::closure(const ClosureRequest& request) {
     impl_->prepare();
     Pool* pool = impl_->pool;
-    Queue job;
-    queue_init(&job);
+    SolvQueue job;
     std::vector<std::string> missing;
     for (const std::string& item : request.install) {
         std::string name = item;
@@ -253,7 +341,6 @@ std::vector<PackageRef> PackagePool::closure(const ClosureRequest& request) {
         impl_->select(name, job, SOLVER_INSTALL);
     }
     if (!missing.empty()) {
-        queue_free(&job);
         std::string message = "not in any source: " + text::join(missing, ", ");
         auto names = impl_->all_names();
         if (missing.size() == 1) {
@@ -272,65 +359,48 @@ std::vector<PackageRef> PackagePool::closure(const ClosureRequest& request) {
     for (const char* name : {"kernel", "kernel-core", "kernel-modules", "kernel-devel",
                              "kernel-modules-extra", "installonlypkg(kernel)"}) {
         if (Id dep = pool_str2id(pool, name, 0))
-            queue_push2(&job, SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES, dep);
+            job.push2(SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES, dep);
     }
-    Solver* solver = solver_create(pool);
-    solver_set_flag(solver, SOLVER_FLAG_IGNORE_RECOMMENDED, request.weak_deps ? 0 : 1);
+    SolvSolver solver(pool);
+    solver_set_flag(solver.get(), SOLVER_FLAG_IGNORE_RECOMMENDED, request.weak_deps ? 0 : 1);
     // Anaconda installs a group's default packages whatever install_weak_deps says: they
     // are the group's Recommends, so solve once, then ask for them explicitly.
-    int problems = solver_solve(solver, &job);
+    int problems = solver_solve(solver.get(), job.get());
     if (problems > 0) {
         // Every rule of every problem, so the message shows the chain from the request down to
         // what is missing, not just its top.
         std::vector<std::string> problem_texts;
         for (Id i = 1; i <= problems; ++i) {
-            Queue rules;
-            queue_init(&rules);
-            solver_findallproblemrules(solver, i, &rules);
-            for (int r = 0; r < rules.count; ++r) {
+            SolvQueue rules;
+            solver_findallproblemrules(solver.get(), i, rules.get());
+            for (int r = 0; r < rules.size(); ++r) {
                 Id source = 0, target = 0, dep = 0;
                 SolverRuleinfo type =
-                    solver_ruleinfo(solver, rules.elements[r], &source, &target, &dep);
-                std::string line = solver_problemruleinfo2str(solver, type, source, target, dep);
+                    solver_ruleinfo(solver.get(), rules[r], &source, &target, &dep);
+                std::string line =
+                    solver_problemruleinfo2str(solver.get(), type, source, target, dep);
                 if (std::find(problem_texts.begin(), problem_texts.end(), line) ==
                     problem_texts.end()) {
                     problem_texts.push_back(line);
                 }
             }
-            queue_free(&rules);
         }
-        solver_free(solver);
-        queue_free(&job);
         throw InputError("the packages cannot be installed together: " +
                          text::join(problem_texts, "; "));
     }
-    Queue decisions;
-    queue_init(&decisions);
-    solver_get_decisionqueue(solver, &decisions);
-    std::set<Id> chosen;
-    for (int i = 0; i < decisions.count; ++i) {
-        if (decisions.elements[i] > 0) chosen.insert(decisions.elements[i]);
-    }
+    std::set<Id> chosen = decisions_of(solver.get());
     // Group defaults: install them as weak jobs on top, as Anaconda does.
-    Queue extra;
-    queue_init(&extra);
+    SolvQueue extra;
     for (Id p : chosen) {
         Solvable* s = pool_id2solvable(pool, p);
         if (!impl_->is_comps(s) || !s->recommends) continue;
         for (Id* dp = s->repo->idarraydata + s->recommends; *dp; ++dp) {
-            queue_push2(&extra, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME | SOLVER_WEAK, *dp);
+            extra.push2(SOLVER_INSTALL | SOLVER_SOLVABLE_NAME | SOLVER_WEAK, *dp);
         }
     }
-    if (extra.count > 0) {
-        for (int i = 0; i < extra.count; ++i) queue_push(&job, extra.elements[i]);
-        if (solver_solve(solver, &job) == 0) {
-            queue_empty(&decisions);
-            solver_get_decisionqueue(solver, &decisions);
-            chosen.clear();
-            for (int i = 0; i < decisions.count; ++i) {
-                if (decisions.elements[i] > 0) chosen.insert(decisions.elements[i]);
-            }
-        }
+    if (extra.size() > 0) {
+        for (int i = 0; i < extra.size(); ++i) job.push(extra[i]);
+        if (solver_solve(solver.get(), job.get()) == 0) chosen = decisions_of(solver.get());
     }
     std::vector<PackageRef> out;
     for (Id p : chosen) {
@@ -339,10 +409,6 @@ std::vector<PackageRef> PackagePool::closure(const ClosureRequest& request) {
         if (impl_->is_comps(s)) continue;
         out.push_back(impl_->ref(p));
     }
-    queue_free(&extra);
-    queue_free(&decisions);
-    queue_free(&job);
-    solver_free(solver);
     return out;
 }
 

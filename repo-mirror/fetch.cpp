@@ -13,12 +13,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -29,17 +26,18 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "repo-mirror/fetch_http.hpp"
+#include "repo-mirror/fetch_slot.hpp"
+#include "repo-mirror/work_pool.hpp"
 
 namespace airstrap::mirror {
 
 namespace {
 
+using namespace fetch_impl;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
-constexpr long kMaxRedirects = 5;
-constexpr long kLowSpeedLimit = 1024;             // bytes/s, see FetchOptions::stall_timeout
-constexpr std::uint64_t kMaxErrorBody = 1 << 20;  // of a 4xx/5xx page, read and dropped
+constexpr long kLowSpeedLimit = 1024;  // bytes/s, see FetchOptions::stall_timeout
 constexpr auto kProgressInterval = std::chrono::milliseconds(100);
 constexpr auto kConflictDelay = std::chrono::milliseconds(5);  // same dest already in flight
 constexpr int kMaxPollMs = 1000;
@@ -54,529 +52,8 @@ void init_curl_once() {
     });
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && text::to_lower(s.substr(0, prefix.size())) == prefix;
-}
-
-// Why the URL is not one we fetch, or nothing when its scheme is http, https or file.
-std::optional<std::string> scheme_problem(const std::string& url) {
-    auto colon = url.find("://");
-    if (colon == std::string::npos || colon == 0) {
-        return std::string("not an absolute URL (expected http://, https:// or file://)");
-    }
-    std::string scheme = text::to_lower(std::string_view(url).substr(0, colon));
-    if (scheme == "http" || scheme == "https" || scheme == "file") return std::nullopt;
-    return "unsupported URL scheme '" + scheme + "' (only http, https and file)";
-}
-
-const char* reason_phrase(long status) {
-    switch (status) {
-        case 300:
-            return "Multiple Choices";
-        case 301:
-            return "Moved Permanently";
-        case 302:
-            return "Found";
-        case 303:
-            return "See Other";
-        case 304:
-            return "Not Modified";
-        case 307:
-            return "Temporary Redirect";
-        case 308:
-            return "Permanent Redirect";
-        case 400:
-            return "Bad Request";
-        case 401:
-            return "Unauthorized";
-        case 403:
-            return "Forbidden";
-        case 404:
-            return "Not Found";
-        case 405:
-            return "Method Not Allowed";
-        case 406:
-            return "Not Acceptable";
-        case 407:
-            return "Proxy Authentication Required";
-        case 408:
-            return "Request Timeout";
-        case 410:
-            return "Gone";
-        case 416:
-            return "Range Not Satisfiable";
-        case 429:
-            return "Too Many Requests";
-        case 500:
-            return "Internal Server Error";
-        case 501:
-            return "Not Implemented";
-        case 502:
-            return "Bad Gateway";
-        case 503:
-            return "Service Unavailable";
-        case 504:
-            return "Gateway Timeout";
-        default:
-            return "";
-    }
-}
-
-fs::path part_path(const fs::path& dest) {
-    fs::path part = dest;
-    part += ".part";
-    return part;
-}
-
-void remove_quietly(const fs::path& path) noexcept {
-    std::error_code ec;
-    fs::remove(path, ec);
-}
-
 std::string attempts_text(int n) {
     return std::to_string(n) + (n == 1 ? " attempt" : " attempts");
-}
-
-// What became of one attempt.
-enum class Kind {
-    ok,
-    retry,             // transient: try again after the backoff, resuming the .part
-    retry_fresh,       // the .part is bad: delete it, then try again from byte 0
-    permanent,         // give up; keep any .part (a local error; a later run may resume)
-    permanent_delete,  // give up and delete the .part (the server said no)
-};
-
-struct Verdict {
-    Kind kind = Kind::ok;
-    std::string what;  // without the URL
-};
-
-// Why a callback told libcurl to stop.
-enum class Abort { none, local, too_big, over_cap, range_mismatch, error_body };
-
-struct Task {
-    std::size_t index = 0;  // into the requests and the results
-    int attempts = 0;
-    std::uint64_t bytes = 0;
-    bool checked = false;  // the reuse check on dest is done
-    Clock::time_point ready{};
-};
-
-enum class Phase { idle, checking, transfer, finishing };
-
-// What the check of dest and its .part found, before any transfer.
-enum class Found { transfer, reused, complete, failed };
-
-// One transfer slot: an easy handle, reused from request to request so its connection stays
-// alive, and the state of the attempt it carries. Its address is libcurl's callback pointer.
-struct Slot {
-    CURL* easy = nullptr;
-    bool busy = false;  // in any phase but idle
-    Phase phase = Phase::idle;
-    Task task;
-    const FetchRequest* req = nullptr;
-    bool sync = true;      // fsync the file before it is renamed into place
-    std::string expected;  // lower-case checksum, empty: none
-    fs::path part;         // empty in memory mode
-    std::string* memory = nullptr;
-    std::size_t max_bytes = 0;
-    std::uint64_t* net_bytes = nullptr;
-
-    int fd = -1;
-    std::uint64_t offset = 0;      // bytes in the .part before this body (the Range start)
-    std::uint64_t received = 0;    // body bytes taken in this attempt
-    std::optional<Hasher> hasher;  // when the body streams through from byte 0
-
-    long status = 0;  // of the latest response's status line; 0 for file://
-    std::string reason;
-    std::optional<std::uint64_t> range_start;  // from Content-Range
-    bool body_started = false;
-    bool discarding = false;  // an error page: read and dropped
-    std::uint64_t discarded = 0;
-    Abort abort = Abort::none;
-    std::string local_error;
-    char errbuf[CURL_ERROR_SIZE] = {};
-
-    // Written by a worker thread, read by the loop after the hand-back.
-    Found found = Found::transfer;
-    std::uint64_t found_bytes = 0;  // reused or complete: their size; transfer: the Range start
-    Verdict verdict;
-
-    Slot() : easy(curl_easy_init()) {
-        if (!easy) throw Error("cannot create a libcurl transfer handle");
-    }
-    ~Slot() {
-        close_fd();
-        curl_easy_cleanup(easy);
-    }
-    Slot(const Slot&) = delete;
-    Slot& operator=(const Slot&) = delete;
-
-    void close_fd() noexcept {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
-    }
-
-    void fail_local(const std::string& what) noexcept {
-        abort = Abort::local;
-        try {
-            local_error = what;
-        } catch (...) {
-        }
-    }
-
-    void on_status_line(std::string_view line) {
-        status = 0;
-        reason.clear();
-        range_start.reset();
-        body_started = false;
-        discarding = false;
-        auto space = line.find(' ');
-        if (space == std::string_view::npos) return;
-        auto rest = line.substr(space + 1);
-        std::from_chars(rest.data(), rest.data() + rest.size(), status);
-        auto space2 = rest.find(' ');
-        if (space2 != std::string_view::npos) reason = trim(rest.substr(space2 + 1));
-    }
-
-    void on_content_range(std::string_view value) {
-        value = trim(value);
-        if (!starts_with_nocase(value, "bytes ")) return;
-        value = trim(value.substr(6));
-        std::uint64_t start = 0;
-        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), start);
-        if (ec == std::errc{} && end != value.data() + value.size() && *end == '-') {
-            range_start = start;
-        }
-    }
-
-    // Decides where the body of the response goes, when its first bytes arrive.
-    bool start_body() {
-        bool http = status != 0;
-        discarding = http && (status < 200 || status >= 300);
-        if (discarding || memory) return true;
-        bool whole;
-        if (status == 206) {
-            if (range_start.value_or(0) != offset) {
-                abort = Abort::range_mismatch;
-                return false;
-            }
-            whole = offset == 0;
-        } else {
-            // http: a 200 is the whole file even when we asked for a range (start over);
-            // file: libcurl honoured the range itself.
-            whole = http || offset == 0;
-        }
-        if (whole) {
-            offset = 0;
-            if (!expected.empty()) hasher.emplace(req->checksum_type);
-        }
-        int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (whole ? O_TRUNC : 0);
-        fd = ::open(part.c_str(), flags, 0644);
-        if (fd < 0) {
-            fail_local("cannot open " + part.string() + ": " + std::strerror(errno));
-            return false;
-        }
-        return true;
-    }
-
-    std::size_t on_body(const char* data, std::size_t n) {
-        if (!body_started) {
-            body_started = true;
-            if (!start_body()) return 0;
-        }
-        if (discarding) {
-            discarded += n;
-            if (discarded > kMaxErrorBody) {
-                abort = Abort::error_body;
-                return 0;
-            }
-            return n;
-        }
-        if (memory) {
-            if (memory->size() + n > max_bytes) {
-                abort = Abort::over_cap;
-                return 0;
-            }
-            memory->append(data, n);
-        } else {
-            if (req->size && offset + received + n > *req->size) {
-                abort = Abort::too_big;
-                return 0;
-            }
-            for (std::size_t done = 0; done < n;) {
-                ssize_t w = ::write(fd, data + done, n - done);
-                if (w < 0) {
-                    if (errno == EINTR) continue;
-                    fail_local("cannot write " + part.string() + ": " + std::strerror(errno));
-                    return 0;
-                }
-                done += static_cast<std::size_t>(w);
-            }
-            if (hasher) hasher->update(data, n);
-        }
-        received += n;
-        *net_bytes += n;
-        return n;
-    }
-};
-
-std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
-    auto* slot = static_cast<Slot*>(user);
-    std::size_t n = size * count;
-    try {
-        std::string_view line(data, n);
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-        if (line.starts_with("HTTP/")) {
-            slot->on_status_line(line);
-        } else if (starts_with_nocase(line, "content-range:")) {
-            slot->on_content_range(line.substr(14));
-        }
-        return n;
-    } catch (const std::exception& e) {
-        slot->fail_local(e.what());
-    } catch (...) {
-        slot->fail_local("unknown error in the header callback");
-    }
-    return 0;
-}
-
-std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) noexcept {
-    auto* slot = static_cast<Slot*>(user);
-    try {
-        return slot->on_body(data, size * count);
-    } catch (const std::exception& e) {
-        slot->fail_local(e.what());
-    } catch (...) {
-        slot->fail_local("unknown error in the write callback");
-    }
-    return 0;
-}
-
-Verdict judge_curl(CURLcode rc, const char* errbuf) {
-    std::string detail(trim(errbuf[0] ? std::string_view(errbuf) : curl_easy_strerror(rc)));
-    auto with = [&](Kind kind, std::string what) {
-        return Verdict{kind, what + " (" + detail + ")"};
-    };
-    bool reset = detail.find("reset") != std::string::npos;
-    switch (rc) {
-        case CURLE_COULDNT_CONNECT:
-            return with(Kind::retry, "cannot connect");
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY:
-            return with(Kind::retry, "cannot resolve the host");
-        case CURLE_OPERATION_TIMEDOUT:
-            return with(Kind::retry,
-                        detail.find("too slow") != std::string::npos ? "stalled" : "timed out");
-        case CURLE_PARTIAL_FILE:
-            return with(Kind::retry, "connection closed before the end of the body");
-        case CURLE_RECV_ERROR:
-            return with(Kind::retry, reset ? "connection reset" : "receive error");
-        case CURLE_SEND_ERROR:
-            return with(Kind::retry, reset ? "connection reset" : "send error");
-        case CURLE_GOT_NOTHING:
-            return with(Kind::retry, "connection closed without a reply");
-        case CURLE_HTTP2:
-        case CURLE_HTTP2_STREAM:
-        case CURLE_HTTP3:
-        case CURLE_QUIC_CONNECT_ERROR:
-        case CURLE_SSL_CONNECT_ERROR:
-            return with(Kind::retry, "protocol error");
-        case CURLE_RANGE_ERROR:
-            return with(Kind::retry_fresh, "resume refused");
-        case CURLE_TOO_MANY_REDIRECTS:
-            return with(Kind::permanent_delete,
-                        "more than " + std::to_string(kMaxRedirects) + " redirects");
-        case CURLE_UNSUPPORTED_PROTOCOL:
-            return with(Kind::permanent_delete, "redirected to an unsupported scheme");
-        case CURLE_FILE_COULDNT_READ_FILE:
-            return with(Kind::permanent_delete, "cannot read");
-        default:
-            return with(Kind::permanent, "transfer failed");
-    }
-}
-
-// A few threads for the disk work around a transfer (hashing, fsync, rename), so the loop
-// that drives libcurl never waits on the disk.
-class WorkPool {
-  public:
-    explicit WorkPool(std::size_t threads) {
-        try {
-            for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
-        } catch (...) {
-            stop();
-            throw;
-        }
-    }
-    ~WorkPool() { stop(); }
-    WorkPool(const WorkPool&) = delete;
-    WorkPool& operator=(const WorkPool&) = delete;
-
-    void submit(std::function<void()> job) {
-        {
-            std::lock_guard lock(mu_);
-            jobs_.push_back(std::move(job));
-        }
-        cv_.notify_one();
-    }
-
-  private:
-    void work() {
-        while (true) {
-            std::function<void()> job;
-            {
-                std::unique_lock lock(mu_);
-                cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-                if (jobs_.empty()) return;
-                job = std::move(jobs_.front());
-                jobs_.pop_front();
-            }
-            job();  // jobs catch their own exceptions
-        }
-    }
-
-    void stop() noexcept {
-        {
-            std::lock_guard lock(mu_);
-            stopping_ = true;
-        }
-        cv_.notify_all();
-        for (auto& t : workers_) {
-            if (t.joinable()) t.join();
-        }
-    }
-
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::deque<std::function<void()>> jobs_;
-    bool stopping_ = false;
-    std::vector<std::thread> workers_;
-};
-
-// The size of dest when it is there already with the right size and checksum.
-std::optional<std::uint64_t> reusable_size(const FetchRequest& req) {
-    std::error_code ec;
-    if (!fs::is_regular_file(req.dest, ec)) return std::nullopt;
-    auto size = fs::file_size(req.dest, ec);
-    if (ec || (req.size && size != *req.size)) return std::nullopt;
-    if (!req.checksum.empty()) {
-        try {
-            if (file_checksum_hex(req.checksum_type, req.dest) != text::to_lower(req.checksum)) {
-                return std::nullopt;
-            }
-        } catch (const Error&) {
-            return std::nullopt;  // unreadable: fetch it again over it
-        }
-    }
-    return size;
-}
-
-// Neither dest nor its .part exists, and dest's folder does (created here if missing).
-bool nothing_there(const FetchRequest& req) {
-    struct stat st {};
-    if (::stat(req.dest.c_str(), &st) == 0 || errno != ENOENT) return false;
-    if (::stat(part_path(req.dest).c_str(), &st) == 0 || errno != ENOENT) return false;
-    std::error_code ec;
-    if (req.dest.has_parent_path()) fs::create_directories(req.dest.parent_path(), ec);
-    return !ec;
-}
-
-// Worker thread: is dest there already, is a .part there to resume or to finish?
-void check_dest(Slot& s) noexcept {
-    try {
-        const FetchRequest& req = *s.req;
-        s.found = Found::transfer;
-        s.found_bytes = 0;
-        if (!s.task.checked) {
-            if (auto size = reusable_size(req)) {
-                s.found = Found::reused;
-                s.found_bytes = *size;
-                return;
-            }
-            if (req.dest.has_parent_path()) fs::create_directories(req.dest.parent_path());
-        }
-        fs::path part = part_path(req.dest);
-        std::error_code ec;
-        std::uint64_t have = fs::file_size(part, ec);
-        if (ec || have == 0) return;
-        if (req.size && have > *req.size) {
-            remove_quietly(part);
-        } else if (req.size && have == *req.size) {
-            // Left complete by an earlier run: verify it rather than ask for a range the server
-            // cannot satisfy.
-            if (req.checksum.empty() ||
-                file_checksum_hex(req.checksum_type, part) == text::to_lower(req.checksum)) {
-                if (::rename(part.c_str(), req.dest.c_str()) != 0) {
-                    throw SystemError("cannot rename " + part.string() + " to " + req.dest.string(),
-                                      errno);
-                }
-                s.found = Found::complete;
-                s.found_bytes = have;
-                return;
-            }
-            remove_quietly(part);
-        } else {
-            s.found_bytes = have;
-        }
-    } catch (const std::exception& e) {
-        s.found = Found::failed;
-        try {
-            s.local_error = describe(e);
-        } catch (...) {
-        }
-    }
-}
-
-// After a transfer that succeeded (on a worker when it syncs or must re-read the file):
-// sync, check size and checksum, rename.
-Verdict finalize(Slot& s) {
-    const FetchRequest& req = *s.req;
-    if (s.fd < 0) {  // an empty body: the write callback never opened the .part
-        int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (s.offset == 0 ? O_TRUNC : 0);
-        s.fd = ::open(s.part.c_str(), flags, 0644);
-        if (s.fd < 0) throw SystemError("cannot open " + s.part.string(), errno);
-    }
-    struct stat st {};
-    if (::fstat(s.fd, &st) != 0) throw SystemError("cannot stat " + s.part.string(), errno);
-    if (s.sync && ::fsync(s.fd) != 0) throw SystemError("cannot sync " + s.part.string(), errno);
-    s.close_fd();
-    auto actual = static_cast<std::uint64_t>(st.st_size);
-    if (req.size && actual != *req.size) {
-        return {Kind::retry_fresh, "file is " + std::to_string(actual) + " bytes, repodata says " +
-                                       std::to_string(*req.size)};
-    }
-    if (!s.expected.empty()) {
-        std::string got =
-            s.hasher ? s.hasher->hex_digest() : file_checksum_hex(req.checksum_type, s.part);
-        if (got != s.expected) {
-            return {Kind::retry_fresh, std::string("checksum mismatch (") +
-                                           checksum_type_name(req.checksum_type) + " expected " +
-                                           s.expected + ", got " + got + ")"};
-        }
-    }
-    if (::rename(s.part.c_str(), req.dest.c_str()) != 0) {
-        throw SystemError("cannot rename " + s.part.string() + " to " + req.dest.string(), errno);
-    }
-    return {Kind::ok, {}};
-}
-
-void finalize_job(Slot& s) noexcept {
-    try {
-        s.verdict = finalize(s);
-    } catch (const std::exception& e) {
-        try {
-            s.verdict = {Kind::permanent, describe(e)};
-        } catch (...) {
-            s.verdict.kind = Kind::permanent;
-        }
-    }
-    s.close_fd();
 }
 
 // One fetch_all or fetch_to_memory call: hands requests to slots as they free up, drives
@@ -603,9 +80,8 @@ class Engine {
         }
         for (auto& slot : slots_) {
             if (!slot->busy) continue;
-            if (slot->phase == Phase::transfer) curl_multi_remove_handle(multi_, slot->easy);
-            slot->close_fd();
-            slot->hasher.reset();
+            if (slot->phase == Phase::transfer) curl_multi_remove_handle(multi_, slot->easy.get());
+            slot->at = {};
             slot->busy = false;
             slot->phase = Phase::idle;
         }
@@ -787,7 +263,7 @@ class Engine {
                 return;
             }
             case Found::failed: {
-                std::string what = std::move(s.local_error);
+                std::string what = std::move(s.at.local_error);
                 Task task = release(s);
                 fail(task, what);
                 return;
@@ -800,8 +276,7 @@ class Engine {
     }
 
     Task release(Slot& s) {
-        s.close_fd();
-        s.hasher.reset();
+        s.at = {};
         s.busy = false;
         s.phase = Phase::idle;
         --busy_;
@@ -812,27 +287,16 @@ class Engine {
         const FetchRequest& req = *s.req;
         ++s.task.attempts;
         s.phase = Phase::transfer;
-        s.expected = text::to_lower(req.checksum);
-        s.part = memory_ ? fs::path() : part_path(req.dest);
-        s.memory = memory_;
+        s.at = {};
+        s.at.expected = text::to_lower(req.checksum);
+        s.at.part = memory_ ? fs::path() : part_path(req.dest);
+        s.at.memory = memory_;
         if (memory_) memory_->clear();
-        s.max_bytes = max_bytes_;
-        s.net_bytes = &net_bytes_;
-        s.close_fd();
-        s.offset = offset;
-        s.received = 0;
-        s.hasher.reset();
-        s.status = 0;
-        s.reason.clear();
-        s.range_start.reset();
-        s.body_started = false;
-        s.discarding = false;
-        s.discarded = 0;
-        s.abort = Abort::none;
-        s.local_error.clear();
-        s.errbuf[0] = '\0';
+        s.at.max_bytes = max_bytes_;
+        s.at.net_bytes = &net_bytes_;
+        s.at.offset = offset;
 
-        CURL* h = s.easy;
+        CURL* h = s.easy.get();
         curl_easy_reset(h);
         if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file") != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK) {
@@ -840,7 +304,7 @@ class Engine {
         }
         curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
         curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(&s));
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s.errbuf);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s.at.errbuf);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, static_cast<void*>(&s));
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -884,15 +348,16 @@ class Engine {
     }
 
     Verdict judge(Slot& s, CURLcode rc) {
-        switch (s.abort) {
+        switch (s.at.abort) {
             case Abort::local:
-                return {Kind::permanent, s.local_error};
+                return {Kind::permanent, s.at.local_error};
             case Abort::too_big:
                 return {Kind::retry_fresh, "file is larger than the " +
                                                std::to_string(*s.req->size) +
                                                " bytes repodata says"};
             case Abort::over_cap:
-                return {Kind::permanent, "larger than " + std::to_string(s.max_bytes) + " bytes"};
+                return {Kind::permanent,
+                        "larger than " + std::to_string(s.at.max_bytes) + " bytes"};
             case Abort::range_mismatch:
                 return {Kind::retry_fresh, "the server answered with another range than asked for"};
             case Abort::error_body:
@@ -900,27 +365,28 @@ class Engine {
                 break;
         }
         if (rc == CURLE_TOO_MANY_REDIRECTS || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-            return judge_curl(rc, s.errbuf);
+            return judge_curl(rc, s.at.errbuf);
         }
         long status = 0;
-        curl_easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(s.easy.get(), CURLINFO_RESPONSE_CODE, &status);
         if (status >= 300) {
-            std::string reason =
-                status == s.status && !s.reason.empty() ? s.reason : reason_phrase(status);
+            std::string reason = status == s.at.response.status && !s.at.response.reason.empty()
+                                     ? s.at.response.reason
+                                     : reason_phrase(status);
             std::string what = "HTTP " + std::to_string(status);
             if (!reason.empty()) what += " " + reason;
-            if (status == 416 && s.offset > 0) return {Kind::retry_fresh, what};
+            if (status == 416 && s.at.offset > 0) return {Kind::retry_fresh, what};
             if (status == 408 || status == 429 || status >= 500) return {Kind::retry, what};
             return {Kind::permanent_delete, what};
         }
-        if (rc != CURLE_OK) return judge_curl(rc, s.errbuf);
+        if (rc != CURLE_OK) return judge_curl(rc, s.at.errbuf);
         return {Kind::ok, {}};
     }
 
     void transfer_done(Slot& s, CURLcode rc) {
-        curl_multi_remove_handle(multi_, s.easy);
+        curl_multi_remove_handle(multi_, s.easy.get());
         --active_;
-        s.task.bytes += s.received;
+        s.task.bytes += s.at.received;
         Verdict v;
         try {
             v = judge(s, rc);
@@ -928,7 +394,7 @@ class Engine {
             v = {Kind::permanent, describe(e)};
         }
         if (v.kind == Kind::ok && !memory_) {
-            if (!s.sync && (s.hasher || s.expected.empty())) {
+            if (!s.sync && (s.at.hasher || s.at.expected.empty())) {
                 // Hashed as it streamed and not synced: a stat and a rename, done here.
                 finalize_job(s);
                 conclude(s, s.verdict);
@@ -943,7 +409,7 @@ class Engine {
 
     // The attempt is over: the file is in place, or it failed, or it waits for a retry.
     void conclude(Slot& s, const Verdict& v) {
-        fs::path part = std::move(s.part);
+        fs::path part = std::move(s.at.part);
         Task task = release(s);
         switch (v.kind) {
             case Kind::ok:
@@ -1031,9 +497,41 @@ class Engine {
 
 }  // namespace
 
+namespace {
+
+// A libcurl multi handle, owned.
+class CurlMulti {
+  public:
+    CurlMulti() : h_((init_curl_once(), curl_multi_init())) {
+        if (!h_) throw Error("cannot create a libcurl multi handle");
+    }
+    ~CurlMulti() {
+        if (h_) curl_multi_cleanup(h_);
+    }
+    CurlMulti(CurlMulti&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    CurlMulti& operator=(CurlMulti&& other) noexcept {
+        if (this != &other) {
+            if (h_) curl_multi_cleanup(h_);
+            h_ = std::exchange(other.h_, nullptr);
+        }
+        return *this;
+    }
+    CurlMulti(const CurlMulti&) = delete;
+    CurlMulti& operator=(const CurlMulti&) = delete;
+
+    CURLM* get() const { return h_; }
+
+  private:
+    CURLM* h_;
+};
+
+}  // namespace
+
 struct Fetcher::Impl {
     FetchOptions options;
-    CURLM* multi = nullptr;
+    // Members go in reverse order: the pool's threads first (a job may still wake the multi
+    // handle), then the slots' easy handles (an Engine has detached them), the multi last.
+    CurlMulti multi;
     std::vector<std::unique_ptr<Slot>> slots;  // at most options.jobs, made as needed
     std::unique_ptr<WorkPool> pool;            // started by the first fetch_all
 
@@ -1049,17 +547,9 @@ struct Fetcher::Impl {
             options.stall_timeout.count() < 0) {
             throw Error("fetch: negative backoff or timeout");
         }
-        init_curl_once();
-        multi = curl_multi_init();
-        if (!multi) throw Error("cannot create a libcurl multi handle");
-        curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.jobs));
-        curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
-    }
-
-    ~Impl() {
-        pool.reset();
-        slots.clear();  // no handle is attached any more: an Engine detaches its own
-        curl_multi_cleanup(multi);
+        curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
+                          static_cast<long>(options.jobs));
+        curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
     }
 
     Impl(const Impl&) = delete;
@@ -1075,8 +565,8 @@ std::vector<FetchResult> Fetcher::fetch_all(const std::vector<FetchRequest>& req
         impl_->pool = std::make_unique<WorkPool>(
             std::min<std::size_t>(static_cast<std::size_t>(impl_->options.jobs), kMaxWorkers));
     }
-    Engine engine(impl_->options, impl_->multi, impl_->slots, impl_->pool.get(), requests, nullptr,
-                  0);
+    Engine engine(impl_->options, impl_->multi.get(), impl_->slots, impl_->pool.get(), requests,
+                  nullptr, 0);
     return engine.run();
 }
 
@@ -1084,7 +574,7 @@ std::string Fetcher::fetch_to_memory(const std::string& url, std::size_t max_byt
     std::vector<FetchRequest> one(1);
     one[0].url = url;
     std::string body;
-    Engine engine(impl_->options, impl_->multi, impl_->slots, nullptr, one, &body, max_bytes);
+    Engine engine(impl_->options, impl_->multi.get(), impl_->slots, nullptr, one, &body, max_bytes);
     auto results = engine.run();
     if (!results[0].ok) throw Error(results[0].error);
     return body;

@@ -18,14 +18,16 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/subprocess.hpp"
-#include "kickstart/render.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/fetch.hpp"
 #include "repo-mirror/images.hpp"
+#include "repo-mirror/lock.hpp"
 #include "repo-mirror/merge.hpp"
 #include "repo-mirror/modules.hpp"
 #include "repo-mirror/signatures.hpp"
+#include "repo-mirror/sources.hpp"
 #include "repo-mirror/tree.hpp"
+#include "site/packages.hpp"
 
 namespace airstrap::mirror {
 
@@ -49,183 +51,6 @@ std::vector<std::string> installer_packages(site::Distro distro) {
 
 namespace {
 
-constexpr std::size_t max_repomd_bytes = 4 << 20;
-const char* const lock_name = "airstrap.lock";
-
-struct SourceRepo {
-    std::string name;  // "CentOS-7.iso:BaseOS"
-    std::string url;   // base URL ending in '/', for repositories served over HTTP(S)
-    SourceTree* tree = nullptr;
-    std::string root;  // prefix inside the tree: "" or "BaseOS/"
-    RepoMd md;
-    RepoMetadata meta;
-    std::string updateinfo;
-    std::string modules;
-    std::string source;  // the site's location, for the lockfile
-};
-
-struct Source {
-    std::string location;
-    std::string kind;
-    std::unique_ptr<SourceTree> tree;
-    std::unique_ptr<TempDir> indexed;  // repodata we made for a tree that had none
-    std::unique_ptr<SourceTree> indexed_tree;
-};
-
-struct Context {
-    const site::Site& site;
-    const MirrorOptions& options;
-    SystemCommandRunner runner;
-    std::unique_ptr<Fetcher> fetcher;  // made on first use
-    void log(const std::string& line) const {
-        if (options.log) options.log(line);
-    }
-};
-
-// Repository roots in a tree: every folder that holds repodata/repomd.xml.
-std::vector<std::string> repo_roots(const SourceTree& tree) {
-    std::vector<std::string> roots;
-    for (const auto& [path, size] : tree.files()) {
-        const std::string suffix = "repodata/repomd.xml";
-        if (path == suffix)
-            roots.push_back("");
-        else if (path.ends_with("/" + suffix))
-            roots.push_back(path.substr(0, path.size() - suffix.size()));
-    }
-    return roots;
-}
-
-// A tree with RPMs but no repodata (a tarball of packages): hard-link or copy the RPMs into
-// a scratch folder and let createrepo_c index them.
-void index_rpms(Context& ctx, Source& src, const fs::path& scratch_parent) {
-    std::set<std::string> rpms;
-    for (const auto& [path, size] : src.tree->files()) {
-        if (path.ends_with(".rpm") && !path.ends_with(".src.rpm")) rpms.insert(path);
-    }
-    if (rpms.empty()) {
-        throw InputError(src.location + ": holds neither repodata/repomd.xml nor RPM packages");
-    }
-    ctx.log(src.location + ": no repodata; indexing " + std::to_string(rpms.size()) + " packages");
-    src.indexed = std::make_unique<TempDir>(scratch_parent, "airstrap-index");
-    src.tree->stream(rpms, [&](const std::string& path, ByteStream& in) {
-        fs::path out = src.indexed->path() / path;
-        fs::create_directories(out.parent_path());
-        AtomicFile f(out, 0644);
-        char buf[1 << 16];
-        while (std::size_t n = in.read(buf, sizeof buf)) f.write({buf, n});
-        f.commit();
-    });
-    run_checked(ctx.runner, {"createrepo_c", "--quiet", "--general-compress-type=gz",
-                             src.indexed->path().string()});
-    src.indexed_tree = open_directory(src.indexed->path());
-}
-
-Fetcher& fetcher(Context& ctx) {
-    if (!ctx.fetcher) {
-        FetchOptions o;
-        o.jobs = ctx.options.jobs;
-        o.on_progress = ctx.options.progress;
-        o.sync_each_file = false;  // publish() syncs the new tree once
-        ctx.fetcher = std::make_unique<Fetcher>(o);
-    }
-    return *ctx.fetcher;
-}
-
-// Metadata of a repository served over HTTP(S): repomd.xml, then each file it lists, checked
-// against repomd before use.
-void load_remote_repo(Context& ctx, SourceRepo& repo) {
-    const auto& policy = ctx.options.metadata;
-    std::string repomd =
-        fetcher(ctx).fetch_to_memory(repo.url + "repodata/repomd.xml", max_repomd_bytes);
-    repo.md = parse_repomd(repomd, repo.url + "repodata/repomd.xml", policy);
-    auto load = [&](const RepoMdRecord* r) -> std::string {
-        if (!r) return {};
-        std::uint64_t cap = r->size ? *r->size : policy.max_open_bytes;
-        std::string raw =
-            fetcher(ctx).fetch_to_memory(repo.url + r->href, static_cast<std::size_t>(cap));
-        return verify_and_open(*r, raw, repo.url + r->href, policy);
-    };
-    repo.meta.primary = load(repo.md.find("primary"));
-    repo.meta.filelists = load(repo.md.find("filelists"));
-    repo.modules = load(repo.md.find("modules"));
-    repo.updateinfo = load(repo.md.find("updateinfo"));
-    const RepoMdRecord* group = repo.md.find("group");
-    repo.meta.comps = load(group ? group : repo.md.find("group_gz"));
-    repo.meta.name = repo.name;
-}
-
-void load_repo(Context& ctx, SourceRepo& repo) {
-    if (!repo.url.empty()) return load_remote_repo(ctx, repo);
-    const auto& policy = ctx.options.metadata;
-    std::string repomd_path = repo.root + "repodata/repomd.xml";
-    std::string repomd = repo.tree->read(repomd_path, max_repomd_bytes);
-    repo.md = parse_repomd(repomd, repo.name + ": " + repomd_path, policy);
-    std::map<std::string, const RepoMdRecord*> wanted;
-    for (const char* type : {"primary", "filelists", "modules", "updateinfo"}) {
-        if (auto r = repo.md.find(type)) wanted[repo.root + r->href] = r;
-    }
-    if (auto g = repo.md.find("group"))
-        wanted[repo.root + g->href] = g;
-    else if (auto gz = repo.md.find("group_gz"))
-        wanted[repo.root + gz->href] = gz;
-    std::set<std::string> paths;
-    for (const auto& [p, r] : wanted) {
-        if (!repo.tree->files().contains(p)) {
-            throw InputError(repo.name + ": repomd.xml lists " + p + ", which is missing");
-        }
-        paths.insert(p);
-    }
-    repo.tree->stream(paths, [&](const std::string& path, ByteStream& in) {
-        const RepoMdRecord* r = wanted.at(path);
-        std::uint64_t cap = r->size ? *r->size : policy.max_open_bytes;
-        std::string raw;
-        char buf[1 << 16];
-        while (std::size_t n = in.read(buf, sizeof buf)) {
-            if (raw.size() + n > cap)
-                throw InputError(repo.name + ": " + path + " is larger than repomd.xml says");
-            raw.append(buf, n);
-        }
-        std::string text = verify_and_open(*r, raw, repo.name + ": " + path, policy);
-        if (r->type == "primary")
-            repo.meta.primary = std::move(text);
-        else if (r->type == "filelists")
-            repo.meta.filelists = std::move(text);
-        else if (r->type == "modules")
-            repo.modules = std::move(text);
-        else if (r->type == "updateinfo")
-            repo.updateinfo = std::move(text);
-        else
-            repo.meta.comps = std::move(text);
-    });
-    repo.meta.name = repo.name;
-}
-
-std::string file_sha256_cached(const fs::path& file, const json& old_lock) {
-    struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) throw SystemError("cannot stat " + file.string(), errno);
-    if (old_lock.is_object() && old_lock.contains("sources")) {
-        for (const auto& s : old_lock["sources"]) {
-            if (s.value("location", "") == file.string() &&
-                s.value("size", std::uint64_t{0}) == static_cast<std::uint64_t>(st.st_size) &&
-                s.value("mtime", std::int64_t{0}) == static_cast<std::int64_t>(st.st_mtime) &&
-                s.contains("sha256")) {
-                return s["sha256"].get<std::string>();
-            }
-        }
-    }
-    return file_checksum_hex(ChecksumType::sha256, file);
-}
-
-json read_lock(const fs::path& dir) {
-    std::error_code ec;
-    if (!fs::exists(dir / lock_name, ec)) return json();
-    try {
-        return json::parse(read_file(dir / lock_name, 256 << 20));
-    } catch (const std::exception&) {
-        return json();  // a damaged lock only costs the reuse
-    }
-}
-
 std::string output_path(const PackageRef& p) {
     std::string file = p.file_name();
     char letter = static_cast<char>(std::tolower(static_cast<unsigned char>(file[0])));
@@ -240,7 +65,7 @@ class MirrorBuild {
         out = fs::absolute(options.output).lexically_normal();
         parent = out.parent_path();
         fs::create_directories(parent);
-        old_lock = read_lock(out);
+        old_lock = read_lock_or_null(out);
         if (old_lock.is_object() && old_lock.contains("packages")) {
             for (const auto& p : old_lock["packages"]) old_packages[p.value("path", "")] = p;
         }
@@ -266,7 +91,7 @@ class MirrorBuild {
   private:
     const site::Site& site;
     const MirrorOptions& options;
-    Context ctx;
+    MirrorContext ctx;
     fs::path out, parent, downloads;
     json old_lock;
     std::map<std::string, json> old_packages;  // by output path, from the previous lock
@@ -291,54 +116,7 @@ void MirrorBuild::hash_images() {
 }
 
 void MirrorBuild::open_sources() {
-    // The vendor ISO, then the site's extra repositories, in site order.
-    if (!site.media.vendor_iso.empty()) {
-        sources.push_back(
-            {site.media.vendor_iso, "iso", open_archive(site.media.vendor_iso), nullptr, nullptr});
-    }
-    for (const auto& r : site.media.repos) {
-        if (r.kind == site::RepoSource::Kind::url) {
-            if (r.location.starts_with("file://")) {
-                sources.push_back({r.location, "directory", open_directory(r.location.substr(7)),
-                                   nullptr, nullptr});
-                continue;
-            }
-            SourceRepo repo;
-            repo.url = r.location.ends_with("/") ? r.location : r.location + "/";
-            repo.name = repo.url;
-            repo.source = r.location;
-            repos.push_back(std::move(repo));
-            continue;
-        }
-        std::string kind = r.kind == site::RepoSource::Kind::tarball ? "tarball" : "directory";
-        sources.push_back({r.location, kind, open_tree(r.location), nullptr, nullptr});
-    }
-    if (sources.empty() && repos.empty()) {
-        throw InputError("the site names no media: set media.vendor_iso or media.repos");
-    }
-    for (auto& repo : repos) {
-        ctx.log("reading " + repo.url);
-        load_repo(ctx, repo);
-    }
-    for (auto& src : sources) {
-        ctx.log("reading " + src.location);
-        auto roots = repo_roots(*src.tree);
-        SourceTree* tree = src.tree.get();
-        if (roots.empty()) {
-            index_rpms(ctx, src, parent);
-            tree = src.indexed_tree.get();
-            roots = {""};
-        }
-        for (const auto& root : roots) {
-            SourceRepo repo;
-            repo.tree = tree;
-            repo.root = root;
-            repo.source = src.location;
-            repo.name = src.location + (root.empty() ? "" : ":" + root.substr(0, root.size() - 1));
-            load_repo(ctx, repo);
-            repos.push_back(std::move(repo));
-        }
-    }
+    mirror::open_sources(ctx, parent, sources, repos);
 }
 
 void MirrorBuild::build_pool() {
@@ -373,7 +151,7 @@ void MirrorBuild::select_packages() {
         for (site::Role role : site::all_roles) {
             if (options.role && *options.role != role) continue;
             if (site.nodes_with_role(role).empty()) continue;
-            auto set = kickstart::packages_for(site, role);
+            auto set = site::packages_for(site, role);
             ClosureRequest request;
             request.install = set.install;
             request.install.push_back("kernel");
@@ -383,8 +161,8 @@ void MirrorBuild::select_packages() {
             std::vector<PackageRef> closure;
             try {
                 closure = pool.closure(request);
-            } catch (const InputError& e) {
-                throw InputError(std::string("role ") + site::to_string(role) + ": " + e.what());
+            } catch (const InputError&) {
+                std::throw_with_nested(InputError(std::string("role ") + site::to_string(role)));
             }
             summary.per_role[site::to_string(role)] = closure.size();
             std::vector<std::string> present, files;
@@ -661,7 +439,7 @@ void MirrorBuild::write_lock() {
         if (src.kind != "directory" && ::stat(src.location.c_str(), &st) == 0) {
             s["size"] = static_cast<std::uint64_t>(st.st_size);
             s["mtime"] = static_cast<std::int64_t>(st.st_mtime);
-            s["sha256"] = file_sha256_cached(src.location, old_lock);
+            s["sha256"] = source_sha256_cached(src.location, old_lock);
         }
         srcs.push_back(s);
         summary.sources.push_back(src.location);
@@ -699,7 +477,7 @@ void MirrorBuild::write_lock() {
     lock["images"] = images_lock(images);
     lock["roles"] = role_requests;
     lock["inputs"] = fingerprint;
-    write_file_atomic(staging->path() / lock_name, lock.dump(1) + "\n", 0644);
+    write_file_atomic(staging->path() / lock_file_name, lock.dump(1) + "\n", 0644);
     summary.packages = selected.size();
 }
 
@@ -768,47 +546,6 @@ MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options)
     build.write_lock();
     build.publish();
     return build.summary;
-}
-
-VerifyReport verify_mirror(const fs::path& dir) {
-    VerifyReport report;
-    json lock = read_lock(dir);
-    if (!lock.is_object() || !lock.contains("packages")) {
-        throw InputError((dir / lock_name).string() +
-                         ": missing or unreadable; is this an airstrap mirror?");
-    }
-    std::set<std::string> listed;
-    for (const auto& p : lock["packages"]) {
-        std::string path = p.value("path", "");
-        listed.insert(path);
-        ++report.checked;
-        if (!is_safe_relative_path(path)) {
-            report.problems.push_back(path + ": unsafe path in the lock");
-            continue;
-        }
-        fs::path file = dir / path;
-        std::error_code ec;
-        if (!fs::is_regular_file(file, ec)) {
-            report.problems.push_back(path + ": missing");
-            continue;
-        }
-        if (fs::file_size(file, ec) != p.value("size", std::uint64_t{0})) {
-            report.problems.push_back(path + ": size differs from the lock");
-            continue;
-        }
-        if (file_checksum_hex(ChecksumType::sha256, file) != p.value("sha256", "")) {
-            report.problems.push_back(path + ": sha256 differs from the lock");
-        }
-    }
-    report.images_checked = verify_images(dir, lock, report.problems);
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir / "Packages", ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_regular_file()) continue;
-        std::string rel = it->path().lexically_relative(dir).generic_string();
-        if (!listed.contains(rel)) report.problems.push_back(rel + ": not in the lock");
-    }
-    return report;
 }
 
 }  // namespace airstrap::mirror

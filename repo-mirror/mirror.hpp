@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "repo-mirror/fetch.hpp"
+#include "repo-mirror/lock.hpp"
 #include "repo-mirror/repodata.hpp"
 #include "site/model.hpp"
 
@@ -42,16 +43,6 @@ struct MirrorSummary {
 };
 
 MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options);
-
-struct VerifyReport {
-    std::size_t checked = 0;            // packages
-    std::size_t images_checked = 0;     // cloud images (images/)
-    std::vector<std::string> problems;  // empty: every package and image matches airstrap.lock
-};
-
-// Re-checks every package and cloud image in DIR against DIR/airstrap.lock (sha256, size)
-// and reports missing, changed and unlisted files.
-VerifyReport verify_mirror(const std::filesystem::path& dir);
 
 // Packages Anaconda adds by itself (kernel, bootloaders, file-system tools …), by distro.
 std::vector<std::string> installer_packages(site::Distro distro);

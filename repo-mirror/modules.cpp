@@ -48,8 +48,8 @@ void ModuleIndex::add(const std::string& yaml, const std::string& where) {
         YAML::Node doc;
         try {
             doc = YAML::Load(text);
-        } catch (const YAML::Exception& e) {
-            throw InputError(where + ": not valid YAML: " + e.what());
+        } catch (const YAML::Exception&) {
+            std::throw_with_nested(InputError(where + ": not valid YAML"));
         }
         if (doc.IsNull() && text::first_content(text) == std::string::npos) continue;
         if (!doc.IsMap() || !doc["document"] || !doc["data"] || !doc["data"].IsMap()) {

@@ -1,7 +1,5 @@
 #include "repo-mirror/repodata.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -9,7 +7,7 @@
 #include <memory>
 
 #include "common/error.hpp"
-#include "repo-mirror/archive_error.hpp"
+#include "repo-mirror/archive.hpp"
 #include "repo-mirror/tree.hpp"
 
 namespace airstrap::mirror {
@@ -145,34 +143,19 @@ std::string verify_and_open(const RepoMdRecord& record, std::string_view raw,
     std::uint64_t cap = policy.max_open_bytes;
     if (record.open_size && *record.open_size < cap) cap = *record.open_size;
 
-    std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(),
-                                                             &archive_read_free);
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_raw(a.get());
-    archive_read_support_format_empty(a.get());
-    if (archive_read_open_memory(a.get(), raw.data(), raw.size()) != ARCHIVE_OK) {
-        throw InputError(where + ": cannot decompress: " + archive_error(a.get()));
-    }
+    ArchiveReader a(ArchiveReader::raw | ArchiveReader::empty);
+    a.open_memory(raw, where + ": cannot decompress: ");
     std::string out;
-    archive_entry* entry = nullptr;
-    int rc = archive_read_next_header(a.get(), &entry);
-    if (rc == ARCHIVE_OK) {
+    if (a.next(where + ": cannot decompress: ")) {
         char buf[65536];
-        while (true) {
-            la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
-            if (n < 0) {
-                throw InputError(where + ": cannot decompress (truncated or corrupt): " +
-                                 archive_error(a.get()));
-            }
-            if (n == 0) break;
-            if (out.size() + static_cast<std::size_t>(n) > cap) {
+        while (std::size_t n = a.read(buf, sizeof buf,
+                                      where + ": cannot decompress (truncated or corrupt): ")) {
+            if (out.size() + n > cap) {
                 throw InputError(where + ": decompresses to more than " + std::to_string(cap) +
                                  " bytes" + (record.open_size ? " (repomd.xml's open-size)" : ""));
             }
-            out.append(buf, static_cast<std::size_t>(n));
+            out.append(buf, n);
         }
-    } else if (rc != ARCHIVE_EOF) {
-        throw InputError(where + ": cannot decompress: " + archive_error(a.get()));
     }
     if (record.open_size && out.size() != *record.open_size) {
         throw InputError(where + ": decompressed to " + std::to_string(out.size()) +

@@ -6,7 +6,9 @@
 #include <rpm/rpmlog.h>
 #include <rpm/rpmts.h>
 
+#include <memory>
 #include <mutex>
+#include <type_traits>
 
 #include "common/error.hpp"
 
@@ -49,50 +51,60 @@ void init_rpm() {
     });
 }
 
+// One owner per librpm handle (its types are pointers), freed by the library's own call.
+template <typename Handle, auto free_fn>
+struct RpmFree {
+    void operator()(Handle h) const { free_fn(h); }
+};
+template <typename Handle, auto free_fn>
+using RpmPtr = std::unique_ptr<std::remove_pointer_t<Handle>, RpmFree<Handle, free_fn>>;
+
+using TransactionSet = RpmPtr<rpmts, rpmtsFree>;
+using Keyring = RpmPtr<rpmKeyring, rpmKeyringFree>;
+using Pubkey = RpmPtr<rpmPubkey, rpmPubkeyFree>;
+using RpmFile = RpmPtr<FD_t, Fclose>;
+using RpmHeader = RpmPtr<Header, headerFree>;
+
 }  // namespace
 
 struct SignatureChecker::Impl {
-    rpmts ts = nullptr;
-    ~Impl() {
-        if (ts) rpmtsFree(ts);
-    }
+    TransactionSet ts;
 };
 
 SignatureChecker::SignatureChecker(const std::vector<std::filesystem::path>& keys)
     : impl_(std::make_unique<Impl>()) {
     init_rpm();
-    impl_->ts = rpmtsCreate();
-    rpmKeyring keyring = rpmKeyringNew();
+    impl_->ts.reset(rpmtsCreate());
+    if (!impl_->ts) throw Error("librpm: cannot create a transaction set");
+    Keyring keyring(rpmKeyringNew());
     for (const auto& k : keys) {
-        rpmPubkey key = rpmPubkeyRead(k.c_str());
-        if (!key) {
-            rpmKeyringFree(keyring);
-            throw InputError(k.string() + ": not an ASCII-armored OpenPGP public key");
-        }
-        rpmKeyringAddKey(keyring, key);
-        rpmPubkeyFree(key);
+        Pubkey key(rpmPubkeyRead(k.c_str()));
+        if (!key) throw InputError(k.string() + ": not an ASCII-armored OpenPGP public key");
+        rpmKeyringAddKey(keyring.get(), key.get());
         ++keys_;
     }
-    rpmtsSetKeyring(impl_->ts, keyring);  // the transaction set keeps its own reference
-    rpmKeyringFree(keyring);
+    // The transaction set keeps its own reference.
+    rpmtsSetKeyring(impl_->ts.get(), keyring.get());
 }
 
 SignatureChecker::~SignatureChecker() = default;
 
 SignatureCheck SignatureChecker::check(const std::filesystem::path& rpm) {
-    FD_t fd = Fopen(rpm.c_str(), "r.ufdio");
-    if (!fd || Ferror(fd)) {
-        if (fd) Fclose(fd);
-        throw InputError(rpm.string() + ": cannot open for signature checking");
+    rpmRC rc;
+    bool is_signed;
+    {
+        RpmFile fd(Fopen(rpm.c_str(), "r.ufdio"));
+        if (!fd || Ferror(fd.get()))
+            throw InputError(rpm.string() + ": cannot open for signature checking");
+        Header raw = nullptr;
+        last_rpm_message.clear();
+        rc = rpmReadPackageFile(impl_->ts.get(), fd.get(), rpm.c_str(), &raw);
+        RpmHeader h(raw);
+        is_signed =
+            h &&
+            (headerIsEntry(h.get(), RPMTAG_RSAHEADER) || headerIsEntry(h.get(), RPMTAG_DSAHEADER) ||
+             headerIsEntry(h.get(), RPMTAG_SIGPGP) || headerIsEntry(h.get(), RPMTAG_SIGGPG));
     }
-    Header h = nullptr;
-    last_rpm_message.clear();
-    rpmRC rc = rpmReadPackageFile(impl_->ts, fd, rpm.c_str(), &h);
-    Fclose(fd);
-    bool is_signed =
-        h && (headerIsEntry(h, RPMTAG_RSAHEADER) || headerIsEntry(h, RPMTAG_DSAHEADER) ||
-              headerIsEntry(h, RPMTAG_SIGPGP) || headerIsEntry(h, RPMTAG_SIGGPG));
-    if (h) headerFree(h);
     SignatureCheck out;
     out.detail = last_rpm_message;
     switch (rc) {

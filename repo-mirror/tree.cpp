@@ -1,6 +1,5 @@
 #include "repo-mirror/tree.hpp"
 
-#include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +9,7 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
-#include "repo-mirror/archive_error.hpp"
+#include "repo-mirror/archive.hpp"
 
 namespace airstrap::mirror {
 
@@ -100,42 +99,27 @@ class DirectoryTree : public SourceTree {
     fs::path dir_;
 };
 
-struct ArchiveCloser {
-    void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveCloser>;
-
 class ArchiveStream : public ByteStream {
   public:
-    ArchiveStream(archive* a, std::string name) : a_(a), name_(std::move(name)) {}
-    std::size_t read(char* buf, std::size_t size) override {
-        la_ssize_t n = archive_read_data(a_, buf, size);
-        if (n < 0) throw InputError(name_ + ": " + archive_error(a_));
-        return static_cast<std::size_t>(n);
-    }
+    ArchiveStream(ArchiveReader& a, const std::string& name) : a_(a), prefix_(name + ": ") {}
+    std::size_t read(char* buf, std::size_t size) override { return a_.read(buf, size, prefix_); }
 
   private:
-    archive* a_;
-    std::string name_;
+    ArchiveReader& a_;
+    std::string prefix_;  // of an error message
 };
 
 class ArchiveTree : public SourceTree {
   public:
     explicit ArchiveTree(const fs::path& file) : SourceTree(file.string()), file_(file) {
         // One pass over the headers: the index, and the safety checks.
-        auto a = open();
-        archive_entry* entry = nullptr;
-        int rc;
-        while ((rc = archive_read_next_header(a.get(), &entry)) == ARCHIVE_OK ||
-               rc == ARCHIVE_WARN) {
+        ArchiveReader a = open();
+        while (archive_entry* entry = a.next(name_ + ": cannot read the archive: ")) {
             std::string path = entry_path(entry);
             check_entry(entry, path);
             if (archive_entry_filetype(entry) == AE_IFREG && !path.empty()) {
                 files_[path] = static_cast<std::uint64_t>(archive_entry_size(entry));
             }
-        }
-        if (rc != ARCHIVE_EOF) {
-            throw InputError(name_ + ": cannot read the archive: " + archive_error(a.get()));
         }
     }
 
@@ -146,16 +130,14 @@ class ArchiveTree : public SourceTree {
             if (files_.contains(w)) left.insert(w);
         }
         if (left.empty()) return;
-        auto a = open();
+        ArchiveReader a = open();
         archive_entry* entry = nullptr;
-        int rc;
-        while (!left.empty() && ((rc = archive_read_next_header(a.get(), &entry)) == ARCHIVE_OK ||
-                                 rc == ARCHIVE_WARN)) {
+        while (!left.empty() && (entry = a.next_or_end())) {
             std::string path = entry_path(entry);
             auto it = left.find(path);
             if (it == left.end() || archive_entry_filetype(entry) != AE_IFREG) continue;
             left.erase(it);
-            ArchiveStream in(a.get(), name_ + ": " + path);
+            ArchiveStream in(a, name_ + ": " + path);
             fn(path, in);
         }
         if (!left.empty()) {
@@ -164,16 +146,9 @@ class ArchiveTree : public SourceTree {
     }
 
   private:
-    ArchivePtr open() const {
-        ArchivePtr a(archive_read_new());
-        archive_read_support_filter_all(a.get());
-        archive_read_support_format_iso9660(a.get());
-        archive_read_support_format_tar(a.get());
-        archive_read_support_format_gnutar(a.get());
-        if (archive_read_open_filename(a.get(), file_.c_str(), 1 << 20) != ARCHIVE_OK) {
-            throw InputError(name_ + ": not an ISO image or tar archive (" +
-                             archive_error(a.get()) + ")");
-        }
+    ArchiveReader open() const {
+        ArchiveReader a(ArchiveReader::iso9660 | ArchiveReader::tar, /*tolerate_warnings=*/true);
+        a.open_file(file_, 1 << 20, name_ + ": not an ISO image or tar archive (", ")");
         return a;
     }
 

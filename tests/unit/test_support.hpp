@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/error.hpp"
 #include "site/secrets.hpp"
 #include "site/site_file.hpp"
 
@@ -27,12 +28,13 @@ inline void put(const std::filesystem::path& p, const std::string& text) {
     std::ofstream(p, std::ios::binary) << text;
 }
 
-// The what() of what `fn` throws, or "(no error)".
+// What `fn` throws as `airstrap` prints it ("context: cause", the nested chain), or
+// "(no error)".
 inline std::string message_of(const std::function<void()>& fn) {
     try {
         fn();
     } catch (const std::exception& e) {
-        return e.what();
+        return describe(e);
     }
     return "(no error)";
 }

@@ -45,6 +45,18 @@ TEST(Profile, AnUnknownNameListsTheBuiltInOnes) {
               "file's path");
 }
 
+TEST(Profile, AnUnreadableFileKeepsItsCauseInTheChain) {
+    try {
+        builder::load_profile("/nonexistent/p.yaml");
+        ADD_FAILURE() << "a missing profile file was accepted";
+    } catch (const std::exception& e) {
+        EXPECT_EQ(std::string(e.what()), "cannot read the profile /nonexistent/p.yaml");
+        EXPECT_EQ(describe(e),
+                  "cannot read the profile /nonexistent/p.yaml: /nonexistent/p.yaml: no such file");
+        EXPECT_EQ(exit_code_of(e), ExitCode::bad_input);
+    }
+}
+
 TEST(Profile, BadFilesSayWhereAndWhat) {
     const std::string base = "name: x\npackages: [a]\ninitramfs: [mk]\nbootloader: [[b]]\n";
     EXPECT_EQ(message_of([&] { builder::parse_profile(base + "netwrk: ifcfg\n", "p.yaml"); }),

@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "site/packages.hpp"
 #include "site/site_file.hpp"
 
 namespace fs = std::filesystem;
@@ -181,7 +182,7 @@ TEST_F(Lab3El7, SiteAdditionsAndRemovalsApply) {
                  "  controller: {add: [openstack-utils], remove: [tcpdump]}\n");
     auto f = site::SiteFile::from_text("site.yaml", text, "/srv");
     ASSERT_TRUE(f->ok()) << f->diag().render();
-    auto ctl = kickstart::packages_for(f->site(), Role::controller);
+    auto ctl = site::packages_for(f->site(), Role::controller);
     auto has = [](const std::vector<std::string>& v, const char* p) {
         return std::find(v.begin(), v.end(), p) != v.end();
     };
@@ -190,7 +191,7 @@ TEST_F(Lab3El7, SiteAdditionsAndRemovalsApply) {
     EXPECT_FALSE(has(ctl.install, "tcpdump"));
     EXPECT_TRUE(has(ctl.exclude, "tcpdump"));
     EXPECT_TRUE(has(ctl.exclude, "postfix"));
-    auto cmp = kickstart::packages_for(f->site(), Role::compute);
+    auto cmp = site::packages_for(f->site(), Role::compute);
     EXPECT_TRUE(has(cmp.install, "tcpdump"));
     EXPECT_FALSE(has(cmp.install, "openstack-packstack"));
 }
