@@ -14,6 +14,7 @@
 #include "common/file_io.hpp"
 #include "common/text.hpp"
 #include "kickstart/render.hpp"
+#include "node/layout.hpp"
 
 namespace airstrap::builder {
 
@@ -198,7 +199,7 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
         maps.insert(maps.end(), {"-map", disk.string(), iso_path});
     };
     map(ks_dir, "/ks");
-    map(fs::absolute(options.repo), std::string("/") + kickstart::media_repo_dir);
+    map(fs::absolute(options.repo), std::string("/") + node::media_repo_dir);
     if (media.isolinux_cfg) {
         std::string where = vendor_path.string() + ": " + isolinux_cfg_path;
         write_file_atomic(staging.path() / "isolinux.cfg",

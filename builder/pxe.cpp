@@ -17,6 +17,7 @@
 #include "common/file_io.hpp"
 #include "common/text.hpp"
 #include "kickstart/render.hpp"
+#include "node/layout.hpp"
 #include "repo-mirror/archive.hpp"
 
 namespace airstrap::builder {
@@ -263,11 +264,11 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
         s.kickstarts.push_back("ks/" + p.filename().string());
     }
     fs::path repo_src = fs::absolute(o.repo);
-    fs::path repo_dst = http / kickstart::media_repo_dir;
-    fs::path tar_path = http / (std::string(kickstart::media_repo_dir) + ".tar");
+    fs::path repo_dst = http / node::media_repo_dir;
+    fs::path tar_path = http / (std::string(node::media_repo_dir) + ".tar");
     fs::create_directories(repo_dst);
-    log("adding the site repository " + o.repo.string() + " (http/" + kickstart::media_repo_dir +
-        " and " + kickstart::media_repo_dir + ".tar)");
+    log("adding the site repository " + o.repo.string() + " (http/" + node::media_repo_dir +
+        " and " + node::media_repo_dir + ".tar)");
     std::vector<std::pair<std::string, fs::path>> files;
     std::vector<std::string> dirs;
     for (auto it = fs::recursive_directory_iterator(repo_src);

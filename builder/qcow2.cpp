@@ -16,6 +16,7 @@
 #include "common/text.hpp"
 #include "kickstart/node_setup.hpp"
 #include "kickstart/render.hpp"
+#include "node/layout.hpp"
 #include "repo-mirror/archive.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/local_repo.hpp"
@@ -158,7 +159,7 @@ class ImageBuild {
         step("unpack " + std::to_string(bootstrap.size()) + " bootstrap packages (" +
                  text::join(profile_.bootstrap, ", ") + ")",
              [&] { unpack(bootstrap, scratch); });
-        step("bake the site repository into " + std::string(kickstart::node_repo_dir),
+        step("bake the site repository into " + std::string(node::repository_dir),
              [&] { bake_repo(); });
         step("rpm -i " + std::to_string(closure.size()) + " packages with the image's own rpm",
              [&] { install(closure); });
@@ -284,7 +285,7 @@ class ImageBuild {
 
     void bake_repo() {
         guestfs_h* h = g_.h();
-        std::string target = kickstart::node_repo_dir;
+        std::string target = node::repository_dir;
         std::string parent = fs::path(target).parent_path().string();
         g_.check(guestfs_mkdir_p(h, parent.c_str()), "mkdir " + parent);
         fs::path src = fs::absolute(options_.repo).lexically_normal();
@@ -298,7 +299,7 @@ class ImageBuild {
     void install(const std::vector<mirror::PackageRef>& packages) {
         std::vector<std::string> argv = {"rpm", "-i", "--nosignature"};
         for (const auto& p : packages)
-            argv.push_back(std::string(kickstart::node_repo_dir) + "/" + p.location);
+            argv.push_back(std::string(node::repository_dir) + "/" + p.location);
         g_.command(argv);
     }
 

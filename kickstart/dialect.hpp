@@ -13,8 +13,8 @@ struct Dialect {
     const char* pykickstart_version;  // ksvalidator -v …
     bool install_command;             // `install` exists only up to EL7
     const char* auth_line;            // authconfig (EL7) or authselect (EL8+)
-    const char* environment;          // the minimal install's environment group
-    bool has_network_scripts;         // the legacy `network` service can be installed
+    // The minimal environment group and the network-scripts question are about packages:
+    // site/packages.hpp.
 };
 
 const Dialect& dialect_for(site::Distro distro);

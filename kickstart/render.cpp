@@ -12,6 +12,7 @@
 #include "kickstart/password.hpp"
 #include "node/deploy_config.hpp"
 #include "node/identity.hpp"
+#include "node/layout.hpp"
 #include "site/packages.hpp"
 #include "site/site_json.hpp"
 

@@ -9,16 +9,10 @@
 #include <optional>
 #include <string>
 
-#include "node/layout.hpp"
 #include "site/model.hpp"
 #include "site/secrets.hpp"
 
 namespace airstrap::kickstart {
-
-// Where things live on the installed node and on the install source: node/layout.hpp.
-// (Until builder/ names them from there.)
-inline constexpr const char* node_repo_dir = node::repository_dir;
-inline constexpr const char* media_repo_dir = node::media_repo_dir;
 
 // The profile of one role, or (no role) the site profile that serves every node: its %pre
 // also picks the node's role's packages. Boot menus default to the site profile.

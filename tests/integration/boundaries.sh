@@ -34,6 +34,9 @@ rules = [
     ("airstrap_kickstart", "site/model.hpp", True),
     ("airstrap_kickstart", "builder/qcow2.hpp", False),
     ("airstrap_kickstart", "repo-mirror/mirror.hpp", False),
+    ("airstrap_mirror", "site/packages.hpp", True),
+    ("airstrap_mirror", "kickstart/render.hpp", False),     # a role's packages are site/'s
+    ("airstrap_mirror", "builder/iso.hpp", False),
 ]
 bad = 0
 for target, header, allowed in rules:
