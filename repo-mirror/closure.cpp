@@ -24,6 +24,7 @@ extern "C" {
 #include <utility>
 
 #include "common/error.hpp"
+#include "common/handle.hpp"
 #include "common/text.hpp"
 #include "repo-mirror/tree.hpp"
 
@@ -68,54 +69,13 @@ class SolvQueue {
     Queue q_;
 };
 
-class SolvSolver {
-  public:
-    explicit SolvSolver(Pool* pool) : s_(solver_create(pool)) {
-        if (!s_) throw Error("libsolv: cannot create a solver");
-    }
-    ~SolvSolver() {
-        if (s_) solver_free(s_);
-    }
-    SolvSolver(SolvSolver&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
-    SolvSolver& operator=(SolvSolver&& other) noexcept {
-        if (this != &other) {
-            if (s_) solver_free(s_);
-            s_ = std::exchange(other.s_, nullptr);
-        }
-        return *this;
-    }
-    SolvSolver(const SolvSolver&) = delete;
-    SolvSolver& operator=(const SolvSolver&) = delete;
-
-    Solver* get() const { return s_; }
-
-  private:
-    Solver* s_;
+struct SolvSolver : Handle<Solver, solver_free> {
+    explicit SolvSolver(Pool* pool)
+        : Handle(solver_create(pool), "libsolv: cannot create a solver") {}
 };
 
-class SolvPool {
-  public:
-    SolvPool() : p_(pool_create()) {
-        if (!p_) throw Error("libsolv: cannot create a pool");
-    }
-    ~SolvPool() {
-        if (p_) pool_free(p_);
-    }
-    SolvPool(SolvPool&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
-    SolvPool& operator=(SolvPool&& other) noexcept {
-        if (this != &other) {
-            if (p_) pool_free(p_);
-            p_ = std::exchange(other.p_, nullptr);
-        }
-        return *this;
-    }
-    SolvPool(const SolvPool&) = delete;
-    SolvPool& operator=(const SolvPool&) = delete;
-
-    Pool* get() const { return p_; }
-
-  private:
-    Pool* p_;
+struct SolvPool : Handle<Pool, pool_free> {
+    SolvPool() : Handle(pool_create(), "libsolv: cannot create a pool") {}
 };
 
 // The chosen solvables of a solved job.

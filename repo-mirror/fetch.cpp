@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "common/error.hpp"
+#include "common/handle.hpp"
 #include "common/text.hpp"
 #include "repo-mirror/fetch_http.hpp"
 #include "repo-mirror/fetch_slot.hpp"
@@ -500,29 +501,9 @@ class Engine {
 namespace {
 
 // A libcurl multi handle, owned.
-class CurlMulti {
-  public:
-    CurlMulti() : h_((init_curl_once(), curl_multi_init())) {
-        if (!h_) throw Error("cannot create a libcurl multi handle");
-    }
-    ~CurlMulti() {
-        if (h_) curl_multi_cleanup(h_);
-    }
-    CurlMulti(CurlMulti&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
-    CurlMulti& operator=(CurlMulti&& other) noexcept {
-        if (this != &other) {
-            if (h_) curl_multi_cleanup(h_);
-            h_ = std::exchange(other.h_, nullptr);
-        }
-        return *this;
-    }
-    CurlMulti(const CurlMulti&) = delete;
-    CurlMulti& operator=(const CurlMulti&) = delete;
-
-    CURLM* get() const { return h_; }
-
-  private:
-    CURLM* h_;
+struct CurlMulti : Handle<CURLM, curl_multi_cleanup> {
+    CurlMulti()
+        : Handle((init_curl_once(), curl_multi_init()), "cannot create a libcurl multi handle") {}
 };
 
 }  // namespace

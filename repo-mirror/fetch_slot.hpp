@@ -19,6 +19,7 @@
 
 #include "common/checksum.hpp"
 #include "common/error.hpp"
+#include "common/handle.hpp"
 #include "repo-mirror/fetch.hpp"
 #include "repo-mirror/fetch_http.hpp"
 
@@ -78,29 +79,8 @@ class Fd {
 };
 
 // A libcurl easy handle, owned.
-class CurlEasy {
-  public:
-    CurlEasy() : h_(curl_easy_init()) {
-        if (!h_) throw Error("cannot create a libcurl transfer handle");
-    }
-    ~CurlEasy() {
-        if (h_) curl_easy_cleanup(h_);
-    }
-    CurlEasy(CurlEasy&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
-    CurlEasy& operator=(CurlEasy&& other) noexcept {
-        if (this != &other) {
-            if (h_) curl_easy_cleanup(h_);
-            h_ = std::exchange(other.h_, nullptr);
-        }
-        return *this;
-    }
-    CurlEasy(const CurlEasy&) = delete;
-    CurlEasy& operator=(const CurlEasy&) = delete;
-
-    CURL* get() const { return h_; }
-
-  private:
-    CURL* h_;
+struct CurlEasy : Handle<CURL, curl_easy_cleanup> {
+    CurlEasy() : Handle(curl_easy_init(), "cannot create a libcurl transfer handle") {}
 };
 
 // Everything one attempt at one request holds; a new attempt (and a released slot) starts
