@@ -6,7 +6,9 @@
 #
 # Real where it can be, recorded where it cannot:
 #   hostname, hostnamectl      recorded only (the host's name is never changed)
-#   systemctl                  a tiny state per unit in $AIRSTRAP_ROOT/run/units/UNIT.{active,enabled};
+#   systemctl                  a tiny state per unit in $AIRSTRAP_ROOT/run/units/UNIT.{active,enabled},
+#                              for the units the root has (usr/lib/systemd/system, etc/systemd/system,
+#                              el7's SysV etc/rc.d/init.d); any other unit fails as systemd 219 does;
 #                              firewalld, NetworkManager and network start "active"/"enabled" so the
 #                              disable path is exercised; chronyd is real (below)
 #   systemctl (re)start chronyd  a real `chronyd -x -u root` for this root: the daemon's
@@ -19,7 +21,11 @@
 #   getenforce / setenforce    state in $AIRSTRAP_ROOT/run/selinux ("Disabled" when absent; the
 #                              test library seeds "Enforcing" on the compute nodes so the
 #                              setenforce 0 path runs; setenforce 0 → "Permissive")
-#   yum/dnf repolist           one enabled repo, id `airstrap`
+#   yum/dnf repolist           Debian's dnf on the root's own etc/yum.repos.d (--installroot, the
+#                              files' file:// baseurls read under the root, as in a chroot): el8/9's
+#                              `dnf repolist` as is (no metadata read, like theirs); el7's `yum
+#                              repolist` loads every enabled repository's metadata first (dnf
+#                              repoinfo) and fails as yum does when one cannot be read
 #   ssh-keygen -A              `ssh-keygen -A -f $AIRSTRAP_ROOT`; any other ssh-keygen as is (the
 #                              daemon already passes rooted paths)
 #   rpm -q / rpm -e            installed packages listed in $AIRSTRAP_ROOT/run/rpm-installed (the
@@ -107,8 +113,24 @@ chronyd_start() {
     return 1
 }
 
+# The unit files (or SysV script) of UNIT in the root.
+unit_exists() {
+    [ -f "$ROOT/usr/lib/systemd/system/$1.service" ] || [ -f "$ROOT/etc/systemd/system/$1.service" ] ||
+        [ -f "$ROOT/etc/rc.d/init.d/$1" ]
+}
+# What systemd 219 (el7) says of a unit it does not have, and its exit code.
+unit_missing() {  # unit_missing VERB UNIT
+    case $1 in
+        is-active) echo unknown; return 3 ;;
+        is-enabled) echo "Failed to get unit file state for $2.service: No such file or directory" >&2; return 1 ;;
+        enable | disable) echo "Failed to execute operation: No such file or directory" >&2; return 1 ;;
+        stop) echo "Failed to stop $2.service: Unit $2.service not loaded." >&2; return 5 ;;
+        *) echo "Failed to $1 $2.service: Unit not found." >&2; return 5 ;;
+    esac
+}
+
 do_systemctl() {
-    local verb='' now=0 units=() a u st rc=0
+    local verb='' now=0 units=() a u st rc=0 urc
     for a in "$@"; do
         case $a in
             --now) now=1 ;;
@@ -118,6 +140,12 @@ do_systemctl() {
         esac
     done
     for u in "${units[@]}"; do
+        if [ "$verb" != mask ] && ! unit_exists "$u"; then
+            urc=0
+            unit_missing "$verb" "$u" || urc=$?
+            ((rc == 0)) && rc=$urc
+            continue
+        fi
         case $verb in
             is-active)
                 if [ "$u" = chronyd ]; then
@@ -210,6 +238,44 @@ Leap status     : Normal
 EOF
 }
 
+# ---- yum/dnf repolist --------------------------------------------------------------------------
+# Debian's dnf on the root's etc/yum.repos.d: each file copied with its file:// URLs moved
+# under the root (the node's / is $ROOT), no host configuration, cache and logs in run/.
+root_dnf() {
+    local rd=$RUN/yum.repos.d f release
+    rm -rf "$rd"
+    mkdir -p "$rd" "$RUN/dnf"
+    for f in "$ROOT"/etc/yum.repos.d/*.repo; do
+        [ -f "$f" ] || continue
+        sed -E "s#^((baseurl|gpgkey)[[:space:]]*=[[:space:]]*)file://#\\1file://$ROOT#" "$f" >"$rd/${f##*/}"
+    done
+    printf '[main]\nlogdir=%s\n' "$RUN/dnf" >"$RUN/dnf.conf"
+    release=$(sed -n 's/^ *"distro": *"el\([0-9]*\)".*/\1/p' "$ROOT/etc/airstrap/site.json" 2>/dev/null | head -1)
+    dnf --installroot="$ROOT" --config="$RUN/dnf.conf" --setopt=reposdir="$rd" \
+        --setopt=cachedir="$RUN/dnf/cache" --setopt=persistdir="$RUN/dnf/persist" \
+        --releasever="${release:-7}" "$@"
+}
+repolist() {  # repolist yum|dnf ARGS...: as the node's yum (el7) or dnf (el8/9) would answer
+    local tool=$1 out rc=0
+    shift
+    if [ "$tool" = dnf ]; then
+        root_dnf "$@"
+        return
+    fi
+    # el7's yum reads every enabled repository's metadata before it lists them.
+    out=$(root_dnf -q repoinfo --enabled 2>&1) || rc=$?
+    if ((rc != 0)); then
+        printf 'One of the configured repositories failed\n%s\n' "$out" >&2
+        return 1
+    fi
+    awk '
+        BEGIN { printf "%-30s %-40s %s\n", "repo id", "repo name", "status" }
+        /^Repo-id / { sub(/^[^:]*: /, ""); id = $0 }
+        /^Repo-name / { sub(/^[^:]*: /, ""); name = $0 }
+        /^Repo-pkgs / { sub(/^[^:]*: /, ""); printf "%-30s %-40s %s\n", id, name, $0; total += $0 }
+        END { printf "repolist: %d\n", total }' <<<"$out"
+}
+
 selinux_mode() { cat "$RUN/selinux" 2>/dev/null || echo Disabled; }
 
 dispatch() {
@@ -229,8 +295,7 @@ dispatch() {
             esac ;;
         yum | dnf)
             if [[ " $* " == *" repolist "* ]]; then
-                printf '%-30s %-40s %s\n' "repo id" "repo name" status
-                printf '%-30s %-40s %s\n' airstrap "airstrap site repository" 42
+                repolist "$@"
             else
                 echo "hook: $* is not modelled" >&2
                 return 127

@@ -40,6 +40,9 @@ fb_skip_reason() {
     for t in /usr/sbin/sshd chronyd chronyc ssh ssh-keygen setsid; do
         command -v "$t" >/dev/null || { echo "no $t (apt-get install openssh-server openssh-client chrony)"; return; }
     done
+    for t in dnf createrepo_c; do  # the hook's yum/dnf repolist, the nodes' repositories
+        command -v "$t" >/dev/null || { echo "no $t (apt-get install dnf createrepo-c)"; return; }
+    done
     local probe=$FB_TAG-probe
     if ! ip netns add "$probe" 2>/dev/null; then
         echo "ip netns add does not work here"
@@ -152,13 +155,25 @@ fb_add_node() {
 }
 
 # What the installer leaves on a node, and the sandbox's seeds: host keys (`ssh-keygen -A`,
-# as Anaconda's sshd-keygen does), SELinux "Enforcing" and libvirt-daemon-config-network
-# installed on compute nodes (so the daemon's setenforce and rpm -e paths run).
+# as Anaconda's sshd-keygen does), the units of CentOS 7's @core/@minimal and the kickstart's
+# %packages (the hook's systemctl knows no other unit, as systemd would not), SELinux
+# "Enforcing" and libvirt-daemon-config-network installed on compute nodes (so the daemon's
+# setenforce and rpm -e paths run).
+FB_UNITS=(sshd chronyd firewalld NetworkManager airstrap-firstboot)
+FB_SYSV=(network)  # el7's initscripts: a SysV script that systemd wraps
 fb_install_root() {
-    local name=$1 root=${FB_ROOT[$1]}
-    mkdir -p "$root/etc/ssh" "$root/root/.ssh" "$root/run/units" "$root/var/lib" "$root/var/log"
+    local name=$1 root=${FB_ROOT[$1]} u
+    mkdir -p "$root/etc/ssh" "$root/root/.ssh" "$root/run/units" "$root/var/lib" "$root/var/log" \
+        "$root/usr/lib/systemd/system" "$root/etc/rc.d/init.d"
     chmod 0700 "$root/root/.ssh"
     chmod 0750 "$root/run"
+    for u in "${FB_UNITS[@]}"; do
+        printf '[Unit]\nDescription=%s (a name only: tests/integration/firstboot-hook.sh)\n' "$u" \
+            >"$root/usr/lib/systemd/system/$u.service"
+    done
+    for u in "${FB_SYSV[@]}"; do
+        printf '#!/bin/sh\n# %s (a name only: tests/integration/firstboot-hook.sh)\n' "$u" >"$root/etc/rc.d/init.d/$u"
+    done
     ssh-keygen -A -f "$root" >/dev/null || fail "ssh-keygen -A -f $root"
     if [ "${FB_ROLE[$name]}" = compute ]; then
         echo Enforcing >"$root/run/selinux"
@@ -225,12 +240,40 @@ fb_ssh() {
 fb_node_config() {
     "$AIRSTRAP" node-config "$1" --node "$2" --root "${FB_ROOT[$2]}" >"$WORK/node-config.out" 2>&1 ||
         fail "airstrap node-config $1 --node $2: $(cat "$WORK/node-config.out")"
+    fb_install_repo "$1" "$2"
     if [ -z "${FB_PACKSTACK_TSV:-}" ]; then
         local release
         release=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["openstack"]["release"])' \
             "${FB_ROOT[$2]}/etc/airstrap/site.json") || fail "no openstack.release in site.json"
         export FB_PACKSTACK_TSV=$SRC/site/packstack/$release.tsv
     fi
+}
+
+# fb_install_repo SITE NAME: the repository files that site.ks's %post writes
+# (every `cat > /etc/yum.repos.d/*.repo` of the kickstart airstrap renders for SITE, taken
+# from it verbatim), and an empty repository with metadata (createrepo_c) in each folder a
+# file:// baseurl names, as the installed node has. The hook's yum/dnf read these.
+fb_install_repo() {
+    local site=$1 root=${FB_ROOT[$2]} ks=$WORK/ks/${1//\//_}
+    if [ ! -f "$ks/site.ks" ]; then
+        "$AIRSTRAP" kickstart "$site" -o "$ks" >"$WORK/kickstart.out" 2>&1 ||
+            fail "airstrap kickstart $site: $(cat "$WORK/kickstart.out")"
+    fi
+    mkdir -p "$root/etc/yum.repos.d"
+    awk -v root="$root" '
+        /^%post/ { post = 1; next }
+        /^%end/  { post = 0; next }
+        post && f == "" && $1 == "cat" && $2 == ">" && $3 ~ /^\/etc\/yum\.repos\.d\/[^\/]+\.repo$/ &&
+            $4 == "<<'"'"'AIRSTRAP_EOF'"'"'" { f = root $3; printf "" > f; n++; next }
+        f != "" && $0 == "AIRSTRAP_EOF" { close(f); f = ""; next }
+        f != "" { print > f }
+        END { if (n == 0) { print "no repository file in the kickstart" > "/dev/stderr"; exit 1 } }
+    ' "$ks/site.ks" || fail "$2: site.ks's %post writes no /etc/yum.repos.d/*.repo"
+    local dir
+    for dir in $(sed -n 's|^baseurl[[:space:]]*=[[:space:]]*file://||p' "$root"/etc/yum.repos.d/*.repo); do
+        mkdir -p "$root$dir"
+        createrepo_c -q "$root$dir" || fail "createrepo_c $root$dir"
+    done
 }
 
 # fb_start_daemon NAME [ARGS...]: `airstrap-firstboot run` in NAME's namespace, stdout and

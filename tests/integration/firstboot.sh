@@ -11,7 +11,9 @@
 #   3. a node with the wrong site secret is refused, saying so, without any secret in a log;
 #      with the right one back it enrols;
 #   4. a reinstalled compute node (new host keys) is refused until `airstrap-firstboot rejoin`
-#      on the controller; then its new keys replace the old ones everywhere.
+#      on the controller; then its new keys replace the old ones everywhere;
+#   5. the network node's repository file removed, then its metadata: the daemon's repository
+#      check fails saying so (the hook's yum is Debian's dnf on the root's own repo files).
 # Each scenario's duration is printed.
 source "$(dirname "$0")/common.sh"
 : "${AIRSTRAP_FIRSTBOOT:?set AIRSTRAP_FIRSTBOOT to the airstrap-firstboot binary}"
@@ -67,7 +69,7 @@ log_mark() { wc -l <"${FB_ROOT[$1]}/var/log/airstrap-firstboot.log" 2>/dev/null 
 # ---- 1. three nodes come up ---------------------------------------------------------------
 t0=$EPOCHREALTIME
 fb_start_all --poll-interval "$POLL"
-wait_status "$CTL" 90
+wait_status "$CTL" 240  # day1 through the stand-ins: ~40 s idle, minutes on a loaded machine
 echo "1. three nodes done (controller's status --wait): $(seconds_since "$t0") s"
 for n in "${FB_NODES[@]}"; do
     fb_daemon_alive "$n" || fail "$n: the daemon exited; it stays up when done"
@@ -229,6 +231,32 @@ n_checks=$(ssh_checks "${FB_ADDR[$CMP]}" | wc -l)
 synced_to_controller "$CMP" || fail "reinstalled compute: chronyd is not synchronised: $(tracking "$CMP")"
 echo "4. rejoined: new keys pinned, old keys gone, strict ssh works; the controller checked ssh to compute $n_checks times ($(seconds_since "$t0") s)"
 
+# ---- 5. the site repository: its file missing, then its metadata -----------------------------
+# The hook's yum is Debian's dnf on the node root's own etc/yum.repos.d (the file site.ks's
+# %post writes): the daemon's check must fail with its message when either is gone.
+t0=$EPOCHREALTIME
+N=${FB_ROOT[$NET]}
+repo_file=$N/etc/yum.repos.d/airstrap.repo
+[ -f "$repo_file" ] || fail "network-node has no etc/yum.repos.d/airstrap.repo from the kickstart"
+grep -q "rc=0 yum -q repolist enabled" "$N/hook.log" || fail "network-node's daemon never ran yum repolist"
+fb_stop_daemon "$NET" || true
+mv "$repo_file" "$WORK/airstrap.repo.good"
+fb_start_daemon "$NET" --poll-interval "$POLL" --rerun checks
+repo_says() {  # repo_says PATTERN: network-node's status fails and says PATTERN
+    fb_status "$NET"
+    [ "$RC" -ne 0 ] && grep -q -- "$1" <<<"$OUT"
+}
+fb_wait 60 "network-node's status to say the repository file is missing" repo_says "does not list the repository 'airstrap'"
+echo "5. repository file missing: status exits $RC: $(grep -m1 -o "the local repository.*" <<<"$OUT")"
+repodata=$N/opt/airstrap/repo/repodata
+mv "$repodata" "$WORK/repodata.good"
+mv "$WORK/airstrap.repo.good" "$repo_file"
+fb_wait 60 "network-node's status to say the repository does not answer" repo_says "does not answer: 'yum -q repolist enabled' failed"
+echo "5. repository metadata missing: status exits $RC: $(grep -m1 -o "the local repository.*" <<<"$OUT" | cut -c1-160)"
+mv "$WORK/repodata.good" "$repodata"
+wait_done "$NET" 90
+echo "5. repository back: network-node done again ($(seconds_since "$t0") s)"
+
 # ---- no secret anywhere ---------------------------------------------------------------------
 fb_stop_all
 for s in "$SECRET" "$WRONG_SECRET"; do
@@ -236,4 +264,4 @@ for s in "$SECRET" "$WRONG_SECRET"; do
     [ -z "$hits" ] || fail "a site secret appears in: $hits"
 done
 fb_no_site_addresses_on_host 192.168.111.
-pass "firstboot: 3 nodes enrolled, keys and chrony verified; kill -9 resumed; wrong secret refused; reinstalled node rejoined"
+pass "firstboot: 3 nodes enrolled, keys and chrony verified; kill -9 resumed; wrong secret refused; reinstalled node rejoined; a missing repository reported"
