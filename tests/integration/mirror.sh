@@ -282,7 +282,7 @@ PY
     grep -q "openstack-packstack-.*: signed with a key not in media.gpg_keys" <<<"$OUT" || fail "wrong key: $OUT"
     unset GNUPGHOME
 else
-    echo "skipped: signature cases (gpg or rpmsign missing)"
+    skip_part "signature cases (gpg or rpmsign missing: apt-get install gnupg rpm)"
 fi
 
 # --- HTTP: the openstack repository served by tests/tools/fault_server.py on 127.0.0.1 -------

@@ -173,7 +173,7 @@ else
     ip netns add "$NS" 2>"$WORK/netns.err" || { netns_skip="ip netns add: $(cat "$WORK/netns.err")"; NS=; }
 fi
 if [ -n "$netns_skip" ]; then
-    echo "skipped: netns: $netns_skip"
+    skip_part "netns: $netns_skip"
     pass "PXE tree built; BIOS and UEFI PXE boots through QEMU's TFTP installed their nodes"
 fi
 nsx() { ip netns exec "$NS" "$@"; }
@@ -186,7 +186,7 @@ nsx() { ip netns exec "$NS" "$@"; }
         nsx ip link set br0 up &&
         nsx ip link set tap0 up
 } 2>"$WORK/netns.err" || {
-    echo "skipped: netns: cannot make a bridge and a tap device in it: $(cat "$WORK/netns.err")"
+    skip_part "netns: cannot make a bridge and a tap device in it: $(cat "$WORK/netns.err")"
     pass "PXE tree built; BIOS and UEFI PXE boots through QEMU's TFTP installed their nodes"
 }
 ip -o addr show | grep >/dev/null "192\.168\.111\." && fail "192.168.111.x appeared in the host's namespace"
