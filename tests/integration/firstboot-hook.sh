@@ -30,6 +30,8 @@
 #                              daemon already passes rooted paths)
 #   rpm -q / rpm -e            installed packages listed in $AIRSTRAP_ROOT/run/rpm-installed (the
 #                              library seeds libvirt-daemon-config-network on compute nodes)
+#   restorecon PATH…           each PATH must exist (no labels are set); fails when the root's
+#                              SELinux state is Disabled, as policycoreutils' restorecon does
 #   modprobe                   recorded, exit 0
 #   ip                         real (it sees the namespace's NICs)
 #   ssh                        real, with the node's root key, the root's ssh_known_hosts as the only
@@ -308,6 +310,16 @@ dispatch() {
                 "$@"
             fi ;;
         rpm) shift; do_rpm "$@" ;;
+        restorecon)
+            # No labels here: each path must exist, as restorecon's lstat needs; with SELinux
+            # disabled it answers as policycoreutils does.
+            shift
+            [ "$(selinux_mode)" = Disabled ] && { echo "restorecon: SELinux is disabled" >&2; return 255; }
+            local p
+            for p in "$@"; do
+                [[ $p == -* ]] && continue
+                [ -e "$p" ] || { echo "restorecon:  lstat($p) failed:  No such file or directory" >&2; return 255; }
+            done ;;
         modprobe) return 0 ;;
         ip) "$@" ;;
         chronyc)

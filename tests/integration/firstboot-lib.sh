@@ -241,6 +241,15 @@ fb_node_config() {
     "$AIRSTRAP" node-config "$1" --node "$2" --root "${FB_ROOT[$2]}" >"$WORK/node-config.out" 2>&1 ||
         fail "airstrap node-config $1 --node $2: $(cat "$WORK/node-config.out")"
     fb_install_repo "$1" "$2"
+    # The SELinux mode the kickstart installs (`selinux --enforcing|--permissive`), for the
+    # hook's getenforce and restorecon; "disabled" keeps fb_install_root's state.
+    local selinux
+    selinux=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["security"]["selinux"])' \
+        "${FB_ROOT[$2]}/etc/airstrap/site.json") || fail "no security.selinux in site.json"
+    case $selinux in
+        enforcing) echo Enforcing >"${FB_ROOT[$2]}/run/selinux" ;;
+        permissive) echo Permissive >"${FB_ROOT[$2]}/run/selinux" ;;
+    esac
     if [ -z "${FB_PACKSTACK_TSV:-}" ]; then
         local release
         release=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["openstack"]["release"])' \
