@@ -1,38 +1,157 @@
 #!/usr/bin/env bash
-# Every kickstart airstrap writes for lab3 (el7, el8, el9), expanded per node the way %pre
-# makes it, passes pykickstart's ksvalidator for its RHEL version with warnings as errors.
-# pykickstart is not a Debian package: point PYKICKSTART_DIR at a checkout of it, or install
-# it as a Python module; without it this test prints "skipped" and exits 77.
+# Every kickstart airstrap writes for every example and test site (el7, el8, el9: the role
+# profiles, site.ks, and each node's expansion, made by really running %pre for that node)
+# passes pykickstart's ksvalidator for its RHEL version with -e (warnings are errors), and
+# every %pre/%post body passes `bash -n`. First, broken kickstarts show that this check
+# refuses what Anaconda would refuse. pykickstart 3.74 is the unmodified copy in
+# ../shared/third_party/pykickstart beside the source tree (PYKICKSTART_DIR overrides it),
+# run with Debian's python3 and python3-requests.
 source "$(dirname "$0")/common.sh"
 
-if [ -n "${PYKICKSTART_DIR:-}" ] && [ -f "$PYKICKSTART_DIR/tools/ksvalidator.py" ]; then
-    ksvalidator() { PYTHONPATH="$PYKICKSTART_DIR" python3 "$PYKICKSTART_DIR/tools/ksvalidator.py" "$@"; }
-elif python3 -c 'import pykickstart' 2>/dev/null && command -v ksvalidator >/dev/null; then
-    ksvalidator() { command ksvalidator "$@"; }
-else
-    skip "pykickstart is not installed (set PYKICKSTART_DIR to a pykickstart checkout)"
-fi
+PYTHON=/usr/bin/python3  # Debian's, with python3-requests (a pyenv python3 on PATH has not)
+PYKICKSTART_DIR=${PYKICKSTART_DIR:-$SRC/../shared/third_party/pykickstart}
+[ -x "$PYTHON" ] || skip "$PYTHON is missing (Debian's python3; run scripts/install-deps)"
+[ -f "$PYKICKSTART_DIR/tools/ksvalidator.py" ] ||
+    skip "no pykickstart at $PYKICKSTART_DIR (tools/ksvalidator.py): set PYKICKSTART_DIR to a pykickstart 3.x checkout"
+"$PYTHON" -c 'import requests' 2>/dev/null ||
+    skip "$PYTHON cannot import requests, which pykickstart needs: install python3-requests (scripts/install-deps)"
+pykickstart_version=$(PYTHONPATH="$PYKICKSTART_DIR" "$PYTHON" -c \
+    'import pykickstart; print(pykickstart.__version__)' 2>&1) ||
+    fail "pykickstart at $PYKICKSTART_DIR does not import with $PYTHON:"$'\n'"$pykickstart_version"
+echo "pykickstart $pykickstart_version from $PYKICKSTART_DIR"
+export PYTHONPATH=$PYKICKSTART_DIR
 
-checked=0
-for case in "el7 RHEL7 $SRC/examples/lab3/site.yaml" \
-            "el8 RHEL8 $SRC/tests/data/sites/lab3-el8.yaml" \
-            "el9 RHEL9 $SRC/tests/data/sites/lab3-el9.yaml"; do
-    read -r dist version site <<<"$case"
-    # The secrets are made for the site (its cloud users get passwords), beside a copy of it.
-    mkdir -p "$WORK/$dist"
-    cp "$site" "$WORK/$dist/site.yaml"
-    make_secrets "$WORK/$dist"
-    "$AIRSTRAP" kickstart "$WORK/$dist/site.yaml" --secrets "$WORK/$dist/secrets.yaml" -o "$WORK/$dist/ks" >/dev/null
-    for profile in "$WORK/$dist/ks"/*.ks; do
-        files=("$profile")
-        mapfile -t -O 1 files < <(python3 "$SRC/tests/tools/ks_expand.py" "$profile" "$WORK/$dist/flat")
-        for ks in "${files[@]}"; do
+ksvalidator() { "$PYTHON" "$PYKICKSTART_DIR/tools/ksvalidator.py" "$@"; }
+ks_expand() { "$PYTHON" "$SRC/tests/tools/ks_expand.py" "$@"; }
+
+# check_kickstarts VERSION FILE...: ksvalidator -e -v VERSION (one run for all, each file parsed
+# on its own; on a refusal again per file to name it), then each script body through its
+# interpreter's syntax check. Returns 1 with the reason in $WHY; counts bodies in $bodies.
+bodies=0
+check_kickstarts() {
+    local version=$1 ks out interp body what
+    local -a checker
+    shift
+    if ! ksvalidator -e -v "$version" "$@" >/dev/null 2>&1; then
+        for ks in "$@"; do
             if ! out=$(ksvalidator -e -v "$version" "$ks" 2>&1); then
-                fail "ksvalidator -v $version $(basename "$ks"):"$'\n'"$out"
+                WHY="$(basename "$ks"): ksvalidator -e -v $version: $(grep -v -e '^$' -e '^Checking kickstart file' <<<"$out")"
+                return 1
             fi
-            checked=$((checked + 1))
         done
-    done
+        WHY="ksvalidator -e -v $version refused $* together but none alone"
+        return 1
+    fi
+    if ! out=$(ks_expand scripts "$version" "$WORK/scripts" "$@" 2>&1); then
+        WHY=$out
+        return 1
+    fi
+    while IFS=$'\t' read -r interp body what; do
+        case "$interp" in
+            /bin/sh|/usr/bin/sh) checker=(bash --posix -n) ;;  # EL's /bin/sh is bash
+            /bin/bash|/usr/bin/bash) checker=(bash -n) ;;
+            /usr/bin/python3|/usr/libexec/platform-python)
+                checker=("$PYTHON" -c 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")') ;;
+            *)
+                echo "not checked: $what runs $interp, which has no syntax check here"
+                continue ;;
+        esac
+        if ! out=$(cd "$(dirname "$body")" && "${checker[@]}" "$(basename "$body")" 2>&1); then
+            WHY="$what: ${checker[*]:0:2} refused it: $out"
+            return 1
+        fi
+        bodies=$((bodies + 1))
+    done <<<"$out"
+}
+
+# refused NAME VERSION FILE: the check must refuse FILE; prints why, by name.
+refused() {
+    local name=$1
+    shift
+    if check_kickstarts "$@"; then
+        fail "self-check: '$name' ($(basename "$2")) was accepted; ksvalidator or the script check is not checking"
+    fi
+    echo "refused as it must be: $name: $(head -n 3 <<<"$WHY" | tr '\n' ' ')"
+}
+
+# Render a site's kickstarts into $WORK/NAME/ks (secrets made for it beside a copy of it).
+render() {
+    local site=$1 name=$2
+    mkdir -p "$WORK/$name"
+    cp "$site" "$WORK/$name/site.yaml"
+    make_secrets "$WORK/$name" || fail "$site: airstrap init --secrets-only failed"
+    "$AIRSTRAP" kickstart "$WORK/$name/site.yaml" --secrets "$WORK/$name/secrets.yaml" \
+        -o "$WORK/$name/ks" >"$WORK/$name/kickstart.log" 2>&1 ||
+        fail "$site: airstrap kickstart failed:"$'\n'"$(cat "$WORK/$name/kickstart.log")"
+}
+
+# --- Self-check: broken kickstarts, made from lab3's el8 site.ks, are refused. ---
+render "$SRC/tests/data/sites/lab3-el8.yaml" selfcheck
+out=$(ks_expand nodes RHEL8 "$WORK/selfcheck/flat" "$WORK/selfcheck/ks/site.ks" 2>&1) ||
+    fail "self-check: el8 site.ks could not be expanded: $out"
+base=$(head -n 1 <<<"$out")
+check_kickstarts RHEL8 "$base" || fail "self-check: the unbroken el8 kickstart $(basename "$base") is refused: $WHY"
+broken=$WORK/broken
+mkdir -p "$broken"
+sed '0,/^text$/s//text\nfrobnicate --now/' "$base" >"$broken/unknown-command.ks"
+sed '0,/--onboot=yes/s//--onbooot=yes/' "$base" >"$broken/bad-option.ks"
+# The last %end (the chroot %post's) goes.
+tac "$base" | sed '0,/^%end$/{/^%end$/d}' | tac >"$broken/missing-end.ks"
+# el7's `install` is only deprecated in RHEL8: a warning, which -e makes fatal.
+sed '0,/^text$/s//install\ntext/' "$base" >"$broken/deprecated-install.ks"
+tac "$base" | sed '0,/^%end$/s//%end\nif [ -f \/etc\/airstrap\/node ]; then/' | tac >"$broken/post-syntax-error.ks"
+sed '0,/^mkdir -p \/tmp\/airstrap$/s//mkdir -p \/tmp\/airstrap\ncase "$node" in/' "$base" >"$broken/pre-syntax-error.ks"
+for f in "$broken"/*.ks; do
+    cmp -s "$base" "$f" && fail "self-check: $(basename "$f") was not changed (the kickstart's text is not what this test expects)"
 done
-[ "$checked" -eq 30 ] || fail "expected 30 kickstarts (per dialect: 3 role profiles + their node, the site profile + 3 nodes), checked $checked"
-pass "ksvalidator accepted $checked kickstarts (el7/RHEL7, el8/RHEL8, el9/RHEL9)"
+# The bash syntax errors are no kickstart errors: ksvalidator alone would pass them.
+for f in post-syntax-error pre-syntax-error; do
+    ksvalidator -e -v RHEL8 "$broken/$f.ks" >/dev/null 2>&1 ||
+        fail "self-check: ksvalidator refused $f.ks, which only has a bash syntax error"
+done
+refused "unknown command (frobnicate)" RHEL8 "$broken/unknown-command.ks"
+refused "bad option (network --onbooot)" RHEL8 "$broken/bad-option.ks"
+refused "missing %end" RHEL8 "$broken/missing-end.ks"
+refused "deprecated command, a warning only (install in RHEL8)" RHEL8 "$broken/deprecated-install.ks"
+refused "%post with a bash syntax error (if without fi)" RHEL8 "$broken/post-syntax-error.ks"
+refused "%pre with a bash syntax error (case without esac)" RHEL8 "$broken/pre-syntax-error.ks"
+# A %pre that fails on the node's machine (Anaconda aborts there) gives no expansion.
+sed '0,/^mkdir -p \/tmp\/airstrap$/s//&\nexit 3/' "$WORK/selfcheck/ks/site.ks" >"$broken/site.ks"
+if out=$(ks_expand nodes RHEL8 "$broken/flat" "$broken/site.ks" 2>&1); then
+    fail "self-check: a %pre that exits 3 was expanded:"$'\n'"$out"
+fi
+grep -q 'exited 3' <<<"$out" || fail "self-check: a %pre that exits 3: unexpected message:"$'\n'"$out"
+echo "refused as it must be: %pre exiting 3: $(head -n 1 <<<"$out")"
+
+# --- Every site: the example sites and the test sites, whatever their distro. ---
+declare -A count=([el7]=0 [el8]=0 [el9]=0)
+sites=("$SRC"/examples/*/site.yaml "$SRC"/tests/data/sites/*.yaml)
+for site in "${sites[@]}"; do
+    dist=$(sed -n 's/^  distro: *\([a-z0-9]*\).*/\1/p' "$site")
+    case "$dist" in
+        el7|el8|el9) version=RHEL${dist#el} ;;
+        *) fail "$site: distro '${dist:-(none)}' is not el7, el8 or el9; teach ksvalidate.sh its pykickstart version" ;;
+    esac
+    name=$dist-$(basename "$(dirname "$site")")-$(basename "$site" .yaml)
+    render "$site" "$name"
+    [ -f "$WORK/$name/ks/site.ks" ] || fail "$site: airstrap kickstart wrote no site.ks"
+    profiles=("$WORK/$name/ks"/*.ks)
+    [ "${#profiles[@]}" -ge 2 ] || fail "$site: airstrap kickstart wrote no role profile beside site.ks"
+    for profile in "${profiles[@]}"; do
+        head -n 1 "$profile" | grep -q "($dist, pykickstart $version)" ||
+            fail "$(basename "$profile") of $site: its first line does not say ($dist, pykickstart $version): $(head -n 1 "$profile")"
+    done
+    # Each profile serves at least one node (ks_expand.py refuses one that serves none).
+    expanded=$(ks_expand nodes "$version" "$WORK/$name/flat" "${profiles[@]}" 2>&1) ||
+        fail "$site: no per-node kickstarts: $expanded"
+    mapfile -t files <<<"$expanded"
+    [ "${#files[@]}" -ge "${#profiles[@]}" ] || fail "$site: fewer per-node kickstarts than profiles: $expanded"
+    check_kickstarts "$version" "${profiles[@]}" "${files[@]}" || fail "$site ($dist): $WHY"
+    count[$dist]=$((count[$dist] + ${#profiles[@]} + ${#files[@]}))
+done
+total=$((count[el7] + count[el8] + count[el9]))
+echo "bash -n accepted $bodies %pre/%post bodies of those kickstarts (--posix for /bin/sh, as EL runs them)"
+for dist in el7 el8 el9; do
+    [ "${count[$dist]}" -gt 0 ] || fail "no $dist kickstart was checked (sites: ${sites[*]#"$SRC"/})"
+done
+pass "ksvalidator accepted $total kickstarts (el7 ${count[el7]}, el8 ${count[el8]}, el9 ${count[el9]})"

@@ -1,35 +1,139 @@
 #!/usr/bin/env python3
-"""Expand an airstrap kickstart profile into one flat kickstart per node.
+"""What Anaconda reads from an airstrap kickstart, taken apart with pykickstart (its parser).
 
-The profile's %pre writes each node's network and disk lines to /tmp/airstrap/node.ks and
-the repository line to /tmp/airstrap/source.ks (and, in the site profile, the role's
-%packages section to /tmp/airstrap/packages.ks), which the main section %include-s. A
-validator does not run %pre, so this script puts each node's lines where the %include
-stands, giving what Anaconda parses on that node. Usage: ks_expand.py PROFILE OUTDIR
+ks_expand.py nodes VERSION OUTDIR PROFILE...
+    One flat kickstart per node each profile serves (its "# Serves:" line), printed one path a
+    line. The profile's %pre really runs (bash, as EL's /bin/sh) once per node, in a stand-in
+    root under OUTDIR: /proc/cmdline without airstrap.node=, /sys/class/net with lo and the
+    node's NICs (the MACs of its Serves entry), the install media's /airstrap/repo/repodata,
+    /tmp/airstrap and /dev/console there too. %pre must exit 0 and name the node in
+    /tmp/airstrap/node; each "%include /tmp/airstrap/..." line is then replaced by the file
+    %pre wrote (stand-in paths written back as the node sees them).
+ks_expand.py scripts VERSION OUTDIR KICKSTART...
+    The body of every %pre, %pre-install, %post, %onerror and %traceback section as pykickstart
+    reads it, one file each; prints "INTERPRETER<TAB>FILE<TAB>KICKSTART: SECTION at line N" per
+    body.
+
+VERSION is pykickstart's (RHEL7, RHEL8, RHEL9). Needs pykickstart on PYTHONPATH.
 """
+import os
 import pathlib
 import re
+import subprocess
 import sys
 
-profile = pathlib.Path(sys.argv[1])
-outdir = pathlib.Path(sys.argv[2])
-text = profile.read_text()
-branches = re.findall(
-    r"^([A-Za-z0-9-]+)\)\n    cat > /tmp/airstrap/node\.ks <<'AIRSTRAP_EOF'\n(.*?)^AIRSTRAP_EOF\n"
-    r"(?:    printf '%s\\n' (.*?) > /tmp/airstrap/packages\.ks\n)?",
-    text, re.S | re.M)
-if not branches:
-    sys.exit(f"{profile}: no node branches found in %pre")
-outdir.mkdir(parents=True, exist_ok=True)
-for node, lines, packages in branches:
-    flat = text.replace("%include /tmp/airstrap/node.ks\n", lines)
-    if packages:  # the site profile: %pre writes the node's role's %packages section
-        section = "".join(w + "\n" for w in re.findall(r"'([^']*)'", packages))
-        flat = flat.replace("%include /tmp/airstrap/packages.ks\n", section)
-    flat = flat.replace("%include /tmp/airstrap/source.ks\n",
-                        "repo --name=airstrap-site --baseurl=file:///run/install/repo/airstrap/repo\n")
-    if "%include" in flat.split("%packages")[0]:
-        sys.exit(f"{profile}: an %include was left unexpanded")
-    out = outdir / f"{profile.stem}-{node}.ks"
-    out.write_text(flat)
-    print(out)
+from pykickstart.constants import (KS_SCRIPT_ONERROR, KS_SCRIPT_POST, KS_SCRIPT_PRE,
+                                   KS_SCRIPT_PREINSTALL, KS_SCRIPT_TRACEBACK)
+from pykickstart.parser import KickstartParser
+from pykickstart.version import makeVersion
+
+SECTIONS = {KS_SCRIPT_PRE: "%pre", KS_SCRIPT_POST: "%post", KS_SCRIPT_TRACEBACK: "%traceback",
+            KS_SCRIPT_PREINSTALL: "%pre-install", KS_SCRIPT_ONERROR: "%onerror"}
+# The paths %pre reads and writes on the installer; in the stand-in root they sit under OUTDIR.
+STANDIN_PATHS = ("/proc/cmdline", "/sys/class/net", "/tmp/airstrap", "/run/install/repo",
+                 "/dev/console")
+
+
+def die(message):
+    sys.exit(f"ks_expand.py: {message}")
+
+
+def scripts_of(version, text, name):
+    handler = makeVersion(version)
+    try:
+        KickstartParser(handler, followIncludes=False, errorsAreFatal=True).readKickstartFromString(text)
+    except Exception as error:  # pylint: disable=broad-except
+        die(f"{name}: pykickstart {version} cannot read it: {error}")
+    return handler.scripts
+
+
+def section(script):
+    name = SECTIONS[script.type]
+    return name + (" --nochroot" if script.type == KS_SCRIPT_POST and not script.inChroot else "")
+
+
+def run_pre(pre, root, node, macs, name):
+    """Runs the %pre bodies in a stand-in root for a machine with these MACs."""
+    (root / "proc").mkdir(parents=True)
+    (root / "proc/cmdline").write_text("BOOT_IMAGE=vmlinuz inst.stage2=hd:LABEL=AIRSTRAP quiet\n")
+    nics = [("lo", "00:00:00:00:00:00")] + [(f"eth{i}", mac) for i, mac in enumerate(macs)]
+    for nic, mac in nics:
+        (root / "sys/class/net" / nic).mkdir(parents=True)
+        (root / "sys/class/net" / nic / "address").write_text(mac + "\n")
+    (root / "run/install/repo/airstrap/repo/repodata").mkdir(parents=True)
+    (root / "dev").mkdir()
+    (root / "tmp").mkdir()
+    for i, script in enumerate(pre):
+        if script.interp not in ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash"):
+            die(f"{name}: %pre at line {script.lineno} runs {script.interp}; only sh/bash can run here")
+        body = re.sub("|".join(map(re.escape, STANDIN_PATHS)), lambda m: f"{root}{m.group(0)}",
+                      script.script)
+        file = root / f"pre-{i}.sh"
+        file.write_text(body)
+        shell = ["bash", "--posix"] if script.interp.endswith("/sh") else ["bash"]
+        result = subprocess.run(shell + [str(file)], cwd=root, capture_output=True, text=True,
+                                timeout=60, check=False,
+                                env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})
+        if result.returncode != 0:
+            console = root / "dev/console"
+            die(f"{name}: %pre at line {script.lineno} exited {result.returncode} on {node}'s "
+                f"machine (MACs {', '.join(macs)}):\n{result.stdout}{result.stderr}"
+                + (console.read_text() if console.exists() else ""))
+    picked = root / "tmp/airstrap/node"
+    if not picked.exists() or picked.read_text().strip() != node:
+        got = picked.read_text().strip() if picked.exists() else "nothing"
+        die(f"{name}: %pre on {node}'s machine (MACs {', '.join(macs)}) picked {got}")
+
+
+def nodes(version, profile, outdir):
+    text = profile.read_text()
+    served = re.search(r"^# Serves: (.+)$", text, re.M)
+    if not served:
+        die(f"{profile}: no '# Serves:' line names the nodes it is for")
+    entries = re.findall(r"([A-Za-z0-9-]+) \(([^)]*)\)", served.group(1))
+    if not entries:
+        die(f"{profile}: the '# Serves:' line names no node: {served.group(1)}")
+    pre = [s for s in scripts_of(version, text, profile) if s.type == KS_SCRIPT_PRE]
+    if not pre:
+        die(f"{profile}: no %pre section")
+    outdir.mkdir(parents=True, exist_ok=True)
+    for node, macs in entries:
+        root = outdir / f"{profile.stem}-{node}.root"
+        run_pre(pre, root, node, [m.strip() for m in macs.split(",")], profile)
+
+        def included(match, root=root, node=node):
+            written = root / match.group(1).lstrip("/")
+            if not written.is_file():
+                die(f"{profile}: %pre wrote no {match.group(1)} on {node}'s machine")
+            return written.read_text().replace(str(root), "")
+
+        flat = re.sub(r"^%include (/tmp/airstrap/\S+)\n", included, text, flags=re.M)
+        left = re.search(r"^%include .*$", flat, re.M)
+        if left:
+            die(f"{profile}: '{left.group(0)}' is not a file %pre writes")
+        out = outdir / f"{profile.stem}-{node}.ks"
+        out.write_text(flat)
+        print(out)
+
+
+def scripts(version, kickstart, outdir):
+    outdir = outdir / f"{kickstart.stem}.scripts"
+    outdir.mkdir(parents=True, exist_ok=True)
+    for i, script in enumerate(scripts_of(version, kickstart.read_text(), kickstart)):
+        what = section(script)
+        body = outdir / f"{i}.{what.lstrip('%').replace(' --', '-')}"
+        body.write_text(script.script)
+        print(f"{script.interp}\t{body}\t{kickstart.name}: {what} at line {script.lineno}")
+
+
+def main():
+    if len(sys.argv) < 5 or sys.argv[1] not in ("nodes", "scripts"):
+        die("usage: ks_expand.py nodes|scripts VERSION OUTDIR KICKSTART...")
+    mode, version, outdir = sys.argv[1:4]
+    for kickstart in sys.argv[4:]:
+        (nodes if mode == "nodes" else scripts)(version, pathlib.Path(kickstart), pathlib.Path(outdir))
+
+
+if __name__ == "__main__":
+    os.umask(0o077)
+    main()
