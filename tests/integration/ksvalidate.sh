@@ -122,6 +122,16 @@ if out=$(ks_expand nodes RHEL8 "$broken/flat" "$broken/site.ks" 2>&1); then
 fi
 grep -q 'exited 3' <<<"$out" || fail "self-check: a %pre that exits 3: unexpected message:"$'\n'"$out"
 echo "refused as it must be: %pre exiting 3: $(head -n 1 <<<"$out")"
+# %pre runs on this machine: one that would write outside its stand-in root is not run.
+sed '0,/^mkdir -p \/tmp\/airstrap$/s//&\necho "$node" >\/etc\/airstrap-ksvalidate-test/' \
+    "$WORK/selfcheck/ks/site.ks" >"$broken/site.ks"
+if out=$(ks_expand nodes RHEL8 "$broken/flat2" "$broken/site.ks" 2>&1) ||
+    [ -e /etc/airstrap-ksvalidate-test ]; then
+    fail "self-check: a %pre writing /etc/airstrap-ksvalidate-test was run:"$'\n'"$out"
+fi
+grep -q 'names /etc/airstrap-ksvalidate-test' <<<"$out" ||
+    fail "self-check: a %pre writing /etc/airstrap-ksvalidate-test: unexpected message:"$'\n'"$out"
+echo "refused as it must be: %pre naming a path outside its stand-in root: $(head -n 1 <<<"$out")"
 
 # --- Every site: the example sites and the test sites, whatever their distro. ---
 declare -A count=([el7]=0 [el8]=0 [el9]=0)

@@ -32,6 +32,10 @@ SECTIONS = {KS_SCRIPT_PRE: "%pre", KS_SCRIPT_POST: "%post", KS_SCRIPT_TRACEBACK:
 # The paths %pre reads and writes on the installer; in the stand-in root they sit under OUTDIR.
 STANDIN_PATHS = ("/proc/cmdline", "/sys/class/net", "/tmp/airstrap", "/run/install/repo",
                  "/dev/console")
+# %pre runs on this (test) machine, as root in CI: it may name no other path, which it would
+# read or write here. An absolute path is a "/" that follows no word, ":", "/", ".", "*", "}"
+# or "(" (a path in parentheses is a message's text).
+ABSOLUTE_PATH = re.compile(r"(?<![\w:/.*}(-])/[\w.*-]+(?:/[\w.*-]+)*")
 
 
 def die(message):
@@ -66,6 +70,10 @@ def run_pre(pre, root, node, macs, name):
     for i, script in enumerate(pre):
         if script.interp not in ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash"):
             die(f"{name}: %pre at line {script.lineno} runs {script.interp}; only sh/bash can run here")
+        other = [p for p in ABSOLUTE_PATH.findall(script.script) if not p.startswith(STANDIN_PATHS)]
+        if other:
+            die(f"{name}: %pre at line {script.lineno} names {other[0]}, which is not one of the "
+                f"stand-in paths ({', '.join(STANDIN_PATHS)}); add it to STANDIN_PATHS in {__file__}")
         body = re.sub("|".join(map(re.escape, STANDIN_PATHS)), lambda m: f"{root}{m.group(0)}",
                       script.script)
         file = root / f"pre-{i}.sh"
