@@ -20,6 +20,8 @@ pykickstart_version=$(PYTHONPATH="$PYKICKSTART_DIR" "$PYTHON" -c \
     fail "pykickstart at $PYKICKSTART_DIR does not import with $PYTHON:"$'\n'"$pykickstart_version"
 echo "pykickstart $pykickstart_version from $PYKICKSTART_DIR"
 export PYTHONPATH=$PYKICKSTART_DIR
+# No byte-code caches in ../shared (root writes there whatever its mode bits say).
+export PYTHONDONTWRITEBYTECODE=1
 
 ksvalidator() { "$PYTHON" "$PYKICKSTART_DIR/tools/ksvalidator.py" "$@"; }
 ks_expand() { "$PYTHON" "$SRC/tests/tools/ks_expand.py" "$@"; }
