@@ -29,6 +29,7 @@ ks_expand() { "$PYTHON" "$SRC/tests/tools/ks_expand.py" "$@"; }
 # check_kickstarts VERSION FILE...: ksvalidator -e -v VERSION (one run for all, each file parsed
 # on its own; on a refusal again per file to name it), then each script body through its
 # interpreter's syntax check. Returns 1 with the reason in $WHY; counts bodies in $bodies.
+# ksvalidator exits with its count of refused files: one run takes one site's (~10), never 256.
 bodies=0
 check_kickstarts() {
     local version=$1 ks out interp body what
@@ -135,6 +136,11 @@ grep -q 'names /etc/airstrap-ksvalidate-test' <<<"$out" ||
     fail "self-check: a %pre writing /etc/airstrap-ksvalidate-test: unexpected message:"$'\n'"$out"
 echo "refused as it must be: %pre naming a path outside its stand-in root: $(head -n 1 <<<"$out")"
 
+# served PROFILE...: the node names of the profiles' "# Serves:" lines, sorted.
+served() {
+    sed -n 's/^# Serves: //p' "$@" | tr ';' '\n' | sed 's/^ *//; s/ (.*//' | sort
+}
+
 # --- Every site: the example sites and the test sites, whatever their distro. ---
 declare -A count=([el7]=0 [el8]=0 [el9]=0)
 sites=("$SRC"/examples/*/site.yaml "$SRC"/tests/data/sites/*.yaml)
@@ -153,6 +159,13 @@ for site in "${sites[@]}"; do
         head -n 1 "$profile" | grep -q "($dist, pykickstart $version)" ||
             fail "$(basename "$profile") of $site: its first line does not say ($dist, pykickstart $version): $(head -n 1 "$profile")"
     done
+    # site.ks serves every node, each role profile its role's: together the same nodes.
+    roles=()
+    for profile in "${profiles[@]}"; do
+        [ "$(basename "$profile")" = site.ks ] || roles+=("$profile")
+    done
+    [ "$(served "$WORK/$name/ks/site.ks")" = "$(served "${roles[@]}")" ] ||
+        fail "$site: site.ks serves $(served "$WORK/$name/ks/site.ks" | tr '\n' ' '); the role profiles $(served "${roles[@]}" | tr '\n' ' ')"
     # Each profile serves at least one node (ks_expand.py refuses one that serves none).
     expanded=$(ks_expand nodes "$version" "$WORK/$name/flat" "${profiles[@]}" 2>&1) ||
         fail "$site: no per-node kickstarts: $expanded"
