@@ -8,7 +8,8 @@ ks_expand.py nodes VERSION OUTDIR PROFILE...
     node's NICs (the MACs of its Serves entry), the install media's /airstrap/repo/repodata,
     /tmp/airstrap and /dev/console there too. %pre must exit 0 and name the node in
     /tmp/airstrap/node; each "%include /tmp/airstrap/..." line is then replaced by the file
-    %pre wrote (stand-in paths written back as the node sees them).
+    %pre wrote (stand-in paths written back as the node sees them). A %pre that names any other
+    absolute path is not run: it would read or write this machine's.
 ks_expand.py scripts VERSION OUTDIR KICKSTART...
     The body of every %pre, %pre-install, %post, %onerror and %traceback section as pykickstart
     reads it, one file each; prints "INTERPRETER<TAB>FILE<TAB>KICKSTART: SECTION at line N" per
