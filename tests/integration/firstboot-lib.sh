@@ -263,21 +263,27 @@ fb_node_config() {
 # from it verbatim), and an empty repository with metadata (createrepo_c) in each folder a
 # file:// baseurl names, as the installed node has. The hook's yum/dnf read these.
 fb_install_repo() {
-    local site=$1 root=${FB_ROOT[$2]} ks=$WORK/ks/${1//\//_}
-    if [ ! -f "$ks/site.ks" ]; then
+    local site=$1 root=${FB_ROOT[$2]} repos=$WORK/repo-files/${1//\//_} ks
+    if [ ! -d "$repos" ]; then
+        # The kickstarts carry the site secret: rendered into a folder of their own, read, and
+        # removed at once, so that the test's no-secret check still covers everything it keeps.
+        ks=$(mktemp -d "$WORK/ks.XXXXXX")
         "$AIRSTRAP" kickstart "$site" -o "$ks" >"$WORK/kickstart.out" 2>&1 ||
             fail "airstrap kickstart $site: $(cat "$WORK/kickstart.out")"
+        mkdir -p "$repos"
+        awk -v out="$repos" '
+            /^%post/ { post = 1; next }
+            /^%end/  { post = 0; next }
+            post && f == "" && $1 == "cat" && $2 == ">" && $3 ~ /^\/etc\/yum\.repos\.d\/[^\/]+\.repo$/ &&
+                $4 == "<<'"'"'AIRSTRAP_EOF'"'"'" { f = $3; sub(/.*\//, "", f); f = out "/" f; printf "" > f; n++; next }
+            f != "" && $0 == "AIRSTRAP_EOF" { close(f); f = ""; next }
+            f != "" { print > f }
+            END { if (n == 0) { print "no repository file in the kickstart" > "/dev/stderr"; exit 1 } }
+        ' "$ks/site.ks" || { rm -rf "$ks" "$repos"; fail "$2: site.ks's %post writes no /etc/yum.repos.d/*.repo"; }
+        rm -rf "$ks"
     fi
     mkdir -p "$root/etc/yum.repos.d"
-    awk -v root="$root" '
-        /^%post/ { post = 1; next }
-        /^%end/  { post = 0; next }
-        post && f == "" && $1 == "cat" && $2 == ">" && $3 ~ /^\/etc\/yum\.repos\.d\/[^\/]+\.repo$/ &&
-            $4 == "<<'"'"'AIRSTRAP_EOF'"'"'" { f = root $3; printf "" > f; n++; next }
-        f != "" && $0 == "AIRSTRAP_EOF" { close(f); f = ""; next }
-        f != "" { print > f }
-        END { if (n == 0) { print "no repository file in the kickstart" > "/dev/stderr"; exit 1 } }
-    ' "$ks/site.ks" || fail "$2: site.ks's %post writes no /etc/yum.repos.d/*.repo"
+    cp "$repos"/*.repo "$root/etc/yum.repos.d/"
     local dir
     for dir in $(sed -n 's|^baseurl[[:space:]]*=[[:space:]]*file://||p' "$root"/etc/yum.repos.d/*.repo); do
         mkdir -p "$root$dir"
