@@ -44,6 +44,14 @@ os_json() {
             fb_in "$CTL" "$FB_FIXTURES/openstack" "$@" -f json
     )
 }
+# os_has NAME ARGS...: the client's JSON for ARGS names NAME; on failure, what it said.
+os_has() {
+    local name=$1 got rc=0
+    shift
+    got=$(os_json "$@" 2>&1) || rc=$?
+    [ "$rc" -eq 0 ] && grep -qF "\"$name\"" <<<"$got" ||
+        fail "openstack $* (exit $rc) does not list $name:"$'\n'"$got"
+}
 journal_detail() {  # journal_detail NAME STEP: the step's state and detail
     python3 - "${FB_ROOT[$1]}/var/lib/airstrap/journal.json" "$2" <<'EOF2'
 import json, sys
@@ -142,18 +150,17 @@ EOF2
 read -r state detail <<<"$(journal_detail "$CTL" verify_compute)"
 grep -q "nova-compute up on compute-node" <<<"$detail" || fail "verify_compute: $detail"
 # The cloud as the admin sees it.
-os_json project list | grep -q '"uat"' || fail "no project uat"
-os_json user list | grep -q '"uat"' || fail "no user uat"
-os_json role assignment list --user uat --project uat --names | grep -q '"_member_"' ||
-    fail "uat has no _member_ role on uat: $(os_json role assignment list --user uat --project uat --names)"
+os_has uat project list
+os_has uat user list
+os_has _member_ role assignment list --user uat --project uat --names
 os_json flavor list --all | python3 -c '
 import json, sys
 rows = {r["Name"]: r for r in json.load(sys.stdin)}
 f = rows["m1.nano"]
 assert (f["VCPUs"], f["RAM"], f["Disk"]) == (1, 128, 1), f' || fail "flavor m1.nano"
-os_json image list | grep -q '"cirros-0.3.4-x86_64"' || fail "no cirros image"
-os_json network list | grep -q '"external_network"' || fail "no external_network"
-os_json subnet list | grep -q '"uat_network_subnet"' || fail "no uat_network_subnet"
+os_has cirros-0.3.4-x86_64 image list
+os_has external_network network list
+os_has uat_network_subnet subnet list
 os_json router show uat_network_router | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
