@@ -23,16 +23,21 @@ command -v unshare >/dev/null || skip "no unshare (apt-get install util-linux)"
 PACKSTACK_DIR=$(realpath -m "$SRC/../shared/third_party/packstack")
 [ -f "$PACKSTACK_DIR/packstack/installer/run_setup.py" ] ||
     skip "no upstream Packstack in $PACKSTACK_DIR (see ../shared/third_party/README.md)"
-# Packstack's imports, from Debian's python3 (scripts/install-deps).
+# Packstack's imports, from Debian's python3 (scripts/install-deps). Not packstack.installer
+# itself: importing it makes a folder in /var/tmp/packstack (packstack-real runs it where
+# /var/tmp is the node's).
 missing=$(PBR_VERSION=2025.1 PYTHONPATH=$PACKSTACK_DIR /usr/bin/python3 -c '
 import importlib
-for m in ("pbr", "netaddr", "yaml", "docutils", "OpenSSL", "netifaces", "distro", "packstack.installer.run_setup"):
+for m in ("pbr", "netaddr", "yaml", "docutils", "OpenSSL", "cryptography", "netifaces", "distro", "packstack"):
     try:
         importlib.import_module(m)
     except Exception as e:
         print(m, e)' 2>&1)
 [ -z "$missing" ] || skip "upstream Packstack cannot start with /usr/bin/python3: $missing (scripts/install-deps)"
 export FB_PACKSTACK_REAL=1 PACKSTACK_DIR
+# What Packstack would leave on this machine if it ran outside the node's mount namespace.
+host_leftovers() { ls -d /var/tmp/packstack/* /root/packstack-answers-* /root/keystonerc_admin 2>/dev/null || true; }
+host_before=$(host_leftovers)
 
 POLL=0.2
 fail() { fb_fail_with_logs "$@"; }
@@ -77,6 +82,7 @@ real_log_exit() {
 }
 [ -f "$REAL_LOG" ] || fail "real packstack never ran (no $REAL_LOG)"
 [ "$(real_log_exit '^==== --gen-answer-file=')" = 0 ] || fail "real packstack --gen-answer-file: $(cat "$REAL_LOG")"
+grep -qxF "==== --answer-file=$A --dry-run" "$REAL_LOG" || fail "real --dry-run did not check $A: $(grep '^====' "$REAL_LOG")"
 [ "$(real_log_exit '^==== --answer-file=.* --dry-run')" = 0 ] || fail "real packstack --dry-run: $(tail -30 "$REAL_LOG")"
 grep -q 'Installation completed successfully' "$REAL_LOG" || fail "real --dry-run did not complete: $(tail -30 "$REAL_LOG")"
 # Every key of the generated file is upstream's: the same set as its 2025.1 table.
@@ -149,4 +155,5 @@ echo "2. the stand-in refuses CONFIG_NETWORK_HOSTS=192.168.111.99 with the same 
 
 fb_stop_all
 fb_no_site_addresses_on_host 192.168.111.
+[ "$(host_leftovers)" = "$host_before" ] || fail "Packstack wrote on this machine: $(host_leftovers)"
 pass "deploy-packstack: real Packstack 2025.1 wrote the answer file and its --dry-run accepted the daemon's ($n_keys keys, 3 nodes); $n_refused wrong answer files refused with Packstack's own messages"
