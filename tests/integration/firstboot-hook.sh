@@ -37,7 +37,10 @@
 #   ssh                        real, with the node's root key, the root's ssh_known_hosts as the only
 #                              known hosts file and no user config; the daemon's options follow
 #   packstack, openstack       the stand-ins in $FB_FIXTURES (tests/fixtures/stand-ins) for the
-#                              release table $FB_PACKSTACK_TSV, their state under the root
+#                              release table $FB_PACKSTACK_TSV, their state under the root;
+#                              with FB_PACKSTACK_REAL=1, upstream Packstack (packstack-real) for
+#                              --gen-answer-file, and its --dry-run on a file before the stand-in
+#                              applies it (real_packstack below)
 #   anything else              recorded, exit 127
 # Each command is appended to $AIRSTRAP_ROOT/hook.log as one line: time, rc=N, the argv
 # (shell-quoted where needed). Output and exit code are the command's.
@@ -280,6 +283,53 @@ repolist() {  # repolist yum|dnf ARGS...: as the node's yum (el7) or dnf (el8/9)
 
 selinux_mode() { cat "$RUN/selinux" 2>/dev/null || echo Disabled; }
 
+# ---- packstack, openstack ---------------------------------------------------------------------
+# The stand-ins (tests/fixtures/stand-ins) check their input strictly and keep a fixture cloud
+# under the root; they reach the nodes with real ssh and the controller's root key, without host
+# key checks, as packstack does, and probe the hosts' port 22 as packstack's validators do.
+stand_in() {
+    if [ -z "${FB_FIXTURES:-}" ]; then
+        echo "hook: no stand-in for $1 (FB_FIXTURES is not set)" >&2
+        return 127
+    fi
+    FIXTURE_ROOT=$ROOT FIXTURE_PACKSTACK_TSV=${FB_PACKSTACK_TSV:-} FIXTURE_PROBE_SSH=1 \
+        FIXTURE_SSH="ssh -i $ROOT/root/.ssh/id_ed25519 ${FB_STANDIN_SSH_OPTIONS:-}" \
+        "$FB_FIXTURES/$1" "${@:2}"
+}
+# With FB_PACKSTACK_REAL=1 (a release whose Packstack runs on Python 3): upstream Packstack
+# (tests/fixtures/stand-ins/packstack-real) writes the answer file, and checks the one to apply
+# with its own --dry-run (validators that connect to the hosts' port 22, ssh to every host,
+# manifests generated) before the stand-in applies it (Puppet cannot run here). A refused file
+# fails as packstack fails, with its output. Every real run is appended to run/packstack-real.log:
+# "==== ARGS", its output, "==== exit RC after S s".
+real_packstack() {
+    local rc=0 t0=$SECONDS log=$RUN/packstack-real.log out=$RUN/packstack-real.out file=''
+    case ${2:-} in
+        --gen-answer-file=*) ;;
+        --gen-answer-file) ;;
+        --answer-file=*) file=${2#--answer-file=} ;;
+        --answer-file) file=${3:-} ;;
+        *) stand_in "$@"; return ;;
+    esac
+    if [ -z "$file" ]; then
+        printf '==== %s\n' "${*:2}" >>"$log"
+        FIXTURE_ROOT=$ROOT "$FB_FIXTURES/packstack-real" "${@:2}" >"$out" 2>&1 || rc=$?
+        cat "$out" >>"$log"
+        printf '==== exit %d after %d s\n' "$rc" $((SECONDS - t0)) >>"$log"
+        cat "$out"
+        return $rc
+    fi
+    printf '==== --answer-file=%s --dry-run\n' "$file" >>"$log"
+    FIXTURE_ROOT=$ROOT "$FB_FIXTURES/packstack-real" --answer-file="$file" --dry-run >"$out" 2>&1 || rc=$?
+    cat "$out" >>"$log"
+    printf '==== exit %d after %d s\n' "$rc" $((SECONDS - t0)) >>"$log"
+    if ((rc != 0)); then
+        cat "$out"
+        return $rc
+    fi
+    stand_in "$@"
+}
+
 dispatch() {
     case $1 in
         hostname | hostnamectl)
@@ -329,7 +379,9 @@ dispatch() {
             shift
             ssh -i "$ROOT/root/.ssh/id_ed25519" -o IdentitiesOnly=yes -o UserKnownHostsFile=/dev/null \
                 -o "GlobalKnownHostsFile=$ROOT/etc/ssh/ssh_known_hosts" -F /dev/null "$@" ;;
-        packstack | openstack)
+        packstack)
+            if [ "${FB_PACKSTACK_REAL:-0}" = 1 ]; then real_packstack "$@"; else stand_in "$@"; fi ;;
+        openstack)
             # Stand-ins (tests/fixtures/stand-ins) that check their input strictly and keep a
             # fixture cloud under the root; they reach the nodes with real ssh and the
             # controller's root key, without host key checks, as packstack does.
@@ -337,9 +389,7 @@ dispatch() {
                 echo "hook: no stand-in for $1 (FB_FIXTURES is not set)" >&2
                 return 127
             fi
-            FIXTURE_ROOT=$ROOT FIXTURE_PACKSTACK_TSV=${FB_PACKSTACK_TSV:-} \
-                FIXTURE_SSH="ssh -i $ROOT/root/.ssh/id_ed25519 ${FB_STANDIN_SSH_OPTIONS:-}" \
-                "$FB_FIXTURES/$1" "${@:2}" ;;
+            stand_in "$@" ;;
         *)
             echo "hook: '$1' is not modelled by tests/integration/firstboot-hook.sh" >&2
             return 127 ;;
