@@ -173,6 +173,17 @@ int main(int argc, char** argv) {
             /* grandchild, reparented to init: PROG never sees an unexpected child */
             pid_t g = fork();
             if (g != 0) _exit(g < 0);
+            /* none of PROG's files (a pipe PROG's caller reads must see EOF with PROG); its
+             * errors go to the log when there is one, else to PROG's stderr */
+            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+            if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+                if (log != NULL) dup2(fileno(log), 2);
+            }
+            for (int fd = 3; fd < 1024; ++fd) {
+                if (fd != sv[1] && (log == NULL || fd != fileno(log))) close(fd);
+            }
             int fd = recv_fd(sv[1]);
             close(sv[1]);
             if (fd < 0) _exit(0); /* PROG failed before the filter: nothing to supervise */
