@@ -11,8 +11,19 @@ namespace airstrap::crypto {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// From the kernel's CSPRNG through RAND_bytes; throws if it is not seeded.
+// From the kernel's CSPRNG (kernel_random: getrandom, or /dev/urandom on 3.10); throws with
+// the cause.
 Bytes random_bytes(std::size_t count);
+
+// Makes OpenSSL's DRBGs (RAND_bytes, key generation, TLS) seed from kernel_random, so that
+// they work on a kernel without getrandom (CentOS 7's 3.10). Call it first in main, before
+// anything uses OpenSSL's generator: it checks that it took effect, and throws otherwise.
+// Once per process; later calls do nothing.
+void seed_from_kernel();
+// From OpenSSL's generator (RAND_bytes); throws with OpenSSL's reasons if it cannot seed.
+Bytes drbg_bytes(std::size_t count);
+// Bytes OpenSSL has drawn from the kernel through it (for tests and `self-test`).
+std::uint64_t kernel_seed_bytes();
 
 // HKDF-SHA256 (RFC 5869). Each purpose gets its own `info`, so keys never mix.
 Bytes hkdf_sha256(const Bytes& key, std::string_view salt, std::string_view info,

@@ -4,7 +4,9 @@
 #include <csignal>
 #include <iostream>
 
+#include "common/crypto.hpp"
 #include "common/error.hpp"
+#include "common/kernel_random.hpp"
 #include "firstboot/commands.hpp"
 #include "firstboot/daemon.hpp"
 
@@ -13,6 +15,30 @@ namespace {
 std::atomic<bool> stop_requested{false};
 void on_signal(int) {
     stop_requested = true;
+}
+
+// What the daemon needs from this kernel, each shown working: random bytes (getrandom, or
+// /dev/urandom on CentOS 7's 3.10), OpenSSL's generator seeded from them, AES-256-GCM.
+int self_test(std::ostream& out) {
+    using namespace airstrap;
+    out << "random source: " << to_string(kernel_random_source())
+        << (kernel_random_source() == KernelRandomSource::urandom
+                ? " (this kernel has no getrandom)\n"
+                : "\n");
+    crypto::Bytes key = crypto::random_bytes(32);
+    crypto::Bytes drbg = crypto::drbg_bytes(32);
+    if (key == crypto::random_bytes(32) || drbg == crypto::drbg_bytes(32)) {
+        throw Error("self-test: two random draws were equal");
+    }
+    out << "random bytes: ok\n"
+        << "OpenSSL's generator: ok, seeded with " << crypto::kernel_seed_bytes()
+        << " bytes from the kernel\n";
+    crypto::Bytes sealed = crypto::seal(key, crypto::random_bytes(12), "self-test", "context");
+    if (crypto::unseal(key, sealed, "context") != "self-test") {
+        throw Error("self-test: AES-256-GCM did not give the plaintext back");
+    }
+    out << "AES-256-GCM: ok\nself-test passed\n";
+    return 0;
 }
 
 constexpr const char* exit_codes =
@@ -65,6 +91,12 @@ int main(int argc, char** argv) {
     rejoin_cmd->add_option("--root", root, "Root of the node's files");
     rejoin_cmd->footer(exit_codes);
 
+    auto* self_test_cmd = app.add_subcommand(
+        "self-test",
+        "Check what the daemon needs from this kernel: random bytes (getrandom, or "
+        "/dev/urandom on 3.10), OpenSSL's generator, AES-256-GCM");
+    self_test_cmd->footer(exit_codes);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -72,6 +104,10 @@ int main(int argc, char** argv) {
     }
 
     try {
+        // Before anything draws from OpenSSL: on CentOS 7's 3.10 (no getrandom) OpenSSL could
+        // not seed itself.
+        crypto::seed_from_kernel();
+        if (*self_test_cmd) return self_test(std::cout);
         node::Paths paths;
         paths.root = root;
         if (*run_cmd) {
@@ -82,6 +118,10 @@ int main(int argc, char** argv) {
             sigaction(SIGTERM, &sa, nullptr);
             sigaction(SIGINT, &sa, nullptr);
             std::signal(SIGPIPE, SIG_IGN);
+            if (kernel_random_source() == KernelRandomSource::urandom) {
+                std::cerr << "airstrap-firstboot: this kernel has no getrandom (older than "
+                             "3.17): random bytes come from /dev/urandom\n";
+            }
             return run_daemon(run, stop_requested);
         }
         if (*status_cmd) {

@@ -43,6 +43,9 @@ fb_skip_reason() {
     for t in dnf createrepo_c; do  # the hook's yum/dnf repolist, the nodes' repositories
         command -v "$t" >/dev/null || { echo "no $t (apt-get install dnf createrepo-c)"; return; }
     done
+    local k310
+    k310=$(fb_kernel310_skip_reason)
+    [ -z "$k310" ] || { echo "$k310"; return; }
     local probe=$FB_TAG-probe
     if ! ip netns add "$probe" 2>/dev/null; then
         echo "ip netns add does not work here"
@@ -291,14 +294,49 @@ fb_install_repo() {
     done
 }
 
+# FB_KERNEL310=1: every daemon (and `status`) runs as CentOS 7's 3.10 kernel answers it:
+# tests/tools/kernel310 ($KERNEL310) fails each system call newer than 3.10 with ENOSYS in
+# the airstrap-firstboot process. The commands it runs (the hook, Debian's ssh-keygen, ssh,
+# dnf, chronyd) stand for CentOS 7's own, built for 3.10: their calls go to the real kernel
+# (--hold; Debian's OpenSSL 3.0 cannot seed without getrandom on a kernel whose uname says
+# 6.x). Each launch appends to ROOT/kernel310.log: the pid, then every call refused to it.
+FB_KERNEL310=${FB_KERNEL310:-0}
+fb_kernel310() {  # fb_kernel310 ROOT: the launcher's words before the daemon's argv (or none)
+    [ "$FB_KERNEL310" = 1 ] || return 0
+    printf '%s\n' "$KERNEL310" --log "$1/kernel310.log" --hold "$AIRSTRAP_FIRSTBOOT" --
+}
+# Why FB_KERNEL310=1 cannot run here ("" when it can).
+fb_kernel310_skip_reason() {
+    [ "$FB_KERNEL310" = 1 ] || return 0
+    [ -x "${KERNEL310:-}" ] ||
+        { echo "FB_KERNEL310=1 but KERNEL310 (tests/tools/kernel310; apt-get install libseccomp-dev) is not set or not executable: '${KERNEL310:-}'"; return; }
+    "$KERNEL310" --hold /bin/true -- /bin/true 2>/dev/null ||
+        echo "tests/tools/kernel310 cannot install its filter here: $("$KERNEL310" --hold /bin/true -- /bin/true 2>&1)"
+}
+# fb_kernel310_check NAME: NAME's running daemon is under the filter (/proc/PID/status says
+# Seccomp: 2), the launcher refused it getrandom, and the daemon says it reads /dev/urandom.
+fb_kernel310_check() {
+    local name=$1 pid=${FB_PID[$1]:-} root=${FB_ROOT[$1]}
+    [ -n "$pid" ] || fail "$name: no daemon running to check the 3.10 filter on"
+    grep -q "^Seccomp:[[:space:]]*2\$" "/proc/$pid/status" ||
+        fail "$name: the daemon (pid $pid) runs without a seccomp filter: $(grep ^Seccomp "/proc/$pid/status")"
+    grep -q "^$pid .*airstrap-firstboot: getrandom (318) -> ENOSYS\$" "$root/kernel310.log" ||
+        fail "$name: $root/kernel310.log shows no getrandom refused to the daemon (pid $pid):"$'\n'"$(tail -5 "$root/kernel310.log")"
+    grep -q "this kernel has no getrandom" "$root/daemon.log" ||
+        fail "$name: the daemon did not say it uses /dev/urandom (daemon.log)"
+    echo "$name: the daemon (pid $pid) was refused: $(sed -n 's/^[0-9]* [^ ]*airstrap-firstboot: \([a-z0-9_]*\) .*/\1/p' "$root/kernel310.log" | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')"
+}
+
 # fb_start_daemon NAME [ARGS...]: `airstrap-firstboot run` in NAME's namespace, stdout and
-# stderr appended to ROOT/daemon.log; FB_PID[NAME] is its pid (ip netns exec execs).
+# stderr appended to ROOT/daemon.log; FB_PID[NAME] is its pid (ip netns exec execs, and so
+# does kernel310 under FB_KERNEL310=1).
 fb_start_daemon() {
     local name=$1
     shift
-    local root=${FB_ROOT[$name]}
+    local root=${FB_ROOT[$name]} wrap
+    mapfile -t wrap < <(fb_kernel310 "$root")
     echo "---- start $(date +%T.%3N) $*" >>"$root/daemon.log"
-    ip netns exec "${FB_NS[$name]}" "$AIRSTRAP_FIRSTBOOT" run --root "$root" --exec-hook "$FB_HOOK" \
+    ip netns exec "${FB_NS[$name]}" "${wrap[@]}" "$AIRSTRAP_FIRSTBOOT" run --root "$root" --exec-hook "$FB_HOOK" \
         "$@" </dev/null >>"$root/daemon.log" 2>&1 &
     FB_PID[$name]=$!
 }
@@ -342,7 +380,9 @@ fb_status() {
     local name=$1
     shift
     RC=0
-    OUT=$(fb_in "$name" "$AIRSTRAP_FIRSTBOOT" status --root "${FB_ROOT[$name]}" "$@" 2>&1) || RC=$?
+    local wrap
+    mapfile -t wrap < <(fb_kernel310 "${FB_ROOT[$name]}")
+    OUT=$(fb_in "$name" "${wrap[@]}" "$AIRSTRAP_FIRSTBOOT" status --root "${FB_ROOT[$name]}" "$@" 2>&1) || RC=$?
 }
 
 # fb_wait SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds; fail naming WHAT after

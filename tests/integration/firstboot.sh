@@ -14,7 +14,9 @@
 #      on the controller; then its new keys replace the old ones everywhere;
 #   5. the network node's repository file removed, then its metadata: the daemon's repository
 #      check fails saying so (the hook's yum is Debian's dnf on the root's own repo files).
-# Each scenario's duration is printed.
+# Each scenario's duration is printed. FB_KERNEL310=1 (integration.firstboot-kernel310): every
+# airstrap-firstboot command under tests/tools/kernel310, as CentOS 7's 3.10 kernel answers it
+# (firstboot-lib.sh), and after scenario 1 a check that the filter held each daemon.
 source "$(dirname "$0")/common.sh"
 : "${AIRSTRAP_FIRSTBOOT:?set AIRSTRAP_FIRSTBOOT to the airstrap-firstboot binary}"
 source "$(dirname "$0")/firstboot-lib.sh"
@@ -125,6 +127,10 @@ grep -q "[<,]UP[,>]" <<<"$ext_link" || fail "network node: ens34 is not up: $ext
 [ -z "$(fb_in "$NET" ip -o -4 addr show dev ens34)" ] || fail "network node: ens34 has an IPv4 address: $(fb_in "$NET" ip -o -4 addr show dev ens34)"
 fb_no_site_addresses_on_host 192.168.111.
 echo "1. checked: keys, known hosts, strict ssh, chrony, role steps ($(seconds_since "$t0") s)"
+if [ "$FB_KERNEL310" = 1 ]; then  # FB_KERNEL310=1: the 3.10 filter really held every daemon
+    for n in "${FB_NODES[@]}"; do fb_kernel310_check "$n"; done
+    echo "1. 3.10 filter: every daemon under seccomp, refused getrandom (ENOSYS), on /dev/urandom"
+fi
 
 # ---- 2. kill -9 mid-run, twice; the journal resumes -----------------------------------------
 t0=$EPOCHREALTIME
@@ -213,7 +219,8 @@ echo "4. reinstalled compute refused; its status (exit $RC): $(grep -i -m2 'host
 fb_status "$CTL"
 echo "4. controller's status (exit $RC): $(grep -i -m2 'host key\|rejoin' <<<"$OUT" | tr '\n' ' ')"
 grep -q "rejoin" <<<"$OUT" || echo "4. note: the controller's status does not mention rejoin"
-expect_exit 0 fb_in "$CTL" "$AIRSTRAP_FIRSTBOOT" rejoin "$CMP" --root "$C"
+mapfile -t k310 < <(fb_kernel310 "$C")  # FB_KERNEL310=1: rejoin under the 3.10 filter too
+expect_exit 0 fb_in "$CTL" "${k310[@]}" "$AIRSTRAP_FIRSTBOOT" rejoin "$CMP" --root "$C"
 echo "4. rejoin: $OUT"
 wait_done "$CMP" 60
 wait_done "$CTL" 90  # its checks again (dnf, ssh to each node): slow on a loaded machine
