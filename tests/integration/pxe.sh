@@ -233,4 +233,4 @@ kill -TERM "${SERVE_PIDS[0]}"
 wait "${SERVE_PIDS[0]}" || fail "serve did not stop cleanly: $(tail -5 "$WORK/serve-ns.log")"
 grep -q "stopping (Terminated)" "$WORK/serve-ns.log" || fail "serve in $NS did not log its stop"
 SERVE_PIDS=()
-pass "PXE tree built; BIOS+UEFI through QEMU's TFTP and BIOS through dnsmasq in a netns installed their nodes"
+pass "PXE tree built; BIOS+UEFI through QEMU's TFTP and BIOS through dnsmasq in a netns installed their nodes, %pre exiting 0 with the repository beside inst.repo"
