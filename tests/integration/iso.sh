@@ -3,7 +3,7 @@
 # every vendor file survives byte for byte unless airstrap changed it on purpose; the ISO
 # boots in QEMU (TCG) from CD and as a USB disk, on BIOS and on UEFI, and the stand-in
 # installer reads the site kickstart, picks the node by the VM's MAC, and its %pre exits 0
-# with the repository on the media (an ISO without that repository's repodata makes %pre
+# with the repository on the media (an ISO without that repository's repomd.xml makes %pre
 # fail and the install abort, which pre_ok refuses); bad input is a clear error that leaves
 # nothing behind.
 source "$(dirname "$0")/common.sh"
@@ -176,10 +176,12 @@ boot el9-uefi-cd uefi-cd "$WORK/out/site9.iso" 00:0c:29:2c:6f:6f network-node LA
 boot el9-bios-usb bios-usb "$WORK/out/site9.iso" 00:0c:29:3a:10:10 controller-node LAB3-SITE
 
 # ---- %pre's repository check fails: the install aborts, and pre_ok says so -------------------
-# The site ISO without /airstrap/repo/repodata: %pre still picks the node, then finds no site
-# repository on the media (and no inst.repo= for one) and exits 1; --erroronfail aborts.
+# The site ISO without /airstrap/repo/repodata/repomd.xml (repodata/ itself kept): %pre still
+# picks the node, then finds no site repository on the media (and no inst.repo= for one) and
+# exits 1; --erroronfail aborts.
 xorriso -indev "$WORK/out/site7.iso" -outdev "$WORK/out/norepo7.iso" -boot_image any replay \
-    -rm_r /airstrap/repo/repodata -- >"$WORK/norepo.log" 2>&1 || fail "cannot make the ISO without repodata: $(cat "$WORK/norepo.log")"
+    -rm /airstrap/repo/repodata/repomd.xml -- >"$WORK/norepo.log" 2>&1 \
+    || fail "cannot make the ISO without repomd.xml: $(cat "$WORK/norepo.log")"
 log=$WORK/boot-el7-norepo.log
 t0=$(date +%s.%N)
 BOOT_MAC=00:0c:29:5e:12:12 boot_iso bios-cd "$WORK/out/norepo7.iso" "$log" \
@@ -187,7 +189,7 @@ BOOT_MAC=00:0c:29:5e:12:12 boot_iso bios-cd "$WORK/out/norepo7.iso" "$log" \
 echo "boot el7-norepo (bios-cd, 00:0c:29:5e:12:12): $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
 [ -n "$(ks_text "$log")" ] || fail "el7-norepo: no kickstart read; log:"$'\n'"$(tail -30 "$log")"
 if why=$(pre_ok "$log" "$MEDIA_REPO" 2>&1); then
-    fail "el7-norepo: pre_ok accepted a boot whose media has no repodata"
+    fail "el7-norepo: pre_ok accepted a boot whose media has no repodata/repomd.xml"
 fi
 grep >/dev/null "%pre exited 1 (expected 0)" <<<"$why" || fail "el7-norepo: pre_ok refused for another reason: $why"
 block_text "$log" pre-log-begin pre-log-end | grep >/dev/null -xF \
@@ -198,4 +200,4 @@ block_text "$log" pre-log-begin pre-log-end | grep >/dev/null -xF \
 [ -z "$(marker "$log" node)" ] && ! has_marker "$log" pre-ok || fail "el7-norepo: the installer went on after %pre failed"
 has_marker "$log" done || fail "el7-norepo: the installer did not power off cleanly"
 echo "  el7-norepo: pre_ok refused it: $(head -1 <<<"$why")"
-pass "site ISOs: vendor files intact, hybrid boot kept, a full efiboot.img grown, 7 boots (BIOS/UEFI × CD/USB, el7/el9) read site.ks, found their node by MAC, %pre exited 0 with the media's repository; without repodata %pre fails and the install aborts"
+pass "site ISOs: vendor files intact, hybrid boot kept, a full efiboot.img grown, 7 boots (BIOS/UEFI × CD/USB, el7/el9) read site.ks, found their node by MAC, %pre exited 0 with the media's repository; without its repomd.xml %pre fails and the install aborts"
