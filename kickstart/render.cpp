@@ -148,9 +148,9 @@ std::string pre_section(const Site& site, std::optional<Role> role,
         "# The site repository: named on the command line, on the install media, or\n"
         "# beside the HTTP install tree.\n"
         "if [ -z \"${repo_url:-}\" ]; then\n"
-        "    if [ -d /run/install/repo/" +
+        "    if [ -s /run/install/repo/" +
         node::media_repo_dir +
-        "/repodata ]; then\n"
+        "/repodata/repomd.xml ]; then\n"
         "        repo_url=file:///run/install/repo/" +
         node::media_repo_dir +
         "\n"

@@ -12,6 +12,8 @@
 #   has_marker LOG TEXT                  the log has the line "AIRSTRAP-FIXTURE TEXT"
 #   ks_text LOG                          the lines between ks-begin and ks-end
 #   block_text LOG BEGIN END             the lines between two AIRSTRAP-FIXTURE markers
+#   pre_ok LOG REPO_URL                  %pre exited 0 and wrote the repository line for
+#                                        REPO_URL; else says why on stderr and returns 1
 #
 # Environment: BOOT_MAC (default 52:54:00:12:34:56), BOOT_TIMEOUT (seconds, default 180),
 # BOOT_NETDEV_OPTS (appended to the -netdev user options, e.g. ",guestfwd=…-cmd:…"),
@@ -131,3 +133,41 @@ block_text() {   # block_text LOG BEGIN END
         done { next } $0 == b { on = 1; next } $0 == e { done = 1; next } on { print }'
 }
 ks_text() { block_text "$1" ks-begin ks-end; }
+
+# pre_ok LOG REPO_URL: the installer (tests/fixtures/fixture-init.sh) ran every %pre to exit
+# status 0, did not abort (a %pre --erroronfail that fails aborts it, as it does Anaconda),
+# found every %include, and %pre wrote the site repository for this boot: the line
+# "repo --name=airstrap-site --baseurl=REPO_URL" (/tmp/airstrap/source.ks, which the
+# kickstart includes) and REPO_URL (/tmp/airstrap/repo-url, which %post reads). REPO_URL is
+# file:///run/install/repo/airstrap/repo from install media, http://…/airstrap/repo over
+# the network. Otherwise prints why and %pre's log on stderr and returns 1.
+pre_ok() {
+    local log=$1 url=$2 exits why='' got
+    exits=$(_boot_clean "$log" | sed -n 's/^AIRSTRAP-FIXTURE pre-exit: //p' | tr '\n' ' ')
+    if [ -z "$exits" ]; then
+        why="no %pre ran (no 'pre-exit:' line; kickstart: $(marker "$log" ks-source)$(marker "$log" ks))"
+    elif [ "${exits//0 /}" != "" ]; then
+        why="%pre exited ${exits% } (expected 0)"
+    elif [ -n "$(marker "$log" pre-aborted)" ]; then
+        why="the installer aborted: $(marker "$log" pre-aborted)"
+    elif [ -n "$(marker "$log" include-missing)" ]; then
+        why="%include of a file %pre did not write:$(marker "$log" include-missing)"
+    elif ! has_marker "$log" pre-ok; then
+        why="no 'pre-ok' line: the installer stopped before the end of its kickstart checks"
+    else
+        got=$(block_text "$log" "file-begin: source.ks" "file-end: source.ks")
+        if [ "$got" != "repo --name=airstrap-site --baseurl=$url" ]; then
+            why="/tmp/airstrap/source.ks is '$got', expected 'repo --name=airstrap-site --baseurl=$url'"
+        else
+            got=$(block_text "$log" "file-begin: repo-url" "file-end: repo-url")
+            [ "$got" = "$url" ] || why="/tmp/airstrap/repo-url is '$got', expected '$url'"
+        fi
+    fi
+    [ -z "$why" ] && return 0
+    {
+        echo "pre_ok: $log: $why"
+        echo "pre_ok: %pre's log:"
+        block_text "$log" pre-log-begin pre-log-end | sed 's/^/    /'
+    } >&2
+    return 1
+}

@@ -2,8 +2,10 @@
 # airstrap build iso on the stand-in vendor DVDs (tests/fixtures/make-boot-media.sh):
 # every vendor file survives byte for byte unless airstrap changed it on purpose; the ISO
 # boots in QEMU (TCG) from CD and as a USB disk, on BIOS and on UEFI, and the stand-in
-# installer reads the site kickstart and picks the node by the VM's MAC; bad input is a
-# clear error that leaves nothing behind.
+# installer reads the site kickstart, picks the node by the VM's MAC, and its %pre exits 0
+# with the repository on the media (an ISO without that repository's repomd.xml makes %pre
+# fail and the install abort, which pre_ok refuses); bad input is a clear error that leaves
+# nothing behind.
 source "$(dirname "$0")/common.sh"
 : "${FIXTURES:?set FIXTURES to the fixtures folder}"
 BOOT=$FIXTURES/boot-media/boot
@@ -161,7 +163,10 @@ boot() {
     ks=$(ks_text "$log")
     grep -q "^# airstrap kickstart: every node of site lab3" <<<"$ks" || fail "$name: kickstart text: $ks"
     [ "$(marker "$log" node)" = "$node" ] || fail "$name: node '$(marker "$log" node)', expected $node"
+    # %pre found the site repository on the media (mounted at /run/install/repo) and exited 0.
+    pre_ok "$log" "$MEDIA_REPO" || fail "$name: %pre did not succeed (see pre_ok above)"
 }
+MEDIA_REPO=file:///run/install/repo/airstrap/repo
 boot el7-bios-cd bios-cd "$WORK/out/site7.iso" 00:0c:29:5e:12:12 compute-node 'CentOS\x207\x20x86_64'
 boot el7-uefi-cd uefi-cd "$WORK/out/site7.iso" 00:0c:29:3a:10:10 controller-node 'CentOS\x207\x20x86_64'
 boot el7-bios-usb bios-usb "$WORK/out/site7.iso" 00:0c:29:2c:6f:79 network-node 'CentOS\x207\x20x86_64'
@@ -169,4 +174,30 @@ boot el7-uefi-usb uefi-usb "$WORK/out/site7.iso" 00:0c:29:5e:12:12 compute-node 
 boot el7-full-uefi-usb uefi-usb "$WORK/out/full7.iso" 00:0c:29:5e:12:12 compute-node 'CentOS\x207\x20x86_64'
 boot el9-uefi-cd uefi-cd "$WORK/out/site9.iso" 00:0c:29:2c:6f:6f network-node LAB3-SITE
 boot el9-bios-usb bios-usb "$WORK/out/site9.iso" 00:0c:29:3a:10:10 controller-node LAB3-SITE
-pass "site ISOs: vendor files intact, hybrid boot kept, a full efiboot.img grown, 7 boots (BIOS/UEFI × CD/USB, el7/el9) read site.ks and found their node by MAC"
+
+# ---- %pre's repository check fails: the install aborts, and pre_ok says so -------------------
+# The site ISO without /airstrap/repo/repodata/repomd.xml (repodata/ itself kept): %pre still
+# picks the node, then finds no site repository on the media (and no inst.repo= for one) and
+# exits 1; --erroronfail aborts.
+xorriso -indev "$WORK/out/site7.iso" -outdev "$WORK/out/norepo7.iso" -boot_image any replay \
+    -rm /airstrap/repo/repodata/repomd.xml -- >"$WORK/norepo.log" 2>&1 \
+    || fail "cannot make the ISO without repomd.xml: $(cat "$WORK/norepo.log")"
+log=$WORK/boot-el7-norepo.log
+t0=$(date +%s.%N)
+BOOT_MAC=00:0c:29:5e:12:12 boot_iso bios-cd "$WORK/out/norepo7.iso" "$log" \
+    || fail "el7-norepo: QEMU failed; log:"$'\n'"$(tail -20 "$log")"
+echo "boot el7-norepo (bios-cd, 00:0c:29:5e:12:12): $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
+[ -n "$(ks_text "$log")" ] || fail "el7-norepo: no kickstart read; log:"$'\n'"$(tail -30 "$log")"
+if why=$(pre_ok "$log" "$MEDIA_REPO" 2>&1); then
+    fail "el7-norepo: pre_ok accepted a boot whose media has no repodata/repomd.xml"
+fi
+grep >/dev/null "%pre exited 1 (expected 0)" <<<"$why" || fail "el7-norepo: pre_ok refused for another reason: $why"
+block_text "$log" pre-log-begin pre-log-end | grep >/dev/null -xF \
+    "airstrap: the site repository is neither on the install media (/airstrap/repo) nor named by inst.repo= or airstrap.repo=" \
+    || fail "el7-norepo: %pre's log lacks its message: $(block_text "$log" pre-log-begin pre-log-end)"
+[ "$(marker "$log" pre-aborted)" = "%pre section 1 exited 1 (--erroronfail): installation aborted" ] \
+    || fail "el7-norepo: the installer did not abort: '$(marker "$log" pre-aborted)'"
+[ -z "$(marker "$log" node)" ] && ! has_marker "$log" pre-ok || fail "el7-norepo: the installer went on after %pre failed"
+has_marker "$log" done || fail "el7-norepo: the installer did not power off cleanly"
+echo "  el7-norepo: pre_ok refused it: $(head -1 <<<"$why")"
+pass "site ISOs: vendor files intact, hybrid boot kept, a full efiboot.img grown, 7 boots (BIOS/UEFI × CD/USB, el7/el9) read site.ks, found their node by MAC, %pre exited 0 with the media's repository; without its repomd.xml %pre fails and the install aborts"

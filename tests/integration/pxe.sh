@@ -9,8 +9,9 @@
 #   2. `airstrap serve` (dnsmasq + nginx) inside a network namespace made here, the VM on a
 #      tap device in that namespace: the site's own 192.168.111.0/24, which only exists in
 #      the namespace (no route, no link to the host's interfaces).
-# The stand-in installer prints its command line, the kickstart it fetched and the node its
-# %pre picked. Every boot's duration is printed.
+# The stand-in installer prints its command line, the kickstart it fetched, the node its
+# %pre picked, %pre's exit status and the repository line it wrote (pre_ok checks them).
+# Every boot's duration is printed.
 source "$(dirname "$0")/common.sh"
 : "${FIXTURES:?set FIXTURES to the fixtures folder}"
 BOOT=$FIXTURES/boot-media/boot
@@ -52,7 +53,8 @@ wait_http() {  # wait_http URL [NETNS]: until the URL answers (10 s)
     done
     return 1
 }
-# check_boot LOG NODE ROLE URL: the markers of a node installed from URL.
+# check_boot LOG NODE ROLE URL: the markers of a node installed from URL; its %pre exited 0
+# with the site repository URLairstrap/repo.
 check_boot() {
     local log=$1 node=$2 role=$3 url=$4 cmdline ks picked
     cmdline=$(marker "$log" cmdline || true)  # (head/awk stop early: SIGPIPE upstream)
@@ -66,6 +68,8 @@ check_boot() {
     grep -q "$role nodes of site lab3" <<<"$ks" || fail "$node: not the $role kickstart: $(head -3 <<<"$ks")"
     picked=$(marker "$log" node || true)
     [ "$picked" = "$node" ] || fail "$node: %pre picked '$picked'"
+    # %pre found no repository on media (none) and took the one beside inst.repo's tree.
+    pre_ok "$log" "${url}airstrap/repo" || fail "$node: %pre did not succeed (see pre_ok above)"
 }
 
 # ---- the site, its mirror, the PXE tree ----------------------------------------------------
@@ -229,4 +233,4 @@ kill -TERM "${SERVE_PIDS[0]}"
 wait "${SERVE_PIDS[0]}" || fail "serve did not stop cleanly: $(tail -5 "$WORK/serve-ns.log")"
 grep -q "stopping (Terminated)" "$WORK/serve-ns.log" || fail "serve in $NS did not log its stop"
 SERVE_PIDS=()
-pass "PXE tree built; BIOS+UEFI through QEMU's TFTP and BIOS through dnsmasq in a netns installed their nodes"
+pass "PXE tree built; BIOS+UEFI through QEMU's TFTP and BIOS through dnsmasq in a netns installed their nodes, %pre exiting 0 with the repository beside inst.repo"

@@ -166,6 +166,15 @@ TEST_F(Lab3El7, LocalRepoReplacesVendorRepos) {
     EXPECT_TRUE(has_line(t, "%include /tmp/airstrap/source.ks"));
 }
 
+TEST_F(Lab3El7, PreTakesTheMediaRepositoryOnlyWithItsMetadata) {
+    // A copy with repodata/ but no repomd.xml (empty, truncated) is no repository: %pre
+    // looks further and, finding none, stops the install before Anaconda trips on it.
+    std::string t = ks(Role::compute);
+    EXPECT_TRUE(
+        has_line(t, "    if [ -s /run/install/repo/airstrap/repo/repodata/repomd.xml ]; then"));
+    EXPECT_EQ(t.find("/repodata ]"), std::string::npos);
+}
+
 TEST_F(Lab3El7, FirstBootServiceConfigAndSecret) {
     std::string t = ks(Role::controller);
     EXPECT_TRUE(has_line(t, "airstrap-firstboot"));
