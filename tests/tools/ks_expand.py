@@ -5,7 +5,7 @@ ks_expand.py nodes VERSION OUTDIR PROFILE...
     One flat kickstart per node each profile serves (its "# Serves:" line), printed one path a
     line. The profile's %pre really runs (bash, as EL's /bin/sh) once per node, in a stand-in
     root under OUTDIR: /proc/cmdline without airstrap.node=, /sys/class/net with lo and the
-    node's NICs (the MACs of its Serves entry), the install media's /airstrap/repo/repodata,
+    node's NICs (the MACs of its Serves entry), the install media's /airstrap/repo/repodata/repomd.xml,
     /tmp/airstrap and /dev/console there too. %pre must exit 0 and name the node in
     /tmp/airstrap/node; each "%include /tmp/airstrap/..." line is then replaced by the file
     %pre wrote (stand-in paths written back as the node sees them). A %pre that names any other
@@ -66,6 +66,9 @@ def run_pre(pre, root, node, macs, name):
         (root / "sys/class/net" / nic).mkdir(parents=True)
         (root / "sys/class/net" / nic / "address").write_text(mac + "\n")
     (root / "run/install/repo/airstrap/repo/repodata").mkdir(parents=True)
+    # %pre takes the media's repository only with its metadata (a non-empty repomd.xml).
+    (root / "run/install/repo/airstrap/repo/repodata/repomd.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo"/>\n')
     (root / "dev").mkdir()
     (root / "tmp").mkdir()
     for i, script in enumerate(pre):
