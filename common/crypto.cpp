@@ -193,12 +193,15 @@ void seed_from_kernel() {
             return Error("cannot make OpenSSL seed from the kernel: " + what + " (" +
                          openssl_errors() + ")");
         };
+        // Both providers stay loaded for the life of the process; held here, their one owner.
+        static OSSL_PROVIDER* seed = nullptr;
+        static OSSL_PROVIDER* defaults = nullptr;
         if (OSSL_PROVIDER_add_builtin(nullptr, seed_provider, seed_provider_init) != 1 ||
-            OSSL_PROVIDER_load(nullptr, seed_provider) == nullptr) {
+            (seed = OSSL_PROVIDER_load(nullptr, seed_provider)) == nullptr) {
             throw failed("the seed provider does not load");
         }
         // A provider loaded by hand turns off the automatic one: load OpenSSL's default too.
-        if (OSSL_PROVIDER_load(nullptr, "default") == nullptr) {
+        if ((defaults = OSSL_PROVIDER_load(nullptr, "default")) == nullptr) {
             throw failed("OpenSSL's default provider does not load");
         }
         constexpr const char* too_late =
