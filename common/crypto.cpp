@@ -251,6 +251,59 @@ Bytes hkdf_sha256(const Bytes& key, std::string_view salt, std::string_view info
 
 namespace {
 
+using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+
+PkeyPtr ed25519_private(const Bytes& seed) {
+    if (seed.size() != 32) throw Error("Ed25519: the private seed must be 32 bytes");
+    PkeyPtr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()),
+                &EVP_PKEY_free);
+    if (!key) throw Error("Ed25519: cannot load the private key (" + openssl_errors() + ")");
+    return key;
+}
+
+}  // namespace
+
+Bytes ed25519_public_key(const Bytes& seed) {
+    PkeyPtr key = ed25519_private(seed);
+    Bytes out(32);
+    std::size_t len = out.size();
+    if (EVP_PKEY_get_raw_public_key(key.get(), out.data(), &len) != 1 || len != 32)
+        throw Error("Ed25519: cannot compute the public key (" + openssl_errors() + ")");
+    return out;
+}
+
+Bytes ed25519_sign(const Bytes& seed, std::string_view message) {
+    PkeyPtr key = ed25519_private(seed);
+    MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    Bytes sig(64);
+    std::size_t len = sig.size();
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), sig.data(), &len,
+                       reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) != 1 ||
+        len != 64)
+        throw Error("Ed25519: signing failed (" + openssl_errors() + ")");
+    return sig;
+}
+
+bool ed25519_verify(const Bytes& public_key, std::string_view message, const Bytes& signature) {
+    if (public_key.size() != 32 || signature.size() != 64) return false;
+    PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(),
+                                            public_key.size()),
+                &EVP_PKEY_free);
+    MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    bool ok = key && ctx &&
+              EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
+              EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
+                               reinterpret_cast<const unsigned char*>(message.data()),
+                               message.size()) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+namespace {
+
 constexpr std::size_t gcm_nonce = 12, gcm_tag = 16;
 
 struct CipherCtx {

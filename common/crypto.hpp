@@ -43,6 +43,13 @@ Bytes seal(const Bytes& key, const Bytes& nonce, std::string_view plaintext,
 // The plaintext, or Error when the key, the context or a byte of `sealed` is wrong.
 std::string unseal(const Bytes& key, const Bytes& sealed, std::string_view context);
 
+// Ed25519 (RFC 8032) from OpenSSL: a key pair is its 32-byte private seed; the public key is
+// 32 bytes, a signature 64. The seed is secret; derive it with hkdf_sha256 or draw it at random.
+Bytes ed25519_public_key(const Bytes& seed);
+Bytes ed25519_sign(const Bytes& seed, std::string_view message);
+// False for a wrong key, message or signature, or one of the wrong size; never throws.
+bool ed25519_verify(const Bytes& public_key, std::string_view message, const Bytes& signature);
+
 std::string to_hex(const Bytes& bytes);
 // Returns false if `hex` is not an even-length hex string.
 bool from_hex(std::string_view hex, Bytes& out);

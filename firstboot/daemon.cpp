@@ -408,7 +408,7 @@ class Daemon {
     // ------------------------------------------------------------------- deployment
 
     const node::DeployConfig& deploy_config() {
-        if (!deploy_config_) deploy_config_ = load_deploy_config(opt_.paths, id_.secret);
+        if (!deploy_config_) deploy_config_ = load_deploy_config(opt_.paths, id_.site_secret);
         return *deploy_config_;
     }
 

@@ -51,7 +51,7 @@ std::vector<StepRecord> steps_from_json(const json& j) {
 EnrolClient::EnrolClient(const node::Identity& id, std::vector<std::string> host_keys,
                          Traffic& traffic)
     : id_(id),
-      keys_(proto::derive_keys(id.secret)),
+      keys_(proto::derive_keys(id.is_controller() ? id.site_secret : id.node_key)),
       host_keys_(std::move(host_keys)),
       traffic_(traffic),
       udp_(net::udp_sender()) {}
@@ -127,7 +127,7 @@ EnrolServer::EnrolServer(const node::Identity& id, SiteState& state,
                          Traffic& traffic)
     : id_(id),
       state_(state),
-      keys_(proto::derive_keys(id.secret)),
+      keys_(proto::derive_keys(id.is_controller() ? id.site_secret : id.node_key)),
       host_keys_(std::move(host_keys)),
       root_public_key_(std::move(root_public_key)),
       log_(log),

@@ -7,6 +7,7 @@
 #include "kickstart/node_config.hpp"
 #include "kickstart/password.hpp"
 #include "kickstart/render.hpp"
+#include "node/credentials.hpp"
 #include "node/deploy_config.hpp"
 #include "node/identity.hpp"
 #include "site/site_json.hpp"
@@ -93,11 +94,15 @@ std::vector<NodeFile> firstboot_files(const site::Site& site, const site::Secret
                                       const std::string& node) {
     find_node(site, node);
     std::vector<NodeFile> files = {
-        {node::site_json_file, 0644, node::site_json_text(site::node_site(site))},
-        {node::site_key_file, 0600, node::site_key_text(secrets.site_secret)},
-        {node::node_name_file, 0644, node + "\n"}};
+        {node::site_json_file, 0644, node::site_json_text(site::node_site(site, secrets))},
+        {node::node_name_file, 0644, node + "\n"},
+        {node::node_key_file, 0600,
+         node::key_file_text(node::node_key(secrets.site_secret, node))}};
     const site::Node* controller = site.controller();
     if (controller && controller->name == node) {
+        // Only the controller holds the site secret: it derives every node's key from it to
+        // check their proofs, signs with the key derived from it, and opens deploy.sealed.
+        files.push_back({node::site_key_file, 0600, node::key_file_text(secrets.site_secret)});
         files.push_back({node::deploy_sealed_file, 0600,
                          node::seal_deploy_config(deploy::deploy_config_for(site, secrets),
                                                   secrets.site_secret)});

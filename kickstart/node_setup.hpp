@@ -63,8 +63,8 @@ std::string site_repo_file_text(const site::Site& site);
 inline constexpr const char* site_repo_file = "/etc/yum.repos.d/airstrap.repo";
 std::string nested_kvm_conf_text();
 inline constexpr const char* nested_kvm_conf = "/etc/modprobe.d/airstrap-kvm-nested.conf";
-// The first-boot files of /etc/airstrap (site.json, site.key, node; deploy.sealed on the
-// controller), as node_config.hpp describes them.
+// The first-boot files of /etc/airstrap (site.json, node, node.key; site.key and deploy.sealed
+// on the controller only), as node/credentials.hpp and node_config.hpp describe them.
 std::vector<NodeFile> firstboot_files(const site::Site& site, const site::Secrets& secrets,
                                       const std::string& node);
 

@@ -10,6 +10,7 @@
 #include "kickstart/node_config.hpp"
 #include "kickstart/node_setup.hpp"
 #include "kickstart/password.hpp"
+#include "node/credentials.hpp"
 #include "node/deploy_config.hpp"
 #include "node/identity.hpp"
 #include "node/layout.hpp"
@@ -205,6 +206,36 @@ std::string post_nochroot_section() {
            "%end\n";
 }
 
+bool has_controller(const std::vector<const site::Node*>& nodes) {
+    for (const site::Node* n : nodes) {
+        if (n->role == Role::controller) return true;
+    }
+    return false;
+}
+
+// Each node's own key (node.key), and the site secret (site.key) on the controller only: the
+// profile carries the keys of the nodes it serves and nothing else (node/credentials.hpp).
+std::string credential_lines(const site::Secrets& secrets,
+                             const std::vector<const site::Node*>& nodes) {
+    std::string dir = node::config_dir;
+    std::string out = "case \"$node\" in\n";
+    for (const site::Node* n : nodes) {
+        out += "    " + n->name + ")\n        cat > " + node::node_key_file +
+               " <<'AIRSTRAP_EOF'\n" +
+               node::key_file_text(node::node_key(secrets.site_secret, n->name)) +
+               "AIRSTRAP_EOF\n";
+        if (n->role == Role::controller) {
+            out += std::string("        cat > ") + node::site_key_file + " <<'AIRSTRAP_EOF'\n" +
+                   node::key_file_text(secrets.site_secret) + "AIRSTRAP_EOF\n";
+        }
+        out += "        ;;\n";
+    }
+    out += "    *)\n        echo \"airstrap: this profile holds no key for node '$node'\" >&2\n"
+           "        exit 1\n        ;;\nesac\n"
+           "chmod 0600 " + dir + "/*.key\n";
+    return out;
+}
+
 // The controller's deploy.sealed (answer-file settings and passwords, sealed under the site
 // secret, 0600): only the controller's profile carries it, and site.ks writes it only there.
 std::string deploy_config_lines(const Site& site, const site::Secrets& secrets,
@@ -291,16 +322,13 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
             "chmod 0600 /root/.ssh/authorized_keys\n";
     }
     out +=
-        "\n# The first-boot daemon's configuration and the site secret.\n"
+        "\n# The first-boot daemon's configuration and this node's own key.\n"
         "umask 077\n"
         "cat > " +
-        dir + "/site.json <<'AIRSTRAP_EOF'\n" + node::site_json_text(site::node_site(site)) +
-        "AIRSTRAP_EOF\n"
-        "cat > " +
-        dir + "/site.key <<'AIRSTRAP_EOF'\n" + node::site_key_text(secrets.site_secret) +
-        "AIRSTRAP_EOF\n"
-        "chmod 0600 " +
-        dir + "/site.key\n" + deploy_config_lines(site, secrets, role, nodes) + "chmod 0644 " +
+        dir + "/site.json <<'AIRSTRAP_EOF'\n" +
+        node::site_json_text(site::node_site(site, secrets)) + "AIRSTRAP_EOF\n" +
+        credential_lines(secrets, nodes) + deploy_config_lines(site, secrets, role, nodes) +
+        "chmod 0644 " +
         dir + "/site.json " + dir +
         "/node\n"
         "systemctl enable " +
@@ -344,7 +372,9 @@ std::string render_kickstart(const Site& site, const site::Secrets& secrets,
         "# Serves: " +
         text::join(served, "; ") +
         "\n"
-        "# Holds the root password hash and the site secret: keep it as private as the media.\n\n";
+        "# Holds the root password hash and the keys of the nodes it serves" +
+        std::string(has_controller(nodes) ? " and the site secret" : "") +
+        ": keep it as private as a key.\n\n";
     if (d.install_command) out += "install\n";
     out +=
         "text\n"

@@ -1,5 +1,6 @@
-// Who this node is: its site (site.json), the site secret (site.key) and its own name
-// (node), as the kickstart's %post or the image builder left them in /etc/airstrap.
+// Who this node is: its site (site.json), its own name (node) and key (node.key), and on the
+// controller the site secret (site.key), as the kickstart's %post or the image builder left
+// them in /etc/airstrap. See credentials.hpp for who holds what.
 #pragma once
 
 #include <string>
@@ -12,15 +13,18 @@ namespace airstrap::node {
 
 struct Identity {
     Site site;
-    crypto::Bytes secret;  // 32 bytes from site.key (hex)
-    std::string node;      // this node's name
+    std::string node;          // this node's name
+    crypto::Bytes node_key;    // 32 bytes from node.key
+    crypto::Bytes site_secret; // 32 bytes from site.key on the controller; empty elsewhere
+
+    bool is_controller() const { return node == site.controller().name; }
 };
 
-// site.key's content: the secret as 64 hex digits and a newline.
-std::string site_key_text(const crypto::Bytes& secret);
-
-// Reads site.json, site.key and node under `paths`; the node must be in the site.
-// InputError naming the file otherwise.
+// Reads site.json, node and node.key under `paths`, and on the controller site.key. InputError
+// naming the file when: the node is not in the site; a key file is not 32 bytes of hex; the
+// controller's site.key does not give its node.key and site.json's controller_key (media of
+// two builds mixed); a node other than the controller holds a site.key (older media that
+// carried the site secret everywhere: rebuild them).
 Identity load_identity(const Paths& paths);
 
 }  // namespace airstrap::node

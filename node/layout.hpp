@@ -6,10 +6,12 @@
 
 namespace airstrap::node {
 
-// The first-boot configuration (0700): site.json (0644), site.key (0600), node (0644) and,
-// on the controller only, deploy.sealed (0600).
+// The first-boot configuration (0700): site.json (0644), node (0644), node.key (0600: this
+// node's own key, credentials.hpp) and, on the controller only, site.key (0600: the site
+// secret) and deploy.sealed (0600).
 inline constexpr const char* config_dir = "/etc/airstrap";
 inline constexpr const char* site_json_file = "/etc/airstrap/site.json";
+inline constexpr const char* node_key_file = "/etc/airstrap/node.key";
 inline constexpr const char* site_key_file = "/etc/airstrap/site.key";
 inline constexpr const char* node_name_file = "/etc/airstrap/node";
 inline constexpr const char* deploy_sealed_file = "/etc/airstrap/deploy.sealed";
@@ -30,6 +32,7 @@ struct Paths {
     }
     std::filesystem::path config_dir() const { return under(node::config_dir); }
     std::filesystem::path site_json() const { return under(site_json_file); }
+    std::filesystem::path node_key() const { return under(node_key_file); }
     std::filesystem::path site_key() const { return under(site_key_file); }
     std::filesystem::path node_file() const { return under(node_name_file); }
     // The controller's deployment settings and passwords, sealed (deploy_config.hpp).
@@ -40,6 +43,8 @@ struct Paths {
     std::filesystem::path journal() const { return state_dir() / "journal.json"; }
     std::filesystem::path enrolled() const { return state_dir() / "enrolled.json"; }
     std::filesystem::path rejoin_dir() const { return state_dir() / "rejoin"; }
+    // Runtime state in memory (tmpfs), never on disk: what unauthenticated peers tried.
+    std::filesystem::path run_dir() const { return under("/run/airstrap"); }
     std::filesystem::path log_file() const { return under("/var/log/airstrap-firstboot.log"); }
     // The controller's deployment: packstack's answer file (its own, generated, and the one
     // airstrap runs), the run's output, the admin credentials packstack leaves, and which

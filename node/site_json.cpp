@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
 
@@ -179,6 +180,11 @@ class Checker {
         range("firstboot.port", s.firstboot.port, 1, 65535);
         range("firstboot.barrier_timeout", s.firstboot.barrier_timeout, 1, 7 * 86400);
         range("firstboot.sync_timeout", s.firstboot.sync_timeout, 1, 86400);
+        range("firstboot.rejoin_window", s.firstboot.rejoin_window, 60, 7 * 86400);
+        crypto::Bytes controller_key;
+        if (!crypto::from_hex(s.firstboot.controller_key, controller_key) ||
+            controller_key.size() != 32)
+            bad("firstboot.controller_key", "expected the controller's Ed25519 public key as 64 hex digits");
         if (s.openstack.release.empty()) bad("openstack.release", "expected a release name");
         if (s.openstack.l2_agent != "openvswitch" && s.openstack.l2_agent != "ovn")
             bad("openstack.l2_agent", "expected openvswitch or ovn");

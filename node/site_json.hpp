@@ -76,6 +76,9 @@ struct Firstboot {
     int port = 7447;             // enrolment TCP port; beacons use the same UDP port
     int barrier_timeout = 3600;  // seconds the controller waits for every node
     int sync_timeout = 600;      // seconds a node waits for chrony to sync
+    int rejoin_window = 3600;    // seconds an `airstrap rejoin` window stays open
+    // The controller's Ed25519 public key (64 hex digits): nodes believe only what it signs.
+    std::string controller_key;
 
     bool operator==(const Firstboot&) const = default;
 };
@@ -222,7 +225,8 @@ AIRSTRAP_NODE_FIELDS(Security, f("selinux", s.selinux); f("firewalld", s.firewal
                      f("network_manager", s.network_manager);)
 AIRSTRAP_NODE_FIELDS(Time, f("upstream", s.upstream); f("stratum", s.stratum);)
 AIRSTRAP_NODE_FIELDS(Firstboot, f("port", s.port); f("barrier_timeout", s.barrier_timeout);
-                     f("sync_timeout", s.sync_timeout);)
+                     f("sync_timeout", s.sync_timeout); f("rejoin_window", s.rejoin_window);
+                     f("controller_key", s.controller_key);)
 AIRSTRAP_NODE_FIELDS(OpenStack, f("deployer", s.deployer); f("release", s.release);
                      f("l2_agent", s.l2_agent); f("services", s.services);
                      f("cinder_volumes_size", s.cinder_volumes_size); f("answers", s.answers);)

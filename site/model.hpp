@@ -107,6 +107,7 @@ struct Firstboot {
     int port = 7447;             // controller's enrolment TCP port; beacons on the same UDP port
     int barrier_timeout = 3600;  // seconds the controller waits for every node
     int sync_timeout = 600;      // seconds a node waits for chrony to synchronise
+    int rejoin_window = 3600;    // seconds an `airstrap rejoin` window stays open
 };
 
 // Disk images per node (`airstrap build qcow2`, builder/qcow2).

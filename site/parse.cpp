@@ -305,11 +305,12 @@ class SiteParser {
     }
 
     void parse_firstboot(const YAML::Node& node, Firstboot& fb) {
-        YamlMap m(r_, node, "firstboot", {"port", "barrier_timeout", "sync_timeout"});
+        YamlMap m(r_, node, "firstboot", {"port", "barrier_timeout", "sync_timeout", "rejoin_window"});
         if (!m.valid()) return;
         k_.set(m, {"port"}, fb.port, k_.number(1, 65535));
         k_.set(m, {"barrier_timeout"}, fb.barrier_timeout, k_.number(10, 7 * 86400, " (seconds)"));
         k_.set(m, {"sync_timeout"}, fb.sync_timeout, k_.number(5, 86400, " (seconds)"));
+        k_.set(m, {"rejoin_window"}, fb.rejoin_window, k_.number(60, 7 * 86400, " (seconds)"));
     }
 
     void parse_qcow2(const YAML::Node& node, Qcow2& q) {

@@ -1,5 +1,7 @@
 #include "site/site_json.hpp"
 
+#include "node/credentials.hpp"
+
 namespace airstrap::site {
 
 namespace {
@@ -50,7 +52,7 @@ node::Cloud node_cloud(const Site& site) {
 
 }  // namespace
 
-node::Site node_site(const Site& site) {
+node::Site node_site(const Site& site, const crypto::Bytes& controller_public_key) {
     node::Site out;
     out.site = {site.name, site.domain, to_string(site.distro), site.timezone};
     for (const auto& n : site.networks) {
@@ -74,7 +76,8 @@ node::Site node_site(const Site& site) {
                     site.security.network_manager};
     out.time = {site.time.upstream, site.time.stratum};
     out.firstboot = {site.firstboot.port, site.firstboot.barrier_timeout,
-                     site.firstboot.sync_timeout};
+                     site.firstboot.sync_timeout, site.firstboot.rejoin_window,
+                     crypto::to_hex(controller_public_key)};
     out.openstack.deployer = site.openstack.deployer;
     out.openstack.release = site.openstack.release;
     out.openstack.l2_agent = to_string(site.openstack.l2_agent);
@@ -84,6 +87,10 @@ node::Site node_site(const Site& site) {
     out.ssh.authorized_keys = site.ssh.authorized_keys;
     out.cloud = node_cloud(site);
     return out;
+}
+
+node::Site node_site(const Site& site, const Secrets& secrets) {
+    return node_site(site, node::controller_public_key(secrets.site_secret));
 }
 
 }  // namespace airstrap::site

@@ -31,7 +31,7 @@ node::Site lab3() {
     auto file = site::SiteFile::from_text("site.yaml", testutil::lab3_text(),
                                           testutil::lab3_path().parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return node::parse_site_json(node::site_json_text(site::node_site(file->site())));
+    return node::parse_site_json(node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
 }
 
 const char* generated =
@@ -59,7 +59,7 @@ class DeploySteps : public ::testing::Test {
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
         paths.root = tmpl;
         id.site = lab3();
-        id.secret = crypto::Bytes(32, 0x11);
+        id.site_secret = crypto::Bytes(32, 0x11);
         id.node = "controller-node";
         config.answers = {
             {"CONFIG_SWIFT_INSTALL", "n", "site.yaml openstack.services.swift", false},

@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "node/credentials.hpp"
 
 namespace airstrap::firstboot {
 namespace {
@@ -40,7 +41,8 @@ std::string site_json(std::uint16_t port, const std::string& compute1_address = 
     add("compute1", node::Role::compute, compute1_address);
     add("compute2", node::Role::compute, "127.0.0.3");
     site.security = {"disabled", false, false};
-    site.firstboot = {port, 60, 60};
+    site.firstboot = {port, 60, 60, 3600,
+                      crypto::to_hex(node::controller_public_key(crypto::Bytes(32, 9)))};
     site.openstack.deployer = "packstack";
     site.openstack.release = "queens";
     site.openstack.l2_agent = "openvswitch";
@@ -51,8 +53,10 @@ node::Identity identity(const std::string& node, std::uint16_t port, std::uint8_
                         const std::string& compute1_address = "127.0.0.2") {
     node::Identity id;
     id.site = node::parse_site_json(site_json(port, compute1_address));
-    id.secret = crypto::Bytes(32, secret_byte);
     id.node = node;
+    crypto::Bytes secret(32, secret_byte);
+    id.node_key = node::node_key(secret, node);
+    if (node == "controller") id.site_secret = secret;
     return id;
 }
 

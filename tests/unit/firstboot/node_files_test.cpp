@@ -27,7 +27,7 @@ node::Site lab3() {
     ss << in.rdbuf();
     auto file = site::SiteFile::from_text("site.yaml", ss.str(), p.parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return node::parse_site_json(node::site_json_text(site::node_site(file->site())));
+    return node::parse_site_json(node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
 }
 
 const node::Node& node_named(const node::Site& s, const char* name) {

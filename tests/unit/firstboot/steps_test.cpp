@@ -52,7 +52,7 @@ node::Site lab3() {
     fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
     auto file = site::SiteFile::from_text("site.yaml", slurp(p), p.parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return node::parse_site_json(node::site_json_text(site::node_site(file->site())));
+    return node::parse_site_json(node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
 }
 
 const std::string ed25519 =
@@ -77,7 +77,7 @@ class Steps : public ::testing::Test {
         ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
         paths.root = tmpl;
         id.site = lab3();
-        id.secret = crypto::Bytes(32, 0x11);
+        id.site_secret = crypto::Bytes(32, 0x11);
         be("network-node");
         // CentOS 7 as the kickstart left it: everything already as the site says.
         runner.on("systemctl is-enabled", 1, "disabled\n");

@@ -14,7 +14,7 @@ namespace {
 Site lab3_site() {
     auto file = site::SiteFile::load(std::string(AIRSTRAP_SOURCE_DIR) + "/examples/lab3/site.yaml");
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return site::node_site(file->site());
+    return site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42));
 }
 
 nlohmann::json lab3_json() {
@@ -65,7 +65,7 @@ TEST(SiteJson, EveryFieldTheBuildSideWritesTheDaemonReadsBack) {
         SCOPED_TRACE(name);
         auto file = site::SiteFile::load(std::string(AIRSTRAP_SOURCE_DIR) + "/" + name);
         ASSERT_TRUE(file->ok()) << file->diag().render();
-        Site written = site::node_site(file->site());
+        Site written = site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42));
         std::string text = site_json_text(written);
         Site read = parse_site_json(text);
         EXPECT_TRUE(read == written);
@@ -81,7 +81,7 @@ TEST(SiteJson, EveryFieldTheBuildSideWritesTheDaemonReadsBack) {
     s.nodes[0].interfaces[0].bridge = "br-mgmt";
     s.security = {"permissive", true, true};
     s.time = {{"192.168.111.1", "192.168.111.2"}, 3};
-    s.firstboot = {7448, 60, 30};
+    s.firstboot = {7448, 60, 30, 3600, std::string(64, 'a')};
     s.openstack.deployer = "packstack";
     s.openstack.services["swift"] = true;
     s.openstack.answers["CONFIG_DEBUG_MODE"] = "y";
