@@ -1,10 +1,14 @@
 #include "firstboot/commands.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 #include "firstboot/daemon.hpp"
+#include "firstboot/guard.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/site_state.hpp"
 #include "firstboot/status.hpp"
@@ -19,6 +23,21 @@ struct Snapshot {
     std::string text;
     nlohmann::json json;
 };
+
+// What the enrolment service published about unauthenticated traffic (guard.hpp): nothing
+// when it has not started; a damaged file is said on stderr, never fatal to status.
+std::vector<UnauthenticatedSource> unauthenticated(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return {};
+    try {
+        return unauthenticated_from_json(nlohmann::json::parse(read_file(file, 4 << 20)));
+    } catch (const std::exception& e) {
+        std::cerr << "warning: " << file.string() << ": cannot read the unauthenticated attempts ("
+                  << describe(e)
+                  << "); the enrolment service rewrites it within 5 s of the next attempt\n";
+        return {};
+    }
+}
 
 // Reads the journal (and on the controller the site state) as the running daemon left them:
 // loading never writes, and every file is replaced atomically, so a read is never torn.
@@ -39,9 +58,10 @@ Snapshot snapshot(const node::Identity& id, const node::Paths& paths) {
         if (state.rejoin_open(n.name)) rejoin.insert(n.name);
     }
     auto records = state.nodes();
+    auto strangers = unauthenticated(paths.run_dir() / "unauthenticated.json");
     s.overall = site_overall(id.site, records, steps, rejoin);
-    s.text = render_site_status(id.site, records, steps, rejoin);
-    s.json = site_status_json(id.site, records, steps, rejoin);
+    s.text = render_site_status(id.site, records, steps, rejoin, strangers);
+    s.json = site_status_json(id.site, records, steps, rejoin, strangers);
     return s;
 }
 
@@ -74,10 +94,14 @@ void open_rejoin(const node::Paths& paths, const std::string& node, std::ostream
     if (!n) throw InputError("'" + node + "' is not a node of site " + id.site.site.name);
     if (n->role == node::Role::controller)
         throw InputError("the controller does not enrol with itself; nothing to rejoin");
-    SiteState::open_rejoin(paths.rejoin_dir(), node);
-    out << "rejoin window open for " << node << " (" << id.site.address(*n)
-        << "): its next enrolment may carry new SSH host keys; the old pin is replaced and "
-           "known_hosts is updated on every node\n";
+    double expires = SiteState::open_rejoin(paths.rejoin_dir(), node,
+                                            std::chrono::seconds(id.site.firstboot.rejoin_window));
+    out << "rejoin window open for " << node << " (" << id.site.address(*n) << ") until "
+        << format_utc(expires)
+        << ": its next enrolment may carry new SSH host keys; the old pin is replaced and "
+           "known_hosts is updated on every node. Past that time the window is closed: run "
+           "`airstrap rejoin "
+        << node << "` again\n";
 }
 
 }  // namespace airstrap::firstboot

@@ -379,6 +379,7 @@ class Daemon {
                 auto s = std::make_unique<EnrolServer>(
                     id_, state, host_keys(), read_root_public_key(opt_.paths), log_, traffic_);
                 s->start();
+                s->guard().publish_to(opt_.paths.run_dir() / "unauthenticated.json");
                 server_ = std::move(s);
                 return;
             } catch (const SystemError& e) {

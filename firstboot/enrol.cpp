@@ -20,7 +20,18 @@ std::uint16_t port_of(const node::Identity& id) {
 }
 
 constexpr auto session_timeout = 10s;
-constexpr int max_connections = 256;
+
+// Why an unauthenticated session broke off, in the few words the guard counts by.
+std::string failure_reason(const std::exception& e, bool first_frame) {
+    if (const auto* s = dynamic_cast<const SystemError*>(&e)) {
+        if (s->errnum() == ETIMEDOUT)
+            return first_frame ? "first frame not sent in 2 s" : "session not finished in 10 s";
+        if (s->errnum() == ECONNRESET)
+            return first_frame ? "closed before its first frame" : "closed mid-session";
+    }
+    if (dynamic_cast<const proto::ProtocolError*>(&e)) return "malformed frame";
+    return first_frame ? "broke off before its first frame" : "broke off mid-session";
+}
 
 }  // namespace
 
@@ -139,13 +150,13 @@ EnrolServer::~EnrolServer() {
 
 void EnrolServer::start() {
     const node::Node& self = id_.site.controller();
-    listener_ = net::listen_tcp(id_.site.address(self), port_of(id_));
-    udp_ = net::bind_udp(port_of(id_));
+    const std::string& address = id_.site.address(self);
+    listener_ = net::listen_tcp(address, port_of(id_));
+    udp_ = net::bind_udp(address, port_of(id_));
     acceptor_ = std::thread([this] { accept_loop(); });
     beacons_ = std::thread([this] { beacon_loop(); });
-    log_.info("listening for enrolment on " + id_.site.address(self) + ":" +
-              std::to_string(port_of(id_)) + " (TCP) and beacons on UDP port " +
-              std::to_string(port_of(id_)));
+    log_.info("listening for enrolment on " + address + ":" + std::to_string(port_of(id_)) +
+              " (TCP and UDP beacons), to " + id_.site.management_cidr() + " only");
 }
 
 void EnrolServer::stop() {
@@ -153,35 +164,53 @@ void EnrolServer::stop() {
     if (acceptor_.joinable()) acceptor_.join();
     if (beacons_.joinable()) beacons_.join();
     while (active_ > 0) std::this_thread::sleep_for(10ms);
+    guard_.tick();
 }
 
 void EnrolServer::accept_loop() {
     while (!stop_) {
+        guard_.tick();
         std::string peer;
         net::Socket s = net::accept_tcp(listener_, 200ms, peer);
         if (!s) continue;
-        if (active_ >= max_connections) {
-            log_.warn("too many enrolment sessions at once; dropped one from " + peer);
-            continue;
-        }
+        // Outside the management network, or too many at once: closed before any read (the
+        // guard counts it; nothing is logged per connection).
+        Guard::Ticket ticket = guard_.admit(peer);
+        if (!ticket) continue;
         ++active_;
-        std::thread([this, sock = std::move(s), peer]() mutable {
+        std::thread([this, sock = std::move(s), peer, t = std::move(ticket)]() mutable {
             serve(std::move(sock), peer);
+            t.release();
             --active_;
         }).detach();
     }
 }
 
 void EnrolServer::beacon_loop() {
+    // Nonces of verified beacons only: unverified ones cannot push them out.
     std::deque<std::string> recent;
     std::set<std::string> seen;
-    std::map<std::string, std::chrono::steady_clock::time_point> warned;
     while (!stop_) {
         std::string data, peer;
         if (!net::receive_udp(udp_, 200ms, data, peer)) continue;
+        if (!guard_.in_network(peer)) {
+            guard_.failed_beacon(peer, "", "outside the management network");
+            continue;
+        }
+        std::string claimed;
         try {
             proto::Beacon b = proto::decode_beacon(data);
             ++traffic_.beacons;
+            claimed = b.node;
+            const node::Node* n = id_.site.node(b.node);
+            if (!n) {
+                guard_.failed_beacon(peer, claimed, "unknown name");
+                continue;
+            }
+            if (!proto::verify_beacon(keys_, b)) {
+                guard_.failed_beacon(peer, claimed, "beacon does not verify");
+                continue;
+            }
             std::string nonce = crypto::to_hex(b.nonce);
             if (seen.count(nonce)) continue;  // a replay or the broadcast copy of a unicast one
             seen.insert(nonce);
@@ -190,35 +219,27 @@ void EnrolServer::beacon_loop() {
                 seen.erase(recent.front());
                 recent.pop_front();
             }
-            if (!id_.site.node(b.node)) continue;
-            if (!proto::verify_beacon(keys_, b)) {
-                auto now = std::chrono::steady_clock::now();
-                auto& last = warned[b.node];
-                if (now - last > 60s) {
-                    last = now;
-                    log_.warn("beacon from " + peer + " naming " + b.node +
-                              " does not verify: that node has another site secret (media "
-                              "built for another site?)");
-                }
-                state_.refused(b.node, peer,
-                               "its beacons do not verify: the node's site secret differs "
-                               "from the controller's (rebuild its media from this site)");
-                continue;
-            }
             state_.seen(b.node, peer);
         } catch (const std::exception&) {
             // Not ours, or malformed: beacons are hints, nothing to answer.
+            guard_.failed_beacon(peer, claimed, "malformed beacon");
         }
     }
 }
 
 void EnrolServer::serve(net::Socket s, std::string peer) {
     auto deadline = net::Clock::now() + session_timeout;
-    std::string who = peer;
+    std::string who = peer, claimed;
+    // Until the node's proof verifies, a failure is anyone's: counted by the guard, not logged
+    // one by one, never written to the site state.
+    bool first_frame = true, authenticated = false;
     try {
         ++traffic_.sessions;
-        proto::Hello hello = proto::decode_hello(net::read_frame(s, deadline));
+        auto first_deadline = std::min(deadline, net::Clock::now() + guard_.limits().first_frame);
+        proto::Hello hello = proto::decode_hello(net::read_frame(s, first_deadline));
+        first_frame = false;
         ++traffic_.frames;
+        claimed = hello.node;
         who = hello.node + " (" + peer + ")";
         proto::Challenge challenge;
         challenge.nonce = crypto::random_bytes(proto::nonce_size);
@@ -229,22 +250,21 @@ void EnrolServer::serve(net::Socket s, std::string peer) {
         proto::Response response = proto::decode_response(net::read_frame(s, deadline));
         ++traffic_.frames;
         if (!proto::verify_node(keys_, hello, challenge, response)) {
-            log_.warn(who +
-                      ": its proof does not verify (another site secret, or tampered); "
-                      "refused");
-            if (id_.site.node(hello.node))
-                state_.refused(hello.node, peer,
-                               "its proof does not verify: the node's site secret differs from "
-                               "the controller's (rebuild its media from this site)");
+            guard_.failed(peer, claimed, "proof does not verify");
             return;
         }
+        authenticated = true;
         proto::Result result = handle(hello, peer);
         result.mac = proto::result_mac(keys_, hello, challenge, response, result);
         net::write_frame(s, proto::encode(result), deadline);
         ++traffic_.frames;
     } catch (const std::exception& e) {
         // The node retries; a session that breaks off changes nothing.
-        log_.warn("enrolment session with " + who + " abandoned: " + describe(e));
+        if (authenticated) {
+            log_.warn("enrolment session with " + who + " abandoned: " + describe(e));
+        } else {
+            guard_.failed(peer, claimed, failure_reason(e, first_frame));
+        }
     }
 }
 
@@ -281,6 +301,14 @@ proto::Result EnrolServer::handle(const proto::Hello& hello, const std::string& 
                     "its SSH host keys differ from the ones pinned when it enrolled "
                     "(reinstalled?); run `airstrap rejoin " +
                     hello.node + "` on the controller to accept the new ones");
+            case SiteState::PinResult::refused_window_expired: {
+                auto window = state_.rejoin_window(hello.node);
+                return refuse(
+                    "its SSH host keys differ from the pinned ones and its rejoin "
+                    "window expired" +
+                    (window ? " at " + format_utc(window->expires) : std::string()) +
+                    "; run `airstrap rejoin " + hello.node + "` on the controller again");
+            }
         }
         r.ok = true;
         r.body = json{{"controller_key", root_public_key_}}.dump();

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "firstboot/guard.hpp"
 #include "firstboot/log.hpp"
 #include "firstboot/net.hpp"
 #include "firstboot/protocol.hpp"
@@ -60,6 +61,10 @@ class EnrolServer {
     // The roster as nodes receive it (also used by the controller for its own known_hosts).
     nlohmann::json roster() const;
 
+    // Admission and the unauthenticated traffic's counts (the daemon calls
+    // guard().publish_to(paths.run_dir() / "unauthenticated.json")).
+    Guard& guard() { return guard_; }
+
   private:
     void accept_loop();
     void beacon_loop();
@@ -73,6 +78,7 @@ class EnrolServer {
     std::string root_public_key_;
     Log& log_;
     Traffic& traffic_;
+    Guard guard_{id_.site, log_};
     net::Socket listener_, udp_;
     std::atomic<bool> stop_{false};
     std::atomic<int> active_{0};

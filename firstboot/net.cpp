@@ -164,13 +164,13 @@ std::string read_frame(const Socket& s, Clock::time_point deadline) {
     return body;
 }
 
-Socket bind_udp(std::uint16_t port) {
+Socket bind_udp(const std::string& address, std::uint16_t port) {
     Socket s = new_socket(SOCK_DGRAM);
     int one = 1;
     ::setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in sa = ipv4("0.0.0.0", port);
+    sockaddr_in sa = ipv4(address, port);
     if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-        throw SystemError("cannot receive beacons on UDP port " + std::to_string(port), errno);
+        throw SystemError("cannot receive beacons on " + where(address, port) + " (UDP)", errno);
     return s;
 }
 

@@ -42,8 +42,9 @@ Socket accept_tcp(const Socket& listener, std::chrono::milliseconds timeout, std
 void write_frame(const Socket& s, const std::string& body, Clock::time_point deadline);
 std::string read_frame(const Socket& s, Clock::time_point deadline);
 
-// UDP: a socket bound to 0.0.0.0:port for beacons, and sending one datagram.
-Socket bind_udp(std::uint16_t port);
+// UDP: a socket bound to address:port for beacons (the controller's management address, so
+// that nothing arrives from the site's other networks), and sending one datagram.
+Socket bind_udp(const std::string& address, std::uint16_t port);
 Socket udp_sender();  // SO_BROADCAST set
 void send_udp(const Socket& s, const std::string& address, std::uint16_t port,
               const std::string& data);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -178,11 +179,9 @@ SiteState::PinResult SiteState::pin(const std::string& node, std::vector<std::st
     std::sort(host_keys.begin(), host_keys.end());
     std::lock_guard lock(mutex_);
     auto it = nodes_.find(node);
-    std::filesystem::path window;
-    if (usable_as_file_name(node)) window = rejoin_dir_ / node;
-    std::error_code ec;
-    bool window_open = !window.empty() && std::filesystem::exists(window, ec);
     double now = unix_now();
+    std::optional<RejoinWindow> window = rejoin_window(node);
+    bool window_open = window && window->open(now);
 
     PinResult result;
     if (it == nodes_.end() || !it->second.enrolled) {
@@ -192,22 +191,31 @@ SiteState::PinResult SiteState::pin(const std::string& node, std::vector<std::st
     } else if (window_open) {
         result = PinResult::rejoined;
     } else {
+        result = window ? PinResult::refused_window_expired : PinResult::refused_changed_key;
+        std::string why = window ? "host key changed and its rejoin window expired at " +
+                                       format_utc(window->expires) + "; run `airstrap rejoin " +
+                                       node + "` on the controller again"
+                                 : "host key changed (reinstalled?); run `airstrap rejoin " + node +
+                                       "` on the controller to accept it";
         change_and_save(
             nodes_, node,
             [&](NodeRecord& r) {
                 r.address = address;
                 r.last_seen = now;
-                r.last_refusal = "host key changed (reinstalled?); run `airstrap rejoin " + node +
-                                 "` on the controller to accept it";
+                r.last_refusal = why;
             },
             [this] { save_locked(); });
-        return PinResult::refused_changed_key;
+        return result;
     }
 
-    // The window admits one enrolment: closed before the pin is saved, so that a crash in
+    // The window admits one change of keys: closed before the pin is saved, so that a crash in
     // between leaves it closed (the operator opens it again) rather than open.
-    if (window_open && !std::filesystem::remove(window, ec) && ec)
-        throw SystemError("cannot close the rejoin window " + window.string(), ec.value());
+    if (result == PinResult::rejoined) {
+        std::error_code ec;
+        std::filesystem::path file = rejoin_dir_ / node;
+        if (!std::filesystem::remove(file, ec) && ec)
+            throw SystemError("cannot close the rejoin window " + file.string(), ec.value());
+    }
     change_and_save(
         nodes_, node,
         [&](NodeRecord& r) {
@@ -226,7 +234,8 @@ SiteState::PinResult SiteState::pin(const std::string& node, std::vector<std::st
     return result;
 }
 
-void SiteState::open_rejoin(const std::filesystem::path& rejoin_dir, const std::string& node) {
+double SiteState::open_rejoin(const std::filesystem::path& rejoin_dir, const std::string& node,
+                              std::chrono::seconds window) {
     if (!usable_as_file_name(node)) throw InputError("'" + node + "' is not a node name");
     std::error_code ec;
     std::filesystem::create_directories(rejoin_dir, ec);
@@ -234,14 +243,36 @@ void SiteState::open_rejoin(const std::filesystem::path& rejoin_dir, const std::
     std::filesystem::permissions(rejoin_dir, std::filesystem::perms::owner_all,
                                  std::filesystem::perm_options::replace, ec);
     if (ec) throw SystemError("cannot make " + rejoin_dir.string() + " private", ec.value());
-    json window{{"node", node}, {"opened", unix_now()}};
-    write_file_atomic(rejoin_dir / node, window.dump() + "\n", 0600);
+    double now = unix_now();
+    double expires = now + static_cast<double>(window.count());
+    json file{{"node", node}, {"opened", now}, {"expires", expires}};
+    write_file_atomic(rejoin_dir / node, file.dump() + "\n", 0600);
+    return expires;
+}
+
+std::optional<SiteState::RejoinWindow> SiteState::rejoin_window(const std::string& node) const {
+    if (!usable_as_file_name(node)) return std::nullopt;
+    std::filesystem::path file = rejoin_dir_ / node;
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return std::nullopt;
+    RejoinWindow w;
+    try {
+        json j = json::parse(read_file(file, 4096), nullptr, false);
+        // An older airstrap's window (no expiry) or a damaged file: closed.
+        if (j.is_object() && j.value("opened", json()).is_number() &&
+            j.value("expires", json()).is_number()) {
+            w.opened = j["opened"].get<double>();
+            w.expires = j["expires"].get<double>();
+        }
+    } catch (const std::exception&) {
+        // Unreadable: closed, like an expired one; `airstrap rejoin` writes a new one.
+    }
+    return w;
 }
 
 bool SiteState::rejoin_open(const std::string& node) const {
-    if (!usable_as_file_name(node)) return false;
-    std::error_code ec;
-    return std::filesystem::exists(rejoin_dir_ / node, ec);
+    auto w = rejoin_window(node);
+    return w && w->open(unix_now());
 }
 
 void SiteState::refused(const std::string& node, const std::string& address,
@@ -300,6 +331,15 @@ int SiteState::roster_generation() const {
     std::lock_guard lock(mutex_);
     return std::accumulate(nodes_.begin(), nodes_.end(), 0,
                            [](int sum, const auto& n) { return sum + n.second.generation; });
+}
+
+std::string format_utc(double unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[64];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return text;
 }
 
 }  // namespace airstrap::firstboot

@@ -37,15 +37,35 @@ class SiteState {
     SiteState(std::filesystem::path file, std::filesystem::path rejoin_dir);
     ~SiteState();  // flushes what is pending (best effort)
 
-    enum class PinResult { pinned_new, unchanged, rejoined, refused_changed_key };
+    enum class PinResult {
+        pinned_new,
+        unchanged,
+        rejoined,
+        refused_changed_key,
+        refused_window_expired  // changed keys, and the node's rejoin window has expired
+    };
     // Enrolment: a node presents its host keys. New node → pinned. Same keys → unchanged.
     // Different keys → refused unless a rejoin window is open for it (then re-pinned, the
-    // window closed, generation bumped). An open window is closed by any enrolment that is not
-    // refused: it admits one enrolment, never a later one. Host keys are compared sorted.
+    // window closed, generation bumped). A window is used up only by an enrolment whose keys
+    // changed: a first enrolment or one with the pinned keys leaves it open. A window past its
+    // expiry is closed: changed keys are then refused with a last_refusal that says when it
+    // expired. Host keys are compared sorted. The refusal is kept with the address it came
+    // from (a squatter holding the node's key, or a node reinstalled without a window).
     PinResult pin(const std::string& node, std::vector<std::string> host_keys,
                   const std::string& address);
-    static void open_rejoin(const std::filesystem::path& rejoin_dir, const std::string& node);
-    bool rejoin_open(const std::string& node) const;
+
+    // A window is a file rejoin_dir/NODE, {"node", "opened", "expires"} (unix seconds), left
+    // in place once expired (closed: it only says when it expired) until the next
+    // open_rejoin replaces it. Returns when the new window expires. `window` is site.json's
+    // firstboot.rejoin_window (its default here).
+    static double open_rejoin(const std::filesystem::path& rejoin_dir, const std::string& node,
+                              std::chrono::seconds window = std::chrono::seconds(3600));
+    struct RejoinWindow {
+        double opened = 0, expires = 0;  // unix seconds; an unreadable file: both 0 (expired)
+        bool open(double now) const { return now < expires; }
+    };
+    std::optional<RejoinWindow> rejoin_window(const std::string& node) const;
+    bool rejoin_open(const std::string& node) const;  // a window that has not expired
 
     // Unknown nodes get a record (not enrolled). `report` is called only for a session proven
     // with the node's pinned keys, so it also clears an older refusal (someone else's beacon).
@@ -71,5 +91,8 @@ class SiteState {
     std::filesystem::path rejoin_dir_;
     mutable std::mutex mutex_;
 };
+
+// "2026-12-05 13:20:00 UTC": times shown to the operator (rejoin expiry).
+std::string format_utc(double unix_seconds);
 
 }  // namespace airstrap::firstboot

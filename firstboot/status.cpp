@@ -120,13 +120,17 @@ NodeStatus node_row(const node::Site& site, const node::Node& n, const NodeRecor
         row.steps_total = static_cast<int>(rec->steps.size());
     }
     if (rec && !rec->last_refusal.empty()) {
+        // Where the refused attempt came from: the node's own address, or a squatter's.
+        std::string refused = rec->address.empty() || rec->address == row.address
+                                  ? "refused: "
+                                  : "refused (from " + rec->address + "): ";
         if (rejoin_open) {
             row.state = NodeState::in_progress;
-            row.note = "refused: " + rec->last_refusal +
+            row.note = refused + rec->last_refusal +
                        "; a rejoin window is open, waiting for it to enrol again";
         } else {
             row.state = NodeState::failed;
-            row.note = "refused: " + rec->last_refusal;
+            row.note = refused + rec->last_refusal;
         }
     } else if (!rec || (!rec->enrolled && rec->last_seen == 0)) {
         row.state = NodeState::missing;
@@ -260,7 +264,8 @@ std::string render_node_status(const std::string& node, const std::vector<StepRe
 
 std::string render_site_status(const node::Site& site, const std::vector<NodeRecord>& records,
                                const std::vector<StepRecord>& controller_steps,
-                               const std::set<std::string>& rejoin_open) {
+                               const std::set<std::string>& rejoin_open,
+                               const std::vector<UnauthenticatedSource>& unauthenticated) {
     auto nodes = rows_for(site, records, controller_steps, rejoin_open);
     auto done = std::count_if(nodes.begin(), nodes.end(),
                               [](const NodeStatus& r) { return r.state == NodeState::done; });
@@ -275,6 +280,23 @@ std::string render_site_status(const node::Site& site, const std::vector<NodeRec
                         steps_cell(r.steps_done, r.steps_total), words(r.state), one_line(r.note)});
     }
     out += table(rows);
+    if (!unauthenticated.empty()) {
+        out +=
+            "\nunauthenticated attempts (since the enrolment service started; no node's "
+            "state):\n";
+        std::vector<std::vector<std::string>> strangers{
+            {"ADDRESS", "NAMES CLAIMED", "ATTEMPTS", "LAST REASON", "COUNTS"}};
+        for (const auto& u : unauthenticated) {
+            std::string names, counts;
+            for (const auto& n : u.names) names += (names.empty() ? "" : ",") + one_line(n);
+            for (const auto& [reason, n] : u.counts)
+                counts +=
+                    (counts.empty() ? "" : ", ") + one_line(reason) + ": " + std::to_string(n);
+            strangers.push_back({one_line(u.address), names.empty() ? "-" : names,
+                                 std::to_string(u.total), one_line(u.last_reason), counts});
+        }
+        out += table(strangers);
+    }
     const node::Node& controller = site.controller();
     return out + "\n" + render_node_status(controller.name, controller_steps);
 }
@@ -289,7 +311,8 @@ json node_status_json(const std::string& node, const std::vector<StepRecord>& st
 
 json site_status_json(const node::Site& site, const std::vector<NodeRecord>& records,
                       const std::vector<StepRecord>& controller_steps,
-                      const std::set<std::string>& rejoin_open) {
+                      const std::set<std::string>& rejoin_open,
+                      const std::vector<UnauthenticatedSource>& unauthenticated) {
     auto rows = rows_for(site, records, controller_steps, rejoin_open);
     json nodes = json::array();
     for (const auto& r : rows) {
@@ -310,7 +333,8 @@ json site_status_json(const node::Site& site, const std::vector<NodeRecord>& rec
     return {{"site", site.site.name},
             {"controller", site.controller().name},
             {"overall", to_string(overall_of_rows(rows))},
-            {"nodes", std::move(nodes)}};
+            {"nodes", std::move(nodes)},
+            {"unauthenticated", unauthenticated_to_json(unauthenticated)["sources"]}};
 }
 
 }  // namespace airstrap::firstboot

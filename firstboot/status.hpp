@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "firstboot/guard.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/site_state.hpp"
 #include "node/identity.hpp"
@@ -68,11 +69,14 @@ Overall site_overall(const node::Site& site, const std::vector<NodeRecord>& reco
 std::string render_node_status(const std::string& node, const std::vector<StepRecord>& steps);
 
 // "site NAME: in progress (1/3 nodes done)", a blank line, the table
-// NODE  ROLE  ADDRESS  ENROLLED  STEPS  STATE  NOTE, a blank line, then the controller's own
-// render_node_status.
+// NODE  ROLE  ADDRESS  ENROLLED  STEPS  STATE  NOTE, a blank line, then (when there are any)
+// "unauthenticated attempts …:" and the table ADDRESS  NAMES CLAIMED  ATTEMPTS  LAST REASON
+// COUNTS and a blank line, then the controller's own render_node_status. Unauthenticated
+// attempts (guard.hpp) are anyone's: they never change a node's state or the overall answer.
 std::string render_site_status(const node::Site& site, const std::vector<NodeRecord>& records,
                                const std::vector<StepRecord>& controller_steps,
-                               const std::set<std::string>& rejoin_open = {});
+                               const std::set<std::string>& rejoin_open = {},
+                               const std::vector<UnauthenticatedSource>& unauthenticated = {});
 
 // {"node", "overall", "steps_done", "steps_total", "steps": [{name, state, detail, attempts,
 // started, finished}…]}
@@ -80,9 +84,11 @@ nlohmann::json node_status_json(const std::string& node, const std::vector<StepR
 
 // {"site", "controller", "overall", "nodes": [{"name", "role", "address", "enrolled", "state",
 // "note", "steps_done", "steps_total", "heard_from", "last_seen", "generation", "rejoin_open",
-// "steps": […]}…]}, the nodes in site order, the controller's entry with its own steps.
+// "steps": […]}…], "unauthenticated": [{"address", "names", "total", "counts", "last_reason",
+// "last_seen"}…]}, the nodes in site order, the controller's entry with its own steps.
 nlohmann::json site_status_json(const node::Site& site, const std::vector<NodeRecord>& records,
                                 const std::vector<StepRecord>& controller_steps,
-                                const std::set<std::string>& rejoin_open = {});
+                                const std::set<std::string>& rejoin_open = {},
+                                const std::vector<UnauthenticatedSource>& unauthenticated = {});
 
 }  // namespace airstrap::firstboot

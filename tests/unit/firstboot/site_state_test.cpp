@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "firstboot/state_file.hpp"
 
 namespace fs = std::filesystem;
 using namespace airstrap;
@@ -165,17 +166,77 @@ TEST_F(SiteState_, RejoinWindowAcceptsNewKeysOnceThenCloses) {
     EXPECT_EQ(s.pin("compute-node", {ed25519_reinstalled}, "192.168.111.12"), Pin::unchanged);
 }
 
-TEST_F(SiteState_, AnyEnrolmentClosesAnOpenWindow) {
+TEST_F(SiteState_, OnlyAChangeOfKeysUsesUpAWindow) {
     SiteState s = load();
-    SiteState::open_rejoin(rejoin_dir(), "compute-node");
-    SiteState::open_rejoin(rejoin_dir(), "network-node");
+    SiteState::open_rejoin(rejoin_dir(), "compute-node", std::chrono::seconds(3600));
+    SiteState::open_rejoin(rejoin_dir(), "network-node", std::chrono::seconds(3600));
+    // A first enrolment and enrolments with the pinned keys leave the window open: a squatter
+    // that pinned first cannot close the real node's window by enrolling again.
     EXPECT_EQ(s.pin("compute-node", {ed25519}, "192.168.111.12"), Pin::pinned_new);
-    EXPECT_FALSE(s.rejoin_open("compute-node"));
+    EXPECT_TRUE(s.rejoin_open("compute-node"));
     EXPECT_EQ(s.pin("network-node", {ecdsa}, "192.168.111.11"), Pin::pinned_new);
-    SiteState::open_rejoin(rejoin_dir(), "network-node");
     EXPECT_EQ(s.pin("network-node", {ecdsa}, "192.168.111.11"), Pin::unchanged);
+    EXPECT_EQ(s.pin("network-node", {ecdsa}, "192.168.111.11"), Pin::unchanged);
+    EXPECT_TRUE(s.rejoin_open("network-node"));
+    EXPECT_TRUE(fs::exists(rejoin_dir() / "network-node"));
+    // The one change it admits closes it.
+    EXPECT_EQ(s.pin("network-node", {ed25519}, "192.168.111.11"), Pin::rejoined);
     EXPECT_FALSE(s.rejoin_open("network-node"));
-    EXPECT_EQ(s.pin("network-node", {ed25519}, "192.168.111.11"), Pin::refused_changed_key);
+    EXPECT_EQ(s.pin("network-node", {ecdsa}, "192.168.111.11"), Pin::refused_changed_key);
+    EXPECT_TRUE(s.rejoin_open("compute-node"));
+}
+
+TEST_F(SiteState_, AnExpiredWindowIsClosedAndTheRefusalSaysWhen) {
+    SiteState s = load();
+    ASSERT_EQ(s.pin("compute-node", {ed25519}, "192.168.111.12"), Pin::pinned_new);
+    double before = unix_now();
+    double expires =
+        SiteState::open_rejoin(rejoin_dir(), "compute-node", std::chrono::seconds(3600));
+    EXPECT_NEAR(expires, before + 3600, 5);
+    json file = json::parse(read_file(rejoin_dir() / "compute-node", 4096));
+    EXPECT_EQ(file["node"], "compute-node");
+    EXPECT_EQ(file["expires"].get<double>(), expires);
+    auto w = s.rejoin_window("compute-node");
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->expires, expires);
+    EXPECT_TRUE(s.rejoin_open("compute-node"));
+
+    // A window of no time at all is expired at once (the site's minimum is 60 s).
+    expires = SiteState::open_rejoin(rejoin_dir(), "compute-node", std::chrono::seconds(0));
+    EXPECT_FALSE(s.rejoin_open("compute-node"));
+    EXPECT_EQ(s.pin("compute-node", {ed25519_reinstalled}, "192.168.111.66"),
+              Pin::refused_window_expired);
+    auto n = s.node("compute-node");
+    EXPECT_EQ(n->host_keys, std::vector<std::string>{ed25519});
+    EXPECT_EQ(n->generation, 1);
+    EXPECT_EQ(n->address, "192.168.111.66");  // where the refused attempt came from
+    EXPECT_EQ(n->last_refusal, "host key changed and its rejoin window expired at " +
+                                   format_utc(expires) +
+                                   "; run `airstrap rejoin compute-node` on the controller again");
+    EXPECT_NE(n->last_refusal.find(" UTC; "), std::string::npos) << n->last_refusal;
+    expect_durable(s);
+    // The pinned keys still enrol, and a fresh window admits the new ones.
+    EXPECT_EQ(s.pin("compute-node", {ed25519}, "192.168.111.12"), Pin::unchanged);
+    SiteState::open_rejoin(rejoin_dir(), "compute-node", std::chrono::seconds(60));
+    EXPECT_EQ(s.pin("compute-node", {ed25519_reinstalled}, "192.168.111.12"), Pin::rejoined);
+}
+
+TEST_F(SiteState_, AWindowWithoutAnExpiryIsClosed) {
+    SiteState s = load();
+    ASSERT_EQ(s.pin("compute-node", {ed25519}, "192.168.111.12"), Pin::pinned_new);
+    fs::create_directories(rejoin_dir());
+    // What an older airstrap wrote: no expiry.
+    write_file_atomic(rejoin_dir() / "compute-node", R"({"node":"compute-node","opened":1})", 0600);
+    EXPECT_FALSE(s.rejoin_open("compute-node"));
+    EXPECT_EQ(s.pin("compute-node", {ed25519_reinstalled}, "192.168.111.12"),
+              Pin::refused_window_expired);
+    write_file_atomic(rejoin_dir() / "compute-node", "not json", 0600);
+    EXPECT_FALSE(s.rejoin_open("compute-node"));
+}
+
+TEST(FormatUtc, ShowsTheTimeInUtc) {
+    EXPECT_EQ(format_utc(0), "1970-01-01 00:00:00 UTC");
+    EXPECT_EQ(format_utc(1796477400.75), "2026-12-05 13:30:00 UTC");
 }
 
 TEST_F(SiteState_, RejoinRefusesNamesThatAreNotOneFile) {

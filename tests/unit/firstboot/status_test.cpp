@@ -320,3 +320,62 @@ TEST(Status, SiteJson) {
     // The text and the JSON agree on the answer.
     EXPECT_EQ(j["overall"], to_string(site_overall(lab3(), records, controller_at_barrier())));
 }
+
+TEST(Status, UnauthenticatedAttemptsAreTheirOwnSectionNeverANodesState) {
+    std::vector<NodeRecord> records{
+        enrolled("network-node", "192.168.111.11", all_done(network_plan))};
+    std::vector<UnauthenticatedSource> strangers{
+        {"192.168.111.99",
+         {"compute-node", "x\x1b[2J"},
+         312,
+         {{"first frame not sent in 2 s", 300}, {"proof does not verify", 12}},
+         "proof does not verify",
+         1700000200},
+        {"other addresses", {}, 4, {{"malformed beacon", 4}}, "malformed beacon", 1700000201}};
+    std::string text = render_site_status(lab3(), records, controller_at_barrier(), {}, strangers);
+    std::string without = render_site_status(lab3(), records, controller_at_barrier());
+    auto table_end = without.find("\ncontroller-node: ");
+    ASSERT_NE(table_end, std::string::npos);
+    EXPECT_EQ(text, without.substr(0, table_end) +
+                        "\n"
+                        "unauthenticated attempts (since the enrolment service started; no "
+                        "node's state):\n"
+                        "ADDRESS          NAMES CLAIMED       ATTEMPTS  LAST REASON            "
+                        "COUNTS\n"
+                        "192.168.111.99   compute-node,x [2J  312       proof does not verify  "
+                        "first frame not sent in 2 s: 300, proof does not verify: 12\n"
+                        "other addresses  -                   4         malformed beacon       "
+                        "malformed beacon: 4\n" +
+                        without.substr(table_end));
+    // The compute node is still just missing; the answer does not change.
+    auto row = site_rows(lab3(), records, controller_at_barrier())[2];
+    EXPECT_EQ(row.state, NodeState::missing);
+
+    json j = site_status_json(lab3(), records, controller_at_barrier(), {}, strangers);
+    ASSERT_EQ(j["unauthenticated"].size(), 2u);
+    EXPECT_EQ(
+        j["unauthenticated"][0],
+        (json{{"address", "192.168.111.99"},
+              {"names", {"compute-node", "x\x1b[2J"}},
+              {"total", 312},
+              {"counts", {{"first frame not sent in 2 s", 300}, {"proof does not verify", 12}}},
+              {"last_reason", "proof does not verify"},
+              {"last_seen", 1700000200}}));
+    EXPECT_EQ(j["nodes"][2]["state"], "missing");
+    EXPECT_EQ(j["overall"], "in_progress");
+    EXPECT_EQ(site_status_json(lab3(), records, controller_at_barrier())["unauthenticated"],
+              json::array());
+}
+
+TEST(Status, ARefusalShowsTheAddressItCameFrom) {
+    // A squatter holding compute-node's key but not its host keys, at another address.
+    auto squatted = enrolled("compute-node", "192.168.111.66", all_done({"identity"}));
+    squatted.last_refusal = "host key changed (reinstalled?)";
+    auto r = site_rows(lab3(), {squatted}, controller_at_barrier())[2];
+    EXPECT_EQ(r.state, NodeState::failed);
+    EXPECT_EQ(r.note, "refused (from 192.168.111.66): host key changed (reinstalled?)");
+    EXPECT_EQ(r.heard_from, "192.168.111.66");
+    EXPECT_NE(render_site_status(lab3(), {squatted}, controller_at_barrier())
+                  .find("refused (from 192.168.111.66): host key changed"),
+              std::string::npos);
+}
