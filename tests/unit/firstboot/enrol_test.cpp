@@ -130,6 +130,26 @@ TEST_F(EnrolTest, ChangedHostKeyIsRefusedUntilARejoinWindowOpens) {
     EXPECT_FALSE(EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object()).ok);
 }
 
+TEST_F(EnrolTest, AnExpiredRejoinWindowIsClosedAndTheNodeIsToldSo) {
+    node::Identity node = identity("compute1", port_);
+    Traffic t;
+    ASSERT_TRUE(EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object()).ok);
+    double expired = SiteState::open_rejoin(dir_ / "rejoin", "compute1", 0s);
+    auto refused = EnrolClient(node, {key_b}, t).request(proto::Purpose::enrol, json::object());
+    EXPECT_FALSE(refused.ok);
+    EXPECT_NE(refused.error.find("rejoin window expired at " + format_utc(expired) +
+                                 "; run `airstrap rejoin compute1` on the controller again"),
+              std::string::npos)
+        << refused.error;
+    EXPECT_EQ(state_->node("compute1")->host_keys, std::vector<std::string>{key_a});
+    // The pinned keys still enrol, and leave a fresh window open for the reinstall.
+    SiteState::open_rejoin(dir_ / "rejoin", "compute1", 60s);
+    ASSERT_TRUE(EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object()).ok);
+    EXPECT_TRUE(state_->rejoin_open("compute1"));
+    ASSERT_TRUE(EnrolClient(node, {key_b}, t).request(proto::Purpose::enrol, json::object()).ok);
+    EXPECT_FALSE(state_->rejoin_open("compute1"));
+}
+
 TEST_F(EnrolTest, WrongSecretIsRefusedAndTheNodeIsToldWhy) {
     node::Identity node = identity("compute1", port_, /*secret_byte=*/10);
     Traffic t;
