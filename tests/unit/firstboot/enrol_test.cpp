@@ -219,6 +219,11 @@ TEST_F(EnrolTest, GarbageAndHalfSessionsDoNotHurtTheServer) {
         net::Socket s = net::connect_tcp("127.0.0.2", "127.0.0.1", port_, 2s);
         ::send(s.fd(), junk.data(), junk.size(), MSG_NOSIGNAL);
     }
+    // They are closed at once; until then they hold places of 127.0.0.2's four.
+    auto until = std::chrono::steady_clock::now() + 2s;
+    while (server_->guard().sessions() > 0 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(server_->guard().sessions(), 0);
     Traffic t;
     auto r = EnrolClient(identity("compute1", port_), {key_a}, t)
                  .request(proto::Purpose::enrol, json::object());
