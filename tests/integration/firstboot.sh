@@ -180,7 +180,7 @@ echo "3. wrong secret: compute's status exits $RC and says: $(grep -i secret <<<
 refusal_lines() {  # the controller's log lines since $mark about compute being turned away
     local lines
     lines=$(log_lines_since "$CTL" "$mark")
-    grep -Ei "compute-node|192\.168\.111\.12" <<<"$lines" | grep -Ei "secret|refus|authent|reject" || true
+    grep -Ei "compute-node|192\.168\.111\.12" <<<"$lines" | grep -Ei "secret|refus|authent|reject|does not verify|failed in the last minute" || true
 }
 controller_logged_refusal() { [ -n "$(refusal_lines)" ]; }
 fb_wait 10 "a line in the controller's log about compute's failed enrolment" controller_logged_refusal
