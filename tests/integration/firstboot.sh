@@ -183,7 +183,7 @@ refusal_lines() {  # the controller's log lines since $mark about compute being 
     grep -Ei "compute-node|192\.168\.111\.12" <<<"$lines" | grep -Ei "secret|refus|authent|reject|does not verify|failed in the last minute" || true
 }
 controller_logged_refusal() { [ -n "$(refusal_lines)" ]; }
-fb_wait 10 "a line in the controller's log about compute's failed enrolment" controller_logged_refusal
+fb_wait 70 "a line in the controller's log about compute's failed enrolment (the guard says an address's failures once a minute)" controller_logged_refusal
 echo "3. controller: $(refusal_lines | sed -n 1p)"
 fb_status "$CTL"
 echo "3. controller's status while compute is refused: exit $RC"
