@@ -403,7 +403,7 @@ TEST_F(GuardedServer, IdleConnectionsAreHeldWithoutShuttingOutTheNodes) {
 TEST_F(GuardedServer, BeaconsThatDoNotVerifyAreCountedNeverRecorded) {
     net::Socket udp = net::udp_sender();
     // Wrong secret: a valid beacon of another site.
-    auto other = proto::derive_keys(crypto::Bytes(32, 7));
+    auto other = proto::derive_node_keys(node::node_key(crypto::Bytes(32, 7), "compute1"));
     for (int i = 0; i < 50; ++i) {
         net::send_udp(udp, "127.0.0.1", port_,
                       proto::encode(proto::make_beacon(other, "compute1")));
