@@ -64,18 +64,24 @@ def open_sealed(path, dirs):
     from cryptography.exceptions import InvalidTag
     sealed = bytes.fromhex(open(path).read().strip())
     candidates = {}
-    for d in dirs:
+
+    def files_under(d):
+        if os.path.isfile(d):
+            yield d
         for top, _, files in os.walk(d):
             for f in files:
-                p = os.path.join(top, f)
-                if os.path.islink(p) or not os.path.isfile(p) or os.path.samefile(p, path):
-                    continue
-                try:
-                    text = open(p, "rb").read(1 << 20).decode("latin-1")
-                except OSError:
-                    continue
-                for m in re.findall(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])", text):
-                    candidates.setdefault(m.lower(), p)
+                yield os.path.join(top, f)
+
+    for d in dirs:
+        for p in files_under(d):
+            if os.path.islink(p) or not os.path.isfile(p) or os.path.samefile(p, path):
+                continue
+            try:
+                text = open(p, "rb").read(1 << 20).decode("latin-1")
+            except OSError:
+                continue
+            for m in re.findall(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])", text):
+                candidates.setdefault(m.lower(), p)
     tried = 0
     for hexkey, where in candidates.items():
         raw = bytes.fromhex(hexkey)
