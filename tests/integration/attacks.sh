@@ -81,10 +81,10 @@ _fb_netns_add "$ATK"
 # Its NIC has the nodes' management NIC name, and an ens34 like network-node's external NIC,
 # so that the real daemon on a stolen root gets as far as enrolment.
 ATK_NIC=$CTL_NIC
-ip -n "$FB_SWITCH" link add ma type veth peer name "$ATK_NIC" netns "$ATK" || fail "veth for the attacker"
-ip -n "$FB_SWITCH" link set ma master br-mgmt up
+ip -n "$FB_SWITCH" link add atk0 type veth peer name "$ATK_NIC" netns "$ATK" || fail "veth for the attacker"
+ip -n "$FB_SWITCH" link set atk0 master br-mgmt up
 ip -n "$ATK" link set "$ATK_NIC" up
-ip -n "$ATK" link add ens34 type dummy || fail "a dummy ens34 for the attacker"
+ip -n "$ATK" link add ens34 type veth peer name ens34p || fail "an ens34 for the attacker"
 ip -n "$ATK" addr add "$ATK_ADDR/24" dev "$ATK_NIC"
 ip -n "$ATK" addr add "$OUTSIDE/32" dev "$ATK_NIC"
 # A router would do this: the controller can answer the outside address.
