@@ -248,7 +248,15 @@ t0=$EPOCHREALTIME
 before=$(enrolled_json)
 mtime0=$(stat -c %y "$C/var/lib/airstrap/enrolled.json" 2>/dev/null || echo absent)
 log0=$(log_size)
-atk "${ATTACKER[@]}" flood "$CTL_ADDR" "$PORT" --idle 300 --seconds 30 \
+# From 75 addresses (4 sessions each is what the controller allows one address), so that
+# all 300 can be held at once, not only refused at the door.
+flood_sources=()
+for i in $(seq 100 174); do
+    ip -n "$ATK" addr add "192.168.111.$i/24" dev "$ATK_NIC"
+    flood_sources+=("192.168.111.$i")
+done
+sources=$(IFS=,; echo "${flood_sources[*]}")
+atk "${ATTACKER[@]}" flood "$CTL_ADDR" "$PORT" --idle 300 --seconds 30 --sources "$sources" \
     --names "$CTL,$NET,$CMP" --broadcast 192.168.111.255 >"$WORK/flood.out" 2>&1 &
 flood_pid=$!
 sleep 8
@@ -279,8 +287,12 @@ for n in "$NET" "$CMP"; do
     grep -q '"last_refusal": *""' <<<"$(node_record "$n")" ||
         fail "$n's record carries a refusal after the flood and the attacks: $(node_record "$n")"
 done
-fb_wait 15 "'$ATK_ADDR' under 'unauthenticated attempts' after the flood" unauth_shows "$ATK_ADDR"
-echo "4. log grew $grew bytes; $(unauth_section | grep -F -m1 -- "$ATK_ADDR") ($(seconds_since "$t0") s)"
+fb_wait 15 "'${flood_sources[0]}' under 'unauthenticated attempts' after the flood" unauth_shows "${flood_sources[0]}"
+for a in "${flood_sources[@]}"; do
+    if enrolled_json | grep -qF -- "\"$a\""; then fail "enrolled.json records $a: $(enrolled_json)"; fi
+    ip -n "$ATK" addr del "$a/24" dev "$ATK_NIC"
+done
+echo "4. log grew $grew bytes; $(unauth_section | grep -F -m1 -- "${flood_sources[0]}") ($(seconds_since "$t0") s)"
 
 # ---- 2. a fake controller at the controller's address -------------------------------------
 t0=$EPOCHREALTIME

@@ -11,9 +11,10 @@ exits 0 only when it opened the file.
   controller-key SECRET_HEX     the controller's Ed25519 public key for that secret, hex
   open-sealed FILE DIR...       try every 64-hex value found in any file under DIRs as the
                                 site secret (and as the sealing key itself) on deploy.sealed
-  flood HOST PORT --idle N --seconds S [--names a,b]
-                                hold N idle TCP connections (reopened when the server closes
-                                one) and send forged/garbage beacons to HOST:PORT/udp for S s
+  flood HOST PORT --idle N --seconds S [--names a,b] [--sources ADDR,ADDR...]
+                                hold N idle TCP connections (from the sources in turn,
+                                reopened when the server closes one) and send forged/garbage
+                                beacons to HOST:PORT/udp for S s
   frames HOST PORT --count N    N sessions of empty frames (length 0, then "{}"), one hello
                                 whose `type` and `node` carry a newline and a forged log line
   first-frame HOST PORT [--source ADDR]
@@ -128,11 +129,18 @@ def cmd_flood(a):
     udp.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     beacons = 0
 
+    sources = [x for x in a.sources.split(",") if x] or [""]
+    turn = 0
+
     def connect():
-        nonlocal opened, refused
+        nonlocal opened, refused, turn
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
+        source = sources[turn % len(sources)]
+        turn += 1
         try:
+            if source:
+                s.bind((source, 0))
             s.connect((a.host, a.port))
         except BlockingIOError:
             pass
@@ -246,6 +254,7 @@ def main():
     f.add_argument("--seconds", type=float, default=30)
     f.add_argument("--names", default="")
     f.add_argument("--broadcast", default="")
+    f.add_argument("--sources", default="", help="local addresses to connect from, in turn")
     fr = sub.add_parser("frames")
     fr.add_argument("host")
     fr.add_argument("port", type=int)
