@@ -197,6 +197,8 @@ echo "frames: $out"
 grep -q "empty_answered=0 newline_answered=0" <<<"$out" || fail "the controller answered empty or malformed frames: $out"
 fb_wait 15 "'$ATK_ADDR' under 'unauthenticated attempts' in the controller's status" unauth_shows "$ATK_ADDR"
 fb_wait 15 "'$OUTSIDE' under 'unauthenticated attempts' in the controller's status" unauth_shows "$OUTSIDE"
+frames_counted() { unauth_section | grep -F -- "$ATK_ADDR" | grep -Eqi "malformed|empty|length"; }
+fb_wait 15 "the empty and malformed frames counted for $ATK_ADDR in the controller's status" frames_counted
 if ctl_log | grep -q "^FORGED-LINE"; then fail "a peer's newline forged a line in the controller's log: $(ctl_log | grep -m1 '^FORGED-LINE')"; fi
 if ctl_log | grep -q $'[\x01-\x08\x0b-\x1f\x7f]'; then fail "a raw control character in the controller's log: $(ctl_log | grep -m1 $'[\x01-\x08\x0b-\x1f\x7f]' | cat -v)"; fi
 for a in "$ATK_ADDR" "$OUTSIDE"; do
