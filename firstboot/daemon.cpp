@@ -17,6 +17,7 @@
 #include "firstboot/enrol.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/log.hpp"
+#include "firstboot/node_files.hpp"
 #include "firstboot/site_state.hpp"
 #include "firstboot/state_file.hpp"
 #include "firstboot/steps.hpp"
@@ -192,8 +193,31 @@ class Daemon {
         }
     }
 
-    std::string controller_key_file() const {
-        return (opt_.paths.state_dir() / "controller_key.pub").string();
+    // The controller's signed enrolment answer: its root key and the keys it replaces.
+    std::string controller_answer_file() const {
+        return (opt_.paths.state_dir() / "controller_answer.json").string();
+    }
+
+    // The root key and the keys it replaces from a verified answer (enrol or roster);
+    // ProtocolError when they are not key lines.
+    static std::pair<std::string, std::vector<std::string>> root_key_of(const json& body) {
+        auto key = body.find("controller_key");
+        if (key == body.end() || !key->is_string())
+            throw proto::ProtocolError("the controller's answer names no root key");
+        std::string k = proto::normalise_host_key(key->get<std::string>());
+        std::vector<std::string> replaces;
+        auto r = body.find("replaces");
+        if (r != body.end()) {
+            if (!r->is_array() || r->size() > 16)
+                throw proto::ProtocolError("the controller's answer: 'replaces' is not a key list");
+            for (const auto& old : *r) {
+                if (!old.is_string())
+                    throw proto::ProtocolError(
+                        "the controller's answer: 'replaces' is not a key list");
+                replaces.push_back(proto::normalise_host_key(old.get<std::string>()));
+            }
+        }
+        return {k, replaces};
     }
 
     std::string enrol() {
@@ -207,10 +231,12 @@ class Daemon {
             try {
                 auto reply = client().request(proto::Purpose::enrol, json::object());
                 if (reply.ok) {
-                    std::string key = reply.body.value("controller_key", "");
-                    proto::normalise_host_key(key);  // a public key line, nothing else
+                    // Verified (signed by the controller): kept for the authorized_key step.
+                    auto [key, replaces] = root_key_of(reply.body);
                     std::filesystem::create_directories(opt_.paths.state_dir());
-                    write_file_atomic(controller_key_file(), key + "\n", 0600);
+                    write_file_atomic(
+                        controller_answer_file(),
+                        json{{"controller_key", key}, {"replaces", replaces}}.dump() + "\n", 0600);
                     return "enrolled with the controller " +
                            id_.site.address(id_.site.controller()) + "; host keys pinned there";
                 }
@@ -235,9 +261,13 @@ class Daemon {
     }
 
     std::string authorized_key() {
-        std::string key = text::trim(read_file(controller_key_file(), 64 << 10));
-        install_authorized_key(opt_.paths, key);
-        return "the controller's root key is in /root/.ssh/authorized_keys";
+        json answer = json::parse(read_file(controller_answer_file(), 64 << 10), nullptr, false);
+        if (answer.is_discarded() || !answer.is_object())
+            throw Error(controller_answer_file() +
+                        " is not JSON: remove it and restart to enrol again");
+        auto [key, replaces] = root_key_of(answer);
+        std::string how = install_controller_root_key(opt_.paths, key, replaces);
+        return "the controller's root key is in /root/.ssh/authorized_keys (" + how + ")";
     }
 
     json roster() {
@@ -246,18 +276,8 @@ class Daemon {
         return reply.body;
     }
 
-    static std::vector<KnownHost> known_hosts_from(const json& roster) {
-        std::vector<KnownHost> out;
-        for (const auto& n : roster.at("nodes")) {
-            KnownHost h;
-            h.names = {n.at("name").get<std::string>(), n.at("fqdn").get<std::string>(),
-                       n.at("address").get<std::string>()};
-            std::sort(h.names.begin(), h.names.end());
-            h.names.erase(std::unique(h.names.begin(), h.names.end()), h.names.end());
-            h.keys = n.at("host_keys").get<std::vector<std::string>>();
-            out.push_back(std::move(h));
-        }
-        return out;
+    std::vector<KnownHost> known_hosts_from(const json& roster) const {
+        return known_hosts_from_roster(id_.site, roster);
     }
 
     std::string known_hosts_node() {
@@ -274,16 +294,39 @@ class Daemon {
         }
     }
 
+    // The root key of a verified roster (every poll: a rotated key does not change the
+    // roster's generation). A refused rotation fails the authorized_key step, so the status
+    // says why; logged once per reason.
+    void follow_root_key(const json& roster) {
+        auto [key, replaces] = root_key_of(roster);
+        try {
+            std::string how = install_controller_root_key(opt_.paths, key, replaces);
+            if (how != "unchanged" || !root_key_refusal_.empty()) {
+                log_.info("the controller's root key " + how);
+                journal_.finish(
+                    "authorized_key",
+                    "the controller's root key is in /root/.ssh/authorized_keys (" + how + ")");
+                root_key_refusal_.clear();
+            }
+        } catch (const std::exception& e) {
+            std::string why = describe(e);
+            if (why != root_key_refusal_) {
+                log_.warn("authorized_key: " + why);
+                journal_.fail("authorized_key", why);
+                root_key_refusal_ = why;
+            }
+        }
+    }
+
     int node_quiet() {
         while (!stop_) {
             sleep(opt_.poll * 30);
             if (stop_) break;
             try {
                 json r = roster();
+                follow_root_key(r);
                 int g = r.value("generation", 0);
                 if (g != roster_generation_) {
-                    std::string key = r.value("controller_key", "");
-                    if (!key.empty()) install_authorized_key(opt_.paths, key);
                     if (self_.role == node::Role::compute && r.value("complete", false)) {
                         write_known_hosts(opt_.paths, known_hosts_from(r));
                         log_.info("the roster changed (generation " + std::to_string(g) +
@@ -372,12 +415,42 @@ class Daemon {
         return verify_ssh(*ctx_, all);
     }
 
+    // This controller's root keys before the current one (kept in the state folder, oldest
+    // first): the answers name them, so that nodes swap the old key for the new one.
+    std::vector<std::string> replaced_root_keys() {
+        std::string current = read_root_public_key(opt_.paths);
+        if (current.empty()) return {};
+        current = normalize_public_key(current);
+        auto served_file = opt_.paths.state_dir() / "root_key_served";
+        auto replaced_file = opt_.paths.state_dir() / "root_keys_replaced";
+        std::filesystem::create_directories(opt_.paths.state_dir());
+        std::vector<std::string> replaced;
+        if (std::filesystem::exists(replaced_file)) {
+            for (const auto& l : text::split(read_file(replaced_file, 64 << 10), '\n')) {
+                if (!text::trim(l).empty()) replaced.push_back(text::trim(l));
+            }
+        }
+        std::string served;
+        if (std::filesystem::exists(served_file))
+            served = text::trim(read_file(served_file, 64 << 10));
+        if (!served.empty() && served != current &&
+            std::find(replaced.begin(), replaced.end(), served) == replaced.end()) {
+            replaced.push_back(served);
+            if (replaced.size() > 8) replaced.erase(replaced.begin());
+            write_file_atomic(replaced_file.string(), text::join(replaced, "\n") + "\n", 0600);
+        }
+        if (served != current) write_file_atomic(served_file.string(), current + "\n", 0600);
+        std::erase(replaced, current);
+        return replaced;
+    }
+
     void start_server(SiteState& state) {
         if (server_) return;
         for (;;) {
             try {
-                auto s = std::make_unique<EnrolServer>(
-                    id_, state, host_keys(), read_root_public_key(opt_.paths), log_, traffic_);
+                auto s = std::make_unique<EnrolServer>(id_, state, host_keys(),
+                                                       read_root_public_key(opt_.paths), log_,
+                                                       traffic_, replaced_root_keys());
                 s->start();
                 server_ = std::move(s);
                 return;
@@ -496,6 +569,7 @@ class Daemon {
     std::unique_ptr<SiteState> state_;
     std::unique_ptr<EnrolServer> server_;
     int roster_generation_ = -1;
+    std::string root_key_refusal_;  // the last refused root key rotation's reason
     std::optional<std::chrono::steady_clock::time_point> barrier_deadline_;
     std::optional<node::DeployConfig> deploy_config_;
 };

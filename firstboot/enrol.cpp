@@ -1,11 +1,13 @@
 #include "firstboot/enrol.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
 #include <set>
 
 #include "common/error.hpp"
+#include "node/credentials.hpp"
 
 namespace airstrap::firstboot {
 
@@ -21,6 +23,12 @@ std::uint16_t port_of(const node::Identity& id) {
 
 constexpr auto session_timeout = 10s;
 constexpr int max_connections = 256;
+
+crypto::Bytes controller_key_of(const node::Identity& id) {
+    crypto::Bytes key;
+    if (!crypto::from_hex(id.site.firstboot.controller_key, key) || key.size() != 32) return {};
+    return key;
+}
 
 }  // namespace
 
@@ -48,10 +56,47 @@ std::vector<StepRecord> steps_from_json(const json& j) {
 
 // ---------------------------------------------------------------------------- node side
 
+std::vector<KnownHost> known_hosts_from_roster(const node::Site& site, const json& roster) {
+    std::map<std::string, std::vector<std::string>> keys;
+    const json* nodes = roster.is_object() && roster.contains("nodes") ? &roster["nodes"] : nullptr;
+    if (!nodes || !nodes->is_array())
+        throw proto::ProtocolError("the controller's roster has no node list");
+    for (const auto& n : *nodes) {
+        if (!n.is_object() || !n.contains("name") || !n["name"].is_string()) continue;
+        std::string name = n["name"].get<std::string>();
+        if (!site.node(name) || keys.count(name)) continue;
+        const json& hk = n.value("host_keys", json::array());
+        if (!hk.is_array() || hk.size() > proto::max_host_keys)
+            throw proto::ProtocolError("the controller's roster: bad host keys for " + name);
+        std::vector<std::string> ks;
+        for (const auto& k : hk) {
+            if (!k.is_string())
+                throw proto::ProtocolError("the controller's roster: bad host keys for " + name);
+            ks.push_back(proto::normalise_host_key(k.get<std::string>()));
+        }
+        std::sort(ks.begin(), ks.end());
+        ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+        keys[name] = std::move(ks);
+    }
+    std::vector<KnownHost> out;
+    for (const auto& n : site.nodes) {
+        auto k = keys.find(n.name);
+        if (k == keys.end() || k->second.empty()) continue;
+        KnownHost h;
+        h.names = {n.name, site.fqdn(n), site.address(n)};
+        std::sort(h.names.begin(), h.names.end());
+        h.names.erase(std::unique(h.names.begin(), h.names.end()), h.names.end());
+        h.keys = k->second;
+        out.push_back(std::move(h));
+    }
+    return out;
+}
+
 EnrolClient::EnrolClient(const node::Identity& id, std::vector<std::string> host_keys,
                          Traffic& traffic)
     : id_(id),
-      keys_(proto::derive_keys(id.is_controller() ? id.site_secret : id.node_key)),
+      keys_(proto::derive_node_keys(id.node_key)),
+      controller_key_(controller_key_of(id)),
       host_keys_(std::move(host_keys)),
       traffic_(traffic),
       udp_(net::udp_sender()) {}
@@ -59,6 +104,10 @@ EnrolClient::EnrolClient(const node::Identity& id, std::vector<std::string> host
 EnrolClient::Reply EnrolClient::request(proto::Purpose purpose, const json& body) {
     const node::Node& self = *id_.site.node(id_.node);
     const node::Node& controller = id_.site.controller();
+    if (controller_key_.empty())
+        throw proto::ProtocolError(
+            "site.json has no valid firstboot.controller_key (64 hex digits): this node cannot "
+            "tell the real controller from another host; rebuild its media with this airstrap");
     auto deadline = net::Clock::now() + session_timeout;
     net::Socket s;
     try {
@@ -82,11 +131,12 @@ EnrolClient::Reply EnrolClient::request(proto::Purpose purpose, const json& body
 
     proto::Challenge challenge = proto::decode_challenge(net::read_frame(s, deadline));
     ++traffic_.frames;
-    if (!proto::verify_controller(keys_, hello, challenge)) {
+    if (!proto::verify_challenge(controller_key_, hello, challenge)) {
         throw proto::ProtocolError(
-            "the controller at " + id_.site.address(controller) +
-            " could not prove it holds this site's secret: this node's /etc/airstrap/site.key "
-            "differs from the controller's (media built for another site, or an old build?)");
+            "the host answering at " + id_.site.address(controller) +
+            " is not this site's controller: its signature does not verify against site.json's "
+            "firstboot.controller_key (another host on its address, or media built for another "
+            "site); nothing it sent was used");
     }
     proto::Response response{proto::node_proof(keys_, hello, challenge)};
     net::write_frame(s, proto::encode(response), deadline);
@@ -94,8 +144,10 @@ EnrolClient::Reply EnrolClient::request(proto::Purpose purpose, const json& body
 
     proto::Result result = proto::decode_result(net::read_frame(s, deadline));
     ++traffic_.frames;
-    if (!proto::verify_result(keys_, hello, challenge, response, result))
-        throw proto::ProtocolError("the controller's answer does not verify (tampered?)");
+    if (!proto::verify_result(controller_key_, hello, challenge, response, result))
+        throw proto::ProtocolError(
+            "the answer from " + id_.site.address(controller) +
+            " does not carry the controller's signature (tampered with on the way?); ignored");
     Reply reply;
     reply.ok = result.ok;
     reply.error = result.error;
@@ -124,14 +176,21 @@ void EnrolClient::beacon() {
 
 EnrolServer::EnrolServer(const node::Identity& id, SiteState& state,
                          std::vector<std::string> host_keys, std::string root_public_key, Log& log,
-                         Traffic& traffic)
+                         Traffic& traffic, std::vector<std::string> replaced_root_keys)
     : id_(id),
       state_(state),
-      keys_(proto::derive_keys(id.is_controller() ? id.site_secret : id.node_key)),
+      signing_seed_(node::controller_signing_seed(id.site_secret)),
       host_keys_(std::move(host_keys)),
       root_public_key_(std::move(root_public_key)),
+      replaced_root_keys_(std::move(replaced_root_keys)),
       log_(log),
       traffic_(traffic) {}
+
+std::optional<proto::NodeKeys> EnrolServer::node_keys(const std::string& name) const {
+    const node::Node* n = id_.site.node(name);
+    if (!n || n->role == node::Role::controller) return std::nullopt;
+    return proto::derive_node_keys(node::node_key(id_.site_secret, name));
+}
 
 EnrolServer::~EnrolServer() {
     stop();
@@ -190,8 +249,9 @@ void EnrolServer::beacon_loop() {
                 seen.erase(recent.front());
                 recent.pop_front();
             }
-            if (!id_.site.node(b.node)) continue;
-            if (!proto::verify_beacon(keys_, b)) {
+            auto keys = node_keys(b.node);
+            if (!keys) continue;
+            if (!proto::verify_beacon(*keys, b)) {
                 auto now = std::chrono::steady_clock::now();
                 auto& last = warned[b.node];
                 if (now - last > 60s) {
@@ -223,23 +283,30 @@ void EnrolServer::serve(net::Socket s, std::string peer) {
         proto::Challenge challenge;
         challenge.nonce = crypto::random_bytes(proto::nonce_size);
         challenge.host_keys = host_keys_;
-        challenge.proof = proto::controller_proof(keys_, hello, challenge);
+        challenge.sig = proto::sign_challenge(signing_seed_, hello, challenge);
         net::write_frame(s, proto::encode(challenge), deadline);
         ++traffic_.frames;
         proto::Response response = proto::decode_response(net::read_frame(s, deadline));
         ++traffic_.frames;
-        if (!proto::verify_node(keys_, hello, challenge, response)) {
-            log_.warn(who +
-                      ": its proof does not verify (another site secret, or tampered); "
-                      "refused");
-            if (id_.site.node(hello.node))
-                state_.refused(hello.node, peer,
-                               "its proof does not verify: the node's site secret differs from "
-                               "the controller's (rebuild its media from this site)");
-            return;
+        // A name that is not a site node's has no key: refused exactly like a wrong proof,
+        // so that the answer does not tell which names exist.
+        auto keys = node_keys(hello.node);
+        bool proven = keys && proto::verify_node(*keys, hello, challenge, response);
+        proto::Result result;
+        if (!proven) {
+            const std::string why =
+                "its proof does not verify: its /etc/airstrap/node.key is not the key of '" +
+                hello.node +
+                "' on this site (media built for another site or node, or tampered with); "
+                "rebuild its media from this site";
+            log_.warn(who + ": refused: " + why);
+            if (keys) state_.refused(hello.node, peer, why);
+            result.ok = false;
+            result.error = why;
+        } else {
+            result = handle(hello, peer);
         }
-        proto::Result result = handle(hello, peer);
-        result.mac = proto::result_mac(keys_, hello, challenge, response, result);
+        result.sig = proto::sign_result(signing_seed_, hello, challenge, response, result);
         net::write_frame(s, proto::encode(result), deadline);
         ++traffic_.frames;
     } catch (const std::exception& e) {
@@ -283,7 +350,8 @@ proto::Result EnrolServer::handle(const proto::Hello& hello, const std::string& 
                     hello.node + "` on the controller to accept the new ones");
         }
         r.ok = true;
-        r.body = json{{"controller_key", root_public_key_}}.dump();
+        r.body =
+            json{{"controller_key", root_public_key_}, {"replaces", replaced_root_keys_}}.dump();
         return r;
     }
 
@@ -332,6 +400,7 @@ json EnrolServer::roster() const {
     return {{"generation", generation},
             {"complete", complete},
             {"controller_key", root_public_key_},
+            {"replaces", replaced_root_keys_},
             {"nodes", nodes}};
 }
 

@@ -1,5 +1,6 @@
 #include "firstboot/node_files.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -259,12 +260,37 @@ std::string merge_authorized_keys(std::string_view existing, std::string_view pu
     return ensure_final_newline(std::string(existing)) + line + "\n";
 }
 
+std::string replace_authorized_key(std::string_view existing, std::string_view old_key,
+                                   std::string_view new_key) {
+    normalize_public_key(old_key);
+    normalize_public_key(new_key);
+    KeyIdentity old_id = *key_identity(text::trim(old_key));
+    std::string line = text::trim(new_key);
+    KeyIdentity new_id = *key_identity(line);
+    std::string out;
+    bool placed = false;
+    for (const auto& l : lines_of(existing)) {
+        auto id = key_identity(l);
+        if (id == old_id || id == new_id) {
+            if (!placed) out += line + "\n";
+            placed = true;
+            continue;
+        }
+        out += l + "\n";
+    }
+    if (!placed) out += line + "\n";
+    return out;
+}
+
 std::string render_known_hosts(std::string_view existing, const std::vector<KnownHost>& hosts) {
     std::string body;
     for (const auto& h : hosts) {
         if (h.names.empty()) throw InputError("a known host needs at least one name");
         for (const auto& n : h.names) {
-            bool bad = n.empty() || n.find_first_of(" \t\r\n,#") != std::string::npos;
+            bool bad = n.empty() || n.find_first_of(" \t\r\n\v\f,#*?![]@") != std::string::npos ||
+                       std::any_of(n.begin(), n.end(), [](char c) {
+                           return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                       });
             if (bad) throw InputError("not a host name for ssh_known_hosts: '" + n + "'");
         }
         std::string names = text::join(h.names, ",");

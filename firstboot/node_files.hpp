@@ -47,9 +47,16 @@ std::optional<KeyIdentity> key_identity(std::string_view line);
 // unless a line already carries the same type and base64; every other line kept.
 std::string merge_authorized_keys(std::string_view existing, std::string_view public_key);
 
+// authorized_keys with every line carrying `old_key`'s type and base64 removed and
+// `new_key` ("type base64 [comment]") in the place of the first of them (appended when none
+// was there, kept once when it already was); every other line kept. InputError for a key
+// that is not one.
+std::string replace_authorized_key(std::string_view existing, std::string_view old_key,
+                                   std::string_view new_key);
+
 // ssh_known_hosts: the existing file plus a "# BEGIN airstrap known hosts" block with one
 // "name1,name2,addr type base64" line per host key. InputError for a malformed key or a name
-// with a space, comma or '#'.
+// with whitespace, a comma, '#' or a pattern character (*?![]@): a name must match itself.
 std::string render_known_hosts(std::string_view existing, const std::vector<KnownHost>& hosts);
 
 // /etc/sysconfig/network-scripts/ifcfg-NIC for the network node's external NIC: up at boot,

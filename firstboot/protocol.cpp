@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view salt = "airstrap site secret v1";
+constexpr std::string_view salt = "airstrap enrol v2";
 
 [[noreturn]] void reject(const std::string& why) {
     throw ProtocolError(why);
@@ -44,7 +44,7 @@ class Transcript {
 };
 
 Transcript hello_challenge(const Hello& h, const Challenge& c) {
-    Transcript t("airstrap enrol v1");
+    Transcript t("airstrap enrol v2");
     t.add(h.node).add(to_string(h.purpose)).add(h.nonce).add(h.host_keys).add(h.body);
     t.add(c.nonce).add(c.host_keys);
     return t;
@@ -56,8 +56,16 @@ json parse_object(std::string_view frame, const char* type,
     json j = json::parse(frame, nullptr, false);
     if (j.is_discarded() || !j.is_object()) reject("message is not a JSON object");
     auto v = j.find("v");
-    if (v == j.end() || !v->is_number_integer() || v->get<long long>() != version)
-        reject("unsupported protocol version (expected " + std::to_string(version) + ")");
+    if (v == j.end() || !v->is_number_integer()) reject("message has no protocol version");
+    if (v->get<long long>() != version) {
+        long long got = v->get<long long>();
+        reject("the peer speaks enrolment protocol version " +
+               (got >= 0 && got < 1000 ? std::to_string(got) : std::string("?")) +
+               ", this airstrap speaks version " + std::to_string(version) +
+               (got < version ? ": rebuild its media with this airstrap (node.key, site.json "
+                                "with controller_key)"
+                              : ": update this host's airstrap to the peer's"));
+    }
     auto t = j.find("type");
     if (t == j.end() || !t->is_string()) reject("message has no type");
     if (t->get<std::string>() != type)
@@ -136,13 +144,11 @@ const char* to_string(Purpose p) {
     return "?";
 }
 
-Keys derive_keys(const crypto::Bytes& site_secret) {
-    if (site_secret.size() != 32) throw ProtocolError("the site secret must be 32 bytes");
+NodeKeys derive_node_keys(const crypto::Bytes& node_key) {
+    if (node_key.size() != 32) throw ProtocolError("a node key must be 32 bytes");
     return {
-        crypto::hkdf_sha256(site_secret, salt, "airstrap beacon v1", 32),
-        crypto::hkdf_sha256(site_secret, salt, "airstrap enrol controller-proof v1", 32),
-        crypto::hkdf_sha256(site_secret, salt, "airstrap enrol node-proof v1", 32),
-        crypto::hkdf_sha256(site_secret, salt, "airstrap enrol result v1", 32),
+        crypto::hkdf_sha256(node_key, salt, "beacon v2", 32),
+        crypto::hkdf_sha256(node_key, salt, "node proof v2", 32),
     };
 }
 
@@ -162,7 +168,7 @@ std::string encode(const Challenge& m) {
                 {"type", "challenge"},
                 {"nonce", crypto::to_hex(m.nonce)},
                 {"host_keys", sorted_keys(m.host_keys)},
-                {"proof", crypto::to_hex(m.proof)}}
+                {"sig", crypto::to_hex(m.sig)}}
         .dump();
 }
 
@@ -172,7 +178,7 @@ std::string encode(const Response& m) {
 
 std::string encode(const Result& m) {
     return json{{"v", version},     {"type", "result"}, {"ok", m.ok},
-                {"error", m.error}, {"body", m.body},   {"mac", crypto::to_hex(m.mac)}}
+                {"error", m.error}, {"body", m.body},   {"sig", crypto::to_hex(m.sig)}}
         .dump();
 }
 
@@ -206,11 +212,11 @@ Hello decode_hello(std::string_view frame) {
 }
 
 Challenge decode_challenge(std::string_view frame) {
-    json j = parse_object(frame, "challenge", {"nonce", "host_keys", "proof"});
+    json j = parse_object(frame, "challenge", {"nonce", "host_keys", "sig"});
     Challenge c;
     c.nonce = get_hex(j, "nonce", nonce_size);
     c.host_keys = get_host_keys(j, "host_keys");
-    c.proof = get_hex(j, "proof", 32);
+    c.sig = get_hex(j, "sig", signature_size);
     return c;
 }
 
@@ -220,13 +226,13 @@ Response decode_response(std::string_view frame) {
 }
 
 Result decode_result(std::string_view frame) {
-    json j = parse_object(frame, "result", {"ok", "error", "body", "mac"});
+    json j = parse_object(frame, "result", {"ok", "error", "body", "sig"});
     Result r;
     if (!j.at("ok").is_boolean()) reject("field 'ok' must be true or false");
     r.ok = j.at("ok").get<bool>();
     r.error = get_string(j, "error", 4096);
     r.body = get_string(j, "body", max_frame);
-    r.mac = get_hex(j, "mac", 32);
+    r.sig = get_hex(j, "sig", signature_size);
     return r;
 }
 
@@ -263,50 +269,61 @@ std::size_t frame_length(const unsigned char header[4]) {
     return n;
 }
 
-crypto::Bytes controller_proof(const Keys& k, const Hello& h, const Challenge& c) {
-    return crypto::hmac_sha256(k.controller_proof, hello_challenge(h, c).bytes());
+std::string transcript(const Hello& h, const Challenge& c) {
+    return hello_challenge(h, c).bytes();
 }
 
-crypto::Bytes node_proof(const Keys& k, const Hello& h, const Challenge& c) {
+std::string result_transcript(const Hello& h, const Challenge& c, const Response& r,
+                              const Result& res) {
     Transcript t = hello_challenge(h, c);
-    t.add(c.proof);
-    return crypto::hmac_sha256(k.node_proof, t.bytes());
+    t.add(c.sig).add(r.proof).add(res.ok ? "ok" : "refused").add(res.error).add(res.body);
+    return t.bytes();
 }
 
-crypto::Bytes result_mac(const Keys& k, const Hello& h, const Challenge& c, const Response& r,
-                         const Result& res) {
+crypto::Bytes sign_challenge(const crypto::Bytes& signing_seed, const Hello& h,
+                             const Challenge& c) {
+    return crypto::ed25519_sign(signing_seed, transcript(h, c));
+}
+
+bool verify_challenge(const crypto::Bytes& controller_key, const Hello& h, const Challenge& c) {
+    return crypto::ed25519_verify(controller_key, transcript(h, c), c.sig);
+}
+
+crypto::Bytes sign_result(const crypto::Bytes& signing_seed, const Hello& h, const Challenge& c,
+                          const Response& r, const Result& res) {
+    return crypto::ed25519_sign(signing_seed, result_transcript(h, c, r, res));
+}
+
+bool verify_result(const crypto::Bytes& controller_key, const Hello& h, const Challenge& c,
+                   const Response& r, const Result& res) {
+    return crypto::ed25519_verify(controller_key, result_transcript(h, c, r, res), res.sig);
+}
+
+crypto::Bytes node_proof(const NodeKeys& k, const Hello& h, const Challenge& c) {
     Transcript t = hello_challenge(h, c);
-    t.add(c.proof).add(r.proof).add(res.ok ? "ok" : "refused").add(res.error).add(res.body);
-    return crypto::hmac_sha256(k.result, t.bytes());
+    t.add(c.sig);
+    return crypto::hmac_sha256(k.proof, t.bytes());
 }
 
-bool verify_controller(const Keys& k, const Hello& h, const Challenge& c) {
-    return crypto::equal_constant_time(controller_proof(k, h, c), c.proof);
-}
-
-bool verify_node(const Keys& k, const Hello& h, const Challenge& c, const Response& r) {
+bool verify_node(const NodeKeys& k, const Hello& h, const Challenge& c, const Response& r) {
     return crypto::equal_constant_time(node_proof(k, h, c), r.proof);
 }
 
-bool verify_result(const Keys& k, const Hello& h, const Challenge& c, const Response& r,
-                   const Result& res) {
-    return crypto::equal_constant_time(result_mac(k, h, c, r, res), res.mac);
+crypto::Bytes beacon_mac(const NodeKeys& k, const std::string& node, const crypto::Bytes& nonce) {
+    return crypto::hmac_sha256(k.beacon,
+                               Transcript("airstrap beacon v2").add(node).add(nonce).bytes());
 }
 
-Beacon make_beacon(const Keys& k, const std::string& node) {
+Beacon make_beacon(const NodeKeys& k, const std::string& node) {
     Beacon b;
     b.node = node;
     b.nonce = crypto::random_bytes(16);
-    b.mac = crypto::hmac_sha256(k.beacon,
-                                Transcript("airstrap beacon v1").add(node).add(b.nonce).bytes());
+    b.mac = beacon_mac(k, node, b.nonce);
     return b;
 }
 
-bool verify_beacon(const Keys& k, const Beacon& b) {
-    return crypto::equal_constant_time(
-        crypto::hmac_sha256(k.beacon,
-                            Transcript("airstrap beacon v1").add(b.node).add(b.nonce).bytes()),
-        b.mac);
+bool verify_beacon(const NodeKeys& k, const Beacon& b) {
+    return crypto::equal_constant_time(beacon_mac(k, b.node, b.nonce), b.mac);
 }
 
 std::string normalise_host_key(std::string_view line) {

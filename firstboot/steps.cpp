@@ -488,6 +488,50 @@ void install_authorized_key(const node::Paths& paths, const std::string& public_
                      0600);
 }
 
+std::string install_controller_root_key(const node::Paths& paths, const std::string& key,
+                                        const std::vector<std::string>& replaces) {
+    std::string wanted = normalize_public_key(key);
+    fs::path remembered = paths.controller_root_key();
+    std::optional<std::string> installed;
+    if (auto text = read_optional(remembered)) {
+        installed = about_file(remembered, [&] { return normalize_public_key(*text); });
+    }
+    fs::path file = paths.authorized_keys();
+    ensure_dir(paths.root_ssh(), 0700);
+    std::string old = read_optional(file).value_or("");
+    std::string how;
+    if (!installed || *installed == wanted) {
+        write_if_changed(file, about_file(file, [&] { return merge_authorized_keys(old, wanted); }),
+                         0600);
+        how = installed ? "unchanged" : "installed";
+    } else {
+        bool signed_rotation = std::any_of(replaces.begin(), replaces.end(), [&](const auto& r) {
+            try {
+                return normalize_public_key(r) == *installed;
+            } catch (const InputError&) {
+                return false;
+            }
+        });
+        if (!signed_rotation) {
+            throw Error("the controller offers the root key " + key_type(wanted) + " " +
+                        wanted.substr(wanted.size() - std::min<std::size_t>(12, wanted.size())) +
+                        " but this node installed " + key_type(*installed) + " " +
+                        installed->substr(installed->size() -
+                                          std::min<std::size_t>(12, installed->size())) +
+                        " and the controller's signed answer does not name it as the key it "
+                        "replaces: rotation refused, authorized_keys unchanged (if the "
+                        "controller's root key was replaced on purpose, remove " +
+                        remembered.string() + " on this node to accept the new one)");
+        }
+        write_if_changed(
+            file, about_file(file, [&] { return replace_authorized_key(old, *installed, wanted); }),
+            0600);
+        how = "rotated (signed by the controller; the old key removed)";
+    }
+    write_if_changed(remembered, wanted + "\n", 0600);
+    return how;
+}
+
 void write_known_hosts(const node::Paths& paths, const std::vector<KnownHost>& hosts) {
     fs::path file = paths.known_hosts();
     std::string old = read_optional(file).value_or("");

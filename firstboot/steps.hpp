@@ -50,6 +50,13 @@ std::string step_chrony_wait(StepContext& ctx);
 std::vector<std::string> read_host_keys(const node::Paths& paths);  // "type base64" lines, sorted
 std::string read_root_public_key(const node::Paths& paths);         // "" when there is none
 void install_authorized_key(const node::Paths& paths, const std::string& public_key);
+// A node: the controller's root key, from its verified answer, into root's authorized_keys.
+// The first key, or the one installed before (paths.controller_root_key()), is merged in and
+// remembered; a different key only when `replaces` (the signed answer's) names the installed
+// one: then that line is swapped for the new one, never kept beside it. Otherwise Error saying
+// why the rotation was refused, with authorized_keys unchanged. Returns what it did.
+std::string install_controller_root_key(const node::Paths& paths, const std::string& key,
+                                        const std::vector<std::string>& replaces);
 struct KnownHost {
     std::vector<std::string> names;  // short name, fqdn, address
     std::vector<std::string> keys;

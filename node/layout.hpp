@@ -43,6 +43,11 @@ struct Paths {
     std::filesystem::path journal() const { return state_dir() / "journal.json"; }
     std::filesystem::path enrolled() const { return state_dir() / "enrolled.json"; }
     std::filesystem::path rejoin_dir() const { return state_dir() / "rejoin"; }
+    // A node: the controller's root key it put in authorized_keys ("type base64"); another
+    // key replaces it only when the controller signs that rotation.
+    std::filesystem::path controller_root_key() const {
+        return state_dir() / "controller_root_key";
+    }
     // Runtime state in memory (tmpfs), never on disk: what unauthenticated peers tried.
     std::filesystem::path run_dir() const { return under("/run/airstrap"); }
     std::filesystem::path log_file() const { return under("/var/log/airstrap-firstboot.log"); }

@@ -1,21 +1,43 @@
 // libFuzzer target: any bytes as an enrolment message or beacon (the first byte picks which)
 // must decode or be refused with ProtocolError — never crash, hang or trip a sanitizer — and
 // whatever decodes must encode back to a message that decodes to the same fields and must not
-// verify under the site's keys (the fuzzer cannot know the secret).
+// verify under the site's keys (the fuzzer knows neither the controller's signing key nor a
+// node's key): a challenge or result signature, a node's proof, a beacon MAC.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "firstboot/protocol.hpp"
+#include "node/credentials.hpp"
 
 namespace proto = airstrap::firstboot::proto;
 
 namespace {
 
-const proto::Keys& keys() {
-    static const proto::Keys k = proto::derive_keys(airstrap::crypto::Bytes(32, 7));
+const airstrap::crypto::Bytes& site_secret() {
+    static const airstrap::crypto::Bytes s(32, 7);
+    return s;
+}
+
+const proto::NodeKeys& keys() {
+    static const proto::NodeKeys k =
+        proto::derive_node_keys(airstrap::node::node_key(site_secret(), "compute-node"));
     return k;
+}
+
+const airstrap::crypto::Bytes& controller_key() {
+    static const airstrap::crypto::Bytes k = airstrap::node::controller_public_key(site_secret());
+    return k;
+}
+
+proto::Hello some_hello(const std::vector<std::string>& host_keys) {
+    proto::Hello h;
+    h.node = "compute-node";
+    h.nonce = airstrap::crypto::Bytes(32, 1);
+    h.host_keys = host_keys;
+    h.body = "{}";
+    return h;
 }
 
 void check(bool ok) {
@@ -39,17 +61,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             case 1: {
                 proto::Challenge c = proto::decode_challenge(text);
-                check(proto::decode_challenge(proto::encode(c)).proof == c.proof);
-                proto::Hello h;
-                h.node = "compute-node";
-                h.nonce = airstrap::crypto::Bytes(32, 1);
-                h.host_keys = c.host_keys;
-                check(!proto::verify_controller(keys(), h, c));
+                proto::Challenge again = proto::decode_challenge(proto::encode(c));
+                check(again.sig == c.sig && again.nonce == c.nonce &&
+                      again.host_keys == c.host_keys);
+                proto::Hello h = some_hello(c.host_keys);
+                check(!proto::verify_challenge(controller_key(), h, c));
                 break;
             }
             case 2: {
                 proto::Result r = proto::decode_result(text);
-                check(proto::decode_result(proto::encode(r)).body == r.body);
+                proto::Result again = proto::decode_result(proto::encode(r));
+                check(again.body == r.body && again.error == r.error && again.ok == r.ok &&
+                      again.sig == r.sig);
+                proto::Challenge c;
+                c.nonce = airstrap::crypto::Bytes(32, 2);
+                c.host_keys = {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFuzzControllerKey0"};
+                c.sig = airstrap::crypto::Bytes(64, 3);
+                check(!proto::verify_result(controller_key(), some_hello(c.host_keys), c,
+                                            proto::Response{airstrap::crypto::Bytes(32, 4)}, r));
                 break;
             }
             case 3: {
@@ -58,7 +87,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 break;
             }
             case 4: {
-                (void)proto::decode_response(text);
+                proto::Response r = proto::decode_response(text);
+                check(proto::decode_response(proto::encode(r)).proof == r.proof);
+                proto::Challenge c;
+                c.nonce = airstrap::crypto::Bytes(32, 2);
+                c.host_keys = {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFuzzControllerKey0"};
+                c.sig = airstrap::crypto::Bytes(64, 3);
+                check(!proto::verify_node(keys(), some_hello(c.host_keys), c, r));
                 break;
             }
             case 5: {

@@ -8,8 +8,8 @@
 #      controller, strict ssh from the controller to every node, the role steps recorded;
 #   2. kill -9 of a node's daemon while it works (first step, then the chrony wait): it
 #      resumes from its journal and converges;
-#   3. a node with the wrong site secret is refused, saying so, without any secret in a log;
-#      with the right one back it enrols;
+#   3. a node with a wrong node.key is refused (its proof does not verify), saying so, without
+#      any key in a log; with the right one back it enrols;
 #   4. a reinstalled compute node (new host keys) is refused until `airstrap-firstboot rejoin`
 #      on the controller; then its new keys replace the old ones everywhere;
 #   5. the network node's repository file removed, then its metadata: the daemon's repository
@@ -40,7 +40,7 @@ seconds_since() { fb_seconds_since "$@"; }
 fb_lab3
 SECRET=$(sed -n 's/^site_secret: //p' "$WORK/site/secrets.yaml")
 [[ $SECRET =~ ^[0-9a-f]{64}$ ]] || fail "no 64-hex site_secret in secrets.yaml"
-WRONG_SECRET=$(openssl rand -hex 32)
+WRONG_KEY=$(openssl rand -hex 32)
 fb_no_site_addresses_on_host 192.168.111.
 
 # host_keys NAME: "type base64" of every host key of the node, sorted.
@@ -162,21 +162,22 @@ grep -Eq '^chrony_wait done ([2-9]|[1-9][0-9])$' "$WORK/journal.txt" ||
 wait_status "$CTL" 90
 echo "2. compute converged after two kill -9: $(tr '\n' ';' <"$WORK/journal.txt") ($(seconds_since "$t0") s)"
 
-# ---- 3. the wrong site secret -----------------------------------------------------------------
+# ---- 3. a wrong node key ----------------------------------------------------------------------
 t0=$EPOCHREALTIME
 fb_stop_daemon "$CMP" || true
 mark=$(log_mark "$CTL")
 K=${FB_ROOT[$CMP]}
-cp -p "$K/etc/airstrap/site.key" "$WORK/site.key.good"
-printf '%s\n' "$WRONG_SECRET" >"$K/etc/airstrap/site.key"
-mv "$K/var/lib/airstrap" "$WORK/compute-state"  # not enrolled yet: it must prove the secret
+[ ! -e "$K/etc/airstrap/site.key" ] || fail "compute-node holds a site.key: only the controller may"
+cp -p "$K/etc/airstrap/node.key" "$WORK/node.key.good"
+printf '%s\n' "$WRONG_KEY" >"$K/etc/airstrap/node.key"
+mv "$K/var/lib/airstrap" "$WORK/compute-state"  # not enrolled yet: it must prove its key
 fb_start_daemon "$CMP" --poll-interval "$POLL"
 refused() {
     fb_status "$CMP"
-    [ "$RC" -ne 0 ] && grep -qi "secret" <<<"$OUT"
+    [ "$RC" -ne 0 ] && grep -qi "proof does not verify" <<<"$OUT"
 }
-fb_wait 30 "compute's status to say that its site secret was refused" refused
-echo "3. wrong secret: compute's status exits $RC and says: $(grep -i secret <<<"$OUT" | sed -n 1,2p)"
+fb_wait 30 "compute's status to say that its proof does not verify" refused
+echo "3. wrong node key: compute's status exits $RC and says: $(grep -i "proof does not verify" <<<"$OUT" | sed -n 1,2p | cut -c1-200)"
 refusal_lines() {  # the controller's log lines since $mark about compute being turned away
     local lines
     lines=$(log_lines_since "$CTL" "$mark")
@@ -188,13 +189,13 @@ echo "3. controller: $(refusal_lines | sed -n 1p)"
 fb_status "$CTL"
 echo "3. controller's status while compute is refused: exit $RC"
 fb_stop_daemon "$CMP" || true
-cp -p "$WORK/site.key.good" "$K/etc/airstrap/site.key"
+cp -p "$WORK/node.key.good" "$K/etc/airstrap/node.key"
 rm -rf "$K/var/lib/airstrap"
 mv "$WORK/compute-state" "$K/var/lib/airstrap"
 fb_start_daemon "$CMP" --poll-interval "$POLL"
 wait_status "$CMP" 60
 wait_status "$CTL" 90
-echo "3. right secret back: compute done again ($(seconds_since "$t0") s)"
+echo "3. right node key back: compute done again ($(seconds_since "$t0") s)"
 
 # ---- 4. a reinstalled compute node: new host keys, refused until rejoin -----------------------
 t0=$EPOCHREALTIME
@@ -265,10 +266,19 @@ wait_done "$NET" 90
 echo "5. repository back: network-node done again ($(seconds_since "$t0") s)"
 
 # ---- no secret anywhere ---------------------------------------------------------------------
+# The site secret only in secrets.yaml and the controller's site.key; each node's key only in
+# its own root (and this test's copies of compute's); the wrong key nowhere.
 fb_stop_all
-for s in "$SECRET" "$WRONG_SECRET"; do
-    hits=$(grep -rlai -D skip --exclude=site.key --exclude=secrets.yaml --exclude=site.key.good -- "$s" "$WORK" || true)
-    [ -z "$hits" ] || fail "a site secret appears in: $hits"
+hits=$(grep -rlai -D skip -- "$SECRET" "$WORK" | grep -vxF -e "$WORK/site/secrets.yaml" -e "$C/etc/airstrap/site.key" || true)
+[ -z "$hits" ] || fail "the site secret appears outside the controller's site.key: $hits"
+hits=$(grep -rlai -D skip -- "$WRONG_KEY" "$WORK" || true)
+[ -z "$hits" ] || fail "the wrong node key appears in: $hits"
+for n in "$CTL" "$CMP" "$NET"; do
+    key=$(tr -d '[:space:]' <"${FB_ROOT[$n]}/etc/airstrap/node.key")
+    [[ $key =~ ^[0-9a-f]{64}$ ]] || fail "$n: node.key is not 64 hex digits"
+    hits=$(grep -rlai -D skip -- "$key" "$WORK" |
+        grep -v -e "^${FB_ROOT[$n]}/" -e "^$WORK/compute-old-root/" -e "^$WORK/node.key.good\$" || true)
+    [ -z "$hits" ] || fail "$n's node key appears outside its own root: $hits"
 done
 fb_no_site_addresses_on_host 192.168.111.
-pass "firstboot: 3 nodes enrolled, keys and chrony verified; kill -9 resumed; wrong secret refused; reinstalled node rejoined; a missing repository reported"
+pass "firstboot: 3 nodes enrolled, keys and chrony verified; kill -9 resumed; wrong node key refused; reinstalled node rejoined; a missing repository reported"

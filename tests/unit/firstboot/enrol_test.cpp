@@ -130,16 +130,77 @@ TEST_F(EnrolTest, ChangedHostKeyIsRefusedUntilARejoinWindowOpens) {
     EXPECT_FALSE(EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object()).ok);
 }
 
-TEST_F(EnrolTest, WrongSecretIsRefusedAndTheNodeIsToldWhy) {
+TEST_F(EnrolTest, WrongNodeKeyIsRefusedAndTheNodeIsToldWhy) {
     node::Identity node = identity("compute1", port_, /*secret_byte=*/10);
     Traffic t;
-    EnrolClient client(node, {key_a}, t);
+    auto r = EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("its proof does not verify"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("node.key"), std::string::npos) << r.error;
+    EXPECT_FALSE(state_->node("compute1") && state_->node("compute1")->enrolled);
+}
+
+TEST_F(EnrolTest, ANodesKeyDoesNotEnrolAnotherNode) {
+    // compute1's media (its node.key) on a host at compute2's address, claiming compute2.
+    node::Identity thief = identity("compute2", port_);
+    thief.node_key = identity("compute1", port_).node_key;
+    Traffic t;
+    auto r = EnrolClient(thief, {key_a}, t).request(proto::Purpose::enrol, json::object());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("its proof does not verify"), std::string::npos) << r.error;
+    EXPECT_FALSE(state_->node("compute2") && state_->node("compute2")->enrolled);
+    // The real compute2 still enrols with its own key.
+    auto real = EnrolClient(identity("compute2", port_), {key_b}, t)
+                    .request(proto::Purpose::enrol, json::object());
+    EXPECT_TRUE(real.ok) << real.error;
+    EXPECT_EQ(state_->node("compute2")->host_keys, std::vector<std::string>{key_b});
+}
+
+TEST_F(EnrolTest, AControllerWithAnotherSigningKeyIsRefused) {
+    // A fake controller: a site secret of its own (so its own signing key), even with the
+    // node keys it derives from it; the node's site.json names the real controller's key.
+    std::uint16_t fake_port = static_cast<std::uint16_t>(port_ + 1);
+    node::Identity fake = identity("controller", fake_port, /*secret_byte=*/10);
+    SiteState fake_state(dir_ / "fake-enrolled.json", dir_ / "fake-rejoin");
+    Log fake_log(dir_ / "fake.log", "controller");
+    Traffic ft;
+    const std::string fake_root =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeControllerRootKey000000000000";
+    EnrolServer fake_server(fake, fake_state, {key_c}, fake_root, fake_log, ft);
+    fake_server.start();
+    node::Identity node = identity("compute1", fake_port);
+    Traffic t;
     try {
-        client.request(proto::Purpose::enrol, json::object());
-        ADD_FAILURE() << "enrolled with the wrong secret";
+        auto r = EnrolClient(node, {key_a}, t).request(proto::Purpose::enrol, json::object());
+        ADD_FAILURE() << "a controller with another signing key was believed: ok=" << r.ok;
     } catch (const proto::ProtocolError& e) {
-        EXPECT_NE(std::string(e.what()).find("site.key"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("is not this site's controller"), std::string::npos)
+            << e.what();
+        EXPECT_EQ(std::string(e.what()).find(fake_root), std::string::npos) << e.what();
     }
+    fake_server.stop();
+}
+
+TEST_F(EnrolTest, AVersion1HelloIsRefusedWithAClearMessage) {
+    net::Socket s = net::connect_tcp("127.0.0.2", "127.0.0.1", port_, 2s);
+    json v1 = {{"v", 1},
+               {"type", "hello"},
+               {"node", "compute1"},
+               {"purpose", "enrol"},
+               {"nonce", std::string(64, 'a')},
+               {"host_keys", {key_a}},
+               {"body", "{}"}};
+    auto deadline = net::Clock::now() + 3s;
+    net::write_frame(s, v1.dump(), deadline);
+    EXPECT_ANY_THROW(net::read_frame(s, deadline));  // no challenge for a v1 node
+    std::string log;
+    for (int i = 0; i < 100 && log.find("version 1") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(20ms);
+        log = read_file(dir_ / "controller.log", 1 << 20);
+    }
+    EXPECT_NE(log.find("speaks enrolment protocol version 1, this airstrap speaks version 2"),
+              std::string::npos)
+        << log;
     EXPECT_FALSE(state_->node("compute1") && state_->node("compute1")->enrolled);
 }
 
@@ -150,7 +211,9 @@ TEST_F(EnrolTest, UnknownNodeAndWrongAddressAreRefused) {
     stranger.node = "compute9";
     auto r = EnrolClient(stranger, {key_a}, t).request(proto::Purpose::enrol, json::object());
     EXPECT_FALSE(r.ok);
-    EXPECT_NE(r.error.find("not a node of site loop"), std::string::npos) << r.error;
+    // The same answer as a wrong key: it does not tell which names exist.
+    EXPECT_NE(r.error.find("its proof does not verify"), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.find("not a node"), std::string::npos) << r.error;
 
     // compute1 claims to be at 127.0.0.4; the controller knows it at 127.0.0.2.
     node::Identity moved = identity("compute1", port_, 9, "127.0.0.4");
@@ -190,6 +253,35 @@ TEST_F(EnrolTest, RosterAndReportNeedEnrolmentAndCarryThePins) {
     auto rec = state_->node("compute2");
     ASSERT_EQ(rec->steps.size(), 1u);
     EXPECT_EQ(rec->steps[0].detail, "synchronised to 127.0.0.1");
+}
+
+TEST(KnownHostsFromRoster, NamesComeFromTheNodesOwnSiteAndOnlyItsNodesCount) {
+    node::Identity id = identity("compute2", 7447);
+    json roster = {
+        {"generation", 3},
+        {"complete", true},
+        {"nodes",
+         json::array({
+             // The roster's names and addresses for a real node are not used: site.json's are.
+             {{"name", "controller"},
+              {"fqdn", "*"},
+              {"address", "10.6.6.6"},
+              {"host_keys", {key_c + " root@controller"}}},
+             {{"name", "compute1"}, {"host_keys", {key_b, key_a}}},
+             // Not a node of the site: ignored, whatever it carries.
+             {{"name", "*"}, {"host_keys", {key_a}}},
+             {{"name", "attacker"}, {"address", "127.0.0.9"}, {"host_keys", {key_a}}},
+         })}};
+    auto hosts = known_hosts_from_roster(id.site, roster);
+    ASSERT_EQ(hosts.size(), 2u);
+    EXPECT_EQ(hosts[0].names,
+              (std::vector<std::string>{"127.0.0.1", "controller", "controller.test"}));
+    EXPECT_EQ(hosts[0].keys, std::vector<std::string>{key_c});
+    EXPECT_EQ(hosts[1].names, (std::vector<std::string>{"127.0.0.2", "compute1", "compute1.test"}));
+    EXPECT_EQ(hosts[1].keys, (std::vector<std::string>{key_a, key_b}));
+    roster["nodes"][1]["host_keys"] = {"ssh-ed25519 $(reboot)"};
+    EXPECT_THROW(known_hosts_from_roster(id.site, roster), proto::ProtocolError);
+    EXPECT_THROW(known_hosts_from_roster(id.site, json{{"nodes", 1}}), proto::ProtocolError);
 }
 
 TEST_F(EnrolTest, GarbageAndHalfSessionsDoNotHurtTheServer) {

@@ -27,7 +27,8 @@ node::Site lab3() {
     ss << in.rdbuf();
     auto file = site::SiteFile::from_text("site.yaml", ss.str(), p.parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return node::parse_site_json(node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
+    return node::parse_site_json(
+        node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
 }
 
 const node::Node& node_named(const node::Site& s, const char* name) {
@@ -243,6 +244,32 @@ TEST(NodeFiles, KnownHostsRefusesBadNamesAndKeys) {
     EXPECT_THROW(render_known_hosts("", {{{"a,b"}, {ed25519}}}), InputError);
     EXPECT_THROW(render_known_hosts("", {{{}, {ed25519}}}), InputError);
     EXPECT_THROW(render_known_hosts("", {{{"a"}, {"ssh-ed25519"}}}), InputError);
+    // A name must match only itself: no pattern, negation, marker or control character.
+    for (const char* bad : {"*", "compute-*", "node?", "!controller", "[192.168.111.12]:22",
+                            "@cert-authority", "a\tb", "a\nb", "a\x01b", "#x"}) {
+        EXPECT_THROW(render_known_hosts("", {{{bad}, {ed25519}}}), InputError) << bad;
+    }
+    EXPECT_NO_THROW(
+        render_known_hosts("", {{{"compute-node.lab.local", "192.168.111.12"}, {ed25519}}}));
+}
+
+TEST(NodeFiles, ReplaceAuthorizedKeySwapsTheOldLineInPlace) {
+    std::string existing =
+        "# operators\n" + ed25519 + " root@controller-node\n" + ecdsa + " alice@laptop\n";
+    EXPECT_EQ(
+        replace_authorized_key(existing, ed25519, ed25519_other + " root@controller-node"),
+        "# operators\n" + ed25519_other + " root@controller-node\n" + ecdsa + " alice@laptop\n");
+    // Every copy of the old key goes (with options too); the new one is there once.
+    std::string twice = ed25519 + "\nfrom=\"10.0.0.0/8\" " + ed25519 + " x\n" + ecdsa + "\n";
+    EXPECT_EQ(replace_authorized_key(twice, ed25519, ed25519_other),
+              ed25519_other + "\n" + ecdsa + "\n");
+    // The old key absent: the new one appended; the new one present already: kept once.
+    EXPECT_EQ(replace_authorized_key(ecdsa + "\n", ed25519, ed25519_other),
+              ecdsa + "\n" + ed25519_other + "\n");
+    EXPECT_EQ(replace_authorized_key(ed25519_other + "\n" + ed25519 + "\n", ed25519, ed25519_other),
+              ed25519_other + "\n");
+    EXPECT_THROW(replace_authorized_key("", ed25519, "not a key"), InputError);
+    EXPECT_THROW(replace_authorized_key("", "not a key", ed25519), InputError);
 }
 
 TEST(NodeFiles, ExternalIfcfgHasNoAddress) {

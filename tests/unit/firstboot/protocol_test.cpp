@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+
+#include "node/credentials.hpp"
 
 namespace airstrap::firstboot::proto {
 namespace {
@@ -21,8 +24,18 @@ Bytes secret(std::uint8_t first) {
     return b;
 }
 
+Bytes hex(const std::string& s) {
+    Bytes b;
+    if (!crypto::from_hex(s, b)) ADD_FAILURE() << "not hex: " << s;
+    return b;
+}
+
+// A session of the site whose secret is secret(1): compute-node's keys, the controller's.
 struct Session {
-    Keys keys = derive_keys(secret(1));
+    Bytes site_secret = secret(1);
+    Bytes seed = node::controller_signing_seed(site_secret);
+    Bytes controller = node::controller_public_key(site_secret);
+    NodeKeys keys = derive_node_keys(node::node_key(site_secret, "compute-node"));
     Hello hello;
     Challenge challenge;
     Response response;
@@ -36,33 +49,90 @@ struct Session {
         hello.body = "{}";
         challenge.nonce = Bytes(32, 0xbb);
         challenge.host_keys = {controller_key};
-        challenge.proof = controller_proof(keys, hello, challenge);
+        challenge.sig = sign_challenge(seed, hello, challenge);
         response.proof = node_proof(keys, hello, challenge);
         result.ok = true;
         result.body = R"({"controller_key":"ssh-ed25519 AAAA"})";
-        result.mac = result_mac(keys, hello, challenge, response, result);
+        result.sig = sign_result(seed, hello, challenge, response, result);
     }
+    bool challenge_ok() const { return verify_challenge(controller, hello, challenge); }
+    bool node_ok() const { return verify_node(keys, hello, challenge, response); }
+    bool result_ok() const { return verify_result(controller, hello, challenge, response, result); }
 };
 
-// The expected values were computed independently (Python's hmac/hashlib, from the
-// transcript layout documented in protocol.cpp): they pin the wire format, so a node built
-// by one airstrap version still enrols with a controller built by another.
-TEST(Protocol, TestVectors) {
-    Session s;
-    EXPECT_EQ(crypto::to_hex(s.keys.controller_proof),
-              "6a1b097baac956c73eb1401f0266a09962c4ba8c51e75f29ebe96de855fa1c38");
-    EXPECT_EQ(crypto::to_hex(s.challenge.proof),
-              "535bd3df8ed6f9f401ce6337a2cb52f28f813a4d9a9e4dfd6d4762fb41d20cb6");
-    EXPECT_EQ(crypto::to_hex(s.response.proof),
-              "1a3f0a966240609203fe3e89fd3eb822d0cc2013239f46be6f616549142ac182");
-    EXPECT_EQ(crypto::to_hex(s.result.mac),
-              "57f7fa82e7990cb5e1bc4dfcadcfd457d7c5c687d6f2cba4e57ad6654d8999ba");
-    Beacon b;
-    b.node = "compute-node";
-    b.nonce = Bytes(16, 0xcc);
-    ASSERT_TRUE(crypto::from_hex("8053baff51f48927d734c6e61ba328fddbe760e6c127c2e52d4b889100324c84",
-                                 b.mac));
-    EXPECT_TRUE(verify_beacon(s.keys, b));
+// tests/data/protocol-vectors.json: computed independently by tests/tools/protocol_vectors.py
+// (Python's hmac/hashlib and cryptography's Ed25519). They pin the wire format, so a node
+// built by one airstrap version still enrols with a controller built by another.
+nlohmann::json vectors() {
+    std::ifstream in(std::string(AIRSTRAP_TEST_DATA) + "/protocol-vectors.json");
+    return nlohmann::json::parse(in);
+}
+
+std::vector<std::string> strings(const nlohmann::json& j) {
+    return j.get<std::vector<std::string>>();
+}
+
+TEST(Protocol, KeysMatchTheIndependentVectors) {
+    auto v = vectors();
+    Bytes site = hex(v["site_secret"]);
+    EXPECT_EQ(crypto::to_hex(node::controller_signing_seed(site)), v["controller_signing_seed"]);
+    EXPECT_EQ(crypto::to_hex(node::controller_public_key(site)), v["controller_public_key"]);
+    ASSERT_EQ(v["nodes"].size(), 3u);
+    for (const auto& [name, n] : v["nodes"].items()) {
+        Bytes k = node::node_key(site, name);
+        EXPECT_EQ(crypto::to_hex(k), n["node_key"]) << name;
+        NodeKeys nk = derive_node_keys(k);
+        EXPECT_EQ(crypto::to_hex(nk.beacon), n["beacon_key"]) << name;
+        EXPECT_EQ(crypto::to_hex(nk.proof), n["proof_key"]) << name;
+    }
+    Beacon b{v["beacon"]["node"], hex(v["beacon"]["nonce"]), hex(v["beacon"]["mac"])};
+    NodeKeys nk = derive_node_keys(node::node_key(site, b.node));
+    EXPECT_EQ(crypto::to_hex(beacon_mac(nk, b.node, b.nonce)), v["beacon"]["mac"]);
+    EXPECT_TRUE(verify_beacon(nk, b));
+}
+
+TEST(Protocol, SessionsMatchTheIndependentVectors) {
+    auto v = vectors();
+    Bytes site = hex(v["site_secret"]);
+    Bytes seed = node::controller_signing_seed(site);
+    Bytes pub = hex(v["controller_public_key"]);
+    ASSERT_EQ(v["sessions"].size(), 2u);
+    for (const auto& sv : v["sessions"]) {
+        Hello h;
+        h.node = sv["hello"]["node"];
+        std::string purpose = sv["hello"]["purpose"];
+        h.purpose = purpose == "enrol"    ? Purpose::enrol
+                    : purpose == "roster" ? Purpose::roster
+                                          : Purpose::report;
+        h.nonce = hex(sv["hello"]["nonce"]);
+        h.host_keys = strings(sv["hello"]["host_keys"]);
+        h.body = sv["hello"]["body"];
+        Challenge c;
+        c.nonce = hex(sv["challenge"]["nonce"]);
+        c.host_keys = strings(sv["challenge"]["host_keys"]);
+        std::string t1 = transcript(h, c);
+        EXPECT_EQ(crypto::to_hex(Bytes(t1.begin(), t1.end())), sv["t1"]);
+        c.sig = sign_challenge(seed, h, c);
+        EXPECT_EQ(crypto::to_hex(c.sig), sv["challenge"]["sig"]);
+        EXPECT_TRUE(verify_challenge(pub, h, c));
+        NodeKeys nk = derive_node_keys(node::node_key(site, h.node));
+        Response r{node_proof(nk, h, c)};
+        EXPECT_EQ(crypto::to_hex(r.proof), sv["response"]["proof"]);
+        EXPECT_TRUE(verify_node(nk, h, c, r));
+        Result res;
+        res.ok = sv["result"]["ok"];
+        res.error = sv["result"]["error"];
+        res.body = sv["result"]["body"];
+        res.sig = sign_result(seed, h, c, r, res);
+        EXPECT_EQ(crypto::to_hex(res.sig), sv["result"]["sig"]);
+        EXPECT_TRUE(verify_result(pub, h, c, r, res));
+        // Decoded from the wire, the same values still verify.
+        Hello h2 = decode_hello(encode(h));
+        Challenge c2 = decode_challenge(encode(c));
+        Result res2 = decode_result(encode(res));
+        EXPECT_TRUE(verify_challenge(pub, h2, c2));
+        EXPECT_TRUE(verify_result(pub, h2, c2, decode_response(encode(r)), res2));
+    }
 }
 
 TEST(Protocol, HonestSessionVerifiesAndSurvivesEncoding) {
@@ -71,79 +141,129 @@ TEST(Protocol, HonestSessionVerifiesAndSurvivesEncoding) {
     Challenge c = decode_challenge(encode(s.challenge));
     Response r = decode_response(encode(s.response));
     Result res = decode_result(encode(s.result));
-    EXPECT_TRUE(verify_controller(s.keys, h, c));
+    EXPECT_TRUE(verify_challenge(s.controller, h, c));
     EXPECT_TRUE(verify_node(s.keys, h, c, r));
-    EXPECT_TRUE(verify_result(s.keys, h, c, r, res));
+    EXPECT_TRUE(verify_result(s.controller, h, c, r, res));
     EXPECT_EQ(h.node, "compute-node");
     EXPECT_EQ(h.host_keys, std::vector<std::string>{node_key});
     EXPECT_EQ(res.body, s.result.body);
 }
 
-TEST(Protocol, EveryBoundFieldIsCovered) {
-    std::vector<std::function<void(Session&)>> tamper = {
-        [](Session& s) { s.hello.node = "network-node"; },
-        [](Session& s) { s.hello.purpose = Purpose::roster; },
-        [](Session& s) { s.hello.nonce[5] ^= 1; },
-        [](Session& s) { s.hello.host_keys = {controller_key}; },
-        [](Session& s) { s.hello.body = R"({"steps":[]})"; },
-        [](Session& s) { s.challenge.nonce[0] ^= 0x80; },
-        [](Session& s) { s.challenge.host_keys = {node_key}; },
+// Each field the transcript binds, changed after signing: nothing verifies any more.
+TEST(Protocol, EverySignedFieldIsCovered) {
+    const std::string other_key =
+        "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDsomeoneElsesKey000000000000000000";
+    // Fields of T1: the challenge signature, the proof and the result's all fail.
+    std::vector<std::pair<const char*, std::function<void(Session&)>>> t1 = {
+        {"hello.node", [](Session& s) { s.hello.node = "network-node"; }},
+        {"hello.purpose", [](Session& s) { s.hello.purpose = Purpose::roster; }},
+        {"hello.nonce", [](Session& s) { s.hello.nonce[5] ^= 1; }},
+        {"hello.host_keys", [](Session& s) { s.hello.host_keys = {controller_key}; }},
+        {"hello.host_keys (one added)",
+         [&](Session& s) { s.hello.host_keys.push_back(other_key); }},
+        {"hello.body", [](Session& s) { s.hello.body = R"({"steps":[]})"; }},
+        {"challenge.nonce", [](Session& s) { s.challenge.nonce[0] ^= 0x80; }},
+        {"challenge.host_keys", [](Session& s) { s.challenge.host_keys = {node_key}; }},
+        {"challenge.host_keys (one added)",
+         [&](Session& s) { s.challenge.host_keys.push_back(other_key); }},
     };
-    for (std::size_t i = 0; i < tamper.size(); ++i) {
+    for (const auto& [what, tamper] : t1) {
         Session s;
-        tamper[i](s);
-        EXPECT_FALSE(verify_controller(s.keys, s.hello, s.challenge)) << "case " << i;
-        EXPECT_FALSE(verify_node(s.keys, s.hello, s.challenge, s.response)) << "case " << i;
-        EXPECT_FALSE(verify_result(s.keys, s.hello, s.challenge, s.response, s.result))
-            << "case " << i;
+        tamper(s);
+        EXPECT_FALSE(s.challenge_ok()) << what;
+        EXPECT_FALSE(s.node_ok()) << what;
+        EXPECT_FALSE(s.result_ok()) << what;
     }
+    // After T1: the challenge signature is covered by the proof and the result's signature.
     Session s;
-    s.result.ok = false;
-    EXPECT_FALSE(verify_result(s.keys, s.hello, s.challenge, s.response, s.result));
-    s = Session();
-    s.result.body = R"({"controller_key":"ssh-ed25519 BBBB"})";
-    EXPECT_FALSE(verify_result(s.keys, s.hello, s.challenge, s.response, s.result));
+    s.challenge.sig[10] ^= 1;
+    EXPECT_FALSE(s.challenge_ok());
+    EXPECT_FALSE(s.node_ok());
+    EXPECT_FALSE(s.result_ok());
     s = Session();
     s.response.proof[31] ^= 1;
-    EXPECT_FALSE(verify_node(s.keys, s.hello, s.challenge, s.response));
+    EXPECT_TRUE(s.challenge_ok());
+    EXPECT_FALSE(s.node_ok());
+    EXPECT_FALSE(s.result_ok());
+    std::vector<std::pair<const char*, std::function<void(Session&)>>> result = {
+        {"result.ok", [](Session& x) { x.result.ok = false; }},
+        {"result.error", [](Session& x) { x.result.error = "refused"; }},
+        {"result.body",
+         [](Session& x) { x.result.body = R"({"controller_key":"ssh-ed25519 BBBB"})"; }},
+        {"result.sig", [](Session& x) { x.result.sig[63] ^= 1; }},
+    };
+    for (const auto& [what, tamper] : result) {
+        Session t;
+        tamper(t);
+        EXPECT_TRUE(t.challenge_ok()) << what;
+        EXPECT_TRUE(t.node_ok()) << what;
+        EXPECT_FALSE(t.result_ok()) << what;
+    }
+    // A refusal cannot be turned into an acceptance either.
+    Session r;
+    r.result.ok = false;
+    r.result.error = "not enrolled yet";
+    r.result.body = "";
+    r.result.sig = sign_result(r.seed, r.hello, r.challenge, r.response, r.result);
+    EXPECT_TRUE(r.result_ok());
+    r.result.ok = true;
+    EXPECT_FALSE(r.result_ok());
 }
 
 TEST(Protocol, ReplayIntoAnotherSessionFails) {
     Session first;
     Session second;
     second.challenge.nonce = Bytes(32, 0x42);  // the controller's fresh nonce
-    second.challenge.proof = controller_proof(second.keys, second.hello, second.challenge);
+    second.challenge.sig = sign_challenge(second.seed, second.hello, second.challenge);
     // An eavesdropper replays the node's response (and the controller's result) of session 1.
     EXPECT_FALSE(verify_node(second.keys, second.hello, second.challenge, first.response));
     second.response = first.response;
-    EXPECT_FALSE(
-        verify_result(second.keys, second.hello, second.challenge, second.response, first.result));
+    second.result = first.result;
+    EXPECT_FALSE(second.result_ok());
     // A replayed challenge against a node's fresh hello nonce.
     Session third;
     third.hello.nonce = Bytes(32, 0x17);
-    EXPECT_FALSE(verify_controller(third.keys, third.hello, first.challenge));
+    EXPECT_FALSE(verify_challenge(third.controller, third.hello, first.challenge));
+    // The challenge's signature is not a result's, nor the other way round.
+    Result as_result = first.result;
+    as_result.sig = first.challenge.sig;
+    EXPECT_FALSE(
+        verify_result(first.controller, first.hello, first.challenge, first.response, as_result));
 }
 
-TEST(Protocol, WrongSecretIsRefusedBothWays) {
+// A node's key proves that node and nothing more.
+TEST(Protocol, ANodeKeyProvesOnlyItsNode) {
     Session s;
-    Keys other = derive_keys(secret(2));
-    EXPECT_FALSE(verify_controller(other, s.hello, s.challenge));  // node with another secret
-    EXPECT_FALSE(verify_node(other, s.hello, s.challenge, s.response));
-    Response forged{node_proof(other, s.hello, s.challenge)};
-    EXPECT_FALSE(verify_node(s.keys, s.hello, s.challenge, forged));
-    Beacon b = make_beacon(other, "compute-node");
-    EXPECT_FALSE(verify_beacon(s.keys, b));
-    EXPECT_TRUE(verify_beacon(other, b));
+    Bytes site = s.site_secret;
+    NodeKeys network = derive_node_keys(node::node_key(site, "network-node"));
+    // compute-node's key cannot answer for network-node…
+    Session as_network;
+    as_network.hello.node = "network-node";
+    as_network.challenge.sig = sign_challenge(s.seed, as_network.hello, as_network.challenge);
+    as_network.response.proof = node_proof(s.keys, as_network.hello, as_network.challenge);
+    EXPECT_FALSE(verify_node(network, as_network.hello, as_network.challenge, as_network.response));
+    // …nor sign as the controller (its key is an HMAC key, the controller's an Ed25519 one):
+    // a "controller" signing with a seed made from any node's key is refused.
+    for (const Bytes& seed : {s.keys.proof, s.keys.beacon, node::node_key(site, "compute-node")}) {
+        Challenge c = s.challenge;
+        c.sig = crypto::ed25519_sign(seed, transcript(s.hello, c));
+        EXPECT_FALSE(verify_challenge(s.controller, s.hello, c));
+    }
+    // Another site's controller is not this site's.
+    Bytes other = node::controller_public_key(secret(2));
+    EXPECT_FALSE(verify_challenge(other, s.hello, s.challenge));
+    EXPECT_FALSE(verify_result(other, s.hello, s.challenge, s.response, s.result));
+    // Beacons: under the named node's key only.
+    Beacon b = make_beacon(s.keys, "compute-node");
+    EXPECT_TRUE(verify_beacon(s.keys, b));
+    EXPECT_FALSE(verify_beacon(network, b));
     b.node = "network-node";
-    EXPECT_FALSE(verify_beacon(other, b));
-}
-
-TEST(Protocol, KeysArePerPurposeAndNeedThirtyTwoBytes) {
-    Keys k = derive_keys(secret(1));
-    EXPECT_NE(k.beacon, k.controller_proof);
-    EXPECT_NE(k.controller_proof, k.node_proof);
-    EXPECT_NE(k.node_proof, k.result);
-    EXPECT_THROW(derive_keys(Bytes(31, 1)), ProtocolError);
+    EXPECT_FALSE(verify_beacon(s.keys, b));
+    EXPECT_FALSE(verify_beacon(network, b));
+    // Keys of the wrong size verify nothing and derive nothing.
+    EXPECT_FALSE(verify_challenge(Bytes(31, 1), s.hello, s.challenge));
+    EXPECT_THROW(derive_node_keys(Bytes(31, 1)), ProtocolError);
+    EXPECT_NE(s.keys.beacon, s.keys.proof);
 }
 
 std::string hello_json(const std::function<void(nlohmann::json&)>& edit) {
@@ -169,7 +289,11 @@ TEST(Protocol, MalformedMessagesAreRejected) {
     std::string good = hello_json([](json&) {});
     for (std::size_t cut : {good.size() / 2, good.size() - 1})
         expect_rejected(good.substr(0, cut), "not a JSON object");
-    expect_rejected(hello_json([](json& j) { j["v"] = 2; }), "version");
+    expect_rejected(hello_json([](json& j) { j["v"] = 3; }), "version 3");
+    // A node of the previous protocol is told what to do.
+    expect_rejected(hello_json([](json& j) { j["v"] = 1; }),
+                    "speaks enrolment protocol version 1, this airstrap speaks version 2: "
+                    "rebuild its media");
     expect_rejected(hello_json([](json& j) { j["type"] = "beacon"; }), "expected a hello");
     expect_rejected(hello_json([](json& j) { j["extra"] = 1; }), "unexpected fields");
     expect_rejected(hello_json([](json& j) { j.erase("nonce"); }), "unexpected fields");
@@ -191,7 +315,7 @@ TEST(Protocol, MalformedMessagesAreRejected) {
     expect_rejected(std::string(max_frame + 1, ' '), "larger than");
     EXPECT_THROW(decode_challenge(good), ProtocolError);
     EXPECT_THROW(
-        decode_result(R"({"v":1,"type":"result","ok":"yes","error":"","body":"","mac":""})"),
+        decode_result(R"({"v":2,"type":"result","ok":"yes","error":"","body":"","sig":""})"),
         ProtocolError);
 }
 

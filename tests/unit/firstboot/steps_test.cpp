@@ -52,7 +52,8 @@ node::Site lab3() {
     fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml";
     auto file = site::SiteFile::from_text("site.yaml", slurp(p), p.parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return node::parse_site_json(node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
+    return node::parse_site_json(
+        node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
 }
 
 const std::string ed25519 =
@@ -708,6 +709,38 @@ TEST_F(Steps, InstallAuthorizedKeyCreatesTheFolderAndIsIdempotent) {
     install_authorized_key(paths, ed25519 + " another-comment");
     EXPECT_EQ(slurp(paths.authorized_keys()), once);
     EXPECT_THROW(install_authorized_key(paths, "rm -rf /"), InputError);
+}
+
+TEST_F(Steps, ControllerRootKeyIsRememberedAndOnlyASignedRotationReplacesIt) {
+    put(paths.authorized_keys(), ecdsa + " alice@laptop\n");
+    EXPECT_EQ(install_controller_root_key(paths, ed25519 + " root@controller-node", {}),
+              "installed");
+    EXPECT_EQ(slurp(paths.authorized_keys()), ecdsa + " alice@laptop\n" + ed25519 + "\n");
+    EXPECT_EQ(slurp(paths.controller_root_key()), ed25519 + "\n");
+    EXPECT_EQ(mode_of(paths.controller_root_key()), 0600u);
+    EXPECT_EQ(install_controller_root_key(paths, ed25519, {}), "unchanged");
+
+    // Another key, not signed as replacing the installed one: refused, nothing changes.
+    std::string before = slurp(paths.authorized_keys());
+    for (const auto& replaces : std::vector<std::vector<std::string>>{{}, {ecdsa}, {"junk"}}) {
+        try {
+            install_controller_root_key(paths, ed25519_other, replaces);
+            ADD_FAILURE() << "a second root key was accepted";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("rotation refused"), std::string::npos)
+                << e.what();
+        }
+        EXPECT_EQ(slurp(paths.authorized_keys()), before);
+        EXPECT_EQ(slurp(paths.controller_root_key()), ed25519 + "\n");
+    }
+    // Signed as its replacement: the old line swapped for the new one, never both.
+    EXPECT_NE(install_controller_root_key(paths, ed25519_other + " root@controller-node",
+                                          {ecdsa, ed25519 + " old"})
+                  .find("rotated"),
+              std::string::npos);
+    EXPECT_EQ(slurp(paths.authorized_keys()), ecdsa + " alice@laptop\n" + ed25519_other + "\n");
+    EXPECT_EQ(slurp(paths.controller_root_key()), ed25519_other + "\n");
+    EXPECT_THROW(install_controller_root_key(paths, "rm -rf /", {}), InputError);
 }
 
 TEST_F(Steps, InstallAuthorizedKeyTightensALooseMode) {
