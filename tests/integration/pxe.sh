@@ -125,7 +125,8 @@ echo "build pxe (el7): $(seconds_since "$t0") s"
 python3 - "$OUT" <<'PY' || fail "build pxe --json: $OUT"
 import json, sys
 doc = json.loads(sys.argv[1][sys.argv[1].index("{"):])
-assert doc["ok"] and doc["grub"] == "vendor" and doc["entries"] == 7, doc
+assert doc["ok"] and doc["grub"] == "vendor" and doc["entries"] == 3, doc  # one per node
+assert doc["kickstarts"] == ["ks/nodes/controller-node.ks", "ks/nodes/network-node.ks", "ks/nodes/compute-node.ks"], doc
 assert [m["node"] for m in doc["per_mac"]] == ["controller-node", "network-node", "network-node", "compute-node"], doc
 assert doc["repo_files"] > 10 and doc["menu_only_nodes"] == [], doc
 PY
