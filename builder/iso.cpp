@@ -96,7 +96,8 @@ void write_private(const fs::path& path, const std::string& text) {
 }  // namespace
 
 MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
-                        const std::string& extra, int timeout_seconds, const std::string& node) {
+                        const std::string& extra, int timeout_seconds, const std::string& node,
+                        bool per_node_kickstarts) {
     MenuPlan plan;
     plan.timeout_seconds = timeout_seconds;
     plan.group_title = "Install a particular node of " + site.name;
@@ -115,7 +116,9 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
         return MenuEntry{
             "airstrap-node-" + text::to_lower(n.name),
             (in_group ? "" : "Install " + site.name + ": ") + n.name + " (" + r + where + ")",
-            args(r + ".ks", "airstrap.node=" + n.name), in_group};
+            args(per_node_kickstarts ? kickstart::node_kickstart_path(n.name).string() : r + ".ks",
+                 "airstrap.node=" + n.name),
+            in_group};
     };
     if (!node.empty()) {
         std::vector<std::string> names;
@@ -129,6 +132,10 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
                 message += " (did you mean '" + *near + "'?)";
             throw InputError(message + "; its nodes: " + text::join(names, ", "));
         }
+        return plan;
+    }
+    if (per_node_kickstarts) {
+        for (const auto& n : site.nodes) plan.entries.push_back(node_entry(n, false));
         return plan;
     }
     plan.entries.push_back({"airstrap-site",
@@ -233,8 +240,9 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
         summary.menus.push_back(std::string(efiboot_path) + ":EFI/BOOT/grub.cfg");
     }
 
-    // The vendor image, copied inside the kernel; then one appended session.
-    AtomicFile out(options.output, 0644);
+    // The vendor image, copied inside the kernel; then one appended session. 0600: the
+    // kickstarts on it hold node keys and the site secret.
+    AtomicFile out(options.output, 0600);
     log("copying " + vendor_path.string());
     summary.vendor_bytes = copy_file_into(out.fd(), vendor_path, options.progress);
     std::size_t vendor_boot_images = boot_images(runner, vendor_path);

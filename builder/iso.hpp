@@ -46,10 +46,12 @@ struct IsoSummary {
 // The menu entries for a site: the site profile (default), one per role, one per node; or,
 // with `node`, that node's entry alone (InputError naming the site's nodes if it has none
 // of that name). `ks_prefix` is how the kernel finds the kickstarts ("hd:LABEL=@LABEL@:/ks/"
-// on media, "http://10.0.0.1:8080/ks/" for PXE); `extra` is appended to every entry.
+// on media, "http://10.0.0.1:8080/ks/" for PXE); `extra` is appended to every entry. With
+// `per_node_kickstarts` (a network install): one entry per node, each with its own
+// nodes/NAME.ks, and no site or role profile.
 MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
-                        const std::string& extra, int timeout_seconds,
-                        const std::string& node = "");
+                        const std::string& extra, int timeout_seconds, const std::string& node = "",
+                        bool per_node_kickstarts = false);
 
 IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
                      const IsoOptions& options, CommandRunner& runner);

@@ -110,8 +110,12 @@ std::string readme(const site::Site& site, const PxeOptions& o, const fs::path& 
         "plus a TFTP server on tftp/. Open 67/udp, 69/udp and " +
         std::to_string(o.http_port) +
         "/tcp.\n\n"
-        "http/ks/*.ks hold the root password hash and the site secret: serve them only on the\n"
-        "isolated provisioning network.\n\n"
+        "http/ks/nodes/NODE.ks is NODE's own kickstart: the root password hash and that node's\n"
+        "key (the controller's: also the site secret and the deployment's passwords), 0600.\n"
+        "There is no site.ks or role profile here (those carry several nodes' keys: removable\n"
+        "media only). Serve this tree only on the isolated provisioning network. 'airstrap\n"
+        "serve' refuses to run as root for a tree owned by root: give the tree to an\n"
+        "unprivileged user (chown -R USER: DIR), which nginx's workers and dnsmasq run as.\n\n"
         "Boot loaders: BIOS pxelinux.0 (Debian's syslinux); UEFI grubx64.efi: " +
         grub_note + "\n\nEvery NIC the site lists boots its node directly:\n";
     for (const auto& m : s.per_mac) {
@@ -121,8 +125,8 @@ std::string readme(const site::Site& site, const PxeOptions& o, const fs::path& 
     for (const auto& n : s.menu_only_nodes) {
         r += "    (no MAC)           " + n + "  choose it in the menu\n";
     }
-    r += "Other machines get the menu (tftp/pxelinux.cfg/default, tftp/grub.cfg); its default\n"
-         "installs the node whose MAC the machine has (http/ks/site.ks).\n";
+    r += "Other machines get the menu (tftp/pxelinux.cfg/default, tftp/grub.cfg): one entry per\n"
+         "node (http/ks/nodes/NODE.ks); its default boots the local disk.\n";
     return r;
 }
 
@@ -259,9 +263,11 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
             " has no MAC in the site file: it gets only menu entries (choose it in the PXE menu)");
     }
 
-    // Kickstarts and the site repository.
-    for (const auto& p : kickstart::write_kickstarts(site, secrets, http / "ks")) {
-        s.kickstarts.push_back("ks/" + p.filename().string());
+    // One kickstart per node (only its own credentials; the controller's also the site
+    // secret and deploy.sealed), never site.ks or a role profile; then the site repository.
+    for (const auto& p : kickstart::write_kickstarts(site, secrets, http / "ks",
+                                                     kickstart::KickstartSet::per_node)) {
+        s.kickstarts.push_back(fs::relative(p, http).generic_string());
     }
     fs::path repo_src = fs::absolute(o.repo);
     fs::path repo_dst = http / node::media_repo_dir;

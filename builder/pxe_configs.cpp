@@ -134,7 +134,9 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
                               const std::string& append, int timeout_seconds) {
     PxeConfigs c;
     std::string url = http_root_url(server_ip, http_port);
-    c.plan = site_menu_plan(site, url + "ks/", append, timeout_seconds);
+    // Network installs: each node's entry has its own kickstart (nodes/NAME.ks); the tree
+    // holds no profile with several nodes' keys.
+    c.plan = site_menu_plan(site, url + "ks/", append, timeout_seconds, "", true);
     std::string bios_base = pxe_base_args(kernel.bios.args, url);
     std::string uefi_base = pxe_base_args(kernel.uefi.args, url);
     // Not a structured binding: clang 14 cannot capture those in the lambdas below.
@@ -159,14 +161,16 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
     };
 
     // Machines the site does not know (or knows only by name): a menu.
+    // Its default boots the local disk: a machine the site does not list installs nothing
+    // unless someone chooses a node for it.
     std::string px = header +
                      "# Machines without their own pxelinux.cfg/01-<mac> get this menu; the "
-                     "default finds the node by MAC.\n"
+                     "default boots the local disk.\n"
                      "ui menu.c32\nmenu title Install site " +
                      isolinux_text(site.name) + "\ntimeout " +
                      std::to_string(timeout_seconds * 10) + "\n";
-    std::string gr = header + "set timeout=" + std::to_string(timeout_seconds) +
-                     "\nset default=" + c.plan.entries.front().id + "\n";
+    std::string gr =
+        header + "set timeout=" + std::to_string(timeout_seconds) + "\nset default=local\n";
     gr +=
         "# A machine the site lists goes to its own config (grub 2.04+ reads grub.cfg-01-<mac>\n"
         "# by itself when loaded over TFTP; this is for one that does not).\n";
@@ -185,10 +189,14 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
             separated = true;
         }
         // ipappend 2: BOOTIF=<the booting NIC>, so that ip=dhcp asks on that NIC only.
-        px += pxelinux_label(e, k == 0, "") + "  ipappend 2\n";
+        px += pxelinux_label(e, false, "") + "  ipappend 2\n";
         gr += grub_entry(e, "\"BOOTIF=01-${net_default_mac}\"");
     }
-    px += "menu separator\nlabel local\n  menu label Boot from the local disk\n  localboot 0\n";
+    px +=
+        "menu separator\nlabel local\n  menu label Boot from the local disk\n  menu default\n"
+        "  localboot 0\n";
+    // grub: back to the firmware, which tries the next boot device.
+    gr += "menuentry 'Boot from the local disk' --id local {\n    exit\n}\n";
     c.pxelinux_default = px;
     c.grub_default = gr;
 
@@ -271,7 +279,7 @@ std::string render_nginx_conf(const site::Site& site, const std::string& server_
                               const fs::path& dir) {
     return "# airstrap: HTTP for the PXE installs of site " + site.name +
            ": the vendor install tree,\n"
-           "# /ks/*.ks and /airstrap/repo(.tar). Run: airstrap serve " +
+           "# /ks/nodes/*.ks and /airstrap/repo(.tar). Run: airstrap serve " +
            dir.string() +
            "\n# (or: nginx -e stderr -p PREFIX -c THIS -g 'daemon off;', PREFIX a folder it may "
            "write to).\n"

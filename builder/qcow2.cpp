@@ -509,6 +509,9 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
             fs::rename(packed, temp);
         }
         summary.images[i].file_bytes = fs::file_size(temp);
+        // The image holds the node's key (the controller's: the site secret and every
+        // password): readable by its owner only.
+        fs::permissions(temp, fs::perms::owner_read | fs::perms::owner_write);
     }
     // Every image is complete: now they replace what was there.
     for (const auto& [temp, final_path] : pending.files) fs::rename(temp, final_path);

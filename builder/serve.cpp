@@ -79,10 +79,21 @@ std::string describe_status(int status) {
 }
 
 // `user NAME GROUP` for the owner of `path` (nginx's and dnsmasq's workers drop to it when
-// started as root, so that they read the operator's 0600 kickstarts and nothing else).
-std::pair<std::string, std::string> owner_of(const fs::path& path) {
+// started as root, so that they read the operator's 0600 kickstarts and nothing else). A
+// tree owned by root is refused: its servers would run as root.
+std::pair<std::string, std::string> owner_of(const fs::path& path, const fs::path& dir) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) throw SystemError("cannot stat " + path.string(), errno);
+    if (st.st_uid == 0 || st.st_gid == 0) {
+        throw InputError(
+            path.string() + " is owned by root (uid " + std::to_string(st.st_uid) + ", gid " +
+            std::to_string(st.st_gid) +
+            "): nginx's workers and dnsmasq run as the tree's owner and will not run as root. "
+            "Give the tree to an unprivileged user, e.g. 'useradd --system --user-group "
+            "--no-create-home "
+            "airstrap-pxe' once, then 'chown -R airstrap-pxe:airstrap-pxe " +
+            dir.string() + "', and run 'airstrap serve' again");
+    }
     struct passwd* pw = ::getpwuid(st.st_uid);
     struct group* gr = ::getgrgid(st.st_gid);
     if (!pw || !gr) {
@@ -148,7 +159,7 @@ int serve_pxe(const ServeOptions& o) {
         "--dhcp-leasefile=" + (run.path() / "dnsmasq.leases").string()};
     if (!o.interface.empty()) dnsmasq.push_back("--interface=" + o.interface);
     if (::geteuid() == 0) {
-        auto [user, group] = owner_of(dir / "http");
+        auto [user, group] = owner_of(dir / "http", dir);
         globals += " user " + user + " " + group + ";";
         dnsmasq.push_back("--user=" + user);
         dnsmasq.push_back("--group=" + group);

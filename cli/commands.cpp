@@ -127,8 +127,15 @@ ExitCode run_kickstart(const KickstartOptions& o) {
             if (role == site::to_string(n.role)) nodes += (nodes.empty() ? "" : ", ") + n.name;
         }
         if (path.filename() == kickstart::site_profile_name) nodes = "every node, by MAC";
+        if (path.parent_path().filename() == kickstart::node_kickstart_dir)
+            nodes = role + " only, for a network install";
         std::cout << "wrote " << path.string() << " (" << nodes << ")\n";
     }
+    std::cout << "All are secret (0600). The role profiles and " << kickstart::site_profile_name
+              << " carry the keys of every node they serve (" << kickstart::site_profile_name
+              << " and the controller's also the site secret): for removable media only; treat "
+                 "such a stick like a key. A network install serves each node its own "
+              << kickstart::node_kickstart_dir << "/NODE.ks.\n";
     return ExitCode::ok;
 }
 
@@ -136,7 +143,8 @@ ExitCode run_node_config(const NodeConfigOptions& o) {
     auto loaded = load_site_and_secrets(o.site, o.secrets);
     if (!loaded) return ExitCode::bad_input;
     auto dir = kickstart::write_node_config(loaded->site(), loaded->keys(), o.node, o.root);
-    std::cout << "wrote " << (dir / "site.json").string() << ", site.key (0600)"
+    std::cout << "wrote " << (dir / "site.json").string() << ", node.key (0600)"
+              << (fs::exists(dir / "site.key") ? ", site.key (0600)" : "")
               << (fs::exists(dir / "deploy.sealed") ? ", deploy.sealed (0600)" : "")
               << " and node (" << o.node << ")\n";
     return ExitCode::ok;
@@ -262,7 +270,9 @@ ExitCode run_build_iso(const BuildIsoOptions& o) {
                   << (summary.product.empty() ? summary.vendor_label : summary.product)
                   << " + site " << loaded->site().name << " (" << summary.kickstarts.size()
                   << " kickstarts, " << summary.entries << " entries in " << summary.menus.size()
-                  << " boot menus), label '" << summary.volume_id << "'\n";
+                  << " boot menus), label '" << summary.volume_id << "'\n"
+                  << "It is secret (0600): its kickstarts hold every node's key and the site "
+                     "secret. Treat the ISO and every stick or disc made from it like a key.\n";
     }
     return ExitCode::ok;
 }
@@ -310,6 +320,12 @@ ExitCode run_build_qcow2(const BuildQcow2Options& o) {
                       << " packages (" << i.installed_bytes / 1048576 << " MiB installed), file "
                       << i.file_bytes / 1048576 << " MiB of " << i.virtual_bytes / 1073741824
                       << " GiB, kernel " << i.kernel << "\n";
+            bool controller = false;
+            for (const auto& n : loaded->site().nodes)
+                controller |= n.name == i.node && n.role == site::Role::controller;
+            std::cout << "  secret (0600): it holds " << i.node << "'s key"
+                      << (controller ? ", the site secret and every deployment password" : "")
+                      << "; treat the image like a key\n";
         }
     }
     if (o.json) {

@@ -74,7 +74,8 @@ std::string packages_section(const Site& site, Role role) {
     return out + "%end\n";
 }
 
-std::string pre_section(const Site& site, std::optional<Role> role,
+// `kind` names what the profile serves in %pre's refusal ("a compute node", "node NAME").
+std::string pre_section(const Site& site, std::optional<Role> role, const std::string& kind,
                         const std::vector<const site::Node*>& nodes) {
     std::string out =
         "%pre --erroronfail --log=/tmp/airstrap-pre.log\n"
@@ -128,11 +129,11 @@ std::string pre_section(const Site& site, std::optional<Role> role,
         "    {\n"
         "        if [ -n \"$node\" ]; then\n"
         "            echo \"airstrap: '$node' is not " +
-        kind_of_node(role) + " of site " + site.name +
+        kind + " of site " + site.name +
         "\"\n"
         "        else\n"
         "            echo \"airstrap: no NIC of this machine has the MAC of " +
-        kind_of_node(role) + " of site " + site.name +
+        kind + " of site " + site.name +
         "\"\n"
         "            echo \"airstrap: this machine's MACs: $(cat /sys/class/net/*/address | tr "
         "'\\n' ' ')\"\n"
@@ -222,17 +223,18 @@ std::string credential_lines(const site::Secrets& secrets,
     for (const site::Node* n : nodes) {
         out += "    " + n->name + ")\n        cat > " + node::node_key_file +
                " <<'AIRSTRAP_EOF'\n" +
-               node::key_file_text(node::node_key(secrets.site_secret, n->name)) +
-               "AIRSTRAP_EOF\n";
+               node::key_file_text(node::node_key(secrets.site_secret, n->name)) + "AIRSTRAP_EOF\n";
         if (n->role == Role::controller) {
             out += std::string("        cat > ") + node::site_key_file + " <<'AIRSTRAP_EOF'\n" +
                    node::key_file_text(secrets.site_secret) + "AIRSTRAP_EOF\n";
         }
         out += "        ;;\n";
     }
-    out += "    *)\n        echo \"airstrap: this profile holds no key for node '$node'\" >&2\n"
-           "        exit 1\n        ;;\nesac\n"
-           "chmod 0600 " + dir + "/*.key\n";
+    out +=
+        "    *)\n        echo \"airstrap: this profile holds no key for node '$node'\" >&2\n"
+        "        exit 1\n        ;;\nesac\n"
+        "chmod 0600 " +
+        dir + "/*.key\n";
     return out;
 }
 
@@ -328,8 +330,7 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         dir + "/site.json <<'AIRSTRAP_EOF'\n" +
         node::site_json_text(site::node_site(site, secrets)) + "AIRSTRAP_EOF\n" +
         credential_lines(secrets, nodes) + deploy_config_lines(site, secrets, role, nodes) +
-        "chmod 0644 " +
-        dir + "/site.json " + dir +
+        "chmod 0644 " + dir + "/site.json " + dir +
         "/node\n"
         "systemctl enable " +
         firstboot_unit + "\n";
@@ -342,17 +343,11 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
     return out;
 }
 
-}  // namespace
-
-std::string render_kickstart(const Site& site, const site::Secrets& secrets,
-                             std::optional<Role> role) {
+// A kickstart for `nodes`: a role profile (role, that role's nodes), the site profile (no
+// role, every node) or one node's own (role, that node; `node_kickstart`).
+std::string render(const Site& site, const site::Secrets& secrets, std::optional<Role> role,
+                   const std::vector<const site::Node*>& nodes, bool node_kickstart) {
     const Dialect& d = dialect_for(site.distro);
-    std::vector<const site::Node*> nodes;
-    if (role) {
-        nodes = site.nodes_with_role(*role);
-    } else {
-        for (const auto& n : site.nodes) nodes.push_back(&n);
-    }
     std::vector<std::string> served;
     for (const site::Node* n : nodes) {
         std::vector<std::string> macs;
@@ -362,19 +357,31 @@ std::string render_kickstart(const Site& site, const site::Secrets& secrets,
         served.push_back(n->name +
                          (macs.empty() ? " (menu only)" : " (" + text::join(macs, ", ") + ")"));
     }
-    std::string out =
-        "# airstrap kickstart: " +
-        (role ? std::string(site::to_string(*role)) + " nodes" : std::string("every node")) +
-        " of site " + site.name + " (" + site::to_string(site.distro) + ", pykickstart " +
-        d.pykickstart_version +
-        ")\n"
-        "# Generated from the site file by 'airstrap kickstart'; edit the site file, not this.\n"
-        "# Serves: " +
-        text::join(served, "; ") +
-        "\n"
-        "# Holds the root password hash and the keys of the nodes it serves" +
-        std::string(has_controller(nodes) ? " and the site secret" : "") +
-        ": keep it as private as a key.\n\n";
+    std::string what, kind, holds;
+    if (node_kickstart) {
+        const site::Node& n = *nodes.front();
+        what = "node " + n.name + " (" + site::to_string(n.role) + ")";
+        kind = "node " + n.name;
+        holds = "# Holds the root password hash and this node's own key" +
+                std::string(n.role == Role::controller
+                                ? ", the site secret and the deployment's passwords"
+                                : "") +
+                ", nothing of another node's:\n# serve it to this node only.\n\n";
+    } else {
+        what = role ? std::string(site::to_string(*role)) + " nodes" : std::string("every node");
+        kind = kind_of_node(role);
+        holds = "# Holds the root password hash and the keys of the nodes it serves" +
+                std::string(has_controller(nodes) ? " and the site secret" : "") +
+                ": for removable media;\n# keep it (and the media) as private as a key, never on "
+                "a network share.\n\n";
+    }
+    std::string out = "# airstrap kickstart: " + what + " of site " + site.name + " (" +
+                      site::to_string(site.distro) + ", pykickstart " + d.pykickstart_version +
+                      ")\n"
+                      "# Generated from the site file by 'airstrap kickstart'; edit the site "
+                      "file, not this.\n"
+                      "# Serves: " +
+                      text::join(served, "; ") + "\n" + holds;
     if (d.install_command) out += "install\n";
     out +=
         "text\n"
@@ -406,29 +413,78 @@ std::string render_kickstart(const Site& site, const site::Secrets& secrets,
     } else {
         out += "# The packages of the node's role.\n%include /tmp/airstrap/packages.ks\n\n";
     }
-    out += pre_section(site, role, nodes) + "\n";
+    out += pre_section(site, role, kind, nodes) + "\n";
     out += post_nochroot_section() + "\n";
     out += post_section(site, secrets, role, nodes);
     return out;
 }
 
-std::vector<std::filesystem::path> write_kickstarts(const Site& site, const site::Secrets& secrets,
-                                                    const std::filesystem::path& dir) {
-    // Render everything first: a failure then leaves no output at all.
-    std::vector<std::pair<std::filesystem::path, std::string>> outputs;
-    for (Role role : site::all_roles) {
-        if (site.nodes_with_role(role).empty()) continue;
-        outputs.emplace_back(dir / (std::string(site::to_string(role)) + ".ks"),
-                             render_kickstart(site, secrets, role));
+}  // namespace
+
+std::string render_kickstart(const Site& site, const site::Secrets& secrets,
+                             std::optional<Role> role) {
+    std::vector<const site::Node*> nodes;
+    if (role) {
+        nodes = site.nodes_with_role(*role);
+    } else {
+        for (const auto& n : site.nodes) nodes.push_back(&n);
     }
-    outputs.emplace_back(dir / site_profile_name, render_kickstart(site, secrets, std::nullopt));
+    return render(site, secrets, role, nodes, false);
+}
+
+std::string render_node_kickstart(const Site& site, const site::Secrets& secrets,
+                                  const std::string& node) {
+    std::vector<std::string> names;
+    for (const auto& n : site.nodes) {
+        if (n.name == node) return render(site, secrets, n.role, {&n}, true);
+        names.push_back(n.name);
+    }
+    throw InputError("'" + node + "' is not a node of site " + site.name +
+                     "; its nodes: " + text::join(names, ", "));
+}
+
+std::filesystem::path node_kickstart_path(const std::string& node) {
+    return std::filesystem::path(node_kickstart_dir) / (node + ".ks");
+}
+
+std::vector<std::filesystem::path> write_kickstarts(const Site& site, const site::Secrets& secrets,
+                                                    const std::filesystem::path& dir,
+                                                    KickstartSet which) {
+    namespace fs = std::filesystem;
+    // Render everything first: a failure then leaves no output at all.
+    std::vector<std::pair<fs::path, std::string>> outputs;
+    if (which != KickstartSet::per_node) {
+        for (Role role : site::all_roles) {
+            if (site.nodes_with_role(role).empty()) continue;
+            outputs.emplace_back(dir / (std::string(site::to_string(role)) + ".ks"),
+                                 render_kickstart(site, secrets, role));
+        }
+        outputs.emplace_back(dir / site_profile_name,
+                             render_kickstart(site, secrets, std::nullopt));
+    }
+    if (which != KickstartSet::profiles) {
+        for (const auto& n : site.nodes) {
+            outputs.emplace_back(dir / node_kickstart_path(n.name),
+                                 render_node_kickstart(site, secrets, n.name));
+        }
+    }
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) throw SystemError("cannot create " + dir.string(), ec.value());
-    std::vector<std::filesystem::path> written;
+    fs::path create = which == KickstartSet::profiles ? dir : dir / node_kickstart_dir;
+    fs::create_directories(create, ec);
+    if (ec) throw SystemError("cannot create " + create.string(), ec.value());
+    std::vector<fs::path> written;
     for (const auto& [path, text] : outputs) {
         write_file_atomic(path, text, 0600);
         written.push_back(path);
+    }
+    if (which != KickstartSet::profiles) {
+        // A node no longer in the site keeps no kickstart (with its key) here.
+        for (const auto& e : fs::directory_iterator(dir / node_kickstart_dir)) {
+            if (e.path().extension() != ".ks") continue;
+            if (std::find(written.begin(), written.end(), e.path()) != written.end()) continue;
+            fs::remove(e.path(), ec);
+            if (ec) throw SystemError("cannot remove the stale " + e.path().string(), ec.value());
+        }
     }
     return written;
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "site/model.hpp"
 #include "site/secrets.hpp"
@@ -19,14 +20,32 @@ namespace airstrap::kickstart {
 std::string render_kickstart(const site::Site& site, const site::Secrets& secrets,
                              std::optional<site::Role> role);
 
+// One node's own kickstart, for network installs: the node's role profile narrowed to that
+// node, with only its own key (and, for the controller, the site secret and deploy.sealed):
+// nothing from which another node's key can be derived. Its %pre refuses a machine that is
+// not that node (by MAC, or airstrap.node=). InputError when the site has no such node.
+std::string render_node_kickstart(const site::Site& site, const site::Secrets& secrets,
+                                  const std::string& node);
+
 // The site profile's file name beside the role profiles (<role>.ks).
 inline constexpr const char* site_profile_name = "site.ks";
+// The per-node kickstarts' folder beside them: nodes/<node>.ks.
+inline constexpr const char* node_kickstart_dir = "nodes";
+std::filesystem::path node_kickstart_path(const std::string& node);  // "nodes/NAME.ks"
 
-// Renders the profile of every role that has nodes and the site profile, then writes
-// DIR/<role>.ks and DIR/site.ks (0600: they hold the root hash and the site secret), each
-// through a temp file. Returns the paths.
+enum class KickstartSet {
+    profiles,  // <role>.ks and site.ks: removable media (every node's key of its role / site)
+    per_node,  // nodes/<node>.ks only: network installs (a PXE tree)
+    all,
+};
+
+// Renders the kickstarts of `which`, then writes DIR/<role>.ks, DIR/site.ks and
+// DIR/nodes/<node>.ks (all 0600: they hold the root hash and node keys; site.ks and the
+// controller's the site secret), each through a temp file; a nodes/*.ks of a node the site no
+// longer has is removed. Returns the paths written.
 std::vector<std::filesystem::path> write_kickstarts(const site::Site& site,
                                                     const site::Secrets& secrets,
-                                                    const std::filesystem::path& dir);
+                                                    const std::filesystem::path& dir,
+                                                    KickstartSet which = KickstartSet::all);
 
 }  // namespace airstrap::kickstart

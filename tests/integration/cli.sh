@@ -48,15 +48,17 @@ expect_exit 0 "$AIRSTRAP" validate "$WORK/lab3/site.yaml"
 grep -q "ok: 3 nodes (1 controller, 1 network, 1 compute), el7, packstack queens with openvswitch" <<<"$OUT" \
     || fail "lab3 summary: $OUT"
 expect_exit 0 "$AIRSTRAP" kickstart "$WORK/lab3/site.yaml" -o "$WORK/lab3/ks"
-for role in controller network compute site; do
-    f="$WORK/lab3/ks/$role.ks"
-    [ -f "$f" ] || fail "no $role.ks"
-    [ "$(stat -c %a "$f")" = 600 ] || fail "$role.ks is not mode 0600"
+for f in controller network compute site nodes/controller-node nodes/network-node nodes/compute-node; do
+    [ -f "$WORK/lab3/ks/$f.ks" ] || fail "no $f.ks"
+    [ "$(stat -c %a "$WORK/lab3/ks/$f.ks")" = 600 ] || fail "$f.ks is not mode 0600"
 done
-[ "$(ls -A "$WORK/lab3/ks" | wc -l)" -eq 4 ] || fail "stray files in the output: $(ls -A "$WORK/lab3/ks")"
+[ "$(cd "$WORK/lab3/ks" && find . | wc -l)" -eq 9 ] || fail "stray files in the output: $(cd "$WORK/lab3/ks" && find .)"
+grep -q "^wrote $WORK/lab3/ks/nodes/compute-node.ks (compute-node only, for a network install)$" <<<"$OUT" \
+    || fail "kickstart output: $OUT"
+grep -q "All are secret (0600).*treat such a stick like a key" <<<"$OUT" || fail "kickstart does not say they are secret: $OUT"
 root_pw=$(sed -n 's/^  root: \([^ ]*\).*/\1/p' "$WORK/lab3/secrets.yaml")
 grep -rqF "$root_pw" "$WORK/lab3/ks" && fail "a kickstart holds the root password in clear"
-sha256sum "$WORK/lab3/ks"/*.ks >"$WORK/first.sum"
+sha256sum "$WORK/lab3/ks"/*.ks "$WORK/lab3/ks"/nodes/*.ks >"$WORK/first.sum"
 expect_exit 0 "$AIRSTRAP" kickstart "$WORK/lab3/site.yaml" -o "$WORK/lab3/ks"
 sha256sum -c --quiet "$WORK/first.sum" || fail "a second run wrote different bytes"
 

@@ -44,10 +44,21 @@ echo "build iso (el7): $(python3 -c "print(round($(date +%s.%N) - $t0, 2))") s"
 grep -q "wrote $WORK/out/site7.iso: .* (4 kickstarts, 7 entries in 3 boot menus), label 'CentOS 7 x86_64'" <<<"$OUT" \
     || fail "summary line: $OUT"
 [ "$(ls -A "$WORK/out")" = site7.iso ] || fail "stray files beside the ISO: $(ls -A "$WORK/out")"
+# It holds every node's key and the site secret: 0600, and the output says to treat it as a key.
+[ "$(stat -c %a "$WORK/out/site7.iso")" = 600 ] || fail "site7.iso is $(stat -c %a "$WORK/out/site7.iso"), not 0600"
+grep -q "It is secret (0600): .*Treat the ISO and every stick or disc made from it like a key" <<<"$OUT" \
+    || fail "build iso does not say the ISO is secret: $OUT"
 
 # ---- byte for byte --------------------------------------------------------------------------
 iso_sums "$BOOT/el7-dvd.iso" "$WORK/x-vendor" >"$WORK/vendor.sums"
 iso_sums "$WORK/out/site7.iso" "$WORK/x-site" >"$WORK/site.sums"
+# Every file of the ISO: the site secret and deploy.sealed only in site.ks and controller.ks,
+# each node's key only in site.ks, its role's profile and controller.ks (lab3: one node a role).
+source "$(dirname "$0")/media-secrets.sh"
+media_keys "$WORK/el7/site.yaml" "$WORK/el7/secrets.yaml"
+X=$WORK/x-site/ks
+check_media "the el7 ISO's files" none="$WORK/x-site" site="$X/site.ks" \
+    controller-node="$X/controller.ks" network-node="$X/network.ks" compute-node="$X/compute.ks"
 changed=$(join -j 2 <(sort -k2 "$WORK/vendor.sums") <(sort -k2 "$WORK/site.sums") |
     awk '$2 != $3 {print $1}' | sort | tr '\n' ' ')
 # The three menus on purpose; the El Torito catalog and isolinux.bin's boot info table

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every kickstart airstrap writes for every example and test site (el7, el8, el9: the role
-# profiles, site.ks, and each node's expansion, made by really running %pre for that node)
+# profiles, site.ks, each node's own nodes/NAME.ks, and each node's expansion of each of
+# them, made by really running %pre for that node)
 # passes pykickstart's ksvalidator for its RHEL version with -e (warnings are errors), and
 # every %pre/%post body passes `bash -n`. First, broken kickstarts show that this check
 # refuses what Anaconda would refuse. pykickstart 3.74 is the unmodified copy in
@@ -143,6 +144,9 @@ served() {
 
 # --- Every site: the example sites and the test sites, whatever their distro. ---
 declare -A count=([el7]=0 [el8]=0 [el9]=0)
+node_kickstarts=0
+lab3_checked=no
+source "$(dirname "$0")/media-secrets.sh"
 sites=("$SRC"/examples/*/site.yaml "$SRC"/tests/data/sites/*.yaml)
 for site in "${sites[@]}"; do
     dist=$(sed -n 's/^  distro: *\([a-z0-9]*\).*/\1/p' "$site")
@@ -166,17 +170,41 @@ for site in "${sites[@]}"; do
     done
     [ "$(served "$WORK/$name/ks/site.ks")" = "$(served "${roles[@]}")" ] ||
         fail "$site: site.ks serves $(served "$WORK/$name/ks/site.ks" | tr '\n' ' '); the role profiles $(served "${roles[@]}" | tr '\n' ' ')"
+    # Each node's own kickstart (network installs): one per node site.ks serves, each serving
+    # that node alone.
+    own=()
+    [ -d "$WORK/$name/ks/nodes" ] && own=("$WORK/$name/ks/nodes"/*.ks)
+    [ "${#own[@]}" -gt 0 ] && [ -f "${own[0]}" ] || fail "$site: airstrap kickstart wrote no nodes/NAME.ks"
+    [ "$(served "${own[@]}")" = "$(served "$WORK/$name/ks/site.ks")" ] ||
+        fail "$site: nodes/*.ks serve $(served "${own[@]}" | tr '\n' ' '); site.ks $(served "$WORK/$name/ks/site.ks" | tr '\n' ' ')"
+    for ks in "${own[@]}"; do
+        [ "$(served "$ks")" = "$(basename "$ks" .ks)" ] || fail "$ks serves $(served "$ks" | tr '\n' ' ')"
+    done
     # Each profile serves at least one node (ks_expand.py refuses one that serves none).
-    expanded=$(ks_expand nodes "$version" "$WORK/$name/flat" "${profiles[@]}" 2>&1) ||
+    expanded=$(ks_expand nodes "$version" "$WORK/$name/flat" "${profiles[@]}" "${own[@]}" 2>&1) ||
         fail "$site: no per-node kickstarts: $expanded"
     mapfile -t files <<<"$expanded"
-    [ "${#files[@]}" -ge "${#profiles[@]}" ] || fail "$site: fewer per-node kickstarts than profiles: $expanded"
-    check_kickstarts "$version" "${profiles[@]}" "${files[@]}" || fail "$site ($dist): $WHY"
-    count[$dist]=$((count[$dist] + ${#profiles[@]} + ${#files[@]}))
+    [ "${#files[@]}" -ge $((${#profiles[@]} + ${#own[@]})) ] || fail "$site: fewer expansions than kickstarts: $expanded"
+    check_kickstarts "$version" "${profiles[@]}" "${own[@]}" "${files[@]}" || fail "$site ($dist): $WHY"
+    count[$dist]=$((count[$dist] + ${#profiles[@]} + ${#own[@]} + ${#files[@]}))
+    node_kickstarts=$((node_kickstarts + ${#own[@]}))
+    if [ "$site" = "$SRC/examples/lab3/site.yaml" ]; then
+        # Where lab3's secrets are: site.ks holds them all, controller.ks and the controller's
+        # own the site secret, every key and deploy.sealed, any other kickstart its node's key only.
+        K=$WORK/$name/ks
+        media_keys "$WORK/$name/site.yaml" "$WORK/$name/secrets.yaml"
+        check_media "lab3's kickstarts" none="$K" site="$K/site.ks" \
+            controller-node="$K/controller.ks" controller-node="$K/nodes/controller-node.ks" \
+            network-node="$K/network.ks" network-node="$K/nodes/network-node.ks" \
+            compute-node="$K/compute.ks" compute-node="$K/nodes/compute-node.ks"
+        lab3_checked=yes
+    fi
 done
+[ "$lab3_checked" = yes ] || fail "examples/lab3/site.yaml was not among the sites: its secrets were not checked"
 total=$((count[el7] + count[el8] + count[el9]))
 echo "bash -n accepted $bodies %pre/%post bodies of those kickstarts (--posix for /bin/sh, as EL runs them)"
 for dist in el7 el8 el9; do
     [ "${count[$dist]}" -gt 0 ] || fail "no $dist kickstart was checked (sites: ${sites[*]#"$SRC"/})"
 done
-pass "ksvalidator accepted $total kickstarts (el7 ${count[el7]}, el8 ${count[el8]}, el9 ${count[el9]})"
+[ "$node_kickstarts" -gt 0 ] || fail "no node's own kickstart (nodes/NAME.ks) was checked"
+pass "ksvalidator accepted $total kickstarts (el7 ${count[el7]}, el8 ${count[el8]}, el9 ${count[el9]}; $node_kickstarts of them nodes' own nodes/NAME.ks, each also expanded)"

@@ -39,6 +39,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
+source "$(dirname "$0")/media-secrets.sh"
+# give_to_nobody DIR: the tree to an unprivileged owner (nobody), its path traversable.
+give_to_nobody() {
+    chmod 0711 "$WORK"
+    chown -R nobody:nogroup "$1"
+}
+# users_of dnsmasq|nginx-workers SERVE_PID: the users its dnsmasq child / nginx's workers run as.
+users_of() {
+    local master
+    if [ "$1" = dnsmasq ]; then
+        ps -o user=,comm= --ppid "$2" | awk '$2 == "dnsmasq" {print $1}' | sort -u | tr '\n' ' '
+    else
+        master=$(ps -o pid=,comm= --ppid "$2" | awk '$2 == "nginx" {print $1}')
+        [ -n "$master" ] && ps -o user= --ppid "$master" | sort -u | tr '\n' ' '
+    fi
+}
 seconds_since() { python3 -c "import sys,time; print(round(time.time() - float(sys.argv[1]), 1))" "$1"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() {  # wait_http URL [NETNS]: until the URL answers (10 s)
@@ -59,13 +75,13 @@ check_boot() {
     local log=$1 node=$2 role=$3 url=$4 cmdline ks picked
     cmdline=$(marker "$log" cmdline || true)  # (head/awk stop early: SIGPIPE upstream)
     [ -n "$cmdline" ] || fail "$node: the installer never ran; serial log:"$'\n'"$(tail -c 3000 "$log")"
-    grep -q "inst.ks=${url}ks/$role.ks" <<<"$cmdline" || fail "$node: no inst.ks=${url}ks/$role.ks in: $cmdline"
+    grep -q "inst.ks=${url}ks/nodes/$node.ks" <<<"$cmdline" || fail "$node: no inst.ks=${url}ks/nodes/$node.ks in: $cmdline"
     grep -q "inst.repo=$url" <<<"$cmdline" || fail "$node: no inst.repo=$url in: $cmdline"
     grep -q "airstrap.node=$node" <<<"$cmdline" || fail "$node: no airstrap.node=$node in: $cmdline"
     grep -q "inst.stage2=" <<<"$cmdline" && fail "$node: the DVD's inst.stage2 is still there: $cmdline"
     ks=$(ks_text "$log" || true)
     [ -n "$ks" ] || fail "$node: no kickstart read: $(marker "$log" ks || true)"
-    grep -q "$role nodes of site lab3" <<<"$ks" || fail "$node: not the $role kickstart: $(head -3 <<<"$ks")"
+    grep -q "kickstart: node $node ($role) of site lab3" <<<"$ks" || fail "$node: not $node's own kickstart: $(head -3 <<<"$ks")"
     picked=$(marker "$log" node || true)
     [ "$picked" = "$node" ] || fail "$node: %pre picked '$picked'"
     # %pre found no repository on media (none) and took the one beside inst.repo's tree.
@@ -109,7 +125,8 @@ echo "build pxe (el7): $(seconds_since "$t0") s"
 python3 - "$OUT" <<'PY' || fail "build pxe --json: $OUT"
 import json, sys
 doc = json.loads(sys.argv[1][sys.argv[1].index("{"):])
-assert doc["ok"] and doc["grub"] == "vendor" and doc["entries"] == 7, doc
+assert doc["ok"] and doc["grub"] == "vendor" and doc["entries"] == 3, doc  # one per node
+assert doc["kickstarts"] == ["ks/nodes/controller-node.ks", "ks/nodes/network-node.ks", "ks/nodes/compute-node.ks"], doc
 assert [m["node"] for m in doc["per_mac"]] == ["controller-node", "network-node", "network-node", "compute-node"], doc
 assert doc["repo_files"] > 10 and doc["menu_only_nodes"] == [], doc
 PY
@@ -118,12 +135,24 @@ for f in tftp/pxelinux.0 tftp/ldlinux.c32 tftp/menu.c32 tftp/grubx64.efi tftp/gr
          tftp/pxelinux.cfg/default tftp/pxelinux.cfg/01-00-0c-29-5e-12-12 \
          tftp/pxelinux.cfg/01-00-0c-29-2c-6f-79 tftp/grub.cfg-01-00-0c-29-3a-10-10 \
          tftp/images/pxeboot/vmlinuz tftp/images/pxeboot/initrd.img \
-         http/.treeinfo http/LiveOS/squashfs.img http/repodata/repomd.xml http/ks/site.ks \
-         http/ks/compute.ks http/airstrap/repo/airstrap.lock http/airstrap/repo.tar \
+         http/.treeinfo http/LiveOS/squashfs.img http/repodata/repomd.xml \
+         http/ks/nodes/controller-node.ks http/ks/nodes/network-node.ks http/ks/nodes/compute-node.ks \
+         http/airstrap/repo/airstrap.lock http/airstrap/repo.tar \
          dnsmasq.conf nginx.conf README.txt; do
     [ -f "$P/$f" ] || fail "no $f in the PXE tree"
 done
-[ "$(stat -c %a "$P/http/ks/site.ks")" = 600 ] || fail "site.ks is not 0600"
+# Network installs: each node's own kickstart (0600), no profile that holds several nodes' keys.
+[ "$(cd "$P/http/ks" && find . -type f | sort | tr '\n' ' ')" = \
+  "./nodes/compute-node.ks ./nodes/controller-node.ks ./nodes/network-node.ks " ] \
+    || fail "the PXE tree's kickstarts are not exactly one per node: $(cd "$P/http/ks" && find . -type f)"
+for f in "$P"/http/ks/nodes/*.ks; do
+    [ "$(stat -c %a "$f")" = 600 ] || fail "$f is not 0600"
+done
+# Every file of the tree: no secret but each node's own key in its kickstart, and the site
+# secret and deploy.sealed in the controller's only.
+media_keys "$WORK/el7/site.yaml" "$WORK/el7/secrets.yaml"
+check_media "the PXE tree" none="$P" controller-node="$P/http/ks/nodes/controller-node.ks" \
+    network-node="$P/http/ks/nodes/network-node.ks" compute-node="$P/http/ks/nodes/compute-node.ks"
 xorriso -osirrox on -indev "$BOOT/el7-dvd.iso" -extract /images/pxeboot/initrd.img "$WORK/dvd-initrd.img" \
     >/dev/null 2>&1 || fail "cannot extract the DVD's initrd.img"
 cmp -s "$P/tftp/images/pxeboot/initrd.img" "$WORK/dvd-initrd.img" || fail "initrd.img differs from the DVD's"
@@ -138,6 +167,14 @@ expect_exit 0 "$AIRSTRAP" build pxe "$WORK/el7/site.yaml" -o "$P" --repo "$WORK/
 [ -z "$(ls -A "$WORK" | grep -F '.pxe.')" ] || fail "leftovers beside the tree: $(ls -A "$WORK")"
 
 # ---- 1. QEMU's DHCP/TFTP, HTTP from `airstrap serve --http-only` on 127.0.0.1 -----------------
+# As root, serve runs nginx's workers and dnsmasq as the tree's owner: a tree owned by root is
+# refused (they would run as root); given to nobody, they run as nobody.
+if [ "$(id -u)" -eq 0 ]; then
+    expect_exit 2 "$AIRSTRAP" serve "$P" --http-only --listen 127.0.0.1
+    grep -q "$P/http is owned by root (uid 0, gid 0): nginx's workers and dnsmasq .* will not run as root.*chown -R" <<<"$OUT" \
+        || fail "serve on a tree owned by root: $OUT"
+    give_to_nobody "$P"
+fi
 "$AIRSTRAP" serve "$P" --http-only --listen 127.0.0.1 >"$WORK/serve-http.log" 2>&1 &
 SERVE_PIDS+=($!)
 wait_http "http://127.0.0.1:$PORT/.treeinfo" || fail "nginx did not come up:"$'\n'"$(cat "$WORK/serve-http.log")"
@@ -153,7 +190,11 @@ boot_pxe_qemu "$P/tftp" pxelinux.0 bios "$COMPUTE_MAC" "$WORK/bios.log" "${DISK[
     || fail "BIOS PXE boot failed; serial log:"$'\n'"$(tail -c 3000 "$WORK/bios.log")"
 echo "boot pxe bios (QEMU TFTP, compute-node): ${BOOT_SECONDS} s"
 check_boot "$WORK/bios.log" compute-node compute "$URL"
-grep -q "GET /ks/compute.ks HTTP/1.[01]\" 200" "$WORK/serve-http.log" || fail "nginx did not serve compute.ks: $(cat "$WORK/serve-http.log")"
+grep -q "GET /ks/nodes/compute-node.ks HTTP/1.[01]\" 200" "$WORK/serve-http.log" || fail "nginx did not serve compute-node.ks: $(cat "$WORK/serve-http.log")"
+if [ "$(id -u)" -eq 0 ]; then
+    [ "$(users_of nginx-workers "${SERVE_PIDS[0]}")" = "nobody " ] \
+        || fail "nginx's workers run as '$(users_of nginx-workers "${SERVE_PIDS[0]}")', not nobody"
+fi
 
 boot_pxe_qemu "$P/tftp" grubx64.efi uefi "$CONTROLLER_MAC" "$WORK/uefi.log" "${DISK[@]}" \
     || fail "UEFI PXE boot failed; serial log:"$'\n'"$(tail -c 3000 "$WORK/uefi.log")"
@@ -200,6 +241,7 @@ NS_URL=http://192.168.111.1:8080/
 expect_exit 0 "$AIRSTRAP" build pxe "$WORK/el7/site.yaml" -o "$NP" --repo "$WORK/repo7" \
     --server-ip 192.168.111.1 --timeout 1 --append console=ttyS0
 grep -qx "tftp-root=$NP/tftp" "$NP/dnsmasq.conf" || fail "dnsmasq.conf: $(cat "$NP/dnsmasq.conf")"
+give_to_nobody "$NP"
 ip netns exec "$NS" "$AIRSTRAP" serve "$NP" --interface br0 >"$WORK/serve-ns.log" 2>&1 &  # ip execs: $! is airstrap
 SERVE_PIDS+=($!)
 wait_http "${NS_URL}.treeinfo" "$NS" || fail "nginx in $NS did not come up:"$'\n'"$(cat "$WORK/serve-ns.log")"
@@ -226,6 +268,10 @@ grep -q "DHCPACK(br0) 192.168.111.12 $COMPUTE_MAC compute-node" "$WORK/serve-ns.
     || fail "dnsmasq did not lease 192.168.111.12 to the compute node:"$'\n'"$(grep dnsmasq "$WORK/serve-ns.log" | tail -20)"
 grep -q "sent $NP/tftp/pxelinux.cfg/01-00-0c-29-5e-12-12" "$WORK/serve-ns.log" \
     || fail "dnsmasq did not send the compute node's pxelinux config:"$'\n'"$(grep -i tftp "$WORK/serve-ns.log" | tail)"
+[ "$(users_of dnsmasq "${SERVE_PIDS[0]}")" = "nobody " ] \
+    || fail "dnsmasq runs as '$(users_of dnsmasq "${SERVE_PIDS[0]}")', not nobody"
+[ "$(users_of nginx-workers "${SERVE_PIDS[0]}")" = "nobody " ] \
+    || fail "nginx's workers run as '$(users_of nginx-workers "${SERVE_PIDS[0]}")', not nobody"
 ip -o addr show | grep >/dev/null "192\.168\.111\." && fail "192.168.111.x appeared in the host's namespace"
 ip route show | grep >/dev/null "192\.168\.111\." && fail "a 192.168.111.x route appeared in the host's namespace"
 

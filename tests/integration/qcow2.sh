@@ -62,6 +62,8 @@ expect_exit 0 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile "$
     --node compute-node --size 4 -o "$WORK/compute.qcow2"
 echo "$OUT" | grep -v '^ ' | grep -v 'warning' || true
 grep -q "wrote $WORK/compute.qcow2: node compute-node, " <<<"$OUT" || fail "no summary line: $OUT"
+grep -q "secret (0600): it holds compute-node's key; treat the image like a key" <<<"$OUT" || fail "build qcow2 does not say the image is secret: $OUT"
+[ "$(stat -c %a "$WORK/compute.qcow2")" = 600 ] || fail "compute.qcow2 is $(stat -c %a "$WORK/compute.qcow2"), not 0600"
 echo "one image: $(seconds "$start") s"
 [ -z "$(find "$WORK" -maxdepth 1 -name '.airstrap-qcow2-*')" ] || fail "scratch folder left behind"
 info=$(qemu-img info --output=json "$WORK/compute.qcow2")
@@ -74,10 +76,11 @@ inside=$(guest "$WORK/compute.qcow2" \
     echo ---node : cat /etc/airstrap/node : cat /etc/hostname : \
     echo ---rpm : command "rpm -qa --qf %{NAME}\\n" : \
     echo ---repo : is-file /opt/airstrap/repo/repodata/repomd.xml : cat /etc/yum.repos.d/airstrap.repo : \
-    echo ---modes : stat /etc/airstrap/site.key : echo ---shadow : cat /etc/shadow : \
+    echo ---modes : stat /etc/airstrap/node.key : echo ---sitekey : exists /etc/airstrap/site.key : echo ---shadow : cat /etc/shadow : \
     echo ---ifcfg : cat /etc/sysconfig/network-scripts/ifcfg-ens32 : \
     echo ---hostkeys : glob-expand "/etc/ssh/ssh_host_*" : echo ---machineid : filesize /etc/machine-id : echo ---wants : ls /etc/systemd/system/multi-user.target.wants : \
-    echo ---fstab : cat /etc/fstab : echo ---boot : ls /boot : is-file /boot/efi/EFI/BOOT/BOOTX64.EFI : is-file /boot/grub/i386-pc/core.img 2>&1) \
+    echo ---fstab : cat /etc/fstab : echo ---boot : ls /boot : is-file /boot/efi/EFI/BOOT/BOOTX64.EFI : is-file /boot/grub/i386-pc/core.img : \
+    tar-out / "$WORK/compute-fs.tar" 2>&1) \
     || fail "guestfish could not read the image: $inside"
 section() { awk -v s="---$1" '$0==s{on=1;next} /^---/{on=0} on' <<<"$inside"; }
 grep -qi '^21686148-6449-6e6f-744e-656564454649$' <<<"$(section parts)" || fail "partition 1 is no BIOS boot partition: $(section parts)"
@@ -90,7 +93,8 @@ done
 grep -qx openstack-packstack <<<"$(section rpm)" && fail "a compute node got the controller's packstack"
 [ "$(section repo | grep -v '^$' | head -1)" = true ] || fail "no repository baked in"
 grep -qx 'baseurl=file:///opt/airstrap/repo' <<<"$(section repo)" || fail "repo file: $(section repo)"
-grep -q '^mode: 33152$' <<<"$(section modes)" || fail "site.key is not 0600: $(section modes)"   # 0100600
+grep -q '^mode: 33152$' <<<"$(section modes)" || fail "node.key is not 0600: $(section modes)"   # 0100600
+[ "$(section sitekey | grep -v '^$')" = false ] || fail "the compute node's image has the site secret (/etc/airstrap/site.key)"
 grep -q '^root:\$6\$' <<<"$(section shadow)" || fail "root has no SHA-512 hash"
 grep -qx 'IPADDR=192.168.111.12' <<<"$(section ifcfg)" || fail "ifcfg-ens32: $(section ifcfg)"
 grep -qx 'HWADDR=00:0c:29:5e:12:12' <<<"$(section ifcfg)" || fail "ifcfg-ens32 has no MAC"
@@ -103,6 +107,11 @@ done
 [ "$(section fstab | grep -c '^UUID=')" = 3 ] || fail "fstab: $(section fstab)"
 grep -q '^initramfs-' <<<"$(section boot)" || fail "no initramfs in /boot: $(section boot)"
 [ "$(section boot | grep -v '^$' | tail -2 | tr '\n' ' ')" = "true true " ] || fail "no BIOS core.img or no UEFI BOOTX64.EFI: $(section boot)"
+# Every file of the image (guestfish tar-out): compute-node's key and no other secret.
+source "$(dirname "$0")/media-secrets.sh"
+media_keys "$SITE" "$WORK/site/secrets.yaml"
+check_media "compute-node's image" compute-node="tar:$WORK/compute-fs.tar"
+rm -f "$WORK/compute-fs.tar"
 echo "inside: partitions, rpmdb ($(section rpm | grep -c .) packages), repository, configuration and sysprep as expected"
 
 for mode in bios uefi; do
@@ -145,7 +154,21 @@ info=$(qemu-img info --output=json "$WORK/images/compute-node.qcow2")
 grep -q '"virtual-size": 21474836480' <<<"$info" || fail "not the site's 20 GiB: $info"
 [ "$(stat -c %s "$WORK/images/compute-node.qcow2")" -lt "$(stat -c %s "$WORK/compute.qcow2")" ] \
     || fail "--compress made no smaller image"
-for n in controller-node network-node compute-node; do [ -s "$WORK/images/$n.qcow2" ] || fail "no $n.qcow2"; done
+for n in controller-node network-node compute-node; do
+    [ -s "$WORK/images/$n.qcow2" ] || fail "no $n.qcow2"
+    [ "$(stat -c %a "$WORK/images/$n.qcow2")" = 600 ] || fail "$n.qcow2 is not 0600"
+done
+# Every file of each image, before its first boot: its own key only; the controller's also
+# the site secret and deploy.sealed. One appliance for the three.
+fs_of() {  # fs_of DEVICE TAR: guestfish commands that put the image's files into TAR
+    echo "mount /dev/${1}4 / : mount /dev/${1}3 /boot : mount /dev/${1}2 /boot/efi : tar-out / $2 : umount-all"
+}
+out=$(guestfish --ro -a "$WORK/images/controller-node.qcow2" -a "$WORK/images/network-node.qcow2" \
+    -a "$WORK/images/compute-node.qcow2" -- run : $(fs_of sda "$WORK/fs-c.tar") : \
+    $(fs_of sdb "$WORK/fs-n.tar") : $(fs_of sdc "$WORK/fs-k.tar") 2>&1) || fail "guestfish tar-out of the three images: $out"
+check_media "the three images" controller-node="tar:$WORK/fs-c.tar" network-node="tar:$WORK/fs-n.tar" \
+    compute-node="tar:$WORK/fs-k.tar"
+rm -f "$WORK"/fs-?.tar
 
 # One L2 segment for management, one for the external network; nothing else in the namespace.
 ip -n "$NS" link set lo up

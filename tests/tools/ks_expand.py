@@ -109,8 +109,10 @@ def nodes(version, profile, outdir):
     if not pre:
         die(f"{profile}: no %pre section")
     outdir.mkdir(parents=True, exist_ok=True)
+    # A node's own kickstart (nodes/NAME.ks) and a role profile of the same stem stay apart.
+    stem = f"{profile.parent.name}.{profile.stem}" if profile.parent.name == "nodes" else profile.stem
     for node, macs in entries:
-        root = outdir / f"{profile.stem}-{node}.root"
+        root = outdir / f"{stem}-{node}.root"
         run_pre(pre, root, node, [m.strip() for m in macs.split(",")], profile)
 
         def included(match, root=root, node=node):
@@ -123,13 +125,14 @@ def nodes(version, profile, outdir):
         left = re.search(r"^%include .*$", flat, re.M)
         if left:
             die(f"{profile}: '{left.group(0)}' is not a file %pre writes")
-        out = outdir / f"{profile.stem}-{node}.ks"
+        out = outdir / f"{stem}-{node}.ks"
         out.write_text(flat)
         print(out)
 
 
-def scripts(version, kickstart, outdir):
-    outdir = outdir / f"{kickstart.stem}.scripts"
+def scripts(version, kickstart, outdir, index):
+    # Numbered: nodes/compute.ks (a node named compute) and compute.ks (the role's) differ.
+    outdir = outdir / f"{index}-{kickstart.stem}.scripts"
     outdir.mkdir(parents=True, exist_ok=True)
     for i, script in enumerate(scripts_of(version, kickstart.read_text(), kickstart)):
         what = section(script)
@@ -142,8 +145,11 @@ def main():
     if len(sys.argv) < 5 or sys.argv[1] not in ("nodes", "scripts"):
         die("usage: ks_expand.py nodes|scripts VERSION OUTDIR KICKSTART...")
     mode, version, outdir = sys.argv[1:4]
-    for kickstart in sys.argv[4:]:
-        (nodes if mode == "nodes" else scripts)(version, pathlib.Path(kickstart), pathlib.Path(outdir))
+    for index, kickstart in enumerate(sys.argv[4:]):
+        if mode == "nodes":
+            nodes(version, pathlib.Path(kickstart), pathlib.Path(outdir))
+        else:
+            scripts(version, pathlib.Path(kickstart), pathlib.Path(outdir), index)
 
 
 if __name__ == "__main__":

@@ -36,3 +36,13 @@ TEST(MenuPlan, OneNodesMediaInstallsThatNodeByDefault) {
                      "nodes: controller-node, network-node, compute-node");
     }
 }
+
+TEST(MenuPlan, ANetworkTreeGivesEachNodeItsOwnKickstart) {
+    auto f = testutil::lab3_file();
+    auto plan = builder::site_menu_plan(f->site(), "http://s/ks/", "", 10, "", true);
+    ASSERT_EQ(plan.entries.size(), 3u);  // no site or role profile: one entry per node
+    EXPECT_EQ(plan.entries[0].id, "airstrap-node-controller-node");
+    EXPECT_EQ(plan.entries[2].args,
+              "inst.ks=http://s/ks/nodes/compute-node.ks airstrap.node=compute-node");
+    for (const auto& e : plan.entries) EXPECT_FALSE(e.grouped) << e.id;
+}

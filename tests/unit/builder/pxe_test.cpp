@@ -3,6 +3,7 @@
 #include "builder/pxe.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -103,7 +104,7 @@ TEST(PxeConfigs, PerMacKernelArgumentsBootTheNodeFromHttp) {
          {std::pair{compute.pxelinux, std::string("append")}, {compute.grub, "linux"}}) {
         auto a = args_of(config, keyword);
         ASSERT_FALSE(a.empty()) << config;
-        EXPECT_TRUE(has(a, "inst.ks=http://192.168.111.5:8080/ks/compute.ks")) << config;
+        EXPECT_TRUE(has(a, "inst.ks=http://192.168.111.5:8080/ks/nodes/compute-node.ks")) << config;
         EXPECT_TRUE(has(a, "inst.repo=http://192.168.111.5:8080/")) << config;
         EXPECT_TRUE(has(a, "airstrap.node=compute-node")) << config;
         EXPECT_TRUE(has(a, "ip=dhcp")) << config;
@@ -132,23 +133,33 @@ TEST(PxeConfigs, VendorGrubKeepsItsLinuxefiWords) {
     EXPECT_TRUE(has_line(c.per_mac.front().grub, "    initrdefi /images/pxeboot/initrd.img"));
 }
 
-TEST(PxeConfigs, DefaultMenusBootTheSiteProfileAndListEveryNode) {
+TEST(PxeConfigs, DefaultMenusBootTheLocalDiskAndListEveryNodeWithItsOwnKickstart) {
     auto f = lab3();
     auto c = render_pxe_configs(f->site(), centos7_kernel(), "192.168.111.5", 8080, "", 7);
-    EXPECT_EQ(c.plan.entries.front().id, "airstrap-site");
     EXPECT_TRUE(has_line(c.pxelinux_default, "ui menu.c32"));
     EXPECT_TRUE(has_line(c.pxelinux_default, "timeout 70"));
-    std::string site_label =
-        "label airstrap-site\n  menu label Install lab3: find this node by its MAC address\n  menu "
-        "default\n";
-    EXPECT_NE(c.pxelinux_default.find(site_label), std::string::npos) << c.pxelinux_default;
-    EXPECT_TRUE(
-        has(args_of(c.pxelinux_default, "append"), "inst.ks=http://192.168.111.5:8080/ks/site.ks"));
+    // An unknown machine installs nothing by itself.
+    std::string local =
+        "label local\n  menu label Boot from the local disk\n  menu default\n  localboot 0\n";
+    EXPECT_NE(c.pxelinux_default.find(local), std::string::npos) << c.pxelinux_default;
+    EXPECT_EQ(c.pxelinux_default.find("menu default"), c.pxelinux_default.rfind("menu default"));
+    EXPECT_TRUE(has_line(c.grub_default, "set default=local"));
+    EXPECT_NE(c.grub_default.find("menuentry 'Boot from the local disk' --id local {\n    exit\n}"),
+              std::string::npos)
+        << c.grub_default;
+    // One entry per node, with its own kickstart; no site or role profile anywhere.
+    ASSERT_EQ(c.plan.entries.size(), 3u);
     for (const char* node : {"controller-node", "network-node", "compute-node"}) {
+        std::string ks = std::string("inst.ks=http://192.168.111.5:8080/ks/nodes/") + node + ".ks";
+        EXPECT_NE(c.pxelinux_default.find(ks + " "), std::string::npos) << node;
+        EXPECT_NE(c.grub_default.find(ks), std::string::npos) << node;
         EXPECT_NE(c.pxelinux_default.find(std::string("airstrap.node=") + node), std::string::npos);
         EXPECT_NE(c.grub_default.find(std::string("airstrap.node=") + node), std::string::npos);
     }
-    EXPECT_TRUE(has_line(c.grub_default, "set default=airstrap-site"));
+    std::string all = c.pxelinux_default + c.grub_default;
+    for (const auto& m : c.per_mac) all += m.pxelinux + m.grub;
+    for (const char* profile : {"site.ks", "/controller.ks", "/network.ks", "/compute.ks"})
+        EXPECT_EQ(all.find(profile), std::string::npos) << profile;
     EXPECT_TRUE(has_line(c.grub_default,
                          "if [ \"$net_default_mac\" = \"00:0c:29:5e:12:12\" ]; then "
                          "configfile /grub.cfg-01-00-0c-29-5e-12-12; fi"));
@@ -165,6 +176,7 @@ TEST(PxeConfigs, NodesWithoutMacGetOnlyMenuEntries) {
     EXPECT_EQ(c.menu_only_nodes, std::vector<std::string>{"compute-node"});
     EXPECT_EQ(c.per_mac.size(), 3u);
     EXPECT_NE(c.pxelinux_default.find("airstrap.node=compute-node"), std::string::npos);
+    EXPECT_NE(c.pxelinux_default.find("ks/nodes/compute-node.ks"), std::string::npos);
 }
 
 TEST(PxeDnsmasq, Lab3StaticLeasesAndBootFiles) {
@@ -229,4 +241,31 @@ TEST(PxeArgs, VendorStage2AndMediaCheckDropped) {
                             "rd.live.check quiet",
                             "http://10.0.2.2:8080/"),
               "quiet inst.repo=http://10.0.2.2:8080/ ip=dhcp");
+}
+
+// As root, serve runs nginx's workers and dnsmasq as the tree's owner: a tree owned by root
+// is refused before anything starts.
+TEST(PxeServe, RefusesATreeOwnedByRootWhenRoot) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (the check applies to root only)";
+    fs::path dir = fs::temp_directory_path() / ("airstrap-serve-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "http");
+    std::ofstream(dir / "nginx.conf") << "listen 1.2.3.4:8080;  # airstrap-listen\n";
+    std::ofstream(dir / "dnsmasq.conf") << "port=0\n";
+    ServeOptions o;
+    o.dir = dir;
+    std::string message;
+    try {
+        serve_pxe(o);
+    } catch (const InputError& e) {
+        message = e.what();
+    }
+    EXPECT_NE(message.find((dir / "http").string() + " is owned by root (uid 0, gid 0): nginx's "
+                                                     "workers and dnsmasq run as the tree's owner "
+                                                     "and will not run as root"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("chown -R airstrap-pxe:airstrap-pxe " + dir.string()), std::string::npos)
+        << message;
+    fs::remove_all(dir);
 }

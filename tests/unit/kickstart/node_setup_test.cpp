@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "kickstart/render.hpp"
+#include "node/credentials.hpp"
 #include "site/site_file.hpp"
 #include "tests/unit/test_support.hpp"
 
@@ -39,14 +40,17 @@ TEST(NodeSetup, TheNetworkNodeOfLab3) {
               "method=disabled\n");
     EXPECT_NE(kickstart::nm_keyfile_text(s.nics[1]).find("[ipv4]\nmethod=disabled\n"),
               std::string::npos);
-    // The repo file, then /etc/airstrap; no deploy.sealed off the controller.
+    // The repo file, then /etc/airstrap: the node's own key, no site.key and no deploy.sealed
+    // off the controller.
     std::vector<std::string> paths;
     for (const auto& file : s.files) paths.push_back(file.path);
     EXPECT_EQ(paths,
               (std::vector<std::string>{"/etc/yum.repos.d/airstrap.repo", "/etc/airstrap/site.json",
-                                        "/etc/airstrap/site.key", "/etc/airstrap/node"}));
-    EXPECT_EQ(s.files[2].mode, 0600u);
-    EXPECT_EQ(s.files[3].content, "network-node\n");
+                                        "/etc/airstrap/node", "/etc/airstrap/node.key"}));
+    EXPECT_EQ(s.files[2].content, "network-node\n");
+    EXPECT_EQ(s.files[3].mode, 0600u);
+    EXPECT_EQ(s.files[3].content, node::key_file_text(node::node_key(
+                                      testutil::fixed_secrets().site_secret, "network-node")));
     EXPECT_TRUE(s.remove_packages.empty());
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "node/credentials.hpp"
 #include "site/packages.hpp"
 #include "site/site_file.hpp"
 
@@ -65,6 +66,18 @@ TEST_P(Golden, MatchesTheCommittedKickstarts) {
         fs::path golden = data_dir / "golden" / GetParam().name /
                           (role ? std::string(site::to_string(*role)) + ".ks"
                                 : std::string(kickstart::site_profile_name));
+        if (std::getenv("AIRSTRAP_UPDATE_EXPECTED")) {
+            fs::create_directories(golden.parent_path());
+            std::ofstream(golden, std::ios::binary) << text;
+            continue;
+        }
+        ASSERT_TRUE(fs::exists(golden)) << golden;
+        EXPECT_EQ(slurp(golden), text) << golden;
+    }
+    for (const auto& n : file->site().nodes) {
+        std::string text = kickstart::render_node_kickstart(file->site(), test_secrets(), n.name);
+        fs::path golden =
+            data_dir / "golden" / GetParam().name / kickstart::node_kickstart_path(n.name);
         if (std::getenv("AIRSTRAP_UPDATE_EXPECTED")) {
             fs::create_directories(golden.parent_path());
             std::ofstream(golden, std::ios::binary) << text;
@@ -180,7 +193,8 @@ TEST_F(Lab3El7, FirstBootServiceConfigAndSecret) {
     EXPECT_TRUE(has_line(t, "airstrap-firstboot"));
     EXPECT_TRUE(has_line(t, "systemctl enable airstrap-firstboot.service"));
     EXPECT_TRUE(has_line(t, crypto::to_hex(test_secrets().site_secret)));
-    EXPECT_TRUE(has_line(t, "chmod 0600 /etc/airstrap/site.key"));
+    EXPECT_TRUE(has_line(t, "        cat > /etc/airstrap/site.key <<'AIRSTRAP_EOF'"));
+    EXPECT_TRUE(has_line(t, "chmod 0600 /etc/airstrap/*.key"));
     EXPECT_NE(t.find("\"release\": \"queens\""), std::string::npos);
 }
 
@@ -227,22 +241,72 @@ TEST(Dialects, El8WithoutNetworkManagerInstallsNetworkScripts) {
     EXPECT_TRUE(has_line(t, "authselect select sssd --force"));
 }
 
-TEST(WriteKickstarts, WritesOneFilePerRoleAndTheSiteProfileWithMode0600) {
+TEST(WriteKickstarts, WritesEachRoleTheSiteProfileAndEachNodeWithMode0600) {
     auto f = load(source_dir / "examples/lab3/site.yaml");
     fs::path dir = fs::temp_directory_path() / ("airstrap-ks-" + std::to_string(::getpid()));
     fs::remove_all(dir);
+    // A node the site no longer has: its kickstart (and key) goes.
+    fs::create_directories(dir / "out" / "nodes");
+    std::ofstream(dir / "out" / "nodes" / "old-node.ks") << "x";
     auto written = kickstart::write_kickstarts(f->site(), test_secrets(), dir / "out");
-    ASSERT_EQ(written.size(), 4u);
-    EXPECT_EQ(written.back().filename(), "site.ks");
+    std::vector<std::string> names;
+    for (const auto& p : written) names.push_back(fs::relative(p, dir / "out").string());
+    EXPECT_EQ(names, (std::vector<std::string>{"controller.ks", "network.ks", "compute.ks",
+                                               "site.ks", "nodes/controller-node.ks",
+                                               "nodes/network-node.ks", "nodes/compute-node.ks"}));
     for (const auto& p : written) {
         struct stat st {};
         ASSERT_EQ(::stat(p.c_str(), &st), 0);
         EXPECT_EQ(st.st_mode & 07777, 0600u) << p;
     }
     std::size_t entries = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "out")) ++entries;
-    EXPECT_EQ(entries, 4u);  // no temp files left behind
+    for ([[maybe_unused]] const auto& e : fs::recursive_directory_iterator(dir / "out")) ++entries;
+    EXPECT_EQ(entries, 8u);  // no temp files left behind, nodes/old-node.ks gone
+    EXPECT_FALSE(fs::exists(dir / "out" / "nodes" / "old-node.ks"));
+
+    // A network tree: the per-node kickstarts only.
+    written = kickstart::write_kickstarts(f->site(), test_secrets(), dir / "net",
+                                          kickstart::KickstartSet::per_node);
+    EXPECT_EQ(written.size(), 3u);
+    entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::recursive_directory_iterator(dir / "net")) ++entries;
+    EXPECT_EQ(entries, 4u);
+    written = kickstart::write_kickstarts(f->site(), test_secrets(), dir / "media",
+                                          kickstart::KickstartSet::profiles);
+    EXPECT_EQ(written.size(), 4u);
+    EXPECT_FALSE(fs::exists(dir / "media" / "nodes"));
     fs::remove_all(dir);
+}
+
+// What each node's own kickstart carries: its key, and only the controller's the site
+// secret and deploy.sealed; no other node's key, MAC branch or address.
+TEST(NodeKickstart, CarriesOnlyItsOwnCredentials) {
+    auto f = load(source_dir / "examples/lab3/site.yaml");
+    const auto secrets = test_secrets();
+    std::string site_secret = crypto::to_hex(secrets.site_secret);
+    for (const auto& n : f->site().nodes) {
+        std::string t = kickstart::render_node_kickstart(f->site(), secrets, n.name);
+        EXPECT_TRUE(t.starts_with("# airstrap kickstart: node " + n.name + " (")) << t;
+        EXPECT_TRUE(has_line(t, crypto::to_hex(node::node_key(secrets.site_secret, n.name))))
+            << n.name;
+        for (const auto& other : f->site().nodes) {
+            if (other.name == n.name) continue;
+            EXPECT_EQ(t.find(crypto::to_hex(node::node_key(secrets.site_secret, other.name))),
+                      std::string::npos)
+                << n.name << " carries " << other.name << "'s key";
+            EXPECT_EQ(t.find("\n" + other.name + ")\n"), std::string::npos) << n.name;
+            EXPECT_EQ(t.find(") node=" + other.name + " ;;"), std::string::npos) << n.name;
+        }
+        bool controller = n.role == Role::controller;
+        EXPECT_EQ(t.find(site_secret) != std::string::npos, controller) << n.name;
+        EXPECT_EQ(t.find("/etc/airstrap/site.key") != std::string::npos, controller) << n.name;
+        EXPECT_EQ(t.find("/etc/airstrap/deploy.sealed") != std::string::npos, controller) << n.name;
+        // %pre refuses a machine that is not this node.
+        EXPECT_NE(t.find("is not node " + n.name + " of site lab3"), std::string::npos);
+        // The role's packages, as in the role profile.
+        EXPECT_EQ(t.find("openstack-packstack") != std::string::npos, controller) << n.name;
+    }
+    EXPECT_THROW(kickstart::render_node_kickstart(f->site(), secrets, "nope"), InputError);
 }
 
 TEST(WriteKickstarts, FailureLeavesNoPartialOutput) {
