@@ -237,8 +237,8 @@ fb_ssh() {
         "root@${FB_ADDR[$to]}" "${@:-true}"
 }
 
-# fb_node_config SITE NAME: the node's etc/airstrap/{site.json,site.key,node} (and the
-# controller's deploy.sealed), written by `airstrap node-config` exactly as the kickstart's %post
+# fb_node_config SITE NAME: the node's etc/airstrap/{site.json,node.key,node} (and the
+# controller's site.key and deploy.sealed), written by `airstrap node-config` exactly as the kickstart's %post
 # would. The first call also picks the Packstack stand-in's release table from site.json.
 fb_node_config() {
     "$AIRSTRAP" node-config "$1" --node "$2" --root "${FB_ROOT[$2]}" >"$WORK/node-config.out" 2>&1 ||
@@ -454,6 +454,9 @@ fb_lab3() {
     "$AIRSTRAP" node-config "$SITE" --node controller-node --root "$WORK/probe" >/dev/null 2>&1 ||
         fail "airstrap node-config $SITE --node controller-node failed"
     fb_site_nodes "$WORK/probe/etc/airstrap/site.json" >"$WORK/nodes.txt" || fail "site.json: $(cat "$WORK/nodes.txt")"
+    # The probe is the controller's media (site.key, deploy.sealed): gone at once, so that the
+    # tests' key checks find the site secret only in the controller's own root.
+    rm -rf "$WORK/probe"
     local name role nic addr prefix ext
     while read -r name role nic addr prefix ext; do
         fb_add_node "$name" "$role" "$nic" "$addr" "$prefix" "$ext"
