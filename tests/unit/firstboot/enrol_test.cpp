@@ -311,10 +311,19 @@ TEST_F(EnrolTest, GarbageAndHalfSessionsDoNotHurtTheServer) {
         net::Socket s = net::connect_tcp("127.0.0.2", "127.0.0.1", port_, 2s);
         ::send(s.fd(), junk.data(), junk.size(), MSG_NOSIGNAL);
     }
-    // They are closed at once; until then they hold places of 127.0.0.2's four.
-    auto until = std::chrono::steady_clock::now() + 2s;
-    while (server_->guard().sessions() > 0 && std::chrono::steady_clock::now() < until)
+    // They are closed at once (each counted as a failure); until then they hold places of
+    // 127.0.0.2's four. Wait until all four were accepted, counted and released.
+    auto failures = [&] {
+        long long n = 0;
+        for (const auto& s : server_->guard().sources())
+            if (s.address == "127.0.0.2") n = s.total;
+        return n;
+    };
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while ((failures() < 4 || server_->guard().sessions() > 0) &&
+           std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(failures(), 4);
     EXPECT_EQ(server_->guard().sessions(), 0);
     Traffic t;
     auto r = EnrolClient(identity("compute1", port_), {key_a}, t)
