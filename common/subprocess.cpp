@@ -5,16 +5,28 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <mutex>
 
 #include "common/error.hpp"
 
 extern char** environ;
 
 namespace airstrap {
+
+namespace {
+std::atomic<int> child_umask{-1};
+std::mutex child_umask_mutex;
+}  // namespace
+
+void set_child_umask(unsigned mask) {
+    child_umask = static_cast<int>(mask & 0777);
+}
 
 ProcessResult CommandRunner::run(const std::vector<std::string>& argv, const RunOptions& options) {
     if (!options.input.empty() || options.input_is_terminal || !options.environment.empty())
@@ -105,7 +117,16 @@ ProcessResult SystemCommandRunner::run(const std::vector<std::string>& argv,
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
     pid_t pid = 0;
-    int rc = ::posix_spawnp(&pid, argv[0].c_str(), &actions, &attr, args.data(), envp.data());
+    int rc = 0;
+    {
+        // posix_spawn has no umask attribute: set ours around the spawn. Our own files are
+        // written with explicit modes (file_io.hpp), so the short window cannot loosen them.
+        std::lock_guard<std::mutex> lock(child_umask_mutex);
+        int mask = child_umask.load();
+        mode_t old = mask >= 0 ? ::umask(static_cast<mode_t>(mask)) : 0;
+        rc = ::posix_spawnp(&pid, argv[0].c_str(), &actions, &attr, args.data(), envp.data());
+        if (mask >= 0) ::umask(old);
+    }
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     out_write.reset();

@@ -46,6 +46,12 @@ class SystemCommandRunner : public CommandRunner {
     ProcessResult run(const std::vector<std::string>& argv, const RunOptions& options) override;
 };
 
+// The umask the commands run with from now on (process-wide). airstrap-firstboot runs under
+// UMask=0077 for its own files, but packstack, puppet and yum must create what they create with
+// their usual modes (a service config that only root can read breaks that service): it sets
+// 022. Without a call, commands inherit our umask.
+void set_child_umask(unsigned mask);
+
 // Runs argv and throws Error("<argv[0]> failed (exit N): <last lines of output>") unless it
 // exits 0. Returns the output.
 std::string run_checked(CommandRunner& runner, const std::vector<std::string>& argv);

@@ -7,6 +7,7 @@
 #include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/kernel_random.hpp"
+#include "common/subprocess.hpp"
 #include "firstboot/commands.hpp"
 #include "firstboot/daemon.hpp"
 
@@ -111,6 +112,8 @@ int main(int argc, char** argv) {
         node::Paths paths;
         paths.root = root;
         if (*run_cmd) {
+            // The unit's UMask=0077 is for our files; the commands we run get the usual 022.
+            set_child_umask(022);
             run.paths = paths;
             run.poll = std::chrono::milliseconds(static_cast<long long>(poll_seconds * 1000));
             struct sigaction sa {};

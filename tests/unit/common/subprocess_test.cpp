@@ -3,6 +3,7 @@
 #include "common/subprocess.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "common/error.hpp"
 
@@ -73,4 +74,14 @@ TEST(Subprocess, RecordingRunnersRefuseInput) {
     EXPECT_EQ(seen, "x");
     o.input = "pw";
     EXPECT_THROW(rec.run({"a"}, o), Error);
+}
+
+TEST(Subprocess, CommandsGetTheChildUmaskAndOursStays) {
+    mode_t before = ::umask(077);
+    SystemCommandRunner runner;
+    set_child_umask(022);
+    auto r = runner.run({"sh", "-c", "umask"});
+    mode_t ours = ::umask(before);
+    EXPECT_EQ(r.output, "0022\n");
+    EXPECT_EQ(ours, 077u);
 }
