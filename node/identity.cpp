@@ -37,10 +37,9 @@ Identity load_identity(const Paths& paths) {
                          paths.site_key().string() +
                          " gives this node (files of two builds mixed?): rebuild the media");
     if (crypto::to_hex(controller_public_key(id.site_secret)) != id.site.firstboot.controller_key)
-        throw InputError(paths.site_json().string() +
-                         ": firstboot.controller_key is not the public key of " +
-                         paths.site_key().string() +
-                         " (files of two builds mixed?): rebuild the media");
+        throw InputError(
+            paths.site_json().string() + ": firstboot.controller_key is not the public key of " +
+            paths.site_key().string() + " (files of two builds mixed?): rebuild the media");
     return id;
 }
 

@@ -13,9 +13,9 @@ namespace airstrap::node {
 
 struct Identity {
     Site site;
-    std::string node;          // this node's name
-    crypto::Bytes node_key;    // 32 bytes from node.key
-    crypto::Bytes site_secret; // 32 bytes from site.key on the controller; empty elsewhere
+    std::string node;           // this node's name
+    crypto::Bytes node_key;     // 32 bytes from node.key
+    crypto::Bytes site_secret;  // 32 bytes from site.key on the controller; empty elsewhere
 
     bool is_controller() const { return node == site.controller().name; }
 };

@@ -184,7 +184,8 @@ class Checker {
         crypto::Bytes controller_key;
         if (!crypto::from_hex(s.firstboot.controller_key, controller_key) ||
             controller_key.size() != 32)
-            bad("firstboot.controller_key", "expected the controller's Ed25519 public key as 64 hex digits");
+            bad("firstboot.controller_key",
+                "expected the controller's Ed25519 public key as 64 hex digits");
         if (s.openstack.release.empty()) bad("openstack.release", "expected a release name");
         if (s.openstack.l2_agent != "openvswitch" && s.openstack.l2_agent != "ovn")
             bad("openstack.l2_agent", "expected openvswitch or ovn");

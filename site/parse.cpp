@@ -305,7 +305,8 @@ class SiteParser {
     }
 
     void parse_firstboot(const YAML::Node& node, Firstboot& fb) {
-        YamlMap m(r_, node, "firstboot", {"port", "barrier_timeout", "sync_timeout", "rejoin_window"});
+        YamlMap m(r_, node, "firstboot",
+                  {"port", "barrier_timeout", "sync_timeout", "rejoin_window"});
         if (!m.valid()) return;
         k_.set(m, {"port"}, fb.port, k_.number(1, 65535));
         k_.set(m, {"barrier_timeout"}, fb.barrier_timeout, k_.number(10, 7 * 86400, " (seconds)"));

@@ -3,8 +3,8 @@
 // public key comes from node::controller_public_key(the site secret).
 #pragma once
 
-#include "node/site_json.hpp"
 #include "common/crypto.hpp"
+#include "node/site_json.hpp"
 #include "site/model.hpp"
 #include "site/secrets.hpp"
 

@@ -31,7 +31,8 @@ node::Site lab3() {
     auto file = site::SiteFile::from_text("site.yaml", testutil::lab3_text(),
                                           testutil::lab3_path().parent_path());
     EXPECT_TRUE(file->ok()) << file->diag().render();
-    return node::parse_site_json(node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
+    return node::parse_site_json(
+        node::site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
 }
 
 const char* generated =

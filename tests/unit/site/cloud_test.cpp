@@ -23,7 +23,8 @@ namespace {
 
 // site.json as the kickstart writes it.
 json to_json(const Site& site) {
-    return json::parse(airstrap::node::site_json_text(node_site(site, airstrap::crypto::Bytes(32, 0x42))));
+    return json::parse(
+        airstrap::node::site_json_text(node_site(site, airstrap::crypto::Bytes(32, 0x42))));
 }
 
 std::unique_ptr<SiteFile> lab3(const std::string& text = lab3_text()) {

@@ -129,9 +129,12 @@ TEST(Validate, ControllerOnlyNetworkingWarnsWithoutExternalBridge) {
 
 TEST(SiteJson, CarriesNoSecretsAndIsStable) {
     auto f = lab3();
-    auto a = nlohmann::json::parse(airstrap::node::site_json_text(node_site(f->site(), airstrap::crypto::Bytes(32, 0x42)))).dump();
-    auto b =
-        nlohmann::json::parse(airstrap::node::site_json_text(node_site(lab3()->site(), airstrap::crypto::Bytes(32, 0x42)))).dump();
+    auto a = nlohmann::json::parse(airstrap::node::site_json_text(
+                                       node_site(f->site(), airstrap::crypto::Bytes(32, 0x42))))
+                 .dump();
+    auto b = nlohmann::json::parse(airstrap::node::site_json_text(node_site(
+                                       lab3()->site(), airstrap::crypto::Bytes(32, 0x42))))
+                 .dump();
     EXPECT_EQ(a, b);
     EXPECT_EQ(a.find("password"), std::string::npos);
     EXPECT_EQ(a.find("secret"), std::string::npos);
