@@ -21,8 +21,6 @@ exits 0 only when it opened the file.
                                 connect, send nothing: seconds until the server closes
 """
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -32,30 +30,13 @@ import struct
 import sys
 import time
 
-SALT = b"airstrap credentials v2"
+from airstrap_keys import controller_public_key, hkdf, node_key
+
 FORGED = "FORGED-LINE controller-node: enrolled by the attacker"
 
 
-def hkdf(key: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes:
-    prk = hmac.new(salt, key, hashlib.sha256).digest()
-    out, block, i = b"", b"", 1
-    while len(out) < length:
-        block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
-        out += block
-        i += 1
-    return out[:length]
-
-
-def node_key(secret: bytes, name: str) -> bytes:
-    return hkdf(secret, SALT, b"node key\0" + name.encode())
-
-
 def controller_key(secret: bytes) -> bytes:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives import serialization
-    seed = hkdf(secret, SALT, b"controller signing key")
-    pub = Ed25519PrivateKey.from_private_bytes(seed).public_key()
-    return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return controller_public_key(secret)
 
 
 def open_sealed(path, dirs):

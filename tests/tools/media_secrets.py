@@ -17,21 +17,13 @@ media_secrets.py check KEYS.json CONTROLLER SEALED_FILE OWNER=PATH...
     must (its own key; the controller's the site secret and deploy.sealed; "site" all), so
     that a search that finds nothing cannot pass. Prints one summary line per owner.
 """
-import hashlib
-import hmac
 import json
 import os
 import re
 import sys
 import tarfile
 
-SALT = b"airstrap credentials v2"
-
-
-def node_key(secret, name):
-    prk = hmac.new(SALT, secret, hashlib.sha256).digest()  # HKDF-Extract
-    return hmac.new(prk, b"node key\0" + name.encode() + b"\x01", hashlib.sha256).digest()
-
+from airstrap_keys import node_key
 
 def keys(secrets_yaml, nodes):
     text = open(secrets_yaml, encoding="utf-8").read()

@@ -14,39 +14,10 @@ import json
 import struct
 import sys
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from airstrap_keys import hkdf, node_key, public_key, sign, signing_seed
 
 
-def hkdf(ikm: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes:
-    prk = hmac.new(salt, ikm, hashlib.sha256).digest()
-    out, block, i = b"", b"", 1
-    while len(out) < length:
-        block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
-        out += block
-        i += 1
-    return out[:length]
-
-
-CREDENTIALS_SALT = b"airstrap credentials v2"
 ENROL_SALT = b"airstrap enrol v2"
-
-
-def node_key(site_secret: bytes, name: str) -> bytes:
-    return hkdf(site_secret, CREDENTIALS_SALT, b"node key\0" + name.encode())
-
-
-def signing_seed(site_secret: bytes) -> bytes:
-    return hkdf(site_secret, CREDENTIALS_SALT, b"controller signing key")
-
-
-def public_key(seed: bytes) -> bytes:
-    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def sign(seed: bytes, message: bytes) -> bytes:
-    return Ed25519PrivateKey.from_private_bytes(seed).sign(message)
 
 
 def field(b) -> bytes:
