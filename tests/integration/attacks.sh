@@ -343,13 +343,7 @@ echo "2. enrolled nodes refuse the fake's roster: $(tail -n +"$((marks[1] + 1))"
 
 # ... and a reinstalled compute node (new disk, new host keys) refuses its challenge.
 old_keys=$(cat "$K"/etc/ssh/ssh_host_*_key.pub | cut -d' ' -f1,2 | sort)
-fb_stop_daemon "$CMP" || true
-fb_stop_sshd "$CMP"
-ip netns pids "${FB_NS[$CMP]}" | xargs -r kill -9 2>/dev/null || true
-mv "$K" "$WORK/compute-old-root"
-fb_install_root "$CMP"
-fb_node_config "$SITE" "$CMP"
-fb_start_sshd "$CMP"
+fb_reinstall "$SITE" "$CMP" "$WORK/compute-old-root"
 [ "$(cat "$K"/etc/ssh/ssh_host_*_key.pub | cut -d' ' -f1,2 | sort)" != "$old_keys" ] || fail "the reinstalled compute node kept its host keys"
 fb_start_daemon "$CMP" --poll-interval "$POLL"
 fb_wait 40 "the reinstalled compute node to refuse the fake controller" node_says "$CMP" "signature|not the controller|verif"

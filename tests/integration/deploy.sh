@@ -188,14 +188,7 @@ fb_start_daemon "$CTL" --poll-interval "$POLL"
 
 # ---- 4. the compute node dies and is reinstalled -------------------------------------------------
 t0=$EPOCHREALTIME
-K=${FB_ROOT[$CMP]}
-fb_stop_daemon "$CMP" || true
-fb_stop_sshd "$CMP"
-ip netns pids "${FB_NS[$CMP]}" | xargs -r kill -9 2>/dev/null || true
-mv "$K" "$WORK/compute-old-root"
-fb_install_root "$CMP"
-fb_node_config "$SITE" "$CMP"
-fb_start_sshd "$CMP"
+fb_reinstall "$SITE" "$CMP" "$WORK/compute-old-root"
 nova_compute_state() {
     os_json compute service list | python3 -c '
 import json, sys

@@ -222,6 +222,21 @@ fb_stop_sshd() {
     rm -f "${FB_ROOT[$1]}/run/sshd.pid"
 }
 
+# fb_reinstall SITE NAME OLD: NAME's disk replaced, as a reinstall would: its daemon, sshd and
+# every process of its namespace (chronyd too) stopped, its root moved to OLD, a fresh root
+# with new host keys and the files of `airstrap node-config`, and sshd started. Its daemon is
+# not started.
+fb_reinstall() {
+    local site=$1 name=$2 old=$3
+    fb_stop_daemon "$name" || true
+    fb_stop_sshd "$name"
+    ip netns pids "${FB_NS[$name]}" | xargs -r kill -9 2>/dev/null || true
+    mv "${FB_ROOT[$name]}" "$old"
+    fb_install_root "$name"
+    fb_node_config "$site" "$name"
+    fb_start_sshd "$name"
+}
+
 # fb_in NAME CMD...: run CMD in NAME's namespace.
 fb_in() { local ns=${FB_NS[$1]}; shift; ip netns exec "$ns" "$@"; }
 

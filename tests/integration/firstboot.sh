@@ -200,13 +200,7 @@ echo "3. right node key back: compute done again ($(seconds_since "$t0") s)"
 # ---- 4. a reinstalled compute node: new host keys, refused until rejoin -----------------------
 t0=$EPOCHREALTIME
 old_keys=$(host_keys "$CMP")
-fb_stop_daemon "$CMP" || true
-fb_stop_sshd "$CMP"
-ip netns pids "${FB_NS[$CMP]}" | xargs -r kill -9 2>/dev/null || true  # its chronyd too: a new install
-mv "$K" "$WORK/compute-old-root"
-fb_install_root "$CMP"
-fb_node_config "$SITE" "$CMP"
-fb_start_sshd "$CMP"
+fb_reinstall "$SITE" "$CMP" "$WORK/compute-old-root"
 new_keys=$(host_keys "$CMP")
 [ "$new_keys" != "$old_keys" ] || fail "the reinstalled compute node has its old host keys"
 mark=$(log_mark "$CTL")
