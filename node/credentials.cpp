@@ -33,6 +33,11 @@ crypto::Bytes controller_public_key(const crypto::Bytes& site_secret) {
     return crypto::ed25519_public_key(controller_signing_seed(site_secret));
 }
 
+crypto::Bytes install_report_key(const crypto::Bytes& node_key) {
+    if (node_key.size() != key_size) throw Error("a node key must be 32 bytes");
+    return crypto::hkdf_sha256(node_key, salt, "pxe install report", key_size);
+}
+
 std::string key_file_text(const crypto::Bytes& key) {
     return crypto::to_hex(key) + "\n";
 }

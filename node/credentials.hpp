@@ -5,6 +5,7 @@
 //                   controller. It proves that node's identity to the controller, nothing else.
 //   signing seed    the controller's Ed25519 private key; only the controller holds it (it
 //                   holds the site secret). Its public half is in every node's site.json.
+//   report key      one per node, from its node key: its PXE install report (PXE tree).
 //   sealing keys    deploy.sealed (deploy_config.hpp), opened only on the controller.
 //
 // Derivation, not generation, so that media rebuilt for one reinstalled node trust the same
@@ -27,6 +28,11 @@ crypto::Bytes node_key(const crypto::Bytes& site_secret, std::string_view name);
 // info "controller signing key").
 crypto::Bytes controller_signing_seed(const crypto::Bytes& site_secret);
 crypto::Bytes controller_public_key(const crypto::Bytes& site_secret);
+
+// The key a network install reports "installed" with (the PXE tree's service holds it, the
+// node's PXE kickstart too): HKDF-SHA256(node key, same salt, info "pxe install report"). One
+// way from the node key: the PXE service can verify a node's report and do nothing else.
+crypto::Bytes install_report_key(const crypto::Bytes& node_key);
 
 // A key file's content (node.key, site.key): 64 hex digits and a newline.
 std::string key_file_text(const crypto::Bytes& key);
