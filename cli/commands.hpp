@@ -109,6 +109,10 @@ struct ServeCliOptions {
     std::string interface;
     std::string listen;
     bool http_only = false;
+    std::string server_user = "nobody";
+    std::string rebuild;  // a node: back into build, then return
+    bool status = false;  // print the nodes' states and phases, then return
+    bool json = false;
 };
 ExitCode run_serve(const ServeCliOptions& options);
 

@@ -187,8 +187,10 @@ int main(int argc, char** argv) {
     cli::ServeCliOptions serve;
     auto* serve_cmd = app.add_subcommand(
         "serve",
-        "Serve a PXE tree: dnsmasq (DHCP, TFTP) and nginx (HTTP) until Ctrl-C or until "
-        "either ends");
+        "Serve a PXE tree: dnsmasq (DHCP, TFTP), nginx (HTTP) and the provisioning service "
+        "(each node's kickstart to that node only while it is in build; its install report "
+        "switches it to local boot) until Ctrl-C or until one ends. --status and --rebuild "
+        "work beside a running serve");
     serve_cmd->add_option("DIR", serve.dir, "The 'airstrap build pxe' output")->required();
     serve_cmd->add_option("--interface", serve.interface,
                           "The NIC on the management network (dnsmasq --interface)");
@@ -196,6 +198,18 @@ int main(int argc, char** argv) {
                           "Address nginx listens on instead of the tree's --server-ip (NAT)");
     serve_cmd->add_flag("--http-only", serve.http_only,
                         "Only HTTP: the site's own DHCP/TFTP server boots the nodes");
+    serve_cmd->add_option("--server-user", serve.server_user,
+                          "As root: the user dnsmasq and nginx's workers run as (not the tree's "
+                          "owner, who runs the service)")
+        ->capture_default_str();
+    auto* rebuild_opt = serve_cmd->add_option(
+        "--rebuild", serve.rebuild,
+        "Put NODE back into build: its next network boot installs it again; then exit");
+    auto* status_opt = serve_cmd->add_flag(
+        "--status", serve.status,
+        "Print each node's state (build/local), phase, time in phase and last error; then exit");
+    rebuild_opt->excludes(status_opt);
+    add_json(serve_cmd, serve.json);
 
     cli::InventoryOptions inventory;
     auto* inventory_cmd = app.add_subcommand(

@@ -101,7 +101,10 @@ void open_rejoin(const node::Paths& paths, const std::string& node, std::ostream
         << ": its next enrolment may carry new SSH host keys; the old pin is replaced and "
            "known_hosts is updated on every node. Past that time the window is closed: run "
            "`airstrap rejoin "
-        << node << "` again\n";
+        << node
+        << "` again.\nTo reinstall it over the network, put it back into build on the PXE "
+           "server first: `airstrap serve PXE-DIR --rebuild "
+        << node << "` (an installed node boots its local disk from the network until then)\n";
 }
 
 }  // namespace airstrap::firstboot

@@ -11,7 +11,8 @@ json parse_json(std::string_view text, const std::string& where) {
         return json::parse(text);
     } catch (const json::parse_error& e) {
         std::size_t line = 1, column = 1;
-        for (std::size_t i = 0; i < e.byte && i < text.size(); ++i) {
+        // e.byte counts the characters read, the offending one last.
+        for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
             if (text[i] == '\n') {
                 ++line;
                 column = 1;

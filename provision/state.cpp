@@ -48,6 +48,67 @@ std::optional<Phase> phase_from(std::string_view word) {
     return std::nullopt;
 }
 
+namespace {
+
+Change enter(NodeState& node, Phase phase, std::int64_t now) {
+    if (node.phase == phase) return Change::unchanged;
+    node.phase = phase;
+    node.phase_since = now;
+    return Change::changed;
+}
+
+}  // namespace
+
+Change on_dhcp(NodeState& node, const std::string& address, std::int64_t now) {
+    bool moved = node.address != address;
+    node.address = address;
+    if (node.state == BuildState::build) {
+        Change c = enter(node, Phase::dhcp, now);
+        // A second attempt (the node rebooted into the installer again) restarts the clock.
+        if (c == Change::unchanged) node.phase_since = now;
+        return Change::changed;
+    }
+    return moved ? Change::changed : Change::unchanged;
+}
+
+Change on_tftp_sent(NodeState& node, bool config, std::int64_t now) {
+    if (node.state == BuildState::build) return enter(node, Phase::boot_file_sent, now);
+    if (!config) return Change::unchanged;
+    return enter(node, Phase::local_boot, now);
+}
+
+Change on_kickstart_fetched(NodeState& node, std::int64_t now) {
+    if (node.state != BuildState::build) return Change::refused;
+    return enter(node, Phase::kickstart_fetched, now);
+}
+
+Change on_installed(NodeState& node, std::int64_t now) {
+    if (node.state != BuildState::build) return Change::refused;
+    node.state = BuildState::local;
+    node.phase = Phase::installed;
+    node.phase_since = now;
+    node.installed_at = now;
+    ++node.installs;
+    node.last_error.clear();
+    node.last_error_at = 0;
+    return Change::changed;
+}
+
+Change on_rebuild(NodeState& node, std::int64_t now) {
+    if (node.state == BuildState::build && node.phase == Phase::waiting) return Change::unchanged;
+    node.state = BuildState::build;
+    node.phase = Phase::waiting;
+    node.phase_since = now;
+    node.last_error.clear();
+    node.last_error_at = 0;
+    return Change::changed;
+}
+
+void on_error(NodeState& node, const std::string& what, std::int64_t now) {
+    node.last_error = what;
+    node.last_error_at = now;
+}
+
 std::string state_json_text(const StateFile& state) {
     json nodes = json::object();
     for (const auto& [name, n] : state.nodes) {

@@ -44,6 +44,23 @@ struct StateFile {
     std::map<std::string, NodeState> nodes;
 };
 
+// The transitions (pure; `now` in Unix seconds). Each says whether it changed the node.
+enum class Change { changed, unchanged, refused };
+// dnsmasq leased it an address: a node being built enters phase dhcp; an installed one only
+// has its address noted.
+Change on_dhcp(NodeState& node, const std::string& address, std::int64_t now);
+// TFTP sent it a file: in build, phase "boot file sent"; in local, its per-MAC config
+// (`config`) means it is booting its disk: phase "local boot".
+Change on_tftp_sent(NodeState& node, bool config, std::int64_t now);
+// Its kickstart went out: only in build (refused otherwise).
+Change on_kickstart_fetched(NodeState& node, std::int64_t now);
+// A verified install report: build → local (refused in local: it was not being built).
+Change on_installed(NodeState& node, std::int64_t now);
+// The operator asks for a reinstall: → build, phase waiting.
+Change on_rebuild(NodeState& node, std::int64_t now);
+// Something went wrong for this node (a TFTP file missing, a report that did not verify).
+void on_error(NodeState& node, const std::string& what, std::int64_t now);
+
 std::string state_json_text(const StateFile& state);
 // InputError naming `where` for anything but a well-formed nodes.json.
 StateFile parse_state_json(std::string_view text, const std::string& where);

@@ -181,6 +181,7 @@ std::vector<PreparedNode> prepare_tree(const fs::path& root, const fs::path& pre
         out.push_back({n.name, local});
     }
     write_file_atomic(root / state_file, state_json_text(now), 0600);
+    write_file_atomic(root / lock_file, "", 0644);
     return out;
 }
 

@@ -37,6 +37,10 @@ rules = [
     ("airstrap_mirror", "site/packages.hpp", True),
     ("airstrap_mirror", "kickstart/render.hpp", False),     # a role's packages are site/'s
     ("airstrap_mirror", "builder/iso.hpp", False),
+    ("airstrap_provision", "node/credentials.hpp", True),
+    ("airstrap_provision", "site/model.hpp", False),        # the service needs no site.yaml
+    ("airstrap_provision", "builder/pxe.hpp", False),
+    ("airstrap_provision", "kickstart/render.hpp", False),
 ]
 bad = 0
 for target, header, allowed in rules:
