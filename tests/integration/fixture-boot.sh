@@ -3,8 +3,9 @@
 # airstrap test relies on them: the unmodified el7 and el9 fixtures in all four ways
 # (BIOS/UEFI x CD/USB, two each), then a hand-remastered copy of each with a kickstart
 # on the media, whose %pre recognises the machine by its MAC (one BIOS, one UEFI boot).
-# Boots run two at a time. Needs QEMU and OVMF (skipped without), the fixture ISOs in
-# $BOOT_MEDIA (default $FIXTURES/boot-media, made by the fixtures.make-boot-media test).
+# Boots run two at a time (BOOT_JOBS=1: one at a time, on a machine shared with others).
+# Needs QEMU and OVMF (skipped without), the fixture ISOs in $BOOT_MEDIA (default
+# $FIXTURES/boot-media, made by the fixtures.make-boot-media test).
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/boot-lib.sh"
 
@@ -24,8 +25,10 @@ EL9_LABEL='Rocky-9-4-x86_64-dvd'
 EL9_ESC=$EL9_LABEL
 T0=$SECONDS
 
-# boot NAME MODE ISO [MAC]: one boot in the background, serial log in $WORK/NAME.log
-declare -A PID=()
+# boot NAME MODE ISO [MAC]: one boot in the background (in the foreground with BOOT_JOBS=1),
+# serial log in $WORK/NAME.log
+BOOT_JOBS=${BOOT_JOBS:-2}
+declare -A PID=() RC=()
 boot() {
     local name=$1 mode=$2 iso=$3 mac=${4:-52:54:00:12:34:56}
     (
@@ -36,10 +39,16 @@ boot() {
         exit $rc
     ) &
     PID[$name]=$!
+    if [ "$BOOT_JOBS" -le 1 ]; then
+        RC[$name]=0
+        wait "${PID[$name]}" || RC[$name]=$?
+    fi
 }
 # finished NAME: wait for the boot; fail (with its serial log) unless QEMU ended well
 finished() {
-    wait "${PID[$1]}" || { tail -n 40 "$WORK/$1.log" >&2; fail "boot $1 did not finish"; }
+    local rc=${RC[$1]:-}
+    [ -n "$rc" ] || { rc=0; wait "${PID[$1]}" || rc=$?; }
+    [ "$rc" -eq 0 ] || { tail -n 40 "$WORK/$1.log" >&2; fail "boot $1 did not finish"; }
     has_marker "$WORK/$1.log" 'done' || { tail -n 40 "$WORK/$1.log" >&2; fail "boot $1: no 'done' marker"; }
 }
 # expect_plain NAME LABEL ESC: an unmodified DVD's default entry reached the fixture installer
