@@ -139,6 +139,7 @@ expect_ks() {
     [[ $(marker "$log" pre-exit) == 0 ]] || { block_text "$log" pre-log-begin pre-log-end >&2; fail "$1: pre-exit $(marker "$log" pre-exit)"; }
     [[ $(marker "$log" node) == "$4" ]] || fail "$1: node: $(marker "$log" node), expected $4"
     [[ $(block_text "$log" node-ks-begin node-ks-end) == "network --hostname=$4" ]] || fail "$1: node.ks: $(block_text "$log" node-ks-begin node-ks-end)"
+    has_marker "$log" "post-report: none" || fail "$1: test.ks has no install report, expected 'post-report: none'"
     echo "  $1: ks-source $(marker "$log" ks-source); test.ks read; node: $4"
 }
 finished el7-ks-uefi-cd
