@@ -14,6 +14,10 @@
 #   block_text LOG BEGIN END             the lines between two AIRSTRAP-FIXTURE markers
 #   pre_ok LOG REPO_URL                  %pre exited 0 and wrote the repository line for
 #                                        REPO_URL; else says why on stderr and returns 1
+#   report_ok LOG                        the installer ran the kickstart's install report
+#                                        (%post with "# airstrap-install-report") and each
+#                                        exited 0; else says why (and its log) on stderr, 1
+#   report_text LOG                      the report's output (post-report-log-begin … -end)
 #
 # Environment: BOOT_MAC (default 52:54:00:12:34:56), BOOT_TIMEOUT (seconds, default 180),
 # BOOT_NETDEV_OPTS (appended to the -netdev user options, e.g. ",guestfwd=…-cmd:…"),
@@ -168,6 +172,31 @@ pre_ok() {
         echo "pre_ok: $log: $why"
         echo "pre_ok: %pre's log:"
         block_text "$log" pre-log-begin pre-log-end | sed 's/^/    /'
+    } >&2
+    return 1
+}
+
+report_text() { block_text "$1" post-report-log-begin post-report-log-end; }
+
+# report_ok LOG: the installer (fixture-init.sh) ran, after pre-ok, every %post section whose
+# body holds the line "# airstrap-install-report", and each exited 0 (curl -f fails on any
+# HTTP status but 2xx, so 0 means the service accepted it). Otherwise prints why and the
+# report's output on stderr and returns 1.
+report_ok() {
+    local log=$1 exits why=''
+    exits=$(_boot_clean "$log" | sed -n 's/^AIRSTRAP-FIXTURE post-report-exit: //p' | tr '\n' ' ')
+    if [ -n "$(marker "$log" post-report)" ]; then
+        why="post-report: $(marker "$log" post-report)"
+    elif [ -z "$exits" ]; then
+        why="no install report ran (no 'post-report-exit:' line; pre-ok: $(has_marker "$log" pre-ok && echo yes || echo no))"
+    elif [ "${exits//0 /}" != "" ]; then
+        why="the install report exited ${exits% } (expected 0)"
+    fi
+    [ -z "$why" ] && return 0
+    {
+        echo "report_ok: $log: $why"
+        echo "report_ok: the report's output:"
+        report_text "$log" | sed 's/^/    /'
     } >&2
     return 1
 }

@@ -2,9 +2,11 @@
 # Proves the stand-in vendor DVDs (tests/fixtures/make-boot-media.sh) boot before any
 # airstrap test relies on them: the unmodified el7 and el9 fixtures in all four ways
 # (BIOS/UEFI x CD/USB, two each), then a hand-remastered copy of each with a kickstart
-# on the media, whose %pre recognises the machine by its MAC (one BIOS, one UEFI boot).
-# Boots run two at a time. Needs QEMU and OVMF (skipped without), the fixture ISOs in
-# $BOOT_MEDIA (default $FIXTURES/boot-media, made by the fixtures.make-boot-media test).
+# on the media, whose %pre recognises the machine by its MAC (one BIOS, one UEFI boot), and
+# a UEFI PXE boot of the DVD's shim stand-in (BOOTX64.EFI as shimx64.efi) from QEMU's TFTP.
+# Boots run two at a time (BOOT_JOBS=1: one at a time, on a machine shared with others).
+# Needs QEMU and OVMF (skipped without), the fixture ISOs in $BOOT_MEDIA (default
+# $FIXTURES/boot-media, made by the fixtures.make-boot-media test).
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/boot-lib.sh"
 
@@ -24,8 +26,10 @@ EL9_LABEL='Rocky-9-4-x86_64-dvd'
 EL9_ESC=$EL9_LABEL
 T0=$SECONDS
 
-# boot NAME MODE ISO [MAC]: one boot in the background, serial log in $WORK/NAME.log
-declare -A PID=()
+# boot NAME MODE ISO [MAC]: one boot in the background (in the foreground with BOOT_JOBS=1),
+# serial log in $WORK/NAME.log
+BOOT_JOBS=${BOOT_JOBS:-2}
+declare -A PID=() RC=()
 boot() {
     local name=$1 mode=$2 iso=$3 mac=${4:-52:54:00:12:34:56}
     (
@@ -36,10 +40,16 @@ boot() {
         exit $rc
     ) &
     PID[$name]=$!
+    if [ "$BOOT_JOBS" -le 1 ]; then
+        RC[$name]=0
+        wait "${PID[$name]}" || RC[$name]=$?
+    fi
 }
 # finished NAME: wait for the boot; fail (with its serial log) unless QEMU ended well
 finished() {
-    wait "${PID[$1]}" || { tail -n 40 "$WORK/$1.log" >&2; fail "boot $1 did not finish"; }
+    local rc=${RC[$1]:-}
+    [ -n "$rc" ] || { rc=0; wait "${PID[$1]}" || rc=$?; }
+    [ "$rc" -eq 0 ] || { tail -n 40 "$WORK/$1.log" >&2; fail "boot $1 did not finish"; }
     has_marker "$WORK/$1.log" 'done' || { tail -n 40 "$WORK/$1.log" >&2; fail "boot $1: no 'done' marker"; }
 }
 # expect_plain NAME LABEL ESC: an unmodified DVD's default entry reached the fixture installer
@@ -129,6 +139,7 @@ expect_ks() {
     [[ $(marker "$log" pre-exit) == 0 ]] || { block_text "$log" pre-log-begin pre-log-end >&2; fail "$1: pre-exit $(marker "$log" pre-exit)"; }
     [[ $(marker "$log" node) == "$4" ]] || fail "$1: node: $(marker "$log" node), expected $4"
     [[ $(block_text "$log" node-ks-begin node-ks-end) == "network --hostname=$4" ]] || fail "$1: node.ks: $(block_text "$log" node-ks-begin node-ks-end)"
+    has_marker "$log" "post-report: none" || fail "$1: test.ks has no install report, expected 'post-report: none'"
     echo "  $1: ks-source $(marker "$log" ks-source); test.ks read; node: $4"
 }
 finished el7-ks-uefi-cd
@@ -136,4 +147,31 @@ finished el9-ks-bios-cd
 expect_ks el7-ks-uefi-cd "$EL7_LABEL" "$EL7_ESC" cmp-2 52:54:00:aa:00:02
 expect_ks el9-ks-bios-cd "$EL9_LABEL" "$EL9_ESC" ctl-1 52:54:00:aa:00:01
 
-pass "fixture DVDs boot (BIOS/UEFI, CD/USB) and read a kickstart from the media in $((SECONDS - T0))s"
+# --- the shim stand-in over UEFI PXE ----------------------------------------------------------
+# `airstrap build pxe` serves the DVD's EFI/BOOT/BOOTX64.EFI (shim) as tftp/shimx64.efi with
+# grubx64.efi beside it: the stand-in must find grubx64.efi in the TFTP root and start it,
+# and that grub must find its menu (prefix /EFI/BOOT) over TFTP and boot the kernel.
+X=$WORK/pxe-el9
+mkdir -p "$X/tftp/EFI/BOOT" "$X/tftp/images/pxeboot"
+xorriso -osirrox on -indev "$EL9" -extract /EFI/BOOT/BOOTX64.EFI "$X/tftp/shimx64.efi" \
+    -extract /EFI/BOOT/grubx64.efi "$X/tftp/grubx64.efi" \
+    -extract /images/pxeboot/vmlinuz "$X/tftp/images/pxeboot/vmlinuz" \
+    -extract /images/pxeboot/initrd.img "$X/tftp/images/pxeboot/initrd.img" >"$X/log" 2>&1 \
+    || { cat "$X/log" >&2; fail "extract the PXE files from $EL9"; }
+cmp -s "$X/tftp/shimx64.efi" "$X/tftp/grubx64.efi" && fail "EFI/BOOT/BOOTX64.EFI is grubx64.efi, not a shim stand-in"
+printf '%s\n' 'set timeout=1' "menuentry 'fixture pxe' {" \
+    '	linux /images/pxeboot/vmlinuz airstrap.fixture=pxe-shim quiet' \
+    '	initrd /images/pxeboot/initrd.img' '}' >"$X/tftp/EFI/BOOT/grub.cfg"
+chmod -R a+rX "$X/tftp"
+rc=0
+boot_pxe_qemu "$X/tftp" shimx64.efi uefi 52:54:00:aa:00:03 "$WORK/el9-pxe-shim.log" || rc=$?
+echo "boot el9-pxe-shim (uefi pxe, shimx64.efi from el9-dvd.iso): ${BOOT_SECONDS}s, exit $rc"
+[ "$rc" -eq 0 ] && has_marker "$WORK/el9-pxe-shim.log" done \
+    || { tail -n 40 "$WORK/el9-pxe-shim.log" >&2; fail "UEFI PXE boot of the shim stand-in did not finish"; }
+tr -d '\r' <"$WORK/el9-pxe-shim.log" | grep -q 'airstrap-fixture shim: loading (tftp,[0-9.]*)/grubx64.efi' \
+    || fail "el9-pxe-shim: the shim stand-in did not load grubx64.efi from the TFTP root"
+[[ $(marker "$WORK/el9-pxe-shim.log" cmdline) == *" airstrap.fixture=pxe-shim "* ]] \
+    || fail "el9-pxe-shim: not the TFTP menu's kernel: $(marker "$WORK/el9-pxe-shim.log" cmdline)"
+echo "  el9-pxe-shim: shimx64.efi loaded (tftp)/grubx64.efi, whose TFTP menu booted the installer"
+
+pass "fixture DVDs boot (BIOS/UEFI, CD/USB), read a kickstart from the media, and their shim stand-in boots over UEFI PXE in $((SECONDS - T0))s"
