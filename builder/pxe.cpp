@@ -106,8 +106,9 @@ std::string readme(const site::Site& site, const PxeOptions& o, const fs::path& 
         "That runs, until Ctrl-C, dnsmasq (DHCP with static leases for the site's MACs + TFTP\n"
         "from tftp/, see dnsmasq.conf) and nginx (http/ on " +
         s.http_url +
-        ", see nginx.conf) as an unprivileged\n"
-        "user (--server-user, default nobody), and the provisioning service as the tree's owner.\n"
+        ", see\n"
+        "nginx.conf) as an unprivileged user (--server-user, default nobody), and the\n"
+        "provisioning service as the tree's owner.\n"
         "If the site already has a DHCP server, point it at this host as next-server with boot\n"
         "file pxelinux.0 (BIOS) or " +
         s.uefi_boot_file +
@@ -126,7 +127,7 @@ std::string readme(const site::Site& site, const PxeOptions& o, const fs::path& 
         "    useradd --system --user-group --no-create-home airstrap-pxe     # once\n"
         "    chown -R airstrap-pxe:airstrap-pxe " +
         d +
-        "\n\n"
+        "     # after every build\n\n"
         "nginx passes /ks/ and /airstrap/v1/ to the service, which hands NODE.ks only to NODE's\n"
         "address and only while NODE is in build (403 otherwise, logged). There is no site.ks or\n"
         "role profile here (those carry several nodes' keys: removable media only). Serve this\n"
@@ -142,8 +143,13 @@ std::string readme(const site::Site& site, const PxeOptions& o, const fs::path& 
         d +
         " --rebuild NODE        # NODE installs again on its next network boot\n\n"
         "Building this tree again ('airstrap build pxe') keeps each node's state.\n\n"
-        "Boot loaders: BIOS pxelinux.0 (Debian's syslinux); UEFI " +
-        uefi_note + "\n\nEvery NIC the site lists boots its node directly (state now):\n";
+        "Boot loaders:\n"
+        "BIOS PXE: pxelinux.0 (Debian's syslinux).\n" +
+        uefi_note +
+        "\nBooted in airstrap's tests: BIOS PXE and UEFI PXE (OVMF) through dnsmasq, with a "
+        "stand-in\nfor the shim. Not booted there: UEFI HTTP boot, Secure Boot with a signed "
+        "shim.\n\n"
+        "Every NIC the site lists boots its node directly (state now):\n";
     auto state_of = [&](const std::string& node) -> std::string {
         for (const auto& n : s.nodes) {
             if (n.node == node) return n.local ? "local" : "build";
@@ -292,11 +298,10 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
     if (kernel.vendor_grub) {
         link_or_copy(http / vendor_grub_efi, tftp / "grubx64.efi");
         s.grub_source = "vendor";
-        grub_note =
-            "grub is the vendor's (" + std::string(vendor_grub_efi) +
-            " from the DVD). Its built-in prefix may point at /EFI/BOOT rather than the TFTP root, "
-            "so the menu is also at tftp/EFI/BOOT/grub.cfg; both send a listed MAC to its "
-            "grub.cfg-01-<mac>.";
+        grub_note = "grub: the DVD's " + std::string(vendor_grub_efi) +
+                    " (tftp/grubx64.efi). Its built-in prefix may point at\n"
+                    "/EFI/BOOT rather than the TFTP root, so the menu is also at "
+                    "tftp/EFI/BOOT/grub.cfg; both\nsend a listed MAC to its grub.cfg-01-<mac>.";
     } else {
         if (!fs::is_directory(o.loaders.grub_modules)) {
             throw InputError(vendor_path.string() + " has no " + vendor_grub_efi + " and " +
@@ -316,8 +321,8 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
         run_checked(runner, argv);
         s.grub_source = "built";
         grub_note =
-            "grub was built here with grub-mkimage (Debian's grub-efi-amd64-bin, prefix "
-            "(tftp)/), because the vendor DVD has no " +
+            "grub: built here with grub-mkimage (Debian's grub-efi-amd64-bin, prefix "
+            "(tftp)/),\nbecause the DVD has no " +
             std::string(vendor_grub_efi) + "; it is not signed.";
     }
     // Secure Boot firmware starts only what Microsoft signed: the vendor's shim, which then
@@ -328,22 +333,21 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets, const
         link_or_copy(http / vendor_shim_efi, tftp / "shimx64.efi");
         s.uefi_boot_file = "shimx64.efi";
         s.http_boot = true;
-        uefi_note = "shimx64.efi: the DVD's shim (" + std::string(vendor_shim_efi) +
-                    ", byte for byte), which Secure Boot firmware trusts; it loads the DVD's "
-                    "grubx64.efi beside it. " +
-                    grub_note + "\nUEFI HTTP boot clients (DHCP client arch 16) are sent " +
+        uefi_note = "UEFI PXE: shimx64.efi, the DVD's shim (" + std::string(vendor_shim_efi) +
+                    ", byte for byte), signed by\nMicrosoft: Secure Boot firmware starts it, and "
+                    "it starts the DVD's grubx64.efi beside it.\n" +
+                    grub_note + "\nUEFI HTTP boot (DHCP client arch 16): " +
                     http_boot_url(o.server_ip, o.http_port) +
-                    "; their grub reads http/EFI/BOOT/grub.cfg (this menu) and "
-                    "http/grub.cfg-01-<mac>. HTTP boot is configured but was not booted in "
-                    "airstrap's tests (BIOS PXE and UEFI PXE are).";
+                    "; its grub reads\nhttp/EFI/BOOT/grub.cfg (this menu) and "
+                    "http/grub.cfg-01-<mac>.";
     } else {
         s.uefi_boot_file = "grubx64.efi";
         std::string why = media.files.contains(vendor_shim_efi)
                               ? "the DVD has " + std::string(vendor_shim_efi) + " but no " +
                                     vendor_grub_efi + " for it to load"
                               : "the DVD has no shim (" + std::string(vendor_shim_efi) + ")";
-        uefi_note = "grubx64.efi, without a shim: " + why +
-                    ", so Secure Boot must be off on the nodes. " + grub_note +
+        uefi_note = "UEFI PXE: grubx64.efi without a shim, because " + why +
+                    ":\nSecure Boot must be off on the nodes.\n" + grub_note +
                     "\nUEFI HTTP boot is not offered (no shim to send).";
         log("warning: " + why +
             ": UEFI nodes get grubx64.efi directly, so Secure Boot must be "
