@@ -1,8 +1,17 @@
-// The PXE tree: everything a site's nodes need to install over the network. DIR/tftp holds
-// the boot loaders (Debian's pxelinux for BIOS, grub for UEFI), the vendor's installer kernel
-// and initrd and one boot config per NIC MAC (plus a menu for unknown machines); DIR/http
-// holds the vendor DVD's install tree, the kickstarts and the site repository (as a folder and
-// as repo.tar for %post); DIR/dnsmasq.conf and DIR/nginx.conf serve them (`airstrap serve`).
+// The PXE tree: everything a site's nodes need to install over the network.
+//
+//   DIR/tftp     boot loaders (Debian's pxelinux for BIOS; the DVD's shim and grub for UEFI),
+//                the vendor's installer kernel and initrd, one pxelinux and one grub config
+//                per NIC MAC (its node's state decides their text: install, or boot the local
+//                disk) and a menu for unknown machines. Read by dnsmasq (TFTP).
+//   DIR/http     the vendor DVD's install tree (inst.repo; UEFI HTTP boot's BOOTX64.EFI), the
+//                site repository (folder and repo.tar for %post) and, for HTTP-booted grub,
+//                the per-MAC grub configs again. Read by nginx, which proxies /ks/ and
+//                /airstrap/v1/ to the provisioning service.
+//   DIR/private  the kickstarts and service.json, the tree's owner only (provision/tree.hpp);
+//   DIR/state    each node's build state, which a rebuilt tree carries over.
+//   DIR/dnsmasq.conf, DIR/nginx.conf, DIR/README.txt
+//
 // Built in a folder beside DIR and swapped into place when complete.
 #pragma once
 
@@ -49,12 +58,20 @@ struct PxeNodeFiles {
     std::string grub_cfg;      // tftp-relative: "grub.cfg-01-aa-bb-…"
 };
 
+struct PxeNodeState {
+    std::string node;
+    bool local = false;  // installed: its network boot boots the local disk
+};
+
 struct PxeSummary {
     std::string product, vendor_label;
-    std::string grub_source;  // "vendor" or "built"
+    std::string grub_source;     // "vendor" or "built"
+    std::string uefi_boot_file;  // what UEFI PXE clients get: "shimx64.efi" or "grubx64.efi"
+    bool http_boot = false;      // UEFI HTTP boot configured (the DVD has a shim)
     std::vector<PxeNodeFiles> per_mac;
     std::vector<std::string> menu_only_nodes;  // nodes without a MAC
-    std::vector<std::string> kickstarts;       // http-relative paths
+    std::vector<std::string> kickstarts;       // tree-relative: "private/ks/nodes/NODE.ks"
+    std::vector<PxeNodeState> nodes;           // each node's state, carried over from DIR
     std::size_t entries = 0;                   // menu entries
     std::uint64_t vendor_files = 0, repo_files = 0, repo_hard_links = 0;
     std::string http_url;  // http://SERVER:PORT/
@@ -83,7 +100,8 @@ struct PxeConfigs {
     std::string pxelinux_default, grub_default;
     struct PerMac {
         PxeNodeFiles names;
-        std::string pxelinux, grub;
+        std::string pxelinux, grub;              // state build: install, no menu, timeout 0
+        std::string pxelinux_local, grub_local;  // state local: boot the local disk, no kernel
     };
     std::vector<PerMac> per_mac;
     std::vector<std::string> menu_only_nodes;
@@ -93,16 +111,40 @@ struct PxeKernel {
     VendorEntry uefi;          // from grub.cfg
     bool vendor_grub = false;  // the vendor's grubx64.efi: keep its linuxefi/initrdefi words
 };
+// `tree_dir` is the final DIR, named in the local-boot configs ("airstrap serve DIR --rebuild").
 PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
                               const std::string& server_ip, int http_port,
-                              const std::string& append, int timeout_seconds);
+                              const std::string& append, int timeout_seconds,
+                              const std::string& tree_dir = "DIR");
 
-// dnsmasq: DHCP with static leases for the site's management NICs, TFTP from DIR/tftp,
-// UEFI clients get grubx64.efi and BIOS clients pxelinux.0. `dir` is the final DIR.
-std::string render_dnsmasq_conf(const site::Site& site, const std::filesystem::path& dir);
-// nginx: DIR/http on SERVER:PORT; pid, temp and logs relative to nginx's -p prefix.
+// What dnsmasq hands UEFI clients.
+struct UefiBoot {
+    std::string pxe_file = "grubx64.efi";  // UEFI PXE (client arch 7, 9): shimx64.efi or grub
+    std::string http_url;  // UEFI HTTP boot (client arch 16): the boot URL; empty: not offered
+};
+// The DVD's shim (EFI/BOOT/BOOTX64.EFI) as a UEFI HTTP boot client fetches it.
+std::string http_boot_url(const std::string& server_ip, int port);
+
+// dnsmasq: DHCP with static leases for the site's management NICs, TFTP from DIR/tftp; BIOS
+// clients get pxelinux.0, UEFI PXE clients `uefi.pxe_file`, UEFI HTTP boot clients
+// `uefi.http_url`. `dir` is the final DIR.
+std::string render_dnsmasq_conf(const site::Site& site, const std::filesystem::path& dir,
+                                const UefiBoot& uefi = {});
+// The placeholder for the provisioning service's unix socket in nginx.conf, on the line
+// marked "# airstrap-service": `airstrap serve` replaces it (the socket is made at run time).
+inline constexpr const char* service_socket_placeholder = "@AIRSTRAP_SERVICE_SOCKET@";
+// nginx: DIR/http on SERVER:PORT, static; /ks/ and /airstrap/v1/ proxied to the service's
+// socket with the client's address in X-Airstrap-Client; pid, temp and logs relative to
+// nginx's -p prefix.
 std::string render_nginx_conf(const site::Site& site, const std::string& server_ip, int port,
                               const std::filesystem::path& dir);
+
+// Each node's own kickstart, with its install report to `http_url` ("http://SERVER:PORT/"),
+// as ROOT/private/ks/nodes/NODE.ks (0600; private/ and private/ks 0700): never under http/,
+// which nginx serves to anyone. Returns the ROOT-relative paths.
+std::vector<std::string> write_pxe_kickstarts(const site::Site& site, const site::Secrets& secrets,
+                                              const std::filesystem::path& root,
+                                              const std::string& http_url);
 
 PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets,
                      const PxeOptions& options, CommandRunner& runner);

@@ -129,9 +129,14 @@ std::string pxe_base_args(const std::string& vendor_args, const std::string& htt
     return text::join(kept, " ");
 }
 
+std::string http_boot_url(const std::string& server_ip, int port) {
+    return http_root_url(server_ip, port) + "EFI/BOOT/BOOTX64.EFI";
+}
+
 PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
                               const std::string& server_ip, int http_port,
-                              const std::string& append, int timeout_seconds) {
+                              const std::string& append, int timeout_seconds,
+                              const std::string& tree_dir) {
     PxeConfigs c;
     std::string url = http_root_url(server_ip, http_port);
     // Network installs: each node's entry has its own kickstart (nodes/NAME.ks); the tree
@@ -173,7 +178,9 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
         header + "set timeout=" + std::to_string(timeout_seconds) + "\nset default=local\n";
     gr +=
         "# A machine the site lists goes to its own config (grub 2.04+ reads grub.cfg-01-<mac>\n"
-        "# by itself when loaded over TFTP; this is for one that does not).\n";
+        "# by itself when loaded over TFTP; this is for one that does not). The paths are on\n"
+        "# grub's root, the server it was loaded from: tftp/ over PXE, http/ over UEFI HTTP boot;\n"
+        "# both hold this menu and every grub.cfg-01-<mac>.\n";
     for (const auto& n : site.nodes) {
         for (const auto& i : n.interfaces) {
             if (i.mac.empty()) continue;
@@ -212,14 +219,26 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
             PxeConfigs::PerMac m;
             m.names = {n.name, i.mac, pxelinux_config_name(i.mac), grub_config_name(i.mac)};
             std::string bootif = "BOOTIF=" + mac_config_id(i.mac);
-            std::string about = "# " + n.name + " (" + site::to_string(n.role) + "), NIC " +
-                                i.name + " " + i.mac + ": installs without a menu.\n";
+            std::string nic =
+                "# " + n.name + " (" + site::to_string(n.role) + "), NIC " + i.name + " " + i.mac;
+            std::string about = nic + ": installs without a menu.\n";
             MenuEntry direct = *entry;
             direct.id = "airstrap-" + text::to_lower(n.name);
             m.pxelinux = header + about + "default " + direct.id + "\nprompt 0\ntimeout 0\n" +
                          pxelinux_label(direct, false, bootif);
             m.grub = header + about + "set timeout=0\nset default=" + direct.id + "\n" +
                      grub_entry(direct, bootif);
+            // Once installed (its %post reported it), the same file boots the local disk: a
+            // node whose firmware boots from the network first must not reinstall itself.
+            std::string installed =
+                nic + ": installed, boots its local disk.\n# To install it again: airstrap serve " +
+                tree_dir + " --rebuild " + n.name + "\n";
+            m.pxelinux_local = header + installed +
+                               "default local\nprompt 0\ntimeout 0\nlabel local\n  localboot 0\n";
+            // grub: back to the firmware, which tries its next boot device (the disk).
+            m.grub_local = header + installed +
+                           "set timeout=0\nset default=local\n"
+                           "menuentry 'Boot from the local disk' --id local {\n    exit\n}\n";
             c.per_mac.push_back(std::move(m));
         }
         if (!any_mac) c.menu_only_nodes.push_back(n.name);
@@ -229,7 +248,7 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
 
 // ---- server configs -------------------------------------------------------------------------
 
-std::string render_dnsmasq_conf(const site::Site& site, const fs::path& dir) {
+std::string render_dnsmasq_conf(const site::Site& site, const fs::path& dir, const UefiBoot& uefi) {
     const site::Network* mgmt = site.management_network();
     if (!mgmt) throw InputError("the site has no management network to serve PXE on");
     std::string s =
@@ -263,26 +282,61 @@ std::string render_dnsmasq_conf(const site::Site& site, const fs::path& dir) {
     }
     s += "enable-tftp\n"
          "tftp-root=" +
-         (dir / "tftp").string() +
-         "\n"
-         "# UEFI x86-64 (client architecture 7, and 9 from some firmware) gets grub, BIOS "
-         "pxelinux.\n"
+         (dir / "tftp").string() + "\n";
+    bool shim = uefi.pxe_file == "shimx64.efi";
+    s += "# UEFI x86-64 PXE (client architecture 7, and 9 from some firmware) gets " +
+         std::string(shim ? "the DVD's shim (Secure Boot),\n# which loads grubx64.efi beside it"
+                          : "grub (no shim on the DVD: Secure Boot must be off)") +
+         "; BIOS gets pxelinux.\n"
          "dhcp-match=set:efi-x86_64,option:client-arch,7\n"
          "dhcp-match=set:efi-x86_64,option:client-arch,9\n"
-         "dhcp-boot=tag:efi-x86_64,grubx64.efi\n"
-         "dhcp-boot=tag:!efi-x86_64,pxelinux.0\n"
+         "dhcp-boot=tag:efi-x86_64," +
+         uefi.pxe_file + "\n";
+    // Each client matches one tag: which of several matching dhcp-boot lines dnsmasq takes
+    // is left to no rule.
+    std::string bios = "tag:!efi-x86_64";
+    if (!uefi.http_url.empty()) {
+        s += "# UEFI HTTP boot (client architecture 16) gets a URL and must be told it is one "
+             "(option 60);\n# its grub reads grub.cfg and grub.cfg-01-<mac> from http/.\n"
+             "dhcp-match=set:efi-http,option:client-arch,16\n"
+             "dhcp-option-force=tag:efi-http,60,HTTPClient\n"
+             "dhcp-boot=tag:efi-http," +
+             uefi.http_url + "\n";
+        bios += ",tag:!efi-http";
+    }
+    s += "dhcp-boot=" + bios +
+         ",pxelinux.0\n"
          "log-dhcp\n";
     return s;
 }
 
 std::string render_nginx_conf(const site::Site& site, const std::string& server_ip, int port,
                               const fs::path& dir) {
+    // The provisioning service's locations: what the client may send is small and slow
+    // clients are cut off; nginx sets X-Airstrap-Client itself (a client's own header of that
+    // name is not passed on), which is how the service knows who asks.
+    auto service_location = [](const std::string& prefix) {
+        return "        location " + prefix +
+               " {\n"
+               "            limit_except GET POST { deny all; }\n"
+               "            client_max_body_size 4k;\n"
+               "            proxy_pass http://unix:" +
+               std::string(service_socket_placeholder) +
+               ":;  # airstrap-service\n"
+               "            proxy_set_header X-Airstrap-Client $remote_addr;\n"
+               "            proxy_pass_request_body on;\n"
+               "            proxy_buffering off;\n"
+               "        }\n";
+    };
     return "# airstrap: HTTP for the PXE installs of site " + site.name +
-           ": the vendor install tree,\n"
-           "# /ks/nodes/*.ks and /airstrap/repo(.tar). Run: airstrap serve " +
-           dir.string() +
-           "\n# (or: nginx -e stderr -p PREFIX -c THIS -g 'daemon off;', PREFIX a folder it may "
-           "write to).\n"
+           ": the vendor install tree and\n"
+           "# /airstrap/repo(.tar), static; /ks/ (each node's kickstart) and /airstrap/v1/ (the "
+           "install\n"
+           "# report) from the provisioning service on a unix socket, whose path 'airstrap serve' "
+           "puts\n"
+           "# in place of " +
+           service_socket_placeholder + ". Run: airstrap serve " + dir.string() +
+           "\n"
            "worker_processes 2;\n"
            "pid nginx.pid;\n"
            "error_log stderr;\n"
@@ -297,6 +351,13 @@ std::string render_nginx_conf(const site::Site& site, const std::string& server_
            "    fastcgi_temp_path fastcgi;\n"
            "    uwsgi_temp_path uwsgi;\n"
            "    scgi_temp_path scgi;\n"
+           "    # Idle or slow clients cost little: short timeouts, a few connections per "
+           "address.\n"
+           "    client_body_timeout 10s;\n"
+           "    client_header_timeout 10s;\n"
+           "    keepalive_timeout 10s;\n"
+           "    send_timeout 30s;\n"
+           "    limit_conn_zone $binary_remote_addr zone=per_address:1m;\n"
            "    server {\n"
            "        listen " +
            server_ip + ":" + std::to_string(port) +
@@ -305,6 +366,8 @@ std::string render_nginx_conf(const site::Site& site, const std::string& server_
            (dir / "http").string() +
            ";\n"
            "        autoindex off;\n"
+           "        limit_conn per_address 16;\n" +
+           service_location("/ks/") + service_location("/airstrap/v1/") +
            "    }\n"
            "}\n";
 }

@@ -8,6 +8,7 @@
 #include "provision/admin.hpp"
 #include "cli/commands.hpp"
 #include "cli/inputs.hpp"
+#include "common/text.hpp"
 
 namespace airstrap::cli {
 
@@ -41,12 +42,19 @@ ExitCode run_build_pxe(const BuildPxeOptions& o) {
                                {"pxelinux", "tftp/" + m.pxelinux_cfg},
                                {"grub", "tftp/" + m.grub_cfg}});
         }
+        nlohmann::json nodes = nlohmann::json::array();
+        for (const auto& n : s.nodes) {
+            nodes.push_back({{"node", n.node}, {"state", n.local ? "local" : "build"}});
+        }
         std::cout << nlohmann::json{{"ok", true},
                                     {"output", o.output.string()},
                                     {"product", s.product},
                                     {"vendor_label", s.vendor_label},
                                     {"http_url", s.http_url},
                                     {"grub", s.grub_source},
+                                    {"uefi_boot_file", s.uefi_boot_file},
+                                    {"http_boot", s.http_boot},
+                                    {"nodes", nodes},
                                     {"per_mac", per_mac},
                                     {"menu_only_nodes", s.menu_only_nodes},
                                     {"kickstarts", s.kickstarts},
@@ -57,10 +65,18 @@ ExitCode run_build_pxe(const BuildPxeOptions& o) {
                          .dump(2)
                   << "\n";
     } else {
+        std::vector<std::string> local;
+        for (const auto& n : s.nodes) {
+            if (n.local) local.push_back(n.node);
+        }
         std::cout << "wrote " << o.output.string() << ": " << s.product << " + site "
                   << loaded->site().name << " (" << s.per_mac.size() << " MACs boot their node, "
-                  << s.entries << " menu entries, " << s.kickstarts.size() << " kickstarts, grub "
-                  << s.grub_source << "), served at " << s.http_url << "; run 'airstrap serve "
+                  << s.entries << " menu entries, " << s.kickstarts.size()
+                  << " kickstarts under private/, UEFI " << s.uefi_boot_file << ", grub "
+                  << s.grub_source << "; "
+                  << (local.empty() ? "every node installs on its next network boot"
+                                    : "installed, booting their disks: " + text::join(local, ", "))
+                  << "), served at " << s.http_url << "; run 'airstrap serve "
                   << o.output.string() << "'\n";
     }
     return ExitCode::ok;

@@ -65,9 +65,17 @@ std::string kind_of_node(std::optional<Role> role) {
     return role ? "a " + std::string(site::to_string(*role)) + " node" : std::string("a node");
 }
 
-// The %packages section of a role, as lines.
-std::string packages_section(const Site& site, Role role) {
+// The %packages section of a role, as lines, plus `also` (what a %post needs that a minimal
+// install may lack) where the role does not list it already.
+std::string packages_section(const Site& site, Role role,
+                             const std::vector<std::string>& also = {}) {
     site::PackageSet packages = site::packages_for(site, role);
+    for (const auto& p : also) {
+        if (std::find(packages.install.begin(), packages.install.end(), p) ==
+            packages.install.end()) {
+            packages.install.push_back(p);
+        }
+    }
     std::string out = "%packages\n";
     for (const auto& p : packages.install) out += p + "\n";
     for (const auto& p : packages.exclude) out += "-" + p + "\n";
@@ -343,10 +351,99 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
     return out;
 }
 
+// What the install report's %post runs, besides a POSIX shell (busybox ash in the tests'
+// stand-in installer: no bashisms).
+const std::vector<std::string> install_report_packages = {"curl", "openssl"};
+
+// The install report: the last %post, chrooted into the installed system (its curl and
+// openssl). Its message and endpoints are provision/service.hpp's.
+std::string install_report_section(const std::string& node, const InstallReport& report) {
+    return std::string("%post --log=/root/airstrap-install-report.log\n") + install_report_marker +
+           "\n"
+           "# Tells the PXE service ('airstrap serve') that this node is installed, so that "
+           "its next\n"
+           "# network boot boots the local disk instead of installing it again. The key below "
+           "is the\n"
+           "# node's install report key, derived one way from its node key: it lets its holder "
+           "say\n"
+           "# \"" +
+           node +
+           " is installed\" and nothing else. No --erroronfail: the install itself\n"
+           "# succeeded; a report that fails leaves the node in build (its next network boot "
+           "installs\n"
+           "# it again), which 'airstrap serve DIR --status' shows.\n"
+           "node='" +
+           node +
+           "'\n"
+           "url='" +
+           report.url +
+           "'\n"
+           "key='" +
+           crypto::to_hex(report.key) +
+           "'\n"
+           "report_fail() {\n"
+           "    echo \"airstrap: the install report of $node to ${url}airstrap/v1/ failed: $*\" "
+           "| tee /dev/console >&2\n"
+           "    exit 1\n"
+           "}\n"
+           "is_hex64() {\n"
+           "    case \"$1\" in *[!0-9a-f]*|'') return 1 ;; esac\n"
+           "    [ \"${#1}\" -eq 64 ]\n"
+           "}\n"
+           "for tool in curl openssl; do\n"
+           "    command -v \"$tool\" >/dev/null 2>&1 ||\n"
+           "        report_fail \"the installed system has no $tool (this kickstart's %packages "
+           "lists it)\"\n"
+           "done\n"
+           "# A nonce (single use) from the service, the HMAC of the report over it, the report; "
+           "all\n"
+           "# again, with a fresh nonce, while either step fails, except a refused report (HTTP "
+           "4xx).\n"
+           "try=1\n"
+           "while :; do\n"
+           "    if nonce=$(curl -fsS --connect-timeout 5 --max-time 10 "
+           "\"${url}airstrap/v1/nonce?node=$node\"); then\n"
+           "        is_hex64 \"$nonce\" || report_fail \"the service's nonce is not 64 hex "
+           "digits\"\n"
+           "        time=$(date +%s)\n"
+           "        mac=$(printf 'airstrap install report v1\\n%s\\n%s\\n%s' \"$node\" \"$nonce\" "
+           "\"$time\" |\n"
+           "            openssl dgst -sha256 -mac HMAC -macopt \"hexkey:$key\" | sed 's/^.*= "
+           "*//')\n"
+           "        is_hex64 \"$mac\" || report_fail \"openssl computed no HMAC-SHA256: $mac\"\n"
+           "        code=$(curl -sS --connect-timeout 5 --max-time 10 -o "
+           "/tmp/airstrap-report.answer "
+           "-w '%{http_code}' \\\n"
+           "            --data \"node=$node&nonce=$nonce&time=$time&mac=$mac\" "
+           "\"${url}airstrap/v1/installed\")\n"
+           "        case \"$code\" in\n"
+           "            200)\n"
+           "                echo \"airstrap: $node reported installed to "
+           "${url}airstrap/v1/installed\"\n"
+           "                exit 0\n"
+           "                ;;\n"
+           "            4*) report_fail \"the service refused the report (HTTP $code: $(head -c "
+           "200 "
+           "/tmp/airstrap-report.answer)); see 'airstrap serve DIR --status' and its log\" ;;\n"
+           "        esac\n"
+           "        why=\"no answer to the report (HTTP ${code:-000})\"\n"
+           "    else\n"
+           "        why=\"no nonce from ${url}airstrap/v1/nonce (curl exited $?; is 'airstrap "
+           "serve' "
+           "running, and $node in build?)\"\n"
+           "    fi\n"
+           "    [ \"$try\" -ge 4 ] && report_fail \"$why, $try tries\"\n"
+           "    try=$((try + 1))\n"
+           "    sleep 2\n"
+           "done\n"
+           "%end\n";
+}
+
 // A kickstart for `nodes`: a role profile (role, that role's nodes), the site profile (no
 // role, every node) or one node's own (role, that node; `node_kickstart`).
 std::string render(const Site& site, const site::Secrets& secrets, std::optional<Role> role,
-                   const std::vector<const site::Node*>& nodes, bool node_kickstart) {
+                   const std::vector<const site::Node*>& nodes, bool node_kickstart,
+                   const InstallReport* report = nullptr) {
     const Dialect& d = dialect_for(site.distro);
     std::vector<std::string> served;
     for (const site::Node* n : nodes) {
@@ -409,13 +506,16 @@ std::string render(const Site& site, const site::Secrets& secrets, std::optional
         "%include /tmp/airstrap/node.ks\n"
         "%include /tmp/airstrap/source.ks\n\n";
     if (role) {
-        out += packages_section(site, *role) + "\n";
+        out += packages_section(site, *role,
+                                report ? install_report_packages : std::vector<std::string>{}) +
+               "\n";
     } else {
         out += "# The packages of the node's role.\n%include /tmp/airstrap/packages.ks\n\n";
     }
     out += pre_section(site, role, kind, nodes) + "\n";
     out += post_nochroot_section() + "\n";
     out += post_section(site, secrets, role, nodes);
+    if (report) out += "\n" + install_report_section(nodes.front()->name, *report);
     return out;
 }
 
@@ -433,10 +533,13 @@ std::string render_kickstart(const Site& site, const site::Secrets& secrets,
 }
 
 std::string render_node_kickstart(const Site& site, const site::Secrets& secrets,
-                                  const std::string& node) {
+                                  const std::string& node,
+                                  const std::optional<InstallReport>& report) {
     std::vector<std::string> names;
     for (const auto& n : site.nodes) {
-        if (n.name == node) return render(site, secrets, n.role, {&n}, true);
+        if (n.name == node) {
+            return render(site, secrets, n.role, {&n}, true, report ? &*report : nullptr);
+        }
         names.push_back(n.name);
     }
     throw InputError("'" + node + "' is not a node of site " + site.name +
@@ -449,7 +552,8 @@ std::filesystem::path node_kickstart_path(const std::string& node) {
 
 std::vector<std::filesystem::path> write_kickstarts(const Site& site, const site::Secrets& secrets,
                                                     const std::filesystem::path& dir,
-                                                    KickstartSet which) {
+                                                    KickstartSet which,
+                                                    const std::string& install_report_url) {
     namespace fs = std::filesystem;
     // Render everything first: a failure then leaves no output at all.
     std::vector<std::pair<fs::path, std::string>> outputs;
@@ -464,8 +568,13 @@ std::vector<std::filesystem::path> write_kickstarts(const Site& site, const site
     }
     if (which != KickstartSet::profiles) {
         for (const auto& n : site.nodes) {
+            std::optional<InstallReport> report;
+            if (!install_report_url.empty()) {
+                report = InstallReport{install_report_url, node::install_report_key(node::node_key(
+                                                               secrets.site_secret, n.name))};
+            }
             outputs.emplace_back(dir / node_kickstart_path(n.name),
-                                 render_node_kickstart(site, secrets, n.name));
+                                 render_node_kickstart(site, secrets, n.name, report));
         }
     }
     std::error_code ec;

@@ -1,8 +1,10 @@
-// The PXE tree's text: per-MAC file names, kernel arguments, dnsmasq.conf for lab3, and the
-// server address check. The vendor's arguments come from the CentOS 7 menus in tests/data/menus.
+// The PXE tree's text: per-MAC file names, kernel arguments, the install and local-boot
+// configs, dnsmasq.conf and nginx.conf for lab3, the server address check, and where the
+// kickstarts go. The vendor's arguments come from the CentOS 7 menus in tests/data/menus.
 #include "builder/pxe.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,6 +13,8 @@
 
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "kickstart/render.hpp"
+#include "node/credentials.hpp"
 #include "site/site_file.hpp"
 
 namespace fs = std::filesystem;
@@ -166,6 +170,46 @@ TEST(PxeConfigs, DefaultMenusBootTheLocalDiskAndListEveryNodeWithItsOwnKickstart
     EXPECT_NE(c.grub_default.find("\"BOOTIF=01-${net_default_mac}\""), std::string::npos);
 }
 
+// Once a node is installed its per-MAC configs boot the local disk: no kernel, no menu, no
+// wait, and they say how to install it again.
+TEST(PxeConfigs, LocalVariantsBootTheDiskWithoutAKernel) {
+    auto f = lab3();
+    PxeKernel k = centos7_kernel();
+    k.vendor_grub = true;
+    auto c =
+        render_pxe_configs(f->site(), k, "192.168.111.5", 8080, "console=ttyS0", 10, "/srv/pxe");
+    ASSERT_EQ(c.per_mac.size(), 4u);
+    for (const auto& m : c.per_mac) {
+        for (const std::string* local : {&m.pxelinux_local, &m.grub_local}) {
+            for (const auto& l : lines(*local)) {
+                std::string t = text::trim(l);
+                for (const char* word : {"kernel", "linux", "linuxefi", "initrd", "initrdefi",
+                                         "append", "ui", "menu"}) {
+                    EXPECT_FALSE(t == word || t.starts_with(std::string(word) + " "))
+                        << m.names.node << ": " << l;
+                }
+            }
+            EXPECT_EQ(local->find("inst.ks="), std::string::npos);
+            EXPECT_NE(local->find("# " + m.names.node + " ("), std::string::npos) << *local;
+            EXPECT_NE(local->find("installed, boots its local disk"), std::string::npos) << *local;
+            EXPECT_NE(local->find("airstrap serve /srv/pxe --rebuild " + m.names.node),
+                      std::string::npos)
+                << *local;
+        }
+        EXPECT_TRUE(m.pxelinux_local.ends_with(
+            "default local\nprompt 0\ntimeout 0\nlabel local\n  localboot 0\n"))
+            << m.pxelinux_local;
+        EXPECT_TRUE(m.grub_local.ends_with(
+            "set timeout=0\nset default=local\n"
+            "menuentry 'Boot from the local disk' --id local {\n    exit\n}\n"))
+            << m.grub_local;
+        // The build variants still install, at once.
+        EXPECT_TRUE(has_line(m.pxelinux, "timeout 0"));
+        EXPECT_TRUE(has_line(m.grub, "set timeout=0"));
+        EXPECT_FALSE(args_of(m.grub, "linuxefi").empty());
+    }
+}
+
 TEST(PxeConfigs, NodesWithoutMacGetOnlyMenuEntries) {
     std::string text = slurp(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/lab3/site.yaml");
     std::string mac = "mac: \"00:0c:29:5e:12:12\", ";
@@ -209,12 +253,130 @@ TEST(PxeDnsmasq, Lab3StaticLeasesAndBootFiles) {
     for (const auto& l : lines(conf)) EXPECT_FALSE(l.starts_with("interface=")) << l;
 }
 
+// With the DVD's shim: UEFI PXE clients get it, HTTP boot clients a URL; each client
+// matches exactly one dhcp-boot line.
+TEST(PxeDnsmasq, ShimForUefiPxeAndAUrlForHttpBoot) {
+    auto f = lab3();
+    UefiBoot uefi;
+    uefi.pxe_file = "shimx64.efi";
+    uefi.http_url = http_boot_url("192.168.111.5", 8080);
+    EXPECT_EQ(uefi.http_url, "http://192.168.111.5:8080/EFI/BOOT/BOOTX64.EFI");
+    std::string conf = render_dnsmasq_conf(f->site(), "/srv/pxe", uefi);
+    for (const char* want : {
+             "dhcp-match=set:efi-x86_64,option:client-arch,7",
+             "dhcp-match=set:efi-x86_64,option:client-arch,9",
+             "dhcp-boot=tag:efi-x86_64,shimx64.efi",
+             "dhcp-match=set:efi-http,option:client-arch,16",
+             "dhcp-option-force=tag:efi-http,60,HTTPClient",
+             "dhcp-boot=tag:efi-http,http://192.168.111.5:8080/EFI/BOOT/BOOTX64.EFI",
+             "dhcp-boot=tag:!efi-x86_64,tag:!efi-http,pxelinux.0",
+         }) {
+        EXPECT_TRUE(has_line(conf, want)) << want << "\n" << conf;
+    }
+    EXPECT_EQ(conf.find("grubx64.efi\n"), std::string::npos) << conf;
+    std::size_t boots = 0;
+    for (const auto& l : lines(conf)) boots += l.starts_with("dhcp-boot=");
+    EXPECT_EQ(boots, 3u);
+
+    // Without a shim: grub, and no HTTP boot (there is nothing to send).
+    std::string plain = render_dnsmasq_conf(f->site(), "/srv/pxe");
+    EXPECT_TRUE(has_line(plain, "dhcp-boot=tag:efi-x86_64,grubx64.efi"));
+    EXPECT_EQ(plain.find("client-arch,16"), std::string::npos);
+    EXPECT_EQ(plain.find("HTTPClient"), std::string::npos);
+    EXPECT_NE(plain.find("Secure Boot must be off"), std::string::npos) << plain;
+}
+
 TEST(PxeNginx, ListensOnTheServerAndServesHttp) {
     auto f = lab3();
     std::string conf = render_nginx_conf(f->site(), "192.168.111.5", 8081, "/srv/pxe");
     EXPECT_TRUE(has_line(conf, "        listen 192.168.111.5:8081;  # airstrap-listen"));
     EXPECT_TRUE(has_line(conf, "        root /srv/pxe/http;"));
+    EXPECT_TRUE(has_line(conf, "        autoindex off;"));
     EXPECT_TRUE(has_line(conf, "pid nginx.pid;"));  // relative: under nginx's -p prefix
+    for (const char* want : {"    client_body_timeout 10s;", "    client_header_timeout 10s;",
+                             "    keepalive_timeout 10s;", "    send_timeout 30s;",
+                             "    limit_conn_zone $binary_remote_addr zone=per_address:1m;",
+                             "        limit_conn per_address 16;"}) {
+        EXPECT_TRUE(has_line(conf, want)) << want << "\n" << conf;
+    }
+}
+
+// /ks/ and /airstrap/v1/ go to the provisioning service, whose socket serve fills in, with
+// the client's address set by nginx; nothing else is proxied.
+TEST(PxeNginx, KickstartsAndReportsGoToTheServiceWithTheClientsAddress) {
+    auto f = lab3();
+    std::string conf = render_nginx_conf(f->site(), "192.168.111.5", 8081, "/srv/pxe");
+    for (const std::string prefix : {"/ks/", "/airstrap/v1/"}) {
+        std::string open = "        location " + prefix + " {\n";
+        auto at = conf.find(open);
+        ASSERT_NE(at, std::string::npos) << prefix << "\n" << conf;
+        std::string block = conf.substr(at, conf.find("        }\n", at) + 10 - at);
+        EXPECT_EQ(block, open +
+                             "            limit_except GET POST { deny all; }\n"
+                             "            client_max_body_size 4k;\n"
+                             "            proxy_pass http://unix:@AIRSTRAP_SERVICE_SOCKET@:;  "
+                             "# airstrap-service\n"
+                             "            proxy_set_header X-Airstrap-Client $remote_addr;\n"
+                             "            proxy_pass_request_body on;\n"
+                             "            proxy_buffering off;\n"
+                             "        }\n");
+    }
+    std::size_t proxied = 0, marked = 0;
+    for (const auto& l : lines(conf)) {
+        proxied += l.find("proxy_pass ") != std::string::npos;
+        marked += l.find("# airstrap-service") != std::string::npos;
+    }
+    EXPECT_EQ(proxied, 2u);
+    EXPECT_EQ(marked, 2u);
+    EXPECT_EQ(std::string(service_socket_placeholder), "@AIRSTRAP_SERVICE_SOCKET@");
+    EXPECT_EQ(conf.find("location /airstrap/ "), std::string::npos);  // the repository: static
+}
+
+// The kickstarts go under private/ (the service's), each with its install report; nothing
+// under http/, which nginx serves to anyone.
+TEST(PxeKickstarts, OnlyUnderPrivateEachWithItsReport) {
+    auto f = lab3();
+    site::Secrets secrets;
+    secrets.site_secret = crypto::Bytes(32, 0x5a);
+    secrets.root_password = "test-root-password";
+    secrets.default_password = "test-default-password";
+    secrets.keystone_admin_password = "test-keystone-password";
+    fs::path root = fs::temp_directory_path() / ("airstrap-pxe-ks-" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root / "http");
+    auto written = write_pxe_kickstarts(f->site(), secrets, root, "http://192.168.111.5:8080/");
+    EXPECT_EQ(written, (std::vector<std::string>{"private/ks/nodes/controller-node.ks",
+                                                 "private/ks/nodes/network-node.ks",
+                                                 "private/ks/nodes/compute-node.ks"}));
+    std::vector<std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        if (e.is_regular_file()) files.push_back(fs::relative(e.path(), root).generic_string());
+    }
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(files, (std::vector<std::string>{"private/ks/nodes/compute-node.ks",
+                                               "private/ks/nodes/controller-node.ks",
+                                               "private/ks/nodes/network-node.ks"}));
+    auto mode = [](const fs::path& p) {
+        struct stat st {};
+        EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+        return st.st_mode & 07777;
+    };
+    EXPECT_EQ(mode(root / "private"), 0700u);
+    EXPECT_EQ(mode(root / "private/ks"), 0700u);
+    EXPECT_EQ(mode(root / "private/ks/nodes"), 0700u);
+    for (const auto& w : written) {
+        EXPECT_EQ(mode(root / w), 0600u) << w;
+        std::string node = fs::path(w).stem().string();
+        std::string ks = slurp(root / w);
+        EXPECT_TRUE(has_line(ks, kickstart::install_report_marker)) << w;
+        EXPECT_TRUE(has_line(ks, "url='http://192.168.111.5:8080/'")) << w;
+        EXPECT_TRUE(has_line(ks, "key='" +
+                                     crypto::to_hex(node::install_report_key(
+                                         node::node_key(secrets.site_secret, node))) +
+                                     "'"))
+            << w;
+    }
+    fs::remove_all(root);
 }
 
 TEST(PxeServerIp, MustBeInTheManagementNetwork) {
@@ -243,15 +405,19 @@ TEST(PxeArgs, VendorStage2AndMediaCheckDropped) {
               "quiet inst.repo=http://10.0.2.2:8080/ ip=dhcp");
 }
 
-// As root, serve runs nginx's workers and dnsmasq as the tree's owner: a tree owned by root
-// is refused before anything starts.
+// As root, serve runs the provisioning service as the tree's owner (and dnsmasq and nginx's
+// workers as another user): a tree owned by root is refused before anything starts.
 TEST(PxeServe, RefusesATreeOwnedByRootWhenRoot) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (the check applies to root only)";
     fs::path dir = fs::temp_directory_path() / ("airstrap-serve-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir / "http");
+    fs::create_directories(dir / "private");
     std::ofstream(dir / "nginx.conf") << "listen 1.2.3.4:8080;  # airstrap-listen\n";
     std::ofstream(dir / "dnsmasq.conf") << "port=0\n";
+    std::ofstream(dir / "private" / "service.json")
+        << R"({"format": 1, "site": "lab3", "server_ip": "1.2.3.4", "http_port": 8080, )"
+        << R"("nodes": []})";
     ServeOptions o;
     o.dir = dir;
     std::string message;
@@ -260,9 +426,9 @@ TEST(PxeServe, RefusesATreeOwnedByRootWhenRoot) {
     } catch (const InputError& e) {
         message = e.what();
     }
-    EXPECT_NE(message.find((dir / "http").string() + " is owned by root (uid 0, gid 0): nginx's "
-                                                     "workers and dnsmasq run as the tree's owner "
-                                                     "and will not run as root"),
+    EXPECT_NE(message.find((dir / "private").string() +
+                           " is owned by root (uid 0, gid 0): the provisioning service runs as "
+                           "the tree's owner and will not run as root"),
               std::string::npos)
         << message;
     EXPECT_NE(message.find("chown -R airstrap-pxe:airstrap-pxe " + dir.string()), std::string::npos)

@@ -309,6 +309,109 @@ TEST(NodeKickstart, CarriesOnlyItsOwnCredentials) {
     EXPECT_THROW(kickstart::render_node_kickstart(f->site(), secrets, "nope"), InputError);
 }
 
+// The section of `text` that starts with the line `first` (up to its %end).
+std::string section_of(const std::string& text, const std::string& first) {
+    auto at = text.find("\n" + first + "\n");
+    if (at == std::string::npos) return "";
+    auto end = text.find("\n%end\n", at);
+    return text.substr(at + 1, end == std::string::npos ? std::string::npos : end + 6 - at);
+}
+
+const char* report_header = "%post --log=/root/airstrap-install-report.log";
+
+// The PXE kickstart's install report: the last section, with the marker line, the report key
+// and no other key, signing the exact message of provision/service.hpp.
+TEST(NodeKickstart, InstallReportIsTheLastSectionAndHoldsOnlyTheReportKey) {
+    auto f = load(source_dir / "examples/lab3/site.yaml");
+    const auto secrets = test_secrets();
+    for (const auto& n : f->site().nodes) {
+        crypto::Bytes node_key = node::node_key(secrets.site_secret, n.name);
+        crypto::Bytes report_key = node::install_report_key(node_key);
+        kickstart::InstallReport report{"http://192.168.111.5:8080/", report_key};
+        std::string t = kickstart::render_node_kickstart(f->site(), secrets, n.name, report);
+        std::string r = section_of(t, report_header);
+        ASSERT_FALSE(r.empty()) << t;
+        EXPECT_TRUE(t.ends_with(r)) << "the report is not the last section";
+        EXPECT_EQ(t.find(report_header), t.rfind(report_header));
+        // The marker line, exactly (the stand-in installer runs the section that has it).
+        EXPECT_TRUE(has_line(r, kickstart::install_report_marker)) << r;
+        EXPECT_TRUE(has_line(r, "node='" + n.name + "'")) << r;
+        EXPECT_TRUE(has_line(r, "url='http://192.168.111.5:8080/'")) << r;
+        EXPECT_TRUE(has_line(r, "key='" + crypto::to_hex(report_key) + "'")) << r;
+        EXPECT_EQ(r.find(crypto::to_hex(node_key)), std::string::npos) << n.name;
+        EXPECT_EQ(r.find(crypto::to_hex(secrets.site_secret)), std::string::npos) << n.name;
+        // No --erroronfail (section_of matched the whole first line): a failed report fails
+        // nothing.
+        EXPECT_TRUE(r.starts_with(std::string(report_header) + "\n")) << r;
+        // The message: "airstrap install report v1\nNODE\nNONCE\nTIME", no trailing newline.
+        EXPECT_NE(r.find("mac=$(printf 'airstrap install report v1\\n%s\\n%s\\n%s' \"$node\" "
+                         "\"$nonce\" \"$time\" |\n"
+                         "            openssl dgst -sha256 -mac HMAC -macopt \"hexkey:$key\""),
+                  std::string::npos)
+            << r;
+        EXPECT_NE(r.find("curl -fsS --connect-timeout 5 --max-time 10 "
+                         "\"${url}airstrap/v1/nonce?node=$node\""),
+                  std::string::npos)
+            << r;
+        EXPECT_NE(r.find("--data \"node=$node&nonce=$nonce&time=$time&mac=$mac\" "
+                         "\"${url}airstrap/v1/installed\""),
+                  std::string::npos)
+            << r;
+        EXPECT_TRUE(has_line(r, "            200)")) << r;
+        // The report says what its key can do.
+        EXPECT_NE(r.find("# node's install report key, derived one way from its node key"),
+                  std::string::npos)
+            << r;
+        // No bashisms: busybox ash runs it in the stand-in.
+        std::string code;
+        for (const auto& line : text::split(r, '\n')) {
+            if (!text::trim(line).starts_with("#")) code += line + "\n";
+        }
+        for (const char* bashism :
+             {"[[", "function ", "local ", "${!", "<<<", "$'", "pipefail", "source "})
+            EXPECT_EQ(code.find(bashism), std::string::npos) << bashism;
+        // The installed system has what it runs.
+        auto packages = section_of(t, "%packages");
+        EXPECT_TRUE(has_line(packages, "curl")) << packages;
+        EXPECT_TRUE(has_line(packages, "openssl")) << packages;
+    }
+}
+
+TEST(NodeKickstart, InstallReportOnlyWhenAsked) {
+    auto f = load(source_dir / "examples/lab3/site.yaml");
+    const auto secrets = test_secrets();
+    std::string t = kickstart::render_node_kickstart(f->site(), secrets, "compute-node");
+    EXPECT_EQ(t.find(kickstart::install_report_marker), std::string::npos);
+    EXPECT_EQ(t.find("airstrap/v1"), std::string::npos);
+    EXPECT_FALSE(has_line(section_of(t, "%packages"), "curl"));
+    for (std::optional<Role> role : {std::optional<Role>(Role::controller),
+                                     std::optional<Role>(Role::compute), std::optional<Role>()}) {
+        EXPECT_EQ(kickstart::render_kickstart(f->site(), secrets, role)
+                      .find(kickstart::install_report_marker),
+                  std::string::npos);
+    }
+
+    fs::path dir = fs::temp_directory_path() / ("airstrap-ks-report-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    auto written = kickstart::write_kickstarts(
+        f->site(), secrets, dir, kickstart::KickstartSet::all, "http://10.0.2.2:8080/");
+    ASSERT_EQ(written.size(), 7u);
+    for (const auto& p : written) {
+        std::string text = slurp(p);
+        bool per_node = p.parent_path().filename() == kickstart::node_kickstart_dir;
+        EXPECT_EQ(text.find(kickstart::install_report_marker) != std::string::npos, per_node) << p;
+        if (!per_node) continue;
+        std::string node = p.stem().string();
+        EXPECT_TRUE(has_line(text, "key='" +
+                                       crypto::to_hex(node::install_report_key(
+                                           node::node_key(secrets.site_secret, node))) +
+                                       "'"))
+            << p;
+        EXPECT_TRUE(has_line(text, "url='http://10.0.2.2:8080/'")) << p;
+    }
+    fs::remove_all(dir);
+}
+
 TEST(WriteKickstarts, FailureLeavesNoPartialOutput) {
     auto f = load(source_dir / "examples/lab3/site.yaml");
     fs::path dir = fs::temp_directory_path() / ("airstrap-ks-ro-" + std::to_string(::getpid()));
