@@ -321,7 +321,7 @@ local_boot_ok() {
     serve_lines_after "$mark" "sent $NP/tftp/images/pxeboot/vmlinuz" \
         && fail "$mode: the second boot loaded the installer kernel again"
     [ -z "$(marker "$log" cmdline)" ] || fail "$mode: the installer ran again: $(marker "$log" cmdline)"
-    serve_lines_after "$mark" "provision: compute-node: local boot ($config: boot the local disk)" \
+    serve_lines_after "$mark" "provision: compute-node: local boot (tftp/$config: boot the local disk)" \
         || fail "$mode: serve did not log the local boot"
 }
 
