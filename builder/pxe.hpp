@@ -150,14 +150,15 @@ PxeSummary build_pxe(const site::Site& site, const site::Secrets& secrets,
                      const PxeOptions& options, CommandRunner& runner);
 
 // `airstrap serve`: dnsmasq, nginx and the provisioning service (provision/service.hpp) as
-// children of this process, their output forwarded line by line; SIGINT/SIGTERM forwarded. Returns when either child ends (the other is then
-// stopped): 0 after a forwarded signal, 1 when a server ended on its own (its status and
-// last lines are logged). Throws InputError when DIR is not a PXE tree.
+// children of this process, their output forwarded line by line; SIGINT/SIGTERM forwarded. Returns
+// when either child ends (the other is then stopped): 0 after a forwarded signal, 1 when a server
+// ended on its own (its status and last lines are logged). Throws InputError when DIR is not a PXE
+// tree.
 struct ServeOptions {
     std::filesystem::path dir;
-    std::string interface;    // dnsmasq --interface
-    std::string http_listen;  // replaces the address nginx.conf listens on (NAT, tests)
-    bool http_only = false;   // no dnsmasq: the site's own DHCP/TFTP points at DIR/tftp
+    std::string interface;               // dnsmasq --interface
+    std::string http_listen;             // replaces the address nginx.conf listens on (NAT, tests)
+    bool http_only = false;              // no dnsmasq: the site's own DHCP/TFTP points at DIR/tftp
     std::string server_user = "nobody";  // as root: dnsmasq's and nginx's workers' user
     std::function<void(const std::string&)> log;
 };

@@ -25,11 +25,11 @@
 #include <optional>
 
 #include "builder/pxe.hpp"
-#include "provision/service.hpp"
-#include "provision/tree.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
+#include "provision/service.hpp"
+#include "provision/tree.hpp"
 
 namespace airstrap::builder {
 
@@ -127,10 +127,11 @@ Account tree_owner(const fs::path& dir) {
     for (const char* sub : {"tftp", "state"}) {
         struct stat other {};
         if (::stat((dir / sub).c_str(), &other) == 0 && other.st_uid != st.st_uid) {
-            throw InputError((dir / sub).string() + " is not owned by " + pw->pw_name +
-                             " like " + path.string() + ": the service changes the per-MAC "
-                             "configs and the state; 'chown -R " + pw->pw_name + ": " +
-                             dir.string() + "'");
+            throw InputError((dir / sub).string() + " is not owned by " + pw->pw_name + " like " +
+                             path.string() +
+                             ": the service changes the per-MAC "
+                             "configs and the state; 'chown -R " +
+                             pw->pw_name + ": " + dir.string() + "'");
         }
     }
     return {pw->pw_name, gr->gr_name, st.st_uid, st.st_gid};
@@ -145,8 +146,9 @@ Account server_account(const std::string& user, const Account& owner) {
     if (!gr) throw InputError("--server-user " + user + ": its group has no name");
     if (pw->pw_uid == 0) throw InputError("--server-user " + user + " is root");
     if (pw->pw_uid == owner.uid || pw->pw_gid == owner.gid) {
-        throw InputError("--server-user " + user + " is (or shares a group with) the tree's owner " +
-                         owner.user + ": nginx and dnsmasq would read the kickstarts; give the "
+        throw InputError("--server-user " + user +
+                         " is (or shares a group with) the tree's owner " + owner.user +
+                         ": nginx and dnsmasq would read the kickstarts; give the "
                          "tree to a user of its own (chown -R) or pick another --server-user");
     }
     return {pw->pw_name, gr->gr_name, pw->pw_uid, pw->pw_gid};
@@ -255,8 +257,9 @@ int serve_pxe(const ServeOptions& o) {
         ::chmod(socket_dir.c_str(), 0700);
     }
     fs::path socket = socket_dir / "http.sock";
-    std::string conf_text = replace_marked(read_file(nginx_conf, 1 << 20), "airstrap-service",
-                                           "@AIRSTRAP_SERVICE_SOCKET@", socket.string(), nginx_conf);
+    std::string conf_text =
+        replace_marked(read_file(nginx_conf, 1 << 20), "airstrap-service",
+                       "@AIRSTRAP_SERVICE_SOCKET@", socket.string(), nginx_conf);
     if (!o.http_listen.empty()) conf_text = relisten(conf_text, o.http_listen, nginx_conf);
     fs::path conf = run.path() / "nginx.conf";
     write_file_atomic(conf, conf_text, 0644);

@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/pxe.hpp"
-#include "provision/admin.hpp"
 #include "cli/commands.hpp"
 #include "cli/inputs.hpp"
 #include "common/text.hpp"
+#include "provision/admin.hpp"
 
 namespace airstrap::cli {
 
@@ -76,8 +76,8 @@ ExitCode run_build_pxe(const BuildPxeOptions& o) {
                   << s.grub_source << "; "
                   << (local.empty() ? "every node installs on its next network boot"
                                     : "installed, booting their disks: " + text::join(local, ", "))
-                  << "), served at " << s.http_url << "; run 'airstrap serve "
-                  << o.output.string() << "'\n";
+                  << "), served at " << s.http_url << "; run 'airstrap serve " << o.output.string()
+                  << "'\n";
     }
     return ExitCode::ok;
 }
@@ -98,18 +98,19 @@ ExitCode print_status(const ServeCliOptions& o) {
     if (o.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& n : nodes) {
-            out.push_back({{"node", n.name},
-                           {"role", n.role},
-                           {"address", n.address},
-                           {"state", provision::to_string(n.state.state)},
-                           {"phase", provision::to_string(n.state.phase)},
-                           {"phase_since", n.state.phase_since},
-                           {"seconds_in_phase", std::max<std::int64_t>(0, now - n.state.phase_since)},
-                           {"seen_at", n.state.address},
-                           {"installs", n.state.installs},
-                           {"installed_at", n.state.installed_at},
-                           {"last_error", n.state.last_error},
-                           {"last_error_at", n.state.last_error_at}});
+            out.push_back(
+                {{"node", n.name},
+                 {"role", n.role},
+                 {"address", n.address},
+                 {"state", provision::to_string(n.state.state)},
+                 {"phase", provision::to_string(n.state.phase)},
+                 {"phase_since", n.state.phase_since},
+                 {"seconds_in_phase", std::max<std::int64_t>(0, now - n.state.phase_since)},
+                 {"seen_at", n.state.address},
+                 {"installs", n.state.installs},
+                 {"installed_at", n.state.installed_at},
+                 {"last_error", n.state.last_error},
+                 {"last_error_at", n.state.last_error_at}});
         }
         std::cout << nlohmann::json{{"ok", true}, {"dir", o.dir.string()}, {"nodes", out}}.dump(2)
                   << "\n";
@@ -124,12 +125,13 @@ ExitCode print_status(const ServeCliOptions& o) {
     std::cout << pad("NODE", w) << "  STATE  " << pad("PHASE", 17) << "  " << pad("FOR", 5) << "  "
               << pad("ADDRESS", 15) << "  LAST ERROR\n";
     for (const auto& n : nodes) {
-        std::string error = n.state.last_error.empty()
-                                ? "-"
-                                : n.state.last_error + " (" +
-                                      duration(now - n.state.last_error_at) + " ago)";
-        std::cout << pad(n.name, w) << "  " << pad(std::string(provision::to_string(n.state.state)), 5)
-                  << "  " << pad(std::string(provision::to_string(n.state.phase)), 17) << "  "
+        std::string error =
+            n.state.last_error.empty()
+                ? "-"
+                : n.state.last_error + " (" + duration(now - n.state.last_error_at) + " ago)";
+        std::cout << pad(n.name, w) << "  "
+                  << pad(std::string(provision::to_string(n.state.state)), 5) << "  "
+                  << pad(std::string(provision::to_string(n.state.phase)), 17) << "  "
                   << pad(duration(now - n.state.phase_since), 5) << "  " << pad(n.address, 15)
                   << "  " << error << "\n";
     }

@@ -35,10 +35,11 @@ void bad(const std::string& where, const std::string& key, const std::string& wh
 const json& get(const json& obj, const char* key, json::value_t type, const std::string& where) {
     auto it = obj.find(key);
     if (it == obj.end()) bad(where, key, "missing");
-    bool ok = it->type() == type ||
-              (type == json::value_t::number_integer && it->is_number_unsigned());
-    if (!ok) bad(where, key, std::string("expected ") + json(type).type_name() + ", found " +
-                                 it->type_name());
+    bool ok =
+        it->type() == type || (type == json::value_t::number_integer && it->is_number_unsigned());
+    if (!ok)
+        bad(where, key,
+            std::string("expected ") + json(type).type_name() + ", found " + it->type_name());
     return *it;
 }
 

@@ -36,7 +36,8 @@ bool is_ipv4(const std::string& s) {
 }
 
 bool all_of(std::string_view s, int (*pred)(int)) {
-    return std::all_of(s.begin(), s.end(), [&](char c) { return pred(static_cast<unsigned char>(c)) != 0; });
+    return std::all_of(s.begin(), s.end(),
+                       [&](char c) { return pred(static_cast<unsigned char>(c)) != 0; });
 }
 
 bool is_hex64(std::string_view s) {
@@ -97,7 +98,8 @@ Service::Service(fs::path dir, Log log, Clock clock, Random random)
       config_(read_service_config(dir_)),
       store_(dir_),
       log_(std::move(log)),
-      clock_(clock ? std::move(clock) : [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
+      clock_(clock ? std::move(clock)
+                   : [] { return static_cast<std::int64_t>(std::time(nullptr)); }),
       random_(random ? std::move(random) : crypto::random_bytes) {
     // The boot files follow the states on disk (a crash between the two, or a state file
     // restored by hand, is repaired here).
@@ -137,9 +139,8 @@ Change Service::change(const NodeEntry& node, const std::function<Change(NodeSta
     return result;
 }
 
-Response Service::handle(std::string_view method, std::string_view url,
-                         std::string_view query_node, const std::string& client,
-                         std::string_view body) {
+Response Service::handle(std::string_view method, std::string_view url, std::string_view query_node,
+                         const std::string& client, std::string_view body) {
     std::lock_guard guard(mutex_);
     if (!is_ipv4(client)) {
         return refuse(403, client.empty() ? "(no address)" : client,
@@ -159,8 +160,8 @@ Response Service::kickstart(const std::string& client, std::string_view name) {
     if (!node) return refuse(403, client, "/ks/" + printable(name) + " is no node's kickstart");
     if (node->address != client) {
         return refuse(403, client,
-                      "asked for " + node->name + "'s kickstart, which goes only to " +
-                          node->name + "'s address " + node->address);
+                      "asked for " + node->name + "'s kickstart, which goes only to " + node->name +
+                          "'s address " + node->address);
     }
     std::string text;
     try {
@@ -183,10 +184,11 @@ Response Service::kickstart(const std::string& client, std::string_view name) {
 
 Response Service::nonce(const std::string& client, std::string_view name) {
     const NodeEntry* node = config_.find(name);
-    if (!node) return refuse(403, client, "a nonce for '" + printable(name) + "', no node of the site");
+    if (!node)
+        return refuse(403, client, "a nonce for '" + printable(name) + "', no node of the site");
     if (node->address != client) {
-        return refuse(403, client, "a nonce for " + node->name + " from another address than " +
-                                       node->address);
+        return refuse(403, client,
+                      "a nonce for " + node->name + " from another address than " + node->address);
     }
     StateFile state = store_.load();
     auto it = state.nodes.find(node->name);
@@ -204,13 +206,16 @@ Response Service::nonce(const std::string& client, std::string_view name) {
 
 Response Service::installed(const std::string& client, std::string_view body) {
     auto fields = parse_report(body);
-    if (!fields) return refuse(403, client, "an install report that is not node=&nonce=&time=&mac=");
+    if (!fields)
+        return refuse(403, client, "an install report that is not node=&nonce=&time=&mac=");
     const std::string& name = (*fields)["node"];
     const NodeEntry* node = config_.find(name);
-    if (!node) return refuse(403, client, "an install report for '" + name + "', no node of the site");
+    if (!node)
+        return refuse(403, client, "an install report for '" + name + "', no node of the site");
     if (node->address != client) {
-        return refuse(403, client, "an install report for " + node->name +
-                                       " from another address than " + node->address);
+        return refuse(
+            403, client,
+            "an install report for " + node->name + " from another address than " + node->address);
     }
     std::int64_t now = clock_();
     auto& issued = nonces_[node->name];
@@ -218,9 +223,10 @@ Response Service::installed(const std::string& client, std::string_view body) {
         return i.nonce == (*fields)["nonce"] && i.expires > now;
     });
     if (used == issued.end()) {
-        return refuse(403, client, "an install report for " + node->name +
-                                       " with a nonce this service did not issue, or used or "
-                                       "expired");
+        return refuse(403, client,
+                      "an install report for " + node->name +
+                          " with a nonce this service did not issue, or used or "
+                          "expired");
     }
     issued.erase(used);  // single use, verified or not
     crypto::Bytes mac;
@@ -231,8 +237,10 @@ Response Service::installed(const std::string& client, std::string_view body) {
         return refuse(403, client, "an install report for " + node->name + " that does not verify");
     }
     std::int64_t skew = std::stoll((*fields)["time"]) - now;
-    std::string clock = std::llabs(skew) <= 5 ? "" : "; its clock is " + std::to_string(std::llabs(skew)) +
-                                                         " s " + (skew > 0 ? "ahead" : "behind");
+    std::string clock = std::llabs(skew) <= 5
+                            ? ""
+                            : "; its clock is " + std::to_string(std::llabs(skew)) + " s " +
+                                  (skew > 0 ? "ahead" : "behind");
     Change result = Change::unchanged;
     store_.update([&](StateFile& state) {
         result = on_installed(state.nodes[node->name], now);
@@ -240,7 +248,8 @@ Response Service::installed(const std::string& client, std::string_view body) {
         return result == Change::changed;
     });
     if (result != Change::changed) {
-        return refuse(403, client, "an install report for " + node->name + ", which is not being built");
+        return refuse(403, client,
+                      "an install report for " + node->name + ", which is not being built");
     }
     if (log_) {
         log_(node->name + ": installed (report verified, from " + client + clock +
@@ -279,7 +288,8 @@ void Service::dnsmasq_line(std::string_view line) {
         bool local = before.nodes[node->name].state == BuildState::local;
         change(
             *node, [&](NodeState& s) { return on_tftp_sent(s, config, now); },
-            local ? "local boot (" + rel + ": boot the local disk)" : "boot file sent (" + rel + ")");
+            local ? "local boot (" + rel + ": boot the local disk)"
+                  : "boot file sent (" + rel + ")");
         return;
     }
     if (std::size_t at = line.find(" not found for "); at != std::string_view::npos) {
@@ -287,9 +297,11 @@ void Service::dnsmasq_line(std::string_view line) {
         const NodeEntry* node = config_.find_by_address(address);
         if (!node) return;
         std::size_t file = line.find("file ");
-        std::string what = "TFTP: " + printable(line.substr(file == std::string_view::npos ? 0 : file,
-                                                             at - (file == std::string_view::npos ? 0 : file))) +
-                           " not found";
+        std::string what =
+            "TFTP: " +
+            printable(line.substr(file == std::string_view::npos ? 0 : file,
+                                  at - (file == std::string_view::npos ? 0 : file))) +
+            " not found";
         store_.update([&](StateFile& state) {
             on_error(state.nodes[node->name], what, now);
             return true;
@@ -343,7 +355,8 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
         return MHD_YES;
     }
     if (request->too_big) return queue(connection, {413, "too large\n"});
-    const char* client = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Airstrap-Client");
+    const char* client =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Airstrap-Client");
     const char* node = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "node");
     Response r;
     try {
@@ -366,12 +379,12 @@ void on_completed(void* /*cls*/, MHD_Connection* /*connection*/, void** context,
 
 HttpServer::HttpServer(int listen_fd, Service& service) : daemon_(std::make_unique<Daemon>()) {
     daemon_->service = &service;
-    daemon_->handle = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr, &on_request,
-        &service, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT, 64u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        static_cast<size_t>(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
-        MHD_OPTION_END);
+    daemon_->handle =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr,
+                         &on_request, &service, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+                         MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(64 * 1024),
+                         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr, MHD_OPTION_END);
     if (!daemon_->handle) throw Error("libmicrohttpd would not start on the service's socket");
 }
 
@@ -414,8 +427,8 @@ int run_service(const fs::path& dir, const fs::path& socket_path, int events_fd,
 
     HttpServer http(fd, service);
     if (log) {
-        log("serving the kickstarts and install reports of " + std::to_string(service.config().nodes.size()) +
-            " nodes on " + socket_path.string());
+        log("serving the kickstarts and install reports of " +
+            std::to_string(service.config().nodes.size()) + " nodes on " + socket_path.string());
     }
     std::string partial;
     char buf[4096];

@@ -112,14 +112,10 @@ void on_error(NodeState& node, const std::string& what, std::int64_t now) {
 std::string state_json_text(const StateFile& state) {
     json nodes = json::object();
     for (const auto& [name, n] : state.nodes) {
-        nodes[name] = {{"state", to_string(n.state)},
-                       {"phase", to_string(n.phase)},
-                       {"phase_since", n.phase_since},
-                       {"address", n.address},
-                       {"last_error", n.last_error},
-                       {"last_error_at", n.last_error_at},
-                       {"installed_at", n.installed_at},
-                       {"installs", n.installs}};
+        nodes[name] = {{"state", to_string(n.state)},    {"phase", to_string(n.phase)},
+                       {"phase_since", n.phase_since},   {"address", n.address},
+                       {"last_error", n.last_error},     {"last_error_at", n.last_error_at},
+                       {"installed_at", n.installed_at}, {"installs", n.installs}};
     }
     return json{{"format", state_format}, {"nodes", nodes}}.dump(1) + "\n";
 }

@@ -62,9 +62,8 @@ void write_owned_file(const fs::path& path, std::string_view text, mode_t mode) 
         struct stat st {};
         if (::stat(path.parent_path().c_str(), &st) == 0 && st.st_uid != 0) {
             if (::fchown(out.fd(), st.st_uid, st.st_gid) != 0) {
-                throw SystemError("cannot give " + path.string() + " to uid " +
-                                      std::to_string(st.st_uid),
-                                  errno);
+                throw SystemError(
+                    "cannot give " + path.string() + " to uid " + std::to_string(st.st_uid), errno);
             }
         }
     }

@@ -93,7 +93,9 @@ TEST(StateFile, RoundTripAndRefusals) {
     EXPECT_EQ(state_json_text(back), state_json_text(s));
     EXPECT_EQ(back.nodes["a"].state, BuildState::local);
 
-    EXPECT_EQ(message_of([] { parse_state_json("{\n  \"format\": 1,\n  \"nodes\": {\n", "/t/state/nodes.json"); }),
+    EXPECT_EQ(message_of([] {
+                  parse_state_json("{\n  \"format\": 1,\n  \"nodes\": {\n", "/t/state/nodes.json");
+              }),
               "/t/state/nodes.json:4:1: not valid JSON (syntax error while parsing object key - "
               "unexpected end of input; expected string literal)");
     EXPECT_EQ(message_of([] { parse_state_json(R"({"format": 2, "nodes": {}})", "f"); }),
@@ -102,7 +104,9 @@ TEST(StateFile, RoundTripAndRefusals) {
     bad_state.replace(bad_state.find("\"local\""), 7, "\"gone\"");
     EXPECT_EQ(message_of([&] { parse_state_json(bad_state, "f"); }),
               "f: nodes.a: 'state': 'gone' is neither 'build' nor 'local'");
-    EXPECT_EQ(message_of([] { parse_state_json(R"({"format": 1, "nodes": {"a": {"state": "build"}}})", "f"); }),
+    EXPECT_EQ(message_of([] {
+                  parse_state_json(R"({"format": 1, "nodes": {"a": {"state": "build"}}})", "f");
+              }),
               "f: nodes.a: 'phase': missing");
 }
 
@@ -118,8 +122,9 @@ ServiceConfig lab_config() {
     c.site = "lab";
     c.server_ip = "192.168.111.1";
     c.http_port = 8080;
-    for (auto [name, addr, mac] : {std::tuple{"controller-node", "192.168.111.10", "00:0c:29:3a:10:10"},
-                                   std::tuple{"compute-node", "192.168.111.12", "00:0c:29:5e:12:12"}}) {
+    for (auto [name, addr, mac] :
+         {std::tuple{"controller-node", "192.168.111.10", "00:0c:29:3a:10:10"},
+          std::tuple{"compute-node", "192.168.111.12", "00:0c:29:5e:12:12"}}) {
         NodeEntry n;
         n.name = name;
         n.role = name == std::string("compute-node") ? "compute" : "controller";
@@ -175,7 +180,8 @@ TEST_F(Tree, PrepareWritesPrivateHalfAndBuildConfigs) {
 }
 
 TEST_F(Tree, RebuildingTheTreeKeepsInstalledNodesLocal) {
-    StateStore(dir).update([](StateFile& s) { return on_installed(s.nodes["compute-node"], 5) == Change::changed; });
+    StateStore(dir).update(
+        [](StateFile& s) { return on_installed(s.nodes["compute-node"], 5) == Change::changed; });
     fs::path next = dir.string() + ".next";
     fs::remove_all(next);
     ServiceConfig grown = config;
@@ -196,7 +202,9 @@ TEST_F(Tree, RebuildingTheTreeKeepsInstalledNodesLocal) {
     put(dir / state_file, "{\"format\": 1, \"nodes\": [}");
     fs::path third = dir.string() + ".third";
     fs::remove_all(third);
-    EXPECT_EQ(message_of([&] { prepare_tree(third, dir, grown); }).substr(0, (dir / state_file).string().size() + 5),
+    EXPECT_EQ(message_of([&] {
+                  prepare_tree(third, dir, grown);
+              }).substr(0, (dir / state_file).string().size() + 5),
               (dir / state_file).string() + ":1:25");
     EXPECT_FALSE(fs::exists(third / service_file));
     fs::remove_all(next);
@@ -208,9 +216,11 @@ TEST_F(Tree, CorruptStateFileIsRefusedWithItsPath) {
     std::string m = message_of([&] { StateStore(dir).load(); });
     EXPECT_NE(m.find((dir / state_file).string() + ":1:4: not valid JSON"), std::string::npos) << m;
     EXPECT_NE(m.find("fix it, or remove it"), std::string::npos) << m;
-    EXPECT_NE(message_of([&] { Service(dir, {}); }).find((dir / state_file).string()), std::string::npos);
+    EXPECT_NE(message_of([&] { Service(dir, {}); }).find((dir / state_file).string()),
+              std::string::npos);
     fs::remove(dir / state_file);
-    EXPECT_NE(message_of([&] { node_status(dir); }).find("nodes.json is missing"), std::string::npos);
+    EXPECT_NE(message_of([&] { node_status(dir); }).find("nodes.json is missing"),
+              std::string::npos);
 }
 
 // ---- the service's answers ----------------------------------------------------------------
@@ -237,9 +247,11 @@ class ServiceTest : public Tree {
     }
     Response report(const std::string& node, const std::string& from, const std::string& nonce,
                     const crypto::Bytes& key, const std::string& time = "1003") {
-        std::string mac = crypto::to_hex(crypto::hmac_sha256(key, report_message(node, nonce, time)));
-        return service->handle("POST", "/airstrap/v1/installed", "", from,
-                               "node=" + node + "&nonce=" + nonce + "&time=" + time + "&mac=" + mac);
+        std::string mac =
+            crypto::to_hex(crypto::hmac_sha256(key, report_message(node, nonce, time)));
+        return service->handle(
+            "POST", "/airstrap/v1/installed", "", from,
+            "node=" + node + "&nonce=" + nonce + "&time=" + time + "&mac=" + mac);
     }
     bool logged(const std::string& part) {
         for (const auto& l : lines) {
@@ -260,8 +272,8 @@ TEST_F(ServiceTest, KickstartOnlyToItsNodesAddressWhileInBuild) {
     EXPECT_EQ(state_of("compute-node").phase, Phase::kickstart_fetched);
     EXPECT_TRUE(logged("compute-node: kickstart fetched (from 192.168.111.12)"));
 
-    for (auto [node, from] : {std::pair{"compute-node", "192.168.111.10"},   // another node
-                              std::pair{"compute-node", "192.168.111.99"},   // a stranger
+    for (auto [node, from] : {std::pair{"compute-node", "192.168.111.10"},  // another node
+                              std::pair{"compute-node", "192.168.111.99"},  // a stranger
                               std::pair{"controller-node", "192.168.111.12"},
                               std::pair{"../../service", "192.168.111.12"},  // no such kickstart
                               std::pair{"compute-node", ""},                 // no header
@@ -270,10 +282,13 @@ TEST_F(ServiceTest, KickstartOnlyToItsNodesAddressWhileInBuild) {
         EXPECT_EQ(refused.status, 403) << node << " from " << from;
         EXPECT_EQ(refused.body, "forbidden\n");
     }
-    EXPECT_TRUE(logged("refused 192.168.111.99: asked for compute-node's kickstart, which goes only "
-                       "to compute-node's address 192.168.111.12"));
+    EXPECT_TRUE(
+        logged("refused 192.168.111.99: asked for compute-node's kickstart, which goes only "
+               "to compute-node's address 192.168.111.12"));
     EXPECT_EQ(service->handle("GET", "/airstrap/v1/other", "", "192.168.111.12", "").status, 404);
-    EXPECT_EQ(service->handle("DELETE", "/ks/nodes/compute-node.ks", "", "192.168.111.12", "").status, 404);
+    EXPECT_EQ(
+        service->handle("DELETE", "/ks/nodes/compute-node.ks", "", "192.168.111.12", "").status,
+        404);
 }
 
 TEST_F(ServiceTest, RefusalsAreLoggedOnceAMinutePerAddressAndReason) {
@@ -299,7 +314,9 @@ TEST_F(ServiceTest, VerifiedReportSwitchesToLocalBoot) {
     // Installed: its kickstart and a nonce are refused.
     EXPECT_EQ(get_ks("compute-node", "192.168.111.12").status, 403);
     EXPECT_TRUE(logged("compute-node is installed (state local; 'airstrap serve"));
-    EXPECT_EQ(service->handle("GET", "/airstrap/v1/nonce", "compute-node", "192.168.111.12", "").status, 403);
+    EXPECT_EQ(
+        service->handle("GET", "/airstrap/v1/nonce", "compute-node", "192.168.111.12", "").status,
+        403);
 
     // --rebuild (another process) puts it back: configs and kickstart follow at once.
     EXPECT_TRUE(rebuild(dir, "compute-node", 2000));
@@ -319,15 +336,23 @@ TEST_F(ServiceTest, ForgedReportsChangeNothing) {
     // The nonce is spent even by a failed attempt.
     EXPECT_EQ(report("compute-node", "192.168.111.12", n, key_of("compute-node")).status, 403);
     // A nonce never issued; from another address; for a stranger; malformed bodies.
-    EXPECT_EQ(report("compute-node", "192.168.111.12", std::string(64, 'a'), key_of("compute-node")).status, 403);
-    std::string n2 = nonce_for("compute-node", "192.168.111.12");
-    EXPECT_EQ(report("compute-node", "192.168.111.99", n2, key_of("compute-node")).status, 403);
-    EXPECT_EQ(service->handle("POST", "/airstrap/v1/installed", "", "192.168.111.12",
-                              "node=compute-node&nonce=" + n2 + "&time=1&mac=" + std::string(64, '0') + "&x=1")
+    EXPECT_EQ(report("compute-node", "192.168.111.12", std::string(64, 'a'), key_of("compute-node"))
                   .status,
               403);
-    EXPECT_EQ(service->handle("POST", "/airstrap/v1/installed", "", "192.168.111.12", "garbage").status, 403);
-    EXPECT_EQ(service->handle("GET", "/airstrap/v1/nonce", "compute-node", "192.168.111.10", "").status, 403);
+    std::string n2 = nonce_for("compute-node", "192.168.111.12");
+    EXPECT_EQ(report("compute-node", "192.168.111.99", n2, key_of("compute-node")).status, 403);
+    EXPECT_EQ(service
+                  ->handle("POST", "/airstrap/v1/installed", "", "192.168.111.12",
+                           "node=compute-node&nonce=" + n2 + "&time=1&mac=" + std::string(64, '0') +
+                               "&x=1")
+                  .status,
+              403);
+    EXPECT_EQ(
+        service->handle("POST", "/airstrap/v1/installed", "", "192.168.111.12", "garbage").status,
+        403);
+    EXPECT_EQ(
+        service->handle("GET", "/airstrap/v1/nonce", "compute-node", "192.168.111.10", "").status,
+        403);
     // An expired nonce.
     std::string n3 = nonce_for("compute-node", "192.168.111.12");
     clock.now += 15 * 60 + 1;
@@ -337,34 +362,43 @@ TEST_F(ServiceTest, ForgedReportsChangeNothing) {
     EXPECT_TRUE(logged("an install report for compute-node that does not verify"));
     // Still works with a fresh nonce and the right key; the clock difference is logged.
     std::string n4 = nonce_for("compute-node", "192.168.111.12");
-    EXPECT_EQ(report("compute-node", "192.168.111.12", n4, key_of("compute-node"), "100").status, 200);
+    EXPECT_EQ(report("compute-node", "192.168.111.12", n4, key_of("compute-node"), "100").status,
+              200);
     EXPECT_TRUE(logged("its clock is 1801 s behind"));
 }
 
 TEST_F(ServiceTest, DnsmasqLinesMoveThePhases) {
-    service->dnsmasq_line("dnsmasq-dhcp: 2417 DHCPACK(br0) 192.168.111.12 00:0c:29:5e:12:12 compute-node");
+    service->dnsmasq_line(
+        "dnsmasq-dhcp: 2417 DHCPACK(br0) 192.168.111.12 00:0c:29:5e:12:12 compute-node");
     EXPECT_EQ(state_of("compute-node").phase, Phase::dhcp);
     EXPECT_EQ(state_of("compute-node").address, "192.168.111.12");
-    service->dnsmasq_line("dnsmasq-dhcp: 1 DHCPACK(br0) 192.168.111.77 52:54:00:00:00:01");  // stranger
-    service->dnsmasq_line("dnsmasq-tftp: sent " + (dir / "tftp/pxelinux.0").string() + " to 192.168.111.12");
+    service->dnsmasq_line(
+        "dnsmasq-dhcp: 1 DHCPACK(br0) 192.168.111.77 52:54:00:00:00:01");  // stranger
+    service->dnsmasq_line("dnsmasq-tftp: sent " + (dir / "tftp/pxelinux.0").string() +
+                          " to 192.168.111.12");
     EXPECT_EQ(state_of("compute-node").phase, Phase::boot_file_sent);
     EXPECT_TRUE(logged("compute-node: boot file sent (tftp/pxelinux.0)"));
-    service->dnsmasq_line("dnsmasq-tftp: file " + (dir / "tftp/ldlinux.c32").string() + " not found for 192.168.111.12");
-    EXPECT_EQ(state_of("compute-node").last_error, "TFTP: file " + (dir / "tftp/ldlinux.c32").string() + " not found");
+    service->dnsmasq_line("dnsmasq-tftp: file " + (dir / "tftp/ldlinux.c32").string() +
+                          " not found for 192.168.111.12");
+    EXPECT_EQ(state_of("compute-node").last_error,
+              "TFTP: file " + (dir / "tftp/ldlinux.c32").string() + " not found");
     EXPECT_EQ(state_of("controller-node").phase, Phase::waiting);
 
     std::string n = nonce_for("compute-node", "192.168.111.12");
     ASSERT_EQ(report("compute-node", "192.168.111.12", n, key_of("compute-node")).status, 200);
-    service->dnsmasq_line("dnsmasq-tftp: sent " + (dir / "tftp/pxelinux.cfg/01-00-0c-29-5e-12-12").string() +
+    service->dnsmasq_line("dnsmasq-tftp: sent " +
+                          (dir / "tftp/pxelinux.cfg/01-00-0c-29-5e-12-12").string() +
                           " to 192.168.111.12");
     EXPECT_EQ(state_of("compute-node").phase, Phase::local_boot);
-    EXPECT_TRUE(logged("compute-node: local boot (tftp/pxelinux.cfg/01-00-0c-29-5e-12-12: boot the local disk)"));
+    EXPECT_TRUE(logged(
+        "compute-node: local boot (tftp/pxelinux.cfg/01-00-0c-29-5e-12-12: boot the local disk)"));
 }
 
 TEST_F(ServiceTest, ARestartRepairsConfigsThatLagTheState) {
     // A crash between the state write and the config flip: the state says local, the
     // configs still install. The next service start writes them from the state.
-    StateStore(dir).update([](StateFile& s) { return on_installed(s.nodes["compute-node"], 5) == Change::changed; });
+    StateStore(dir).update(
+        [](StateFile& s) { return on_installed(s.nodes["compute-node"], 5) == Change::changed; });
     EXPECT_EQ(file("tftp/pxelinux.cfg/01-00-0c-29-5e-12-12"), "install compute-node\n");
     Service again(dir, {});
     EXPECT_EQ(file("tftp/pxelinux.cfg/01-00-0c-29-5e-12-12"), "localboot compute-node\n");
@@ -412,37 +446,42 @@ TEST_F(ServiceTest, OverHttpWithIdleAndHostileClients) {
         ASSERT_GT(::write(half, "GET /ks/nodes/compute", 21), 0);
 
         auto t0 = std::chrono::steady_clock::now();
-        std::string ok = http_exchange(socket,
-                                  "GET /ks/nodes/compute-node.ks HTTP/1.0\r\nX-Airstrap-Client: "
-                                  "192.168.111.12\r\n\r\n");
+        std::string ok =
+            http_exchange(socket,
+                          "GET /ks/nodes/compute-node.ks HTTP/1.0\r\nX-Airstrap-Client: "
+                          "192.168.111.12\r\n\r\n");
         EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
         EXPECT_NE(ok.find(" 200 OK"), std::string::npos) << ok;
         EXPECT_NE(ok.find("# kickstart of compute-node"), std::string::npos) << ok;
 
-        std::string other = http_exchange(socket,
-                                     "GET /ks/nodes/compute-node.ks HTTP/1.0\r\nX-Airstrap-Client: "
-                                     "192.168.111.66\r\n\r\n");
+        std::string other =
+            http_exchange(socket,
+                          "GET /ks/nodes/compute-node.ks HTTP/1.0\r\nX-Airstrap-Client: "
+                          "192.168.111.66\r\n\r\n");
         EXPECT_NE(other.find(" 403 Forbidden"), std::string::npos) << other;
         std::string garbage = http_exchange(socket, "\x01\x02 nonsense\r\n\r\n");
         EXPECT_EQ(garbage.find("200 OK"), std::string::npos) << garbage;
-        std::string big = "POST /airstrap/v1/installed HTTP/1.0\r\nX-Airstrap-Client: 192.168.111.12\r\n"
-                          "Content-Length: 10000\r\n\r\n" +
-                          std::string(10000, 'a');
+        std::string big =
+            "POST /airstrap/v1/installed HTTP/1.0\r\nX-Airstrap-Client: 192.168.111.12\r\n"
+            "Content-Length: 10000\r\n\r\n" +
+            std::string(10000, 'a');
         std::string too_big = http_exchange(socket, big);
         EXPECT_NE(too_big.find(" 413 "), std::string::npos) << too_big.substr(0, 200);
 
         // A report over HTTP.
-        std::string nonce_reply = http_exchange(socket,
-                                           "GET /airstrap/v1/nonce?node=compute-node HTTP/1.0\r\n"
-                                           "X-Airstrap-Client: 192.168.111.12\r\n\r\n");
+        std::string nonce_reply =
+            http_exchange(socket,
+                          "GET /airstrap/v1/nonce?node=compute-node HTTP/1.0\r\n"
+                          "X-Airstrap-Client: 192.168.111.12\r\n\r\n");
         std::string n = nonce_reply.substr(nonce_reply.find("\r\n\r\n") + 4, 64);
         std::string body = "node=compute-node&nonce=" + n + "&time=1000&mac=" +
-                           crypto::to_hex(crypto::hmac_sha256(key_of("compute-node"),
-                                                              report_message("compute-node", n, "1000")));
+                           crypto::to_hex(crypto::hmac_sha256(
+                               key_of("compute-node"), report_message("compute-node", n, "1000")));
         std::string installed = http_exchange(
-            socket, "POST /airstrap/v1/installed HTTP/1.0\r\nX-Airstrap-Client: 192.168.111.12\r\n"
-                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n" + body);
+            socket,
+            "POST /airstrap/v1/installed HTTP/1.0\r\nX-Airstrap-Client: 192.168.111.12\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body);
         EXPECT_NE(installed.find(" 200 OK"), std::string::npos) << installed;
         EXPECT_EQ(state_of("compute-node").state, BuildState::local);
         for (int i : idle) ::close(i);
