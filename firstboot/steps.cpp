@@ -226,9 +226,33 @@ bool nested_on(const fs::path& param) {
     return value == "Y" || value == "1";
 }
 
+// Whether /proc/cpuinfo's flags have VMX (Intel) or SVM (AMD), as the seed's
+// `egrep -c '(vmx|svm)' /proc/cpuinfo` asks; nullopt when there is no cpuinfo to read.
+std::optional<bool> cpu_has_virtualization(StepContext& ctx) {
+    std::optional<std::string> cpuinfo = read_optional(ctx.paths.under("/proc/cpuinfo"));
+    if (!cpuinfo) return std::nullopt;
+    for (const std::string& line : text::split(*cpuinfo, '\n')) {
+        if (!line.starts_with("flags")) continue;
+        std::size_t colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        for (const std::string& flag : text::split(line.substr(colon + 1), ' ')) {
+            if (flag == "vmx" || flag == "svm") return true;
+        }
+    }
+    return false;
+}
+
+constexpr const char* no_hardware_virtualization =
+    "this CPU has no VMX or SVM flag (no hardware virtualization: a VM without nested "
+    "virtualization, or VT-x/AMD-V off in the firmware): KVM cannot run here, so instances "
+    "need nova's virt_type=qemu (site.yaml openstack.answers.CONFIG_NOVA_LIBVIRT_VIRT_TYPE: "
+    "qemu; software emulation, slow)";
+
 // Turns nested virtualization on now if the loaded kvm module allows it; else says why it
 // waits for a reboot (the modprobe.d file applies then). Never fails the step.
 std::string nested_now(StepContext& ctx) {
+    if (cpu_has_virtualization(ctx) == false)
+        return std::string("nested virtualization not possible: ") + no_hardware_virtualization;
     for (const std::string module : {"kvm_intel", "kvm_amd"}) {
         fs::path param = ctx.paths.under("/sys/module/" + module + "/parameters/nested");
         if (!present(param)) continue;
@@ -350,6 +374,8 @@ std::string step_compute(StepContext& ctx) {
         write_if_changed(ctx.paths.under("/etc/modprobe.d/airstrap-kvm-nested.conf"),
                          "options kvm_intel nested=1\noptions kvm_amd nested=1\n", 0644);
         notes.push_back(nested_now(ctx));
+    } else if (cpu_has_virtualization(ctx) == false) {
+        notes.push_back(no_hardware_virtualization);
     }
     const std::string package = "libvirt-daemon-config-network";
     if (ctx.runner.run({"rpm", "-q", package}).exit_code == 0) {

@@ -505,6 +505,36 @@ TEST_F(Steps, ComputeSaysWhenReloadingDidNotHelp) {
               "libvirt-daemon-config-network absent");
 }
 
+TEST_F(Steps, ComputeOnACpuWithoutVmxSaysSoPlainly) {
+    be("compute-node");
+    put(at("/proc/cpuinfo"),
+        "processor\t: 0\nflags\t\t: fpu vme de pse tsc msr pae hypervisor lahf_lm\n\n"
+        "processor\t: 1\nflags\t\t: fpu vme de pse tsc msr pae hypervisor lahf_lm\n");
+    auto c = ctx();
+    std::string detail = step_compute(c);
+    EXPECT_TRUE(
+        detail.starts_with("nested virtualization not possible: this CPU has no VMX or "
+                           "SVM flag"))
+        << detail;
+    EXPECT_NE(detail.find("virt_type=qemu"), std::string::npos) << detail;
+    EXPECT_FALSE(runner.ran("modprobe -r kvm_intel"));
+    // Not asked for nested virtualization: still said, since nova cannot use KVM there.
+    id.site.nodes[2].nested_virtualization = false;
+    auto c2 = ctx();
+    detail = step_compute(c2);
+    EXPECT_TRUE(detail.starts_with("this CPU has no VMX or SVM flag")) << detail;
+    EXPECT_TRUE(detail.ends_with(", libvirt-daemon-config-network absent")) << detail;
+}
+
+TEST_F(Steps, ComputeOnACpuWithVmxGoesOnToTheModule) {
+    be("compute-node");
+    put(at("/proc/cpuinfo"), "flags\t\t: fpu vme vmx ept\n");
+    put(at("/sys/module/kvm_intel/parameters/nested"), "Y\n");
+    auto c = ctx();
+    EXPECT_EQ(step_compute(c),
+              "nested virtualization on (kvm_intel), libvirt-daemon-config-network absent");
+}
+
 TEST_F(Steps, ComputeWithoutNestedVirtualizationWritesNoModprobeFile) {
     be("compute-node");
     id.site.nodes[2].nested_virtualization = false;
