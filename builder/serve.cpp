@@ -285,12 +285,22 @@ int serve_pxe(const ServeOptions& o) {
     sigset_t mask, old;
     sigemptyset(&mask);
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&mask, sig);
-    ::sigprocmask(SIG_BLOCK, &mask, &old);
+    // SIGPIPE is blocked, not read: a line for a service that has just ended must fail with
+    // EPIPE, not kill this process; the pending signal is discarded before the mask returns.
+    sigset_t blocked = mask;
+    sigaddset(&blocked, SIGPIPE);
+    ::sigprocmask(SIG_BLOCK, &blocked, &old);
     struct Restore {
         sigset_t old;
         int sfd;
         ~Restore() {
             if (sfd >= 0) ::close(sfd);
+            sigset_t pipe;
+            sigemptyset(&pipe);
+            sigaddset(&pipe, SIGPIPE);
+            const timespec now{0, 0};
+            while (::sigtimedwait(&pipe, nullptr, &now) == SIGPIPE) {
+            }
             ::sigprocmask(SIG_SETMASK, &old, nullptr);
         }
     } restore{old, ::signalfd(-1, &mask, SFD_CLOEXEC)};
@@ -337,7 +347,7 @@ int serve_pxe(const ServeOptions& o) {
             std::string line = c.partial.substr(0, nl);
             c.partial.erase(0, nl == std::string::npos ? std::string::npos : nl + 1);
             log(c.name + ": " + line);
-            if (c.name == "dnsmasq") {
+            if (c.name == "dnsmasq" && !children.front().ended) {
                 // The service follows the nodes through dnsmasq's lines; when it is behind, a
                 // line is dropped rather than this loop blocked.
                 std::string l = line + "\n";

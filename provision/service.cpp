@@ -284,12 +284,17 @@ void Service::dnsmasq_line(std::string_view line) {
         std::string rel = fs::path(path).lexically_relative(dir_).generic_string();
         bool config = std::any_of(node->boot_files.begin(), node->boot_files.end(),
                                   [&](const BootFile& f) { return f.path == rel; });
-        StateFile before = store_.load();
-        bool local = before.nodes[node->name].state == BuildState::local;
+        std::string what;  // known once the state is read under the lock
         change(
-            *node, [&](NodeState& s) { return on_tftp_sent(s, config, now); },
-            local ? "local boot (" + rel + ": boot the local disk)"
-                  : "boot file sent (" + rel + ")");
+            *node,
+            [&](NodeState& s) {
+                Change c = on_tftp_sent(s, config, now);
+                what = s.phase == Phase::local_boot
+                           ? "local boot (" + rel + ": boot the local disk)"
+                           : "boot file sent (" + rel + ")";
+                return c;
+            },
+            what);
         return;
     }
     if (std::size_t at = line.find(" not found for "); at != std::string_view::npos) {
@@ -314,7 +319,6 @@ void Service::dnsmasq_line(std::string_view line) {
 
 struct HttpServer::Daemon {
     MHD_Daemon* handle = nullptr;
-    Service* service = nullptr;
     ~Daemon() {
         if (handle) MHD_stop_daemon(handle);
     }
@@ -378,7 +382,6 @@ void on_completed(void* /*cls*/, MHD_Connection* /*connection*/, void** context,
 }  // namespace
 
 HttpServer::HttpServer(int listen_fd, Service& service) : daemon_(std::make_unique<Daemon>()) {
-    daemon_->service = &service;
     daemon_->handle =
         MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr,
                          &on_request, &service, MHD_OPTION_LISTEN_SOCKET, listen_fd,

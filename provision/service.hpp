@@ -59,7 +59,8 @@ class Service {
     Response nonce(const std::string& client, std::string_view node);
     Response installed(const std::string& client, std::string_view body);
     Response refuse(int status, const std::string& client, const std::string& reason);
-    // Changes one node's state under the store's lock; logs `line` when it changed.
+    // Changes one node's state under the store's lock; logs `line` (which fn may set) when it
+    // changed.
     Change change(const NodeEntry& node, const std::function<Change(NodeState&)>& fn,
                   const std::string& line);
     void once_a_minute(const std::string& key, const std::string& line);
