@@ -124,7 +124,7 @@ cat "$WORK/lab.out"
 [ "$rc" -eq 0 ] || { for n in $NODES; do echo "== $n"; tail -30 "$WORK/logs/$n.serial.log"; done; fail "airstrap lab --until packstack exited $rc"; }
 grep -q "^passed: packstack done on controller-node after " "$WORK/lab.out" || fail "no passed line"
 for n in $NODES; do
-    grep -q "^$n: booting (TCG, BIOS, 768 MiB" "$WORK/lab.out" || fail "$n: no booting line"
+    grep -qE "^$n: booting \((TCG|KVM), BIOS, 768 MiB" "$WORK/lab.out" || fail "$n: no booting line"
     grep -q "^$n: boot → system up" "$WORK/lab.out" || fail "$n: no system-up line"
     grep -q "^$n: system up → first boot" "$WORK/lab.out" || fail "$n: no first-boot line"
     grep -q "^$n: chrony_wait → done" "$WORK/lab.out" || fail "$n: chrony_wait not shown done"
