@@ -79,10 +79,7 @@ int run_lab(const LabCliOptions& o) {
     options.logs = fs::absolute(o.logs);
     options.tty = ::isatty(1) != 0;
 
-    std::error_code ec;
-    fs::create_directories(options.logs, ec);
-    if (ec) throw SystemError("cannot create " + options.logs.string(), ec.value());
-    fs::permissions(options.logs, fs::perms::owner_all, ec);
+    lab::make_logs_folder(options.logs);
     lab::ScratchDir scratch(options.logs, ".run-", o.keep);
     options.scratch = scratch.path();
 

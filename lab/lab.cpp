@@ -52,6 +52,16 @@ ScratchDir::~ScratchDir() {
     }
 }
 
+void make_logs_folder(const fs::path& logs) {
+    std::error_code ec;
+    if (fs::is_directory(logs, ec)) return;
+    if (!logs.parent_path().empty()) fs::create_directories(logs.parent_path(), ec);
+    if (::mkdir(logs.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw SystemError("cannot create " + logs.string(), errno);
+    }
+    if (!fs::is_directory(logs, ec)) throw Error(logs.string() + " is not a folder");
+}
+
 namespace {
 volatile std::sig_atomic_t interrupted = 0;
 struct sigaction old_int {
@@ -293,10 +303,8 @@ int run_lab(const LabOptions& o, CommandRunner& runner) {
     }
 
     // The logs: kept, private.
+    make_logs_folder(o.logs);
     std::error_code ec;
-    fs::create_directories(o.logs, ec);
-    if (ec) throw SystemError("cannot create " + o.logs.string(), ec.value());
-    fs::permissions(o.logs, fs::perms::owner_all, ec);
 
     StatusBoard board(out, o.tty);
     InterruptGuard interrupt;

@@ -55,6 +55,10 @@ struct LabOptions {
 // InputError for bad options), with everything it made removed.
 int run_lab(const LabOptions& options, CommandRunner& runner);
 
+// The logs folder: made 0700 when missing (its parents as usual); an existing folder keeps
+// its mode (it may be the operator's, even /tmp): the files in it are 0600 anyway.
+void make_logs_folder(const std::filesystem::path& logs);
+
 // A folder of our own (0700) for what does not outlive the run: removed with everything in
 // it by the destructor, unless `keep`, when it is named on stderr instead.
 class ScratchDir {
