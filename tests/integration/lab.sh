@@ -5,7 +5,7 @@
 #   1. cheap refusals: --until an unknown step (exit 2, the step list), --images without the
 #      images (exit 2, the missing files named);
 #   2. SIGINT while the VMs boot: exit non-zero, the namespace and every QEMU gone, the serial
-#      logs kept, the run's folder (overlays) removed;
+#      logs kept, the run's folder (overlays) removed; --timeout 10: exit 1, each node named;
 #   3. the rehearsal: `airstrap lab --images … --until packstack` exits 0 with each node's
 #      progress printed; during the run the namespace holds a bridge per site network and a tap
 #      per NIC while the host's own links and addresses stay as they were; after it the
@@ -96,6 +96,15 @@ grep -q "interrupted (SIGINT)" "$WORK/int.out" || fail "SIGINT: not said"
 for n in $NODES; do [ -f "$WORK/int-logs/$n.serial.log" ] || fail "SIGINT: $n.serial.log not kept"; done
 [ -z "$(find "$WORK/int-logs" -mindepth 1 -maxdepth 1 -name '.run-*')" ] || fail "SIGINT: the run's folder (overlays) left: $(ls -A "$WORK/int-logs")"
 echo "SIGINT after $(seconds "$t") s of boot: exit $rc, namespace and QEMUs gone, serial logs kept"
+
+# A timeout names where each node was.
+expect_exit 1 "$AIRSTRAP" lab "$SITE" --images "$WORK/images" --logs "$WORK/to-logs" --memory 768 --timeout 10
+grep -qE "failed after 1[0-9]s: timed out after 10 s: controller-node in (boot|system up|first boot)[^;]*; network-node in [^;]*; compute-node in " <<<"$OUT" \
+    || fail "--timeout 10: $OUT"
+grep -q "removed network namespace airstrap-lab-" <<<"$OUT" || fail "--timeout 10: namespace not removed: $OUT"
+[ "$(lab_namespaces)" = "$ns_before" ] || fail "--timeout 10: lab namespaces left: $(lab_namespaces)"
+[ -z "$(qemus_of "$WORK/to-logs")" ] || fail "--timeout 10: QEMU left running"
+echo "--timeout 10: exit 1, each node's phase named, nothing left running"
 
 # ---- 3. the rehearsal ---------------------------------------------------------------------
 start=$(date +%s)
