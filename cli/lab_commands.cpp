@@ -84,6 +84,10 @@ int run_lab(const LabCliOptions& o) {
     options.scratch = scratch.path();
 
     SystemCommandRunner runner;
+    // A Ctrl-C on the terminal also reaches the build's own processes (libguestfs's QEMU …),
+    // which makes the build fail; SIGINT or SIGTERM to airstrap alone is seen after it.
+    // Either way the scratch folder goes.
+    lab::InterruptGuard interrupt;
     if (!o.images) {
         builder::Qcow2Options build;
         build.repo = o.repo;
@@ -92,10 +96,22 @@ int run_lab(const LabCliOptions& o) {
         build.output = scratch.path() / "images";
         for (const auto& n : options.nodes) build.nodes.push_back(n.name);
         build.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
-        auto summary = builder::build_qcow2(site, loaded->keys(), build, runner);
+        builder::Qcow2Summary summary;
+        try {
+            summary = builder::build_qcow2(site, loaded->keys(), build, runner);
+        } catch (const std::exception& e) {
+            if (!lab::InterruptGuard::signal()) throw;
+            std::cerr << "airstrap: error: interrupted while building the images (" << describe(e)
+                      << ")\n";
+            return static_cast<int>(ExitCode::failure);
+        }
         for (auto& n : options.nodes) n.image = builder::qcow2_output_for(build, n.name);
         std::cerr << "airstrap: built " << summary.images.size() << " images (" << summary.profile
                   << ") in " << build.output.string() << "\n";
+    }
+    if (lab::InterruptGuard::signal()) {
+        std::cerr << "airstrap: error: interrupted while building the images\n";
+        return static_cast<int>(ExitCode::failure);
     }
     return lab::run_lab(options, runner);
 }

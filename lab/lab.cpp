@@ -72,7 +72,6 @@ extern "C" void on_interrupt(int signo) {
 }  // namespace
 
 InterruptGuard::InterruptGuard() {
-    interrupted = 0;
     struct sigaction sa {};
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);

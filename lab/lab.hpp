@@ -75,7 +75,8 @@ class ScratchDir {
 };
 
 // SIGINT and SIGTERM set a flag instead of ending us while one of these lives (the previous
-// handlers come back after it), so that the owners above can clean up.
+// handlers come back after it), so that the owners above can clean up. Guards nest: a signal
+// caught by an outer one is still seen inside.
 class InterruptGuard {
   public:
     InterruptGuard();
