@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "common/error.hpp"
 
 namespace airstrap::lab {
@@ -253,6 +256,51 @@ TEST(Until, UnknownStepListsTheSteps) {
                   "chrony_wait, barrier, known_hosts, verify_ssh, answers, packstack, "
                   "verify_token, enrol, authorized_key");
     }
+}
+
+}  // namespace
+}  // namespace airstrap::lab
+
+namespace airstrap::lab {
+namespace {
+
+// A captured console (tests/unit/lab/data/README.md), fed in odd-sized pieces.
+TEST(Replay, FixtureControllerConsole) {
+    std::ifstream in(std::string(AIRSTRAP_SOURCE_DIR) +
+                         "/tests/unit/lab/data/fixture-controller-node.serial.log",
+                     std::ios::binary);
+    ASSERT_TRUE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string bytes = ss.str();
+    std::vector<std::string> plan{
+        "identity",     "host_keys",     "root_key",       "checks",
+        "chrony",       "chrony_wait",   "barrier",        "known_hosts",
+        "verify_ssh",   "answers",       "packstack",      "verify_token",
+        "verify_users", "verify_images", "verify_compute", "verify_network"};
+    NodeProgress p{"controller-node", plan, true};
+    std::vector<std::string> changes;
+    LineSplitter splitter;
+    for (std::size_t at = 0; at < bytes.size(); at += 37) {
+        splitter.feed(std::string_view(bytes).substr(at, 37), [&](const std::string& line) {
+            if (auto e = parse_console_line(line, p.node, p.plan)) {
+                std::string c = p.apply(*e);
+                if (!c.empty()) changes.push_back(c);
+            }
+        });
+    }
+    ASSERT_GE(changes.size(), 3u);
+    EXPECT_EQ(changes[0], "boot → system up");
+    EXPECT_EQ(changes[1], "system up → first boot");
+    EXPECT_EQ(changes[2], "identity → done");
+    EXPECT_EQ(p.done, (std::vector<std::string>{"identity", "host_keys", "root_key", "checks",
+                                                "chrony", "chrony_wait", "barrier", "known_hosts",
+                                                "verify_ssh", "answers", "packstack"}));
+    EXPECT_EQ(p.phase, Phase::first_boot);
+    EXPECT_EQ(p.current(), "verify_token");
+    EXPECT_EQ(p.retrying, "verify_token");
+    EXPECT_EQ(judge({p}, std::string("packstack")).state, Verdict::State::passed);
+    EXPECT_EQ(judge({p}, std::nullopt).state, Verdict::State::running);
 }
 
 }  // namespace
