@@ -328,51 +328,58 @@ int run_lab(const LabOptions& o, CommandRunner& runner) {
     vms.reserve(o.nodes.size());
     std::size_t name_width = 4;
     for (std::size_t i = 0; i < o.nodes.size(); ++i) {
-        const LabNode& n = o.nodes[i];
-        name_width = std::max(name_width, n.name.size());
-        Vm vm;
-        vm.node = &n;
-        vm.progress = plans[i];
-        vm.serial = o.logs / (n.name + ".serial.log");
-        vm.qemu_log = o.logs / (n.name + ".qemu.log");
-        fresh_file(vm.serial);
-        fresh_file(vm.qemu_log);
+        try {
+            const LabNode& n = o.nodes[i];
+            name_width = std::max(name_width, n.name.size());
+            Vm vm;
+            vm.node = &n;
+            vm.progress = plans[i];
+            vm.serial = o.logs / (n.name + ".serial.log");
+            vm.qemu_log = o.logs / (n.name + ".qemu.log");
+            fresh_file(vm.serial);
+            fresh_file(vm.qemu_log);
 
-        VmSpec spec;
-        spec.node = n.name;
-        spec.qemu = o.qemu;
-        spec.accel = accel;
-        spec.firmware = firmware;
-        spec.memory_mib = o.memory_mib;
-        spec.serial_log = vm.serial;
-        spec.disk = o.scratch / (n.name + ".overlay.qcow2");
-        run_checked(runner, {o.qemu_img, "create", "-q", "-f", "qcow2", "-b",
-                             fs::absolute(n.image).string(), "-F", "qcow2", spec.disk.string()});
-        fs::permissions(spec.disk, fs::perms::owner_read | fs::perms::owner_write, ec);
-        if (firmware == Firmware::uefi) {
-            spec.ovmf_code = ovmf_code;
-            spec.ovmf_vars = o.scratch / (n.name + ".OVMF_VARS.fd");
-            write_file_atomic(spec.ovmf_vars, read_file(ovmf_vars, 64 << 20), 0600);
-        }
-        for (std::size_t k = 0; k < n.nics.size(); ++k) {
-            auto bridge = bridge_of.find(n.nics[k].network);
-            if (bridge == bridge_of.end()) {
-                throw InputError(n.name + ": NIC on unknown network '" + n.nics[k].network + "'");
+            VmSpec spec;
+            spec.node = n.name;
+            spec.qemu = o.qemu;
+            spec.accel = accel;
+            spec.firmware = firmware;
+            spec.memory_mib = o.memory_mib;
+            spec.serial_log = vm.serial;
+            spec.disk = o.scratch / (n.name + ".overlay.qcow2");
+            run_checked(runner,
+                        {o.qemu_img, "create", "-q", "-f", "qcow2", "-b",
+                         fs::absolute(n.image).string(), "-F", "qcow2", spec.disk.string()});
+            fs::permissions(spec.disk, fs::perms::owner_read | fs::perms::owner_write, ec);
+            if (firmware == Firmware::uefi) {
+                spec.ovmf_code = ovmf_code;
+                spec.ovmf_vars = o.scratch / (n.name + ".OVMF_VARS.fd");
+                write_file_atomic(spec.ovmf_vars, read_file(ovmf_vars, 64 << 20), 0600);
             }
-            std::string tap = "t" + std::to_string(i) + "n" + std::to_string(k);
-            ns->add_tap(tap, bridge->second);
-            spec.nics.push_back({tap, n.nics[k].mac});
+            for (std::size_t k = 0; k < n.nics.size(); ++k) {
+                auto bridge = bridge_of.find(n.nics[k].network);
+                if (bridge == bridge_of.end()) {
+                    throw InputError(n.name + ": NIC on unknown network '" + n.nics[k].network +
+                                     "'");
+                }
+                std::string tap = "t" + std::to_string(i) + "n" + std::to_string(k);
+                ns->add_tap(tap, bridge->second);
+                spec.nics.push_back({tap, n.nics[k].mac});
+            }
+            vms.push_back(std::move(vm));
+            vms.back().console = std::make_unique<ConsoleTail>(vms.back().serial);
+            vms.back().process =
+                std::make_unique<ChildProcess>(qemu_argv(spec), ns->name(), vms.back().qemu_log);
+            vms.back().phase_since = Clock::now();
+            board.log(n.name + ": booting (" + std::string(accel == Accel::kvm ? "KVM" : "TCG") +
+                      ", " + (firmware == Firmware::uefi ? "UEFI" : "BIOS") + ", " +
+                      std::to_string(o.memory_mib) + " MiB, " + std::to_string(n.nics.size()) +
+                      " NIC" + (n.nics.size() == 1 ? "" : "s") + "; console " +
+                      vms.back().serial.string() + ")");
+        } catch (const std::exception&) {
+            // The VMs started so far, the namespace and the run's folder go on the way out.
+            std::throw_with_nested(Error(o.nodes[i].name + ": cannot start its VM"));
         }
-        vms.push_back(std::move(vm));
-        vms.back().console = std::make_unique<ConsoleTail>(vms.back().serial);
-        vms.back().process =
-            std::make_unique<ChildProcess>(qemu_argv(spec), ns->name(), vms.back().qemu_log);
-        vms.back().phase_since = Clock::now();
-        board.log(n.name + ": booting (" + std::string(accel == Accel::kvm ? "KVM" : "TCG") + ", " +
-                  (firmware == Firmware::uefi ? "UEFI" : "BIOS") + ", " +
-                  std::to_string(o.memory_mib) + " MiB, " + std::to_string(n.nics.size()) + " NIC" +
-                  (n.nics.size() == 1 ? "" : "s") + "; console " + vms.back().serial.string() +
-                  ")");
     }
     std::string goal = o.until ? "until " + *o.until + " is done" : "until the controller is done";
     board.log("site " + o.site + ": " + std::to_string(vms.size()) + " VMs in network namespace " +

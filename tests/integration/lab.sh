@@ -3,7 +3,8 @@
 # vendor's distro; LAB_PROFILE picks the distro profile, default the fixture's): lab3 without
 # its day-1 section, three images built once, then
 #   1. cheap refusals: --until an unknown step (exit 2, the step list), --images without the
-#      images (exit 2, the missing files named);
+#      images (exit 2, the missing files named); on blank disks, an error half-way (a bad image
+#      after a VM started) and a VM that ends: exit 1, nothing left;
 #   2. SIGINT while the VMs boot: exit non-zero, the namespace and every QEMU gone, the serial
 #      logs kept, the run's folder (overlays) removed; --timeout 10: exit 1, each node named;
 #   3. the rehearsal: `airstrap lab --images … --until packstack` exits 0 with each node's
@@ -60,6 +61,30 @@ grep -q "no $WORK/none/controller-node.qcow2, $WORK/none/network-node.qcow2, $WO
 expect_exit 2 "$AIRSTRAP" lab "$SITE"
 grep -q "give --repo REPO" <<<"$OUT" || fail "no --repo, no --images: $OUT"
 echo "refused: an unknown --until step (with the list), missing images (named), no --repo"
+
+# Blank disks (nothing boots from them) for the failures that need VMs but no site.
+mkdir -p "$WORK/blank"
+for n in $NODES; do qemu-img create -q -f qcow2 "$WORK/blank/$n.qcow2" 64M; done
+ns_before=$(lab_namespaces)
+# An error half-way (network-node's "image" is no qcow2, after the controller's VM started):
+# exit 1 naming it, the controller's QEMU stopped, the namespace and the run's folder gone.
+echo "not a disk image" >"$WORK/blank/network-node.qcow2"
+expect_exit 1 "$AIRSTRAP" lab "$SITE" --images "$WORK/blank" --logs "$WORK/half-logs" --memory 256 --accel tcg
+grep -q "error: network-node: cannot start its VM: qemu-img failed (exit 1): " <<<"$OUT" || fail "a bad image half-way: $OUT"
+[ "$(lab_namespaces)" = "$ns_before" ] || fail "a bad image half-way: namespace left: $(lab_namespaces)"
+[ -z "$(qemus_of "$WORK/half-logs")" ] || fail "a bad image half-way: QEMU left running"
+[ -z "$(find "$WORK/half-logs" -mindepth 1 -maxdepth 1 -name '.run-*')" ] || fail "a bad image half-way: run folder left"
+qemu-img create -q -f qcow2 "$WORK/blank/network-node.qcow2" 64M
+# A VM that ends (QEMU cannot have 1 TB of memory, unless the kernel overcommits blindly).
+if [ "$(cat /proc/sys/vm/overcommit_memory)" != 1 ]; then
+    expect_exit 1 "$AIRSTRAP" lab "$SITE" --images "$WORK/blank" --logs "$WORK/die-logs" --memory 1000000 --accel tcg --timeout 60
+    grep -q "failed after [0-9]*s: controller-node: its VM ended (QEMU exit 1) during boot: .*memory" <<<"$OUT" || fail "a VM that ends: $OUT"
+    [ "$(lab_namespaces)" = "$ns_before" ] || fail "a VM that ends: namespace left"
+    echo "a VM that ends: exit 1, the node named with QEMU's last line"
+else
+    echo "note: vm.overcommit_memory=1: QEMU would get 1 TB, the VM-ends case is not run"
+fi
+echo "an error half-way: exit 1, the started VM stopped, namespace and run folder gone"
 
 # ---- the images, once ---------------------------------------------------------------------
 start=$(date +%s)
