@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/lab_commands.hpp"
 #include "common/error.hpp"
 
 namespace {
@@ -225,6 +226,52 @@ int main(int argc, char** argv) {
     inventory_cmd->add_option("-o,--output", inventory.output, "Output folder (made if missing)")
         ->required();
 
+    cli::LabCliOptions lab;
+    auto* lab_cmd = app.add_subcommand(
+        "lab",
+        "Rehearse the whole site on this machine (root): each node's image booted in QEMU, one "
+        "private L2 segment per site network in a network namespace of its own, each node's "
+        "phase and first-boot step shown live from its serial console; exits 0 when the "
+        "controller is done (or every node that runs --until STEP has done it), 1 naming the "
+        "node and step that failed; keeps the serial logs, removes the rest (also on Ctrl-C)");
+    add_site(lab_cmd, lab.site);
+    add_secrets(lab_cmd, lab.secrets);
+    auto* lab_repo = lab_cmd->add_option(
+        "--repo", lab.repo,
+        "The site repository to build the images from ('airstrap mirror' output)");
+    lab_cmd
+        ->add_option("--images", lab.images,
+                     "Boot DIR/NODE.qcow2 ('airstrap build qcow2 --all -o DIR') instead of "
+                     "building; they are never written (each VM boots an overlay)")
+        ->excludes(lab_repo);
+    lab_cmd->add_flag("--keep", lab.keep,
+                      "Keep the run's folder (overlays, built images) and name it at the end");
+    lab_cmd->add_option("--profile", lab.profile,
+                        "Distro profile for the images built (as 'build qcow2 --profile')");
+    lab_cmd->add_option("--size", lab.size_gib, "Disk size in GiB of the images built")
+        ->check(CLI::Range(4, 65536));
+    lab_cmd->add_option("--firmware", lab.firmware, "bios or uefi (OVMF)")
+        ->check(CLI::IsMember({"bios", "uefi"}))
+        ->capture_default_str();
+    lab_cmd
+        ->add_option("--accel", lab.accel,
+                     "kvm, tcg, or auto: KVM when QEMU can use it, else TCG (said once)")
+        ->check(CLI::IsMember({"auto", "kvm", "tcg"}))
+        ->capture_default_str();
+    lab_cmd->add_option("--until", lab.until,
+                        "Stop with success once every node that runs STEP has done it (e.g. "
+                        "packstack); an unknown step is refused with the list");
+    lab_cmd
+        ->add_option("--logs", lab.logs,
+                     "Folder for NODE.serial.log and NODE.qemu.log (kept, 0700)")
+        ->capture_default_str();
+    lab_cmd->add_option("--timeout", lab.timeout, "Seconds before giving up")
+        ->check(CLI::Range(10, 604800))
+        ->capture_default_str();
+    lab_cmd->add_option("--memory", lab.memory, "MiB of memory per VM")
+        ->check(CLI::Range(256, 1048576))
+        ->capture_default_str();
+
     try {
         app.parse(argc, argv);
         if (*mirror_cmd && !mirror.verify && (mirror.site.empty() || mirror.output.empty())) {
@@ -248,6 +295,7 @@ int main(int argc, char** argv) {
         if (*qcow2_cmd) code = cli::run_build_qcow2(qcow2);
         if (*serve_cmd) code = cli::run_serve(serve);
         if (*inventory_cmd) code = cli::run_inventory(inventory);
+        if (*lab_cmd) return cli::run_lab(lab);
         return static_cast<int>(code);
     } catch (const std::exception& e) {
         std::cerr << "airstrap: error: " << describe(e) << "\n";

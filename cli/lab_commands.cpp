@@ -1,0 +1,119 @@
+// `airstrap lab`: the site's nodes, NICs and first-boot plans onto lab/lab.hpp; the images
+// from --images or built with builder/qcow2.hpp into the run's scratch folder.
+#include "cli/lab_commands.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "builder/qcow2.hpp"
+#include "cli/inputs.hpp"
+#include "common/error.hpp"
+#include "common/text.hpp"
+#include "firstboot/daemon.hpp"
+#include "lab/console.hpp"
+#include "lab/lab.hpp"
+#include "site/site_json.hpp"
+
+namespace airstrap::cli {
+
+namespace fs = std::filesystem;
+
+int run_lab(const LabCliOptions& o) {
+    auto loaded = load_site_and_secrets(o.site, o.secrets);
+    if (!loaded) return static_cast<int>(ExitCode::bad_input);
+    const site::Site& site = loaded->site();
+
+    lab::LabOptions options;
+    options.site = site.name;
+    for (const auto& net : site.networks) options.networks.push_back(net.name);
+    node::Site node_site = site::node_site(site, loaded->keys());
+    std::vector<lab::NodeProgress> plans;
+    for (const auto& n : site.nodes) {
+        lab::LabNode node;
+        node.name = n.name;
+        node.controller = n.role == site::Role::controller;
+        for (const auto& i : n.interfaces) {
+            if (i.mac.empty()) {
+                throw InputError(o.site.string() + ": node " + n.name + ", interface " + i.name +
+                                 ": no mac: the lab gives each NIC the site's MAC (the node "
+                                 "recognises itself by it); add one");
+            }
+            node.nics.push_back({i.network, i.mac});
+        }
+        node.plan = firstboot::plan_for(node_site, *node_site.node(n.name));
+        plans.push_back({node.name, node.plan, node.controller});
+        options.nodes.push_back(std::move(node));
+    }
+    if (!o.until.empty()) {
+        lab::check_until(o.until, plans);
+        options.until = o.until;
+    }
+    if (o.images) {
+        std::vector<std::string> missing;
+        for (auto& n : options.nodes) {
+            n.image = *o.images / (n.name + ".qcow2");
+            std::error_code ec;
+            if (!fs::is_regular_file(n.image, ec)) missing.push_back(n.image.string());
+        }
+        if (!missing.empty()) {
+            throw InputError("--images " + o.images->string() + ": no " +
+                             text::join(missing, ", ") +
+                             "; build them with 'airstrap build qcow2 " + o.site.string() +
+                             " --repo REPO --all -o " + o.images->string() +
+                             "', or leave --images out and give --repo");
+        }
+    } else if (o.repo.empty()) {
+        throw InputError("give --repo REPO (the images are built from it) or --images DIR");
+    }
+    if (::geteuid() != 0) {
+        throw InputError(
+            "airstrap lab needs root: it makes a network namespace with a bridge per site "
+            "network and a tap per NIC (run it as root, e.g. with sudo)");
+    }
+    if (o.firmware == "uefi") options.firmware = lab::Firmware::uefi;
+    if (o.accel == "kvm") options.accel = lab::Accel::kvm;
+    if (o.accel == "tcg") options.accel = lab::Accel::tcg;
+    options.memory_mib = o.memory;
+    options.timeout = std::chrono::seconds(o.timeout);
+    options.logs = fs::absolute(o.logs);
+    options.tty = ::isatty(1) != 0;
+
+    lab::make_logs_folder(options.logs);
+    lab::ScratchDir scratch(options.logs, ".run-", o.keep);
+    options.scratch = scratch.path();
+
+    SystemCommandRunner runner;
+    // A Ctrl-C on the terminal also reaches the build's own processes (libguestfs's QEMU …),
+    // which makes the build fail; SIGINT or SIGTERM to airstrap alone is seen after it.
+    // Either way the scratch folder goes.
+    lab::InterruptGuard interrupt;
+    if (!o.images) {
+        builder::Qcow2Options build;
+        build.repo = o.repo;
+        build.profile = o.profile;
+        build.size_gib = o.size_gib;
+        build.output = scratch.path() / "images";
+        for (const auto& n : options.nodes) build.nodes.push_back(n.name);
+        build.log = [](const std::string& line) { std::cerr << "airstrap: " << line << "\n"; };
+        builder::Qcow2Summary summary;
+        try {
+            summary = builder::build_qcow2(site, loaded->keys(), build, runner);
+        } catch (const std::exception& e) {
+            if (!lab::InterruptGuard::signal()) throw;
+            std::cerr << "airstrap: error: interrupted while building the images (" << describe(e)
+                      << ")\n";
+            return static_cast<int>(ExitCode::failure);
+        }
+        for (auto& n : options.nodes) n.image = builder::qcow2_output_for(build, n.name);
+        std::cerr << "airstrap: built " << summary.images.size() << " images (" << summary.profile
+                  << ") in " << build.output.string() << "\n";
+    }
+    if (lab::InterruptGuard::signal()) {
+        std::cerr << "airstrap: error: interrupted while building the images\n";
+        return static_cast<int>(ExitCode::failure);
+    }
+    return lab::run_lab(options, runner);
+}
+
+}  // namespace airstrap::cli
