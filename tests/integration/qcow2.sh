@@ -121,7 +121,7 @@ done
 # systemd-analyze verify, run in the image by its own systemd: the unit, its dependencies and
 # the commands it names check out (it prints nothing when all is well).
 grep -qx 'exit=0' <<<"$(section verify)" || fail "systemd-analyze verify of the unit in the image: $(section verify)"
-[ -z "$(section verify | grep -v -e '^exit=0$' -e '^$')" ] || fail "systemd-analyze verify complains: $(section verify)"
+if grep -qv -e '^exit=0$' -e '^$' <<<"$(section verify)"; then fail "systemd-analyze verify complains: $(section verify)"; fi
 [ "$(section fstab | grep -c '^UUID=')" = 3 ] || fail "fstab: $(section fstab)"
 grep -q '^initramfs-' <<<"$(section boot)" || fail "no initramfs in /boot: $(section boot)"
 [ "$(section boot | grep -v '^$' | tail -3 | tr '\n' ' ')" = "true true true " ] || fail "no UEFI shim, UEFI grubx64.efi or BIOS core.img: $(section boot)"
