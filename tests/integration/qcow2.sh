@@ -266,7 +266,7 @@ boot_node() {  # boot_node NAME NIC-ARGS…
     local name=$1
     shift
     # shellcheck disable=SC2068
-    ip netns exec "$NS" timeout 1200 "$BOOT_QEMU" -machine pc,accel=tcg -m 1024 -smp 1 -display none \
+    ip netns exec "$NS" timeout 1500 "$BOOT_QEMU" -machine pc,accel=tcg -m 1024 -smp 1 -display none \
         -vga none -monitor none -parallel none -serial "file:$WORK/$name.log" \
         -drive "file=$WORK/images/$name.qcow2,if=virtio,format=qcow2" $@ </dev/null >"$WORK/$name.qemu" 2>&1 &
     QEMU_PIDS+=($!)
@@ -291,9 +291,9 @@ while :; do
         [ "$(step_state "$ctl" packstack)" = done ]; then
         break
     fi
-    if [ "$(seconds "$t")" -ge 780 ]; then
+    if [ "$(seconds "$t")" -ge 1200 ]; then
         for n in controller-node network-node compute-node; do echo "== $n"; serial "$WORK/$n.log" | tail -40; done
-        fail "the site did not come up in 780 s"
+        fail "the site did not come up in 1200 s"
     fi
     sleep 5
 done
