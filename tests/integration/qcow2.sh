@@ -213,15 +213,16 @@ for mode in bios uefi; do
     echo "bios: systemd PID 1; journal: NetworkManager activated keyfile ens3 (line $activated), network-online.target (line $online), then the daemon (line $started); running as compute-node after $booted s"
 done
 
-# A failure half-way (the profile's bootloader command fails) leaves no image and no scratch.
-sed 's|^  - \[grub2-mkconfig, .*|  - [sh, -c, "echo no grub here >\&2; exit 3"]|' "$SRC/builder/profiles/el9.yaml" >"$WORK/broken-profile.yaml"
-grep -q 'no grub here' "$WORK/broken-profile.yaml" || fail "could not make the broken profile"
+# A failure half-way (the profile's initramfs command fails: the first after rpm -i, so the
+# failing build is not slowed by dracut) leaves no image and no scratch.
+sed 's|^initramfs: .*|initramfs: [sh, -c, "echo no dracut here >\&2; exit 3"]|' "$SRC/builder/profiles/el9.yaml" >"$WORK/broken-profile.yaml"
+grep -q 'no dracut here' "$WORK/broken-profile.yaml" || fail "could not make the broken profile"
 expect_exit 1 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile "$WORK/broken-profile.yaml" \
     --node network-node --size 4 -o "$WORK/broken/network.qcow2"
-grep -q "error: qcow2 of network-node: initramfs and bootloader: 'sh -c echo no grub here >&2; exit 3' in the image: .*no grub here" <<<"$OUT" \
+grep -q "error: qcow2 of network-node: initramfs and bootloader: 'sh -c echo no dracut here >&2; exit 3' in the image: .*no dracut here" <<<"$OUT" \
     || fail "the failure does not name the step and the command: $OUT"
 [ -z "$(ls -A "$WORK/broken")" ] || fail "a failed build left files behind: $(ls -A "$WORK/broken")"
-echo "a failing bootloader command: exit 1, step and command named, nothing left behind"
+echo "a failing initramfs command: exit 1, step and command named, nothing left behind"
 
 # ---- 2. the whole site ---------------------------------------------------------------------
 if [ "$(id -u)" -ne 0 ] || ! ip netns add "$NS" 2>/dev/null; then
