@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # bench/qcow2: `airstrap build qcow2` vs the operator's script (`dnf --installroot` +
-# `virt-make-fs --format=qcow2`) for lab3's compute node on the fixture distro, in one run.
+# `virt-make-fs --format=qcow2`) for lab3's compute node on the rehearsal distro, in one run.
 # See README.md.
 #
 #   bench/qcow2/run.sh [--runs R] [--distro DIR]
 #
-# Nothing is downloaded: the fixture distro (tests/fixtures/make-distro.sh) is cached in
+# Nothing is downloaded: the rehearsal distro (tests/fixtures/make-distro.sh) is cached in
 # bench/.cache/qcow2-distro, or --distro names one. Root only; QEMU runs with TCG. Prints the
 # medians, airstrap/baseline and the goal (informational: exit status 0 unless a tool failed),
 # airstrap's steps and the image sizes, and writes bench/qcow2/last-results.json.
@@ -32,7 +32,7 @@ AIRSTRAP=${AIRSTRAP:-$ROOT/build/airstrap}
 CACHE=$ROOT/bench/.cache
 RESULTS=$HERE/last-results.json
 WORKDIR=${BENCH_WORKDIR:-/work}
-PROFILE=$ROOT/tests/fixtures/distro/profile.yaml
+PROFILE=$ROOT/builder/profiles/el9.yaml   # the shipped el9 profile (built in: --profile el9)
 MAKE_DISTRO=$ROOT/tests/fixtures/make-distro.sh
 NODE=compute-node
 
@@ -54,7 +54,7 @@ FREE_MIB=$(($(df -Pk "$WORKDIR" | awk 'NR==2 {print $4}') / 1024))
 # KVM aborts on this machine: QEMU (airstrap's appliance and virt-make-fs's) runs with TCG.
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 
-# ---- inputs: the fixture distro (cached), the site -------------------------------------------
+# ---- inputs: the rehearsal distro (cached), the site -------------------------------------------
 if [[ -n $DISTRO ]]; then
     DISTRO=$(cd "$DISTRO" 2>/dev/null && pwd) || die "--distro: no such folder"
     [[ -r $DISTRO/repo/repodata/repomd.xml ]] || die "--distro: no repo/repodata/repomd.xml in $DISTRO"
@@ -66,7 +66,7 @@ else
         [[ -f $MAKE_DISTRO ]] || skip "no $MAKE_DISTRO (or give --distro DIR)"
         FIRSTBOOT_RPM=$(find "$ROOT/build/packaging" -maxdepth 1 -name 'airstrap-firstboot-*.rpm' 2>/dev/null | sort -V | tail -n 1 || true)
         [[ -n $FIRSTBOOT_RPM ]] || skip "no build/packaging/airstrap-firstboot-*.rpm (cmake --build build --target package-rpm, or give --distro DIR)"
-        say "making the fixture distro in $DISTRO (once; tests/fixtures/make-distro.sh)"
+        say "making the rehearsal distro in $DISTRO (once; tests/fixtures/make-distro.sh)"
         mkdir -p "$CACHE"
         bash "$MAKE_DISTRO" "$DISTRO" "$FIRSTBOOT_RPM" >"$CACHE/qcow2-distro.log" 2>&1 ||
             { tail -n 30 "$CACHE/qcow2-distro.log" >&2; die "make-distro.sh failed (log: $CACHE/qcow2-distro.log)"; }
@@ -88,10 +88,10 @@ sed -e '/^cloud:/,$d' "$ROOT/examples/lab3/site.yaml" >"$SCRATCH/site/site.yaml"
 SITE=$SCRATCH/site/site.yaml
 say "distro: $REPO ($(du -sh "$REPO" | cut -f1), kernel $(cat "$DISTRO/kernel-version" 2>/dev/null || echo '?')), scratch $SCRATCH"
 
-# What airstrap installs for lab3's compute node with the fixture profile: the profile's
-# `packages:` (fixture-base, …) and what every node's kickstart asks for besides the distro's
-# environment group (chrony, openssh-server, airstrap-firstboot; and openssh-clients, which
-# fixture-base pulls in anyway). Checked below against airstrap's package count and
+# What airstrap installs for lab3's compute node with the el9 profile: the profile's
+# `packages:` (@core, kernel, grub2-pc, …) and what every node's kickstart asks for besides the
+# distro's environment group (chrony, openssh-server, airstrap-firstboot; and openssh-clients,
+# which @core pulls in anyway). Checked below against airstrap's package count and
 # installed size.
 mapfile -t PACKAGES < <(python3 - "$PROFILE" <<'PY'
 import re, sys
@@ -114,10 +114,10 @@ PY
 A_OUT=$SCRATCH/out/airstrap.qcow2
 B_OUT=$SCRATCH/out/baseline.qcow2
 B_ROOT=$SCRATCH/root
-A_CMD=("$AIRSTRAP" build qcow2 "$SITE" --repo "$REPO" --profile "$PROFILE" --node "$NODE" --size 4 -o "$A_OUT")
+A_CMD=("$AIRSTRAP" build qcow2 "$SITE" --repo "$REPO" --profile el9 --node "$NODE" --size 4 -o "$A_OUT")
 # The operator's script: dnf confined to the scratch folder and the local repository (no host
 # repositories, cache, logs or state); the fixture packages are unsigned, hence --nogpgcheck.
-DNF_CMD=(dnf "--installroot=$B_ROOT" "--repofrompath=fx,$REPO" --repo=fx --releasever=1 --nogpgcheck
+DNF_CMD=(dnf "--installroot=$B_ROOT" "--repofrompath=fx,$REPO" --repo=fx --releasever=9 --nogpgcheck
     --setopt=install_weak_deps=False --setopt=reposdir=/nonexistent
     "--setopt=cachedir=$SCRATCH/dnf-cache" "--setopt=logdir=$SCRATCH/dnf-log"
     "--setopt=persistdir=$SCRATCH/dnf-persist" -y install "${PACKAGES[@]}")

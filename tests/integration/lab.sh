@@ -15,7 +15,7 @@
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/boot-lib.sh"
 : "${DISTRO:?set DISTRO to the output of tests/fixtures/make-distro.sh}"
-PROFILE=${LAB_PROFILE:-$SRC/tests/fixtures/distro/profile.yaml}
+PROFILE=${LAB_PROFILE:-el9}
 [ "$(id -u)" -eq 0 ] || skip "airstrap lab needs root (network namespaces, bridges, taps)"
 reason=$(qemu_skip_reason)
 [ -z "$reason" ] || skip "$reason"
