@@ -39,7 +39,7 @@ int run_lab(const LabCliOptions& o) {
                                  ": no mac: the lab gives each NIC the site's MAC (the node "
                                  "recognises itself by it); add one");
             }
-            node.nics.push_back({i.network, i.mac});
+            node.nics.push_back({i.network, i.mac, i.name});
         }
         node.plan = firstboot::plan_for(node_site, *node_site.node(n.name));
         plans.push_back({node.name, node.plan, node.controller});

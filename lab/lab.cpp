@@ -286,6 +286,20 @@ int run_lab(const LabOptions& o, CommandRunner& runner) {
     std::vector<NodeProgress> plans;
     for (const auto& n : o.nodes) plans.push_back({n.name, n.plan, n.controller});
     if (o.until) check_until(*o.until, plans);
+    // Each NIC gets the site's name inside its VM, or the node's network configuration (for
+    // that name) would never apply: said now, before anything is made.
+    for (const auto& n : o.nodes) {
+        for (const auto& nic : n.nics) {
+            if (!nic_slot(nic.device)) {
+                throw InputError(
+                    n.name + ", interface " + nic.device +
+                    ": a VM cannot have a NIC of that name (a virtio NIC in QEMU's PCI slot N "
+                    "is ensN, N from 3 to 31), so the node's network configuration would not "
+                    "apply; rehearse a copy of the site whose NICs are named ens3, ens4, … "
+                    "(scripts/rehearse makes one)");
+            }
+        }
+    }
 
     Firmware firmware = o.firmware;
     fs::path ovmf_code = o.ovmf_code, ovmf_vars = o.ovmf_vars;
@@ -364,7 +378,7 @@ int run_lab(const LabOptions& o, CommandRunner& runner) {
                 }
                 std::string tap = "t" + std::to_string(i) + "n" + std::to_string(k);
                 ns->add_tap(tap, bridge->second);
-                spec.nics.push_back({tap, n.nics[k].mac});
+                spec.nics.push_back({tap, n.nics[k].mac, *nic_slot(n.nics[k].device)});
             }
             vms.push_back(std::move(vm));
             vms.back().console = std::make_unique<ConsoleTail>(vms.back().serial);

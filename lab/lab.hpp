@@ -22,6 +22,7 @@ namespace airstrap::lab {
 struct LabNic {
     std::string network;  // the site network's name
     std::string mac;
+    std::string device;  // the site's name for it (ens3 …): it decides the NIC's PCI slot
 };
 
 struct LabNode {

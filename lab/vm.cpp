@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <thread>
 
 #include "common/error.hpp"
@@ -33,6 +34,17 @@ int status_code(int status) {
 }
 
 }  // namespace
+
+std::optional<int> nic_slot(const std::string& device) {
+    if (device.size() < 4 || device.size() > 5 || !device.starts_with("ens")) return {};
+    int n = 0;
+    for (char c : device.substr(3)) {
+        if (c < '0' || c > '9') return {};
+        n = n * 10 + (c - '0');
+    }
+    if (device[3] == '0' || n < 3 || n > 31) return {};
+    return n;
+}
 
 std::vector<std::string> qemu_argv(const VmSpec& s) {
     std::vector<std::string> a{s.qemu,
@@ -70,7 +82,13 @@ std::vector<std::string> qemu_argv(const VmSpec& s) {
         a.push_back("tap,id=" + id + ",ifname=" + option_value(s.nics[i].tap) +
                     ",script=no,downscript=no");
         a.push_back("-device");
-        a.push_back("virtio-net-pci,netdev=" + id + ",mac=" + s.nics[i].mac);
+        std::string device = "virtio-net-pci,netdev=" + id + ",mac=" + s.nics[i].mac;
+        if (s.nics[i].slot > 0) {
+            char addr[16];
+            std::snprintf(addr, sizeof addr, "0x%x", s.nics[i].slot);
+            device += ",addr=" + std::string(addr);
+        }
+        a.push_back(device);
     }
     return a;
 }

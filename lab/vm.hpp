@@ -18,7 +18,14 @@ enum class Accel { kvm, tcg };
 struct VmNic {
     std::string tap;  // in the lab's namespace, on its network's bridge
     std::string mac;
+    int slot = 0;  // its PCI slot on QEMU's root bus (nic_slot); 0: QEMU picks
 };
+
+// The PCI slot in which a virtio NIC gets the name `device` from systemd's predictable naming
+// on QEMU's i440fx machine: ensN is slot N, N from 3 to 31 (0 and 1 are the host bridge and
+// the ISA bridge, 2 is left to the disk). None for any other name: QEMU cannot make VMware's
+// ens32 and up, a bus-path name (enp…) or the kernel's ethN for certain.
+std::optional<int> nic_slot(const std::string& device);
 
 struct VmSpec {
     std::string node;
@@ -35,7 +42,7 @@ struct VmSpec {
 };
 
 // QEMU's argv for `spec`: no display, no default devices, the serial console to its file, a
-// virtio disk and one virtio-net per NIC with the site's MAC on its tap. Commas in paths are
+// virtio disk and one virtio-net per NIC with the site's MAC on its tap (in its slot). Commas in paths are
 // doubled as QEMU's option syntax wants.
 std::vector<std::string> qemu_argv(const VmSpec& spec);
 

@@ -30,15 +30,26 @@ TEST(QemuArgv, BiosTwoNics) {
     s.disk = "/l/run,1/network-node.overlay.qcow2";
     s.serial_log = "/l/network-node.serial.log";
     s.memory_mib = 768;
-    s.nics = {{"t1n0", "00:0c:29:2c:6f:6f"}, {"t1n1", "00:0c:29:2c:6f:79"}};
+    s.nics = {{"t1n0", "00:0c:29:2c:6f:6f", 3}, {"t1n1", "00:0c:29:2c:6f:79", 17}};
     EXPECT_EQ(joined(qemu_argv(s)),
               "qemu-system-x86_64 -name network-node -machine pc,accel=tcg -m 768 -smp 1 "
               "-nodefaults -no-user-config -display none -serial file:/l/network-node.serial.log "
               "-drive file=/l/run,,1/network-node.overlay.qcow2,if=virtio,format=qcow2 "
               "-netdev tap,id=nic0,ifname=t1n0,script=no,downscript=no "
-              "-device virtio-net-pci,netdev=nic0,mac=00:0c:29:2c:6f:6f "
+              "-device virtio-net-pci,netdev=nic0,mac=00:0c:29:2c:6f:6f,addr=0x3 "
               "-netdev tap,id=nic1,ifname=t1n1,script=no,downscript=no "
-              "-device virtio-net-pci,netdev=nic1,mac=00:0c:29:2c:6f:79");
+              "-device virtio-net-pci,netdev=nic1,mac=00:0c:29:2c:6f:79,addr=0x11");
+}
+
+TEST(NicSlot, EnsThreeToThirtyOne) {
+    EXPECT_EQ(nic_slot("ens3"), 3);
+    EXPECT_EQ(nic_slot("ens4"), 4);
+    EXPECT_EQ(nic_slot("ens31"), 31);
+    // Names QEMU's PCI slots cannot give: VMware's, the disk's and bridges' slots, others.
+    for (const char* bad : {"ens32", "ens34", "ens2", "ens0", "ens03", "ens", "ens3a", "eth0",
+                            "enp0s3", "eno1", "ens123", ""}) {
+        EXPECT_FALSE(nic_slot(bad)) << bad;
+    }
 }
 
 TEST(QemuArgv, UefiKvmSnapshot) {
