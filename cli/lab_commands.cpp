@@ -45,6 +45,11 @@ int run_lab(const LabCliOptions& o) {
         plans.push_back({node.name, node.plan, node.controller});
         options.nodes.push_back(std::move(node));
     }
+    try {
+        lab::check_nic_names(options.nodes);
+    } catch (const InputError& e) {
+        throw InputError(o.site.string() + ": " + e.what());
+    }
     if (!o.until.empty()) {
         lab::check_until(o.until, plans);
         options.until = o.until;

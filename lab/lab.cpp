@@ -280,15 +280,8 @@ void stop_all(std::vector<Vm>& vms) {
 
 }  // namespace
 
-int run_lab(const LabOptions& o, CommandRunner& runner) {
-    std::ostream& out = o.out ? *o.out : std::cout;
-    if (o.nodes.empty()) throw InputError("the site has no nodes");
-    std::vector<NodeProgress> plans;
-    for (const auto& n : o.nodes) plans.push_back({n.name, n.plan, n.controller});
-    if (o.until) check_until(*o.until, plans);
-    // Each NIC gets the site's name inside its VM, or the node's network configuration (for
-    // that name) would never apply: said now, before anything is made.
-    for (const auto& n : o.nodes) {
+void check_nic_names(const std::vector<LabNode>& nodes) {
+    for (const auto& n : nodes) {
         for (const auto& nic : n.nics) {
             if (!nic_slot(nic.device)) {
                 throw InputError(
@@ -300,6 +293,15 @@ int run_lab(const LabOptions& o, CommandRunner& runner) {
             }
         }
     }
+}
+
+int run_lab(const LabOptions& o, CommandRunner& runner) {
+    std::ostream& out = o.out ? *o.out : std::cout;
+    if (o.nodes.empty()) throw InputError("the site has no nodes");
+    std::vector<NodeProgress> plans;
+    for (const auto& n : o.nodes) plans.push_back({n.name, n.plan, n.controller});
+    if (o.until) check_until(*o.until, plans);
+    check_nic_names(o.nodes);
 
     Firmware firmware = o.firmware;
     fs::path ovmf_code = o.ovmf_code, ovmf_vars = o.ovmf_vars;

@@ -51,6 +51,10 @@ struct LabOptions {
     bool tty = false;                            // redraw one line per node in place
 };
 
+// Refuses a NIC whose site name no VM can give it (nic_slot): the node's network
+// configuration is for that name and would never apply. InputError naming node and NIC.
+void check_nic_names(const std::vector<LabNode>& nodes);
+
 // Runs the rehearsal; returns 0 when it passed, 1 when it failed (the node and step named),
 // timed out or was interrupted. Throws for what stops it before any VM runs (Error, or
 // InputError for bad options), with everything it made removed.

@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# airstrap lab on the fixture distro (tests/fixtures/make-distro.sh: the stand-in for the
-# vendor's distro; LAB_PROFILE picks the distro profile, default the fixture's): lab3 without
-# its day-1 section, three images built once, then
+# airstrap lab: the whole site rehearsed on the rehearsal distro (tests/fixtures/make-distro.sh:
+# Debian 12's real systemd, NetworkManager, dracut, GRUB, firewalld, OpenSSH, chrony, rpm and
+# dnf as RPMs under EL9 names, the real airstrap-firstboot RPM and a Packstack stand-in; it
+# stands in for EL9). The site is lab3's rehearsal copy (tests/fixtures/rehearsal-site.sh: el9,
+# 2025.1 with OVN, NetworkManager on, NICs ens3/ens4). LAB_PROFILE picks the distro profile
+# (default the shipped el9).
 #   1. cheap refusals: --until an unknown step (exit 2, the step list), --images without the
-#      images (exit 2, the missing files named); on blank disks, an error half-way (a bad image
-#      after a VM started) and a VM that ends: exit 1, nothing left;
-#   2. SIGINT while the VMs boot: exit non-zero, the namespace and every QEMU gone, the serial
+#      images (exit 2, the missing files named), VMware's NIC names (exit 2: QEMU cannot give
+#      them); on blank disks, an error half-way (a bad image after a VM started) and a VM that
+#      ends: exit 1, nothing left;
+#   2. the three images, once (build qcow2 --all --compress: one appliance): compressed, 0600,
+#      and every file of each holds its own node's key only, the controller's also the site
+#      secret and deploy.sealed;
+#   3. SIGINT while the VMs boot: exit non-zero, the namespace and every QEMU gone, the serial
 #      logs kept, the run's folder (overlays) removed; --timeout 10: exit 1, each node named;
-#   3. the rehearsal: `airstrap lab --images … --until packstack` exits 0 with each node's
+#   4. the rehearsal: `airstrap lab --images … --until packstack` exits 0 with each node's
 #      progress printed; during the run the namespace holds a bridge per site network and a tap
-#      per NIC while the host's own links and addresses stay as they were; after it the
-#      namespace, the QEMUs and the overlays are gone, the images untouched, logs 0700/0600.
+#      per NIC in the slot its name implies while the host's own links and addresses stay as
+#      they were; on the consoles (the daemons' log lines): both nodes enrolled with the
+#      controller, their chrony synchronised to it, the controller's strict ssh check passed
+#      and the Packstack stand-in run with an answer file of every 2025.1 parameter; the network
+#      node's external NIC up, firewalld off on every node (the site turns it off), the compute
+#      node's nested virtualization (TCG's CPU model has SVM). After it the namespace, the QEMUs and the overlays are gone, the
+#      images untouched, logs 0700/0600.
 # Root only (network namespaces, taps). QEMU with TCG, one vCPU and 768 MiB per VM.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/boot-lib.sh"
@@ -30,12 +42,14 @@ seconds() { echo $(( $(date +%s) - $1 )); }
 LAB_PID=
 cleanup() {
     if [ -n "$LAB_PID" ]; then kill "$LAB_PID" 2>/dev/null || true; wait "$LAB_PID" 2>/dev/null || true; fi
+    # LAB_KEEP_LOGS=DIR: the runs' serial and QEMU logs are copied there (to read a failure).
+    if [ -n "${LAB_KEEP_LOGS:-}" ]; then mkdir -p "$LAB_KEEP_LOGS" && cp -r "$WORK"/*logs "$LAB_KEEP_LOGS"/ 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 mkdir -p "$WORK/site"
-sed -e '/^cloud:/,$d' "$SRC/examples/lab3/site.yaml" >"$WORK/site/site.yaml"
+"$SRC/tests/fixtures/rehearsal-site.sh" "$SRC/examples/lab3/site.yaml" "$WORK/site/site.yaml"
 make_secrets "$WORK/site"
 SITE=$WORK/site/site.yaml
 NODES="controller-node network-node compute-node"
@@ -60,7 +74,14 @@ grep -q "no $WORK/none/controller-node.qcow2, $WORK/none/network-node.qcow2, $WO
 [ ! -e "$WORK/none-logs" ] || fail "a refused run made its logs folder"
 expect_exit 2 "$AIRSTRAP" lab "$SITE"
 grep -q "give --repo REPO" <<<"$OUT" || fail "no --repo, no --images: $OUT"
-echo "refused: an unknown --until step (with the list), missing images (named), no --repo"
+# VMware's NIC names (lab3 as it is): no VM can have them, so no node would configure its NICs.
+mkdir -p "$WORK/vmware"
+sed -e 's/name: ens3,/name: ens32,/' "$SITE" >"$WORK/vmware/site.yaml"
+cp "$WORK/site/secrets.yaml" "$WORK/vmware/"
+expect_exit 2 "$AIRSTRAP" lab "$WORK/vmware/site.yaml" --images "$WORK/none"
+grep -q "^airstrap: error: $WORK/vmware/site.yaml: controller-node, interface ens32: a VM cannot have a NIC of that name (a virtio NIC in QEMU's PCI slot N is ensN, N from 3 to 31)" <<<"$OUT" \
+    || fail "ens32: $OUT"
+echo "refused: an unknown --until step (with the list), missing images (named), no --repo, a NIC name no VM can have"
 
 # Blank disks (nothing boots from them) for the failures that need VMs but no site.
 mkdir -p "$WORK/blank"
@@ -88,8 +109,28 @@ echo "an error half-way: exit 1, the started VM stopped, namespace and run folde
 
 # ---- the images, once ---------------------------------------------------------------------
 start=$(date +%s)
-expect_exit 0 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile "$PROFILE" --all --size 4 -o "$WORK/images"
+expect_exit 0 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile "$PROFILE" --all --size 4 --compress -o "$WORK/images"
 echo "three images: $(seconds "$start") s"
+for n in $NODES; do
+    [ "$(stat -c %a "$WORK/images/$n.qcow2")" = 600 ] || fail "$n.qcow2 is not 0600"
+    # Compressed: smaller than a plain copy of the same data would be.
+    plain=$(qemu-img measure --output=json -O qcow2 "$WORK/images/$n.qcow2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["required"])')
+    [ "$(stat -c %s "$WORK/images/$n.qcow2")" -lt "$plain" ] || fail "$n.qcow2 is not compressed ($(stat -c %s "$WORK/images/$n.qcow2") bytes, $plain uncompressed)"
+done
+# Every file of each image, before its first boot: its own key only; the controller's also
+# the site secret and deploy.sealed. One appliance for the three.
+source "$(dirname "$0")/media-secrets.sh"
+media_keys "$SITE" "$WORK/site/secrets.yaml"
+fs_of() {  # fs_of DEVICE TAR: guestfish commands that put the image's files into TAR
+    echo "mount /dev/${1}4 / : mount /dev/${1}3 /boot : mount /dev/${1}2 /boot/efi : tar-out / $2 : umount-all"
+}
+# shellcheck disable=SC2046  # fs_of prints separate guestfish words
+out=$(guestfish --ro -a "$WORK/images/controller-node.qcow2" -a "$WORK/images/network-node.qcow2" \
+    -a "$WORK/images/compute-node.qcow2" -- run : $(fs_of sda "$WORK/fs-c.tar") : \
+    $(fs_of sdb "$WORK/fs-n.tar") : $(fs_of sdc "$WORK/fs-k.tar") 2>&1) || fail "guestfish tar-out of the three images: $out"
+check_media "the three images" controller-node="tar:$WORK/fs-c.tar" network-node="tar:$WORK/fs-n.tar" \
+    compute-node="tar:$WORK/fs-k.tar"
+rm -f "$WORK"/fs-?.tar
 images_state() { for n in $NODES; do stat -c '%n %s %Y %a' "$WORK/images/$n.qcow2"; done; }
 images_before=$(images_state)
 host_before=$(host_net)
@@ -144,6 +185,11 @@ until [ "$(qemus_of "$WORK/logs" | wc -l)" -eq 3 ]; do
     sleep 1
 done
 links=$(ip -n "$ns" -o link show)
+# Each NIC in the PCI slot its site name implies (ens3: slot 3), so the VM names it as the site.
+for n in $NODES; do
+    args=$(tr '\0' ' ' </proc/"$(pgrep -f -- "-serial file:$WORK/logs/$n.serial.log" | head -1)"/cmdline)
+    grep -q "virtio-net-pci,netdev=nic0,mac=[0-9a-f:]*,addr=0x3" <<<"$args" || fail "$n: first NIC not in slot 3: $args"
+done
 for dev in br0 br1 t0n0 t1n0 t1n1 t2n0; do
     grep -q ": ${dev}[:@]" <<<"$links" || fail "no $dev in $ns: $links"
 done
@@ -176,5 +222,32 @@ grep -q "^controller-node: packstack → done" "$WORK/lab.out" || fail "packstac
 for n in $NODES; do
     [ "$(stat -c %a "$WORK/logs/$n.serial.log")" = 600 ] || fail "$n.serial.log is not 0600"
 done
+# What the daemons said: their log lines reach each console through journald
+# (StandardOutput=journal+console), "TIME NODE: STEP: DETAIL".
+said() {  # said NODE ERE: NODE's daemon logged a line matching ERE
+    grep -qE "airstrap-firstboot\[[0-9]+\]: [0-9T:.-]+Z $1: $2" <<<"$(tr -d '\r' <"$WORK/logs/$1.serial.log")" \
+        || fail "$1 did not log /$2/; its daemon said: $(tr -d '\r' <"$WORK/logs/$1.serial.log" | grep -E 'airstrap-firstboot\[' | cut -c1-200 | tail -20)"
+}
+said controller-node 'starting as the controller of site lab3 \(192\.168\.111\.10\)'
+said controller-node 'network-node \(192\.168\.111\.11\) enrolled; host keys pinned'
+said controller-node 'compute-node \(192\.168\.111\.12\) enrolled; host keys pinned'
+said controller-node 'chrony: chrony\.conf written \(serves 192\.168\.111\.0/24\)'
+said controller-node 'verify_ssh: ssh as root works to 3 nodes: controller-node, network-node, compute-node'
+# The answer file has every parameter of 2025.1 (the Packstack stand-in checked it strictly).
+keys=$(( $(grep -vc '^#' "$SRC/site/packstack/2025.1.tsv") - 1 ))
+said controller-node "answers: /root/airstrap-answers\.txt \($keys keys\)"
+said controller-node 'packstack: packstack completed'
+for n in $NODES; do
+    # The site turns firewalld off: the daemon found it stopped and disabled.
+    said "$n" 'checks: firewalld off, SELinux Disabled, repository airstrap answers'
+done
+for n in network-node compute-node; do
+    said "$n" 'enrol: enrolled with the controller 192\.168\.111\.10'
+    said "$n" 'chrony_wait: synchronised to 192\.168\.111\.10'
+    said "$n" 'all steps done'
+done
+said network-node 'external_nic: ens4 up'
+# TCG's CPU model has SVM: nested KVM is possible, and the compute step says which.
+said compute-node 'compute: nested virtualization (on \(kvm_(intel|amd)\)|not possible)'
 echo "rehearsal of lab3 to packstack: ${wall} s wall (TCG, 3 VMs, 1 vCPU each)"
 pass "lab: refusals, SIGINT cleanup, lab3 rehearsed to packstack with nothing left behind"

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "lab/lab.hpp"
 #include "lab/netns.hpp"
 
 namespace airstrap::lab {
@@ -73,6 +74,27 @@ TEST(QemuArgv, UefiKvmSnapshot) {
         << a;
     EXPECT_NE(a.find("file=/i/c.qcow2,if=virtio,format=qcow2,snapshot=on"), std::string::npos) << a;
     EXPECT_EQ(a.find("-netdev"), std::string::npos) << a;
+}
+
+TEST(NicNames, VmwareNamesRefusedBeforeAnything) {
+    std::vector<LabNode> nodes(2);
+    nodes[0].name = "controller-node";
+    nodes[0].nics = {{"management", "00:0c:29:3a:10:10", "ens3"}};
+    nodes[1].name = "network-node";
+    nodes[1].nics = {{"management", "00:0c:29:2c:6f:6f", "ens3"},
+                     {"external", "00:0c:29:2c:6f:79", "ens4"}};
+    EXPECT_NO_THROW(check_nic_names(nodes));
+    nodes[1].nics[1].device = "ens34";
+    try {
+        check_nic_names(nodes);
+        FAIL();
+    } catch (const InputError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "network-node, interface ens34: a VM cannot have a NIC of that name (a virtio "
+                  "NIC in QEMU's PCI slot N is ensN, N from 3 to 31), so the node's network "
+                  "configuration would not apply; rehearse a copy of the site whose NICs are "
+                  "named ens3, ens4, … (scripts/rehearse makes one)");
+    }
 }
 
 struct TempDir {
