@@ -80,6 +80,13 @@ int run_lab(const LabCliOptions& o) {
     if (o.accel == "kvm") options.accel = lab::Accel::kvm;
     if (o.accel == "tcg") options.accel = lab::Accel::tcg;
     options.memory_mib = o.memory;
+    if (!o.cpu.empty() && !lab::valid_cpu_model(o.cpu)) {
+        throw InputError("--cpu '" + o.cpu +
+                         "': expected a QEMU CPU model and its flags (letters, digits and . _ - + "
+                         "= , only), e.g. qemu64,-svm,-vmx; 'qemu-system-x86_64 -cpu help' lists "
+                         "the models");
+    }
+    options.cpu = o.cpu;
     options.timeout = std::chrono::seconds(o.timeout);
     options.logs = fs::absolute(o.logs);
     options.tty = ::isatty(1) != 0;

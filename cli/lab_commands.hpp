@@ -21,6 +21,7 @@ struct LabCliOptions {
     std::filesystem::path logs = "lab-logs";
     int timeout = 3600;
     int memory = 1024;
+    std::string cpu;  // QEMU's -cpu; empty: host with KVM, QEMU's default with TCG
 };
 // The process exit code: 0 passed, 1 failed (or interrupted), 2 bad input or not root.
 int run_lab(const LabCliOptions& options);

@@ -361,6 +361,7 @@ int run_lab(const LabOptions& o, CommandRunner& runner) {
             spec.accel = accel;
             spec.firmware = firmware;
             spec.memory_mib = o.memory_mib;
+            spec.cpu = o.cpu;
             spec.serial_log = vm.serial;
             spec.disk = o.scratch / (n.name + ".overlay.qcow2");
             run_checked(runner,

@@ -43,6 +43,7 @@ struct LabOptions {
     Firmware firmware = Firmware::bios;
     std::optional<Accel> accel;  // none: KVM when QEMU can use it, else TCG (said once)
     int memory_mib = 1024;
+    std::string cpu;  // QEMU's -cpu (valid_cpu_model); empty: host with KVM, else QEMU's own
     std::chrono::seconds timeout{3600};
     std::string qemu = "qemu-system-x86_64";
     std::string qemu_img = "qemu-img";

@@ -46,6 +46,16 @@ std::optional<int> nic_slot(const std::string& device) {
     return n;
 }
 
+bool valid_cpu_model(const std::string& cpu) {
+    if (cpu.empty() || cpu.size() > 512 || cpu[0] == '-' || cpu[0] == ',') return false;
+    for (char c : cpu) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-' || c == '+' || c == '=' || c == ',';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 std::vector<std::string> qemu_argv(const VmSpec& s) {
     std::vector<std::string> a{s.qemu,
                                "-name",
@@ -62,7 +72,10 @@ std::vector<std::string> qemu_argv(const VmSpec& s) {
                                "none",
                                "-serial",
                                "file:" + s.serial_log.string()};
-    if (s.accel == Accel::kvm) {
+    if (!s.cpu.empty()) {
+        a.push_back("-cpu");
+        a.push_back(s.cpu);
+    } else if (s.accel == Accel::kvm) {
         a.push_back("-cpu");
         a.push_back("host");
     }

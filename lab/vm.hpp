@@ -27,6 +27,10 @@ struct VmNic {
 // ens32 and up, a bus-path name (enp…) or the kernel's ethN for certain.
 std::optional<int> nic_slot(const std::string& device);
 
+// A QEMU -cpu value we pass on: a model and +flag/-flag/key=value options, nothing that could
+// start another QEMU option (letters, digits, and . _ - + = , only; not empty, not leading -).
+bool valid_cpu_model(const std::string& cpu);
+
 struct VmSpec {
     std::string node;
     std::string qemu = "qemu-system-x86_64";
@@ -35,6 +39,7 @@ struct VmSpec {
     std::filesystem::path ovmf_code, ovmf_vars;  // uefi: the firmware and this VM's own copy
     int memory_mib = 1024;
     int cpus = 1;
+    std::string cpu;                   // -cpu; empty: host with KVM, QEMU's default with TCG
     std::filesystem::path disk;        // the VM's overlay (qcow2), or the image with snapshot
     bool snapshot = false;             // -drive snapshot=on: the disk is never written
     std::filesystem::path serial_log;  // the serial console (ttyS0)

@@ -42,6 +42,22 @@ TEST(QemuArgv, BiosTwoNics) {
               "-device virtio-net-pci,netdev=nic1,mac=00:0c:29:2c:6f:79,addr=0x11");
 }
 
+TEST(QemuArgv, CpuModel) {
+    VmSpec s;
+    s.node = "c";
+    s.disk = "/i/c.qcow2";
+    s.serial_log = "/l/c.log";
+    s.cpu = "qemu64,-svm,-vmx";
+    EXPECT_NE(joined(qemu_argv(s)).find(" -cpu qemu64,-svm,-vmx "), std::string::npos);
+    s.accel = Accel::kvm;  // an explicit model wins over KVM's "host"
+    EXPECT_EQ(joined(qemu_argv(s)).find("-cpu host"), std::string::npos);
+    EXPECT_TRUE(valid_cpu_model("host"));
+    EXPECT_TRUE(valid_cpu_model("Skylake-Server,+vmx,l3-cache=on"));
+    for (const char* bad : {"", "-svm", ",x", "qemu64 -drive", "qemu64\n", "a;b", "q/x"}) {
+        EXPECT_FALSE(valid_cpu_model(bad)) << bad;
+    }
+}
+
 TEST(NicSlot, EnsThreeToThirtyOne) {
     EXPECT_EQ(nic_slot("ens3"), 3);
     EXPECT_EQ(nic_slot("ens4"), 4);
