@@ -193,6 +193,9 @@ links=$(ip -n "$ns" -o link show)
 for n in $NODES; do
     args=$(tr '\0' ' ' </proc/"$(pgrep -f -- "-serial file:$WORK/logs/$n.serial.log" | head -1)"/cmdline)
     grep -q "virtio-net-pci,netdev=nic0,mac=[0-9a-f:]*,addr=0x3" <<<"$args" || fail "$n: first NIC not in slot 3: $args"
+    if [ "$n" = network-node ]; then
+        grep -q "virtio-net-pci,netdev=nic1,mac=00:0c:29:2c:6f:79,addr=0x4" <<<"$args" || fail "$n: ens4 not in slot 4: $args"
+    fi
 done
 for dev in br0 br1 t0n0 t1n0 t1n1 t2n0; do
     grep -q ": ${dev}[:@]" <<<"$links" || fail "no $dev in $ns: $links"
