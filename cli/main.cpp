@@ -271,10 +271,9 @@ int main(int argc, char** argv) {
     lab_cmd->add_option("--memory", lab.memory, "MiB of memory per VM")
         ->check(CLI::Range(256, 1048576))
         ->capture_default_str();
-    lab_cmd
-        ->add_option("--cpu", lab.cpu,
-                     "QEMU's CPU model and flags for every VM (e.g. qemu64,-svm,-vmx: a CPU "
-                     "without virtualization); default host with KVM, QEMU's own with TCG");
+    lab_cmd->add_option("--cpu", lab.cpu,
+                        "QEMU's CPU model and flags for every VM (e.g. qemu64,-svm,-vmx: a CPU "
+                        "without virtualization); default host with KVM, QEMU's own with TCG");
 
     try {
         app.parse(argc, argv);

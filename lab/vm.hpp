@@ -47,8 +47,8 @@ struct VmSpec {
 };
 
 // QEMU's argv for `spec`: no display, no default devices, the serial console to its file, a
-// virtio disk and one virtio-net per NIC with the site's MAC on its tap (in its slot). Commas in paths are
-// doubled as QEMU's option syntax wants.
+// virtio disk and one virtio-net per NIC with the site's MAC on its tap (in its slot). Commas
+// in paths are doubled as QEMU's option syntax wants.
 std::vector<std::string> qemu_argv(const VmSpec& spec);
 
 // A running child process with one owner: started in a process group of its own (so that a
