@@ -183,9 +183,7 @@ provision::ServiceConfig service_config(const site::Site& site, const site::Secr
         e.name = n.name;
         e.role = site::to_string(n.role);
         if (auto a = site.management_address(n)) e.address = a->str();
-        for (const auto& i : n.interfaces) {
-            if (!i.mac.empty()) e.macs.push_back(text::to_lower(i.mac));
-        }
+        for (const auto& mac : n.macs()) e.macs.push_back(text::to_lower(mac));
         e.kickstart = kickstart::node_kickstart_path(n.name).generic_string();
         e.report_key = node::install_report_key(node::node_key(secrets.site_secret, n.name));
         for (const auto& m : cfg.per_mac) {

@@ -182,10 +182,9 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
         "# grub's root, the server it was loaded from: tftp/ over PXE, http/ over UEFI HTTP boot;\n"
         "# both hold this menu and every grub.cfg-01-<mac>.\n";
     for (const auto& n : site.nodes) {
-        for (const auto& i : n.interfaces) {
-            if (i.mac.empty()) continue;
-            gr += "if [ \"$net_default_mac\" = \"" + text::to_lower(i.mac) +
-                  "\" ]; then configfile /" + grub_config_name(i.mac) + "; fi\n";
+        for (const auto& mac : n.macs()) {
+            gr += "if [ \"$net_default_mac\" = \"" + text::to_lower(mac) +
+                  "\" ]; then configfile /" + grub_config_name(mac) + "; fi\n";
         }
     }
     bool separated = false;
@@ -213,14 +212,15 @@ PxeConfigs render_pxe_configs(const site::Site& site, const PxeKernel& kernel,
             if (e.id == "airstrap-node-" + text::to_lower(n.name)) entry = &e;
         }
         bool any_mac = false;
-        for (const auto& i : n.interfaces) {
+        // Every NIC the site gives a MAC, bond members too: a bonded port PXE-boots alone.
+        for (const site::Nic& i : n.nics()) {
             if (i.mac.empty() || !entry) continue;
             any_mac = true;
             PxeConfigs::PerMac m;
             m.names = {n.name, i.mac, pxelinux_config_name(i.mac), grub_config_name(i.mac)};
             std::string bootif = "BOOTIF=" + mac_config_id(i.mac);
-            std::string nic =
-                "# " + n.name + " (" + site::to_string(n.role) + "), NIC " + i.name + " " + i.mac;
+            std::string nic = "# " + n.name + " (" + site::to_string(n.role) + "), NIC " +
+                              (i.name.empty() ? "of " + i.bond : i.name) + " " + i.mac;
             std::string about = nic + ": installs without a menu.\n";
             MenuEntry direct = *entry;
             direct.id = "airstrap-" + text::to_lower(n.name);

@@ -313,15 +313,12 @@ class ImageBuild {
         files.push_back({"/etc/airstrap", "", 0700, TarMember::Kind::directory});
         add("/etc/hostname", s.fqdn + "\n", 0644);
         bool nm = site_.security.network_manager;
-        for (const auto& nic : s.nics) {
-            if (profile_.network == Profile::Network::ifcfg) {
-                add("/etc/sysconfig/network-scripts/ifcfg-" + nic.device,
-                    kickstart::ifcfg_text(nic, nm), 0644);
-            } else {
-                add("/etc/NetworkManager/system-connections/" + nic.device + ".nmconnection",
-                    kickstart::nm_keyfile_text(nic), 0600);
-            }
-        }
+        for (auto& f : kickstart::network_files(s.network,
+                                                profile_.network == Profile::Network::ifcfg
+                                                    ? kickstart::NetworkFiles::ifcfg
+                                                    : kickstart::NetworkFiles::keyfile,
+                                                nm))
+            add(f.path, f.content, f.mode);
         if (profile_.selinux_config)
             add("/etc/selinux/config", kickstart::selinux_config_text(s.selinux), 0644);
         if (g_.exists("/usr/share/zoneinfo/" + s.timezone)) {
@@ -433,6 +430,27 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     if (profile_name.empty()) profile_name = site.qcow2.profile;
     if (profile_name.empty()) profile_name = site::to_string(site.distro);
     Profile profile = load_profile(profile_name);
+    for (const auto& node : options.nodes) {
+        for (const auto& n : site.nodes) {
+            if (n.name != node || n.disks.is_simple()) continue;
+            throw InputError("node " + node +
+                             ": an image has one disk, and its disks are not one system disk "
+                             "with LVM (disks.layout, lvm, data or a disk found by size and "
+                             "model); images of such nodes are not built yet: install them "
+                             "with a kickstart");
+        }
+        // A network the profile's style cannot write (an ifcfg bond member by MAC only).
+        try {
+            kickstart::network_files(kickstart::node_setup(site, secrets, node).network,
+                                     profile.network == Profile::Network::ifcfg
+                                         ? kickstart::NetworkFiles::ifcfg
+                                         : kickstart::NetworkFiles::keyfile,
+                                     site.security.network_manager);
+        } catch (const InputError&) {
+            std::throw_with_nested(InputError("node " + node + ": profile " + profile.name +
+                                              " cannot write its network"));
+        }
+    }
     if (!mirror::open_site_repo(site, options.repo, mirror::LockPolicy::optional).lock) {
         log("note: " + options.repo.string() +
             " has no airstrap.lock: not an 'airstrap mirror' output, its packages were not "

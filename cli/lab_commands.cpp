@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "builder/qcow2.hpp"
@@ -33,6 +34,13 @@ int run_lab(const LabCliOptions& o) {
         lab::LabNode node;
         node.name = n.name;
         node.controller = n.role == site::Role::controller;
+        if (!n.bonds.empty() ||
+            std::any_of(n.interfaces.begin(), n.interfaces.end(),
+                        [&](const site::Interface& i) { return site.device_of(i) != i.name; })) {
+            throw InputError(o.site.string() + ": node " + n.name +
+                             ": airstrap lab gives each interface a NIC of its own on a plain "
+                             "segment; bonds and VLANs are not rehearsed yet");
+        }
         for (const auto& i : n.interfaces) {
             if (i.mac.empty()) {
                 throw InputError(o.site.string() + ": node " + n.name + ", interface " + i.name +

@@ -113,8 +113,16 @@ std::vector<AnswerSetting> packstack_settings(const site::Site& site,
     }
     // Tempest clones from the internet: off unless the site turns it on (validation refuses).
     if (!os.services.count("tempest")) s.set_if_known("CONFIG_PROVISION_TEMPEST", "n", "air gap");
-    s.set("CONFIG_CINDER_VOLUMES_SIZE", os.cinder_volumes_size,
-          "site.yaml openstack.cinder_volumes_size");
+    // The controller's cinder-volumes data disk: the installer made the volume group there;
+    // otherwise Packstack makes one on a loop file of this size.
+    const site::Node* controller = site.controller();
+    if (controller && controller->disks.data_for(site::DiskUse::cinder_volumes)) {
+        s.set("CONFIG_CINDER_VOLUMES_CREATE", "n",
+              "the controller's cinder-volumes disk (site.yaml disks.data)");
+    } else {
+        s.set("CONFIG_CINDER_VOLUMES_SIZE", os.cinder_volumes_size,
+              "site.yaml openstack.cinder_volumes_size");
+    }
     s.set("CONFIG_NEUTRON_L2_AGENT", site::to_string(os.l2_agent), "site.yaml openstack.l2_agent");
 
     // The external bridge: the network node's interfaces that name one. With OVN, packstack
@@ -125,7 +133,9 @@ std::vector<AnswerSetting> packstack_settings(const site::Site& site,
         if (n.role != site::Role::network && n.role != site::Role::controller) continue;
         for (const site::Interface& i : n.interfaces) {
             if (i.bridge.empty()) continue;
-            if (bridges.insert(i.bridge).second) ifaces.push_back(i.bridge + ":" + i.name);
+            // The device that carries the network: a NIC, a bond or a VLAN on either.
+            if (bridges.insert(i.bridge).second)
+                ifaces.push_back(i.bridge + ":" + site.device_of(i));
         }
     }
     if (!ifaces.empty()) {

@@ -209,7 +209,7 @@ Plan plan_for(const Site& site) {
     auto mgmt_nic = [&](const Node& n) {
         const site::Interface* i = management_interface(site, n);
         if (!i) throw InputError("node " + n.name + " has no interface on the management network");
-        return i->name;
+        return site.device_of(*i);
     };
     p.vip = address(*p.controller);
     p.network_interface = mgmt_nic(*p.controller);
@@ -225,8 +225,8 @@ Plan plan_for(const Site& site) {
                 " runs Neutron's agents but has no interface with a bridge (e.g. bridge: br-ex); "
                 "kolla's neutron_external_interface needs one");
         }
-        external[n->name] = i->name;
-        if (p.external_interface.empty()) p.external_interface = i->name;
+        external[n->name] = site.device_of(*i);
+        if (p.external_interface.empty()) p.external_interface = site.device_of(*i);
     }
     if (site.openstack.l2_agent == site::L2Agent::ovn && !has_group(*p.groups, "ovn-controller")) {
         throw InputError("kolla-ansible " + release +

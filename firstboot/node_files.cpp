@@ -301,18 +301,23 @@ std::string render_known_hosts(std::string_view existing, const std::vector<Know
 
 std::string render_external_ifcfg(std::string_view existing, const node::Site& site,
                                   const std::string& nic) {
+    // What the device is stays: its MAC and MTU, and a VLAN's or bond's settings.
     std::string kept;
+    std::string type = "TYPE=Ethernet";
     for (const auto& l : lines_of(existing)) {
         std::string t = text::trim(l);
-        if (t.starts_with("HWADDR=") || t.starts_with("MTU=")) kept += t + "\n";
+        for (const char* key : {"HWADDR=", "MTU=", "VLAN=", "PHYSDEV=", "VLAN_ID=",
+                                "BONDING_MASTER=", "BONDING_OPTS="}) {
+            if (t.starts_with(key)) kept += t + "\n";
+        }
+        if (t == "TYPE=Vlan" || t == "TYPE=Bond") type = t;
     }
     std::string out =
         "# managed by airstrap-firstboot (site " + site.site.name +
-        "): Neutron's external bridge takes this NIC over, so it has no address of its own\n"
+        "): Neutron's external bridge takes this device over, so it has no address of its own\n"
         "DEVICE=" +
-        nic + "\nNAME=" + nic +
+        nic + "\nNAME=" + nic + "\n" + type +
         "\n"
-        "TYPE=Ethernet\n"
         "ONBOOT=yes\n"
         "BOOTPROTO=none\n";
     if (!site.security.network_manager) out += "NM_CONTROLLED=no\n";

@@ -28,35 +28,6 @@ const site::Node& find_node(const site::Site& site, const std::string& node) {
 
 }  // namespace
 
-std::vector<NicSetup> node_nics(const site::Site& site, const site::Node& node) {
-    // The default route: on the management network, else the first network with a gateway.
-    const site::Network* mgmt = site.management_network();
-    const site::Interface* route_via = nullptr;
-    if (mgmt && mgmt->gateway) route_via = node.interface_on(mgmt->name);
-    for (const auto& i : node.interfaces) {
-        const site::Network* net = site.network(i.network);
-        if (!route_via && net && net->gateway && i.address && i.bridge.empty()) route_via = &i;
-    }
-    std::vector<NicSetup> nics;
-    for (const auto& i : node.interfaces) {
-        const site::Network* net = site.network(i.network);
-        NicSetup nic;
-        nic.device = i.name;
-        nic.mac = i.mac;
-        nic.mtu = net ? net->mtu : 1500;
-        nic.bridged = !i.address || !i.bridge.empty();
-        if (!nic.bridged && net) {
-            nic.address = i.address;
-            nic.prefix = net->cidr.prefix;
-            nic.netmask = net->cidr.netmask().str();
-            if (&i == route_via && net->gateway) nic.gateway = net->gateway->str();
-            for (const auto& d : net->dns) nic.dns.push_back(d.str());
-        }
-        nics.push_back(std::move(nic));
-    }
-    return nics;
-}
-
 std::string root_password_hash(const site::Secrets& secrets) {
     auto seed = crypto::hkdf_sha256(secrets.site_secret, "", "airstrap v1 rootpw salt", 16);
     return sha512_crypt(secrets.root_password, seed);
@@ -124,7 +95,7 @@ NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets,
     s.selinux = site.security.selinux;
     s.services = node_services(site);
     s.services.enable.push_back(firstboot_unit);
-    s.nics = node_nics(site, n);
+    s.network = node_network(site, n);
     s.files.push_back({site_repo_file, 0644, site_repo_file_text(site)});
     if (!site.ssh.authorized_keys.empty()) {
         std::string keys;
@@ -141,42 +112,19 @@ NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets,
     return s;
 }
 
-std::string ifcfg_text(const NicSetup& nic, bool nm_controlled) {
-    std::string out = "# Written by airstrap\nDEVICE=" + nic.device + "\nNAME=" + nic.device +
-                      "\nTYPE=Ethernet\nONBOOT=yes\nBOOTPROTO=none\n";
-    if (!nic.mac.empty()) out += "HWADDR=" + nic.mac + "\n";
-    if (nic.address) {
-        out += "IPADDR=" + nic.address->str() + "\nPREFIX=" + std::to_string(nic.prefix) + "\n";
-        if (!nic.gateway.empty()) {
-            out += "GATEWAY=" + nic.gateway + "\nDEFROUTE=yes\n";
+std::vector<NodeFile> network_files(const std::vector<NetDevice>& devices, NetworkFiles style,
+                                    bool nm_controlled) {
+    std::vector<NodeFile> files;
+    for (const NetDevice& dev : devices) {
+        if (style == NetworkFiles::ifcfg) {
+            files.push_back({"/etc/sysconfig/network-scripts/ifcfg-" + dev.id(), 0644,
+                             ifcfg_text(dev, nm_controlled)});
         } else {
-            out += "DEFROUTE=no\n";
+            files.push_back({"/etc/NetworkManager/system-connections/" + dev.id() + ".nmconnection",
+                             0600, nm_keyfile_text(dev)});
         }
-        for (std::size_t i = 0; i < nic.dns.size(); ++i)
-            out += "DNS" + std::to_string(i + 1) + "=" + nic.dns[i] + "\n";
     }
-    out += "IPV6INIT=no\nMTU=" + std::to_string(nic.mtu) + "\n";
-    out += std::string("NM_CONTROLLED=") + (nm_controlled ? "yes" : "no") + "\n";
-    return out;
-}
-
-std::string nm_keyfile_text(const NicSetup& nic) {
-    std::string out = "# Written by airstrap\n[connection]\nid=" + nic.device +
-                      "\ntype=ethernet\ninterface-name=" + nic.device +
-                      "\nautoconnect=true\n\n[ethernet]\n";
-    if (!nic.mac.empty()) out += "mac-address=" + text::to_lower(nic.mac) + "\n";
-    out += "mtu=" + std::to_string(nic.mtu) + "\n\n[ipv4]\n";
-    if (nic.address) {
-        out += "method=manual\naddress1=" + nic.address->str() + "/" + std::to_string(nic.prefix);
-        if (!nic.gateway.empty()) out += "," + nic.gateway;
-        out += "\n";
-        if (!nic.dns.empty()) out += "dns=" + text::join(nic.dns, ";") + ";\n";
-        if (nic.gateway.empty()) out += "never-default=true\n";
-    } else {
-        out += "method=disabled\n";
-    }
-    out += "\n[ipv6]\nmethod=disabled\n";
-    return out;
+    return files;
 }
 
 std::string selinux_config_text(site::Selinux mode) {

@@ -9,22 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "kickstart/network.hpp"
 #include "site/model.hpp"
 #include "site/secrets.hpp"
 
 namespace airstrap::kickstart {
-
-struct NicSetup {
-    std::string device;                 // the site's interface name (ens32)
-    std::string mac;                    // lower-case; empty when the site gives none
-    std::optional<site::Ipv4> address;  // none: up without an address (a bridged NIC)
-    int prefix = 0;
-    std::string netmask;
-    std::string gateway;  // set on the one NIC that carries the default route
-    std::vector<std::string> dns;
-    int mtu = 1500;
-    bool bridged = false;  // the OVS bridge (br-ex) takes it over with the address
-};
 
 struct NodeFile {
     std::string path;  // absolute on the node
@@ -43,8 +32,8 @@ struct NodeSetup {
     std::string timezone, language, keymap;
     bool rtc_utc = true;
     site::Selinux selinux = site::Selinux::enforcing;
-    ServiceSet services;  // the daemon's own unit is in `enable`
-    std::vector<NicSetup> nics;
+    ServiceSet services;             // the daemon's own unit is in `enable`
+    std::vector<NetDevice> network;  // node_network(): NICs, bond members, bonds, VLANs
     // In order: the .repo file, the operators' keys, modprobe options, /etc/airstrap/*.
     std::vector<NodeFile> files;
     std::vector<std::string> remove_packages;  // removed after install when present
@@ -53,7 +42,6 @@ struct NodeSetup {
 // InputError naming the site's nodes when `node` is not one of them.
 NodeSetup node_setup(const site::Site& site, const site::Secrets& secrets, const std::string& node);
 
-std::vector<NicSetup> node_nics(const site::Site& site, const site::Node& node);
 // The same site secret gives the same salt: reproducible output, unpredictable to others.
 std::string root_password_hash(const site::Secrets& secrets);
 // Services of every node; the first-boot unit is enabled by %post (after its files exist).
@@ -68,11 +56,12 @@ inline constexpr const char* nested_kvm_conf = "/etc/modprobe.d/airstrap-kvm-nes
 std::vector<NodeFile> firstboot_files(const site::Site& site, const site::Secrets& secrets,
                                       const std::string& node);
 
-// Network configuration files in the two styles EL uses.
-// /etc/sysconfig/network-scripts/ifcfg-DEVICE (EL7, EL8 with network-scripts).
-std::string ifcfg_text(const NicSetup& nic, bool nm_controlled);
-// /etc/NetworkManager/system-connections/DEVICE.nmconnection (EL8/9, 0600).
-std::string nm_keyfile_text(const NicSetup& nic);
+// The network configuration files of `devices` in one of the two styles EL uses: ifcfg
+// (/etc/sysconfig/network-scripts/ifcfg-ID, 0644; NM_CONTROLLED as `nm_controlled`) or
+// NetworkManager keyfiles (/etc/NetworkManager/system-connections/ID.nmconnection, 0600).
+enum class NetworkFiles { ifcfg, keyfile };
+std::vector<NodeFile> network_files(const std::vector<NetDevice>& devices, NetworkFiles style,
+                                    bool nm_controlled);
 // /etc/selinux/config.
 std::string selinux_config_text(site::Selinux mode);
 

@@ -1,12 +1,15 @@
 #include "kickstart/render.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "common/text.hpp"
 #include "deploy/answers.hpp"
 #include "kickstart/dialect.hpp"
+#include "kickstart/disks.hpp"
+#include "kickstart/network.hpp"
 #include "kickstart/node_config.hpp"
 #include "kickstart/node_setup.hpp"
 #include "kickstart/password.hpp"
@@ -24,40 +27,32 @@ using site::Site;
 
 namespace {
 
-// The node's network lines: static addresses, the bridged NIC up without one, the
-// default route on the NIC node_nics() chose.
-std::string network_lines(const Site& site, const site::Node& node) {
-    std::string out;
-    for (const NicSetup& nic : node_nics(site, node)) {
-        out += "network --device=" + (nic.mac.empty() ? nic.device : nic.mac) + " --onboot=yes";
-        if (nic.bridged) {
-            // Bridged NIC: the OVS bridge (e.g. br-ex) takes it over with the address.
-            out += " --bootproto=static --noipv4 --noipv6";
-        } else {
-            out += " --bootproto=static --ip=" + nic.address->str() + " --netmask=" + nic.netmask;
-            out += nic.gateway.empty() ? " --nodefroute" : " --gateway=" + nic.gateway;
-            if (!nic.dns.empty()) out += " --nameserver=" + text::join(nic.dns, ",");
-            out += " --noipv6 --activate";
-        }
-        out += " --mtu=" + std::to_string(nic.mtu) + "\n";
+// The %pre lines that write /tmp/airstrap/node.ks for `node`: its network commands, host name
+// and disks. An unquoted here-document where %pre finds names at install time (a bond member
+// by MAC, a disk by size and model); the explicit disk layout's boot partitions by firmware.
+std::string node_ks_lines(const Site& site, const site::Node& node) {
+    KickstartNetwork net = kickstart_network(site, node);
+    KickstartDisks disks = kickstart_disks(node);
+    std::string resolve = net.resolve + disks.resolve;
+    std::string eof = resolve.empty() ? "'AIRSTRAP_EOF'" : "AIRSTRAP_EOF";
+    std::string out = resolve + "    cat > /tmp/airstrap/node.ks <<" + eof + "\n" + net.lines +
+                      "network --hostname=" + node.name + "." + site.domain + "\n" + disks.lines +
+                      "AIRSTRAP_EOF\n";
+    if (!disks.efi_lines.empty() || !disks.bios_lines.empty()) {
+        out += "    if [ -d /sys/firmware/efi ]; then\n        cat >> /tmp/airstrap/node.ks <<" +
+               eof + "\n" + disks.efi_lines +
+               "AIRSTRAP_EOF\n    else\n        cat >> /tmp/airstrap/node.ks <<" + eof + "\n" +
+               disks.bios_lines + "AIRSTRAP_EOF\n    fi\n";
     }
-    out += "network --hostname=" + node.name + "." + site.domain + "\n";
     return out;
 }
 
-std::string disk_lines(const site::Node& node) {
-    const std::string& d = node.disk;
-    return "ignoredisk --only-use=" + d +
-           "\n"
-           "zerombr\n"
-           "clearpart --all --initlabel --drives=" +
-           d +
-           "\n"
-           "bootloader --location=mbr --boot-drive=" +
-           d +
-           "\n"
-           // No /home: Packstack's Cinder loop file and Glance images live under /var.
-           "autopart --type=lvm --nohome\n";
+// A file written by a shell script: its content through a quoted here-document, its mode.
+std::string file_lines(const NodeFile& f) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", f.mode);
+    return "cat > " + f.path + " <<'AIRSTRAP_EOF'\n" + f.content + "AIRSTRAP_EOF\nchmod " + mode +
+           " " + f.path + "\n";
 }
 
 // "a controller node", or "a node" for the profile that serves every role.
@@ -102,10 +97,7 @@ std::string pre_section(const Site& site, std::optional<Role> role, const std::s
         "    for f in /sys/class/net/*/address; do\n"
         "        case \"$(cat \"$f\")\" in\n";
     for (const site::Node* n : nodes) {
-        std::vector<std::string> macs;
-        for (const auto& i : n->interfaces) {
-            if (!i.mac.empty()) macs.push_back(i.mac);
-        }
+        std::vector<std::string> macs = n->macs();
         if (!macs.empty())
             out += "            " + text::join(macs, "|") + ") node=" + n->name + " ;;\n";
     }
@@ -116,9 +108,7 @@ std::string pre_section(const Site& site, std::optional<Role> role, const std::s
         "fi\n"
         "case \"$node\" in\n";
     for (const site::Node* n : nodes) {
-        out += n->name + ")\n    cat > /tmp/airstrap/node.ks <<'AIRSTRAP_EOF'\n";
-        out += network_lines(site, *n) + disk_lines(*n);
-        out += "AIRSTRAP_EOF\n";
+        out += n->name + ")\n" + node_ks_lines(site, *n);
         if (!role) {
             // The profile for every role: this node's role's packages, written with printf so
             // that no line of %pre starts with a section keyword.
@@ -286,6 +276,23 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
         "if [ -f /etc/yum/pluginconf.d/subscription-manager.conf ]; then\n"
         "    sed -i 's/^enabled=1/enabled=0/' /etc/yum/pluginconf.d/subscription-manager.conf\n"
         "fi\n";
+    // VLAN devices: kickstart's network commands carry one per NIC or bond (network.hpp).
+    std::string vlans;
+    for (const site::Node* n : nodes) {
+        std::vector<NetDevice> devices = kickstart_network(site, *n).vlans;
+        if (devices.empty()) continue;
+        vlans += "    " + n->name + ")\n";
+        NetworkFiles style =
+            site.distro == site::Distro::el9 ? NetworkFiles::keyfile : NetworkFiles::ifcfg;
+        for (const NodeFile& f : network_files(devices, style, site.security.network_manager))
+            vlans += file_lines(f);
+        vlans += "        ;;\n";
+    }
+    if (!vlans.empty()) {
+        out +=
+            "\n# This node's VLAN devices, as the image builder writes them.\ncase \"$node\" in\n" +
+            vlans + "esac\n";
+    }
     std::vector<std::string> computes;
     for (const site::Node* n : nodes) {
         if (n->role == Role::compute) computes.push_back(n->name);
@@ -447,10 +454,7 @@ std::string render(const Site& site, const site::Secrets& secrets, std::optional
     const Dialect& d = dialect_for(site.distro);
     std::vector<std::string> served;
     for (const site::Node* n : nodes) {
-        std::vector<std::string> macs;
-        for (const auto& i : n->interfaces) {
-            if (!i.mac.empty()) macs.push_back(i.mac);
-        }
+        std::vector<std::string> macs = n->macs();
         served.push_back(n->name +
                          (macs.empty() ? " (menu only)" : " (" + text::join(macs, ", ") + ")"));
     }

@@ -48,6 +48,31 @@ As<Cidr> KeyReader::cidr() {
     };
 }
 
+As<Ipv6> KeyReader::ipv6() {
+    return [this](const YAML::Node& n, const std::string& path) -> std::optional<Ipv6> {
+        auto s = yaml_.string(n, quoted(path));
+        if (!s) return std::nullopt;
+        auto ip = Ipv6::parse(*s);
+        if (!ip) {
+            diag().error(location_of(n), "'" + *s +
+                                             "' is not an IPv6 address (expected eight groups "
+                                             "of hex digits, '::' for zeros, such as fd00:20::11)");
+        }
+        return ip;
+    };
+}
+
+As<Cidr6> KeyReader::cidr6() {
+    return [this](const YAML::Node& n, const std::string& path) -> std::optional<Cidr6> {
+        auto s = yaml_.string(n, quoted(path));
+        if (!s) return std::nullopt;
+        std::string error;
+        auto c = Cidr6::parse(*s, error);
+        if (!c) diag().error(location_of(n), error);
+        return c;
+    };
+}
+
 As<std::string> KeyReader::mac() {
     return [this](const YAML::Node& n, const std::string& path) -> std::optional<std::string> {
         auto s = yaml_.string(n, quoted(path));

@@ -103,6 +103,8 @@ class KeyReader {
     }
     As<Ipv4> ipv4();
     As<Cidr> cidr();
+    As<Ipv6> ipv6();
+    As<Cidr6> cidr6();
     As<std::string> mac();
     // A file name, absolute or relative to the site file's folder; normalised.
     As<std::string> file();

@@ -3,6 +3,7 @@
 // complain about keeps the location it came from.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -32,34 +33,136 @@ const char* to_string(Selinux s);
 const char* to_string(L2Agent a);
 const char* to_string(NetworkPurpose p);
 
+// A site network: IPv4 always (enrolment, chrony and Packstack's host lists speak IPv4),
+// IPv6 beside it when `cidr6` is set (dual stack), 802.1Q-tagged when `vlan` is set.
 struct Network {
     std::string name;
     NetworkPurpose purpose = NetworkPurpose::management;
     Cidr cidr;
     std::optional<Ipv4> gateway;
     std::vector<Ipv4> dns;
+    std::optional<Cidr6> cidr6;
+    std::optional<Ipv6> gateway6;
+    int vlan = 0;  // 802.1Q id 1…4094 on every node's parent NIC or bond; 0: untagged
     int mtu = 1500;
-    SourceLocation where, cidr_at, gateway_at;
+    SourceLocation where, cidr_at, gateway_at, cidr6_at, gateway6_at, vlan_at, mtu_at;
 };
 
+// The kernel bonding driver's modes, by the names its `mode=` option takes.
+enum class BondMode {
+    balance_rr,
+    active_backup,
+    balance_xor,
+    broadcast,
+    lacp,  // 802.3ad
+    balance_tlb,
+    balance_alb
+};
+const char* to_string(BondMode m);
+
+// A NIC enslaved to a bond: by MAC (the installer and NetworkManager find it by that), by
+// name, or both.
+struct BondMember {
+    std::string name;  // "" when given by MAC only
+    std::string mac;   // "" when given by name only
+    SourceLocation where;
+    std::string str() const { return name.empty() ? mac : name; }
+};
+
+struct Bond {
+    std::string name;  // bond0
+    std::vector<BondMember> members;
+    BondMode mode = BondMode::active_backup;
+    int miimon = 100;              // link check interval, ms
+    std::string lacp_rate;         // slow | fast (802.3ad only); "" the driver's default
+    std::string xmit_hash_policy;  // layer2 | layer2+3 | layer3+4 | encap2+3 | encap3+4
+    int mtu = 0;                   // 0: the largest MTU of the networks it carries
+    SourceLocation where, name_at, members_at, mode_at, lacp_rate_at, xmit_hash_policy_at, mtu_at;
+
+    // "mode=802.3ad,miimon=100,lacp_rate=fast,…": kickstart's --bondopts and ifcfg's
+    // BONDING_OPTS (with spaces), NetworkManager's [bond] keys, all from this.
+    std::vector<std::pair<std::string, std::string>> options() const;
+};
+
+// A node's attachment to a site network: through the NIC or bond `name`, tagged with the
+// network's VLAN when it has one (device NAME.VLAN), untagged otherwise. A NIC or bond may
+// carry several VLAN networks and at most one untagged network.
 struct Interface {
-    std::string name;
-    std::string mac;  // normalised lower-case "aa:bb:…"; empty when not given
+    std::string name;  // the parent: a NIC (ens32) or a bond of this node (bond0)
+    std::string mac;   // normalised lower-case "aa:bb:…"; empty when not given (or a bond)
     std::string network;
     std::optional<Ipv4> address;
-    std::string bridge;  // e.g. br-ex: the OVS bridge that takes this NIC over
-    SourceLocation where, name_at, mac_at, network_at, address_at;
+    std::optional<Ipv6> address6;
+    std::string bridge;  // e.g. br-ex: the OVS bridge that takes this device over
+    SourceLocation where, name_at, mac_at, network_at, address_at, address6_at, bridge_at;
+};
+
+enum class DiskUse { cinder_volumes, nova_instances };
+const char* to_string(DiskUse u);  // cinder-volumes, nova-instances
+
+// Which disk: a kernel name (sda, nvme0n1), a /dev/disk/by-path or by-id path, or a match on
+// size and model that the installer resolves at install time.
+struct DiskSelector {
+    std::string device;         // sda or /dev/disk/by-…; "" when matched by size/model
+    std::uint64_t size_gb = 0;  // vendor's decimal size in GB (480G, 1920G); 0: any
+    std::string model;          // shell glob on the model the kernel shows; "": any
+    SourceLocation where;
+
+    bool is_match() const { return device.empty(); }
+    std::string str() const;  // "sda", "/dev/disk/by-id/…", "size 480G, model 'INTEL*'"
+};
+
+enum class SystemLayout { single, raid1 };
+
+struct DataVolume {
+    DiskUse use = DiskUse::cinder_volumes;
+    DiskSelector disk;
+    SourceLocation where, use_at;
+};
+
+// A node's disks: the system (one disk, or RAID1 across two, each with its own boot loader
+// and a RAID1 ESP that firmware reads as a plain FAT), LVM or plain partitions on it, and
+// data volumes on disks of their own.
+struct Disks {
+    std::vector<DiskSelector> system = {DiskSelector{"sda", 0, "", {}}};
+    SystemLayout layout = SystemLayout::single;
+    bool lvm = true;
+    std::vector<DataVolume> data;
+    SourceLocation where, layout_at;
+    std::optional<Role> from_role;  // set on a node whose disks are its role's disk_layouts
+
+    // The one-disk layout with LVM and no data volumes: kickstart's autopart serves it.
+    bool is_simple() const {
+        return layout == SystemLayout::single && lvm && data.empty() && system.size() == 1 &&
+               !system[0].is_match();
+    }
+    const DataVolume* data_for(DiskUse use) const;
+};
+
+// A physical NIC of a node, as the site knows it: by name, MAC or both.
+struct Nic {
+    std::string name;  // "" for a bond member given by MAC only
+    std::string mac;   // "" when the site gives none
+    std::string bond;  // the bond it belongs to, or ""
+    SourceLocation where;
 };
 
 struct Node {
     std::string name;
     Role role = Role::compute;
+    std::vector<Bond> bonds;
     std::vector<Interface> interfaces;
-    std::string disk = "sda";
+    Disks disks;
     bool nested_virtualization = false;
     SourceLocation where, name_at;
 
     const Interface* interface_on(const std::string& network) const;
+    const Bond* bond(const std::string& name) const;
+    // Its physical NICs, each once: in the order the interfaces name them (a bond: its
+    // members), then the members of bonds no interface names.
+    std::vector<Nic> nics() const;
+    // The MACs of nics(), where given: what the installer and the PXE service know it by.
+    std::vector<std::string> macs() const;
 };
 
 struct RepoSource {
@@ -229,6 +332,7 @@ struct Site {
     std::string keyboard = "us";
     std::vector<Network> networks;
     std::vector<Node> nodes;
+    std::map<Role, Disks> disk_layouts;  // per role; a node's own disk/disks wins
     Media media;
     Packages packages;
     Security security;
@@ -248,6 +352,8 @@ struct Site {
     std::vector<const Node*> nodes_with_role(Role role) const;
     // The address the node is reached at on the management network.
     std::optional<Ipv4> management_address(const Node& node) const;
+    // The kernel device that carries `iface`'s network: NAME, or NAME.VLAN on a VLAN network.
+    std::string device_of(const Interface& iface) const;
 };
 
 }  // namespace airstrap::site

@@ -1,7 +1,10 @@
 #include "site/net.hpp"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <charconv>
+#include <cstring>
 
 #include "common/text.hpp"
 
@@ -58,6 +61,80 @@ std::optional<Cidr> Cidr::parse(std::string_view text, std::string& error) {
         return std::nullopt;
     }
     return c;
+}
+
+std::optional<Ipv6> Ipv6::parse(std::string_view text) {
+    // inet_pton accepts "::ffff:1.2.3.4"; a site's IPv6 address is never written that way.
+    if (text.empty() || text.size() > 39 || text.find('.') != std::string_view::npos)
+        return std::nullopt;
+    std::string s(text);
+    Ipv6 ip;
+    if (::inet_pton(AF_INET6, s.c_str(), ip.bytes.data()) != 1) return std::nullopt;
+    return ip;
+}
+
+std::string Ipv6::str() const {
+    char buf[INET6_ADDRSTRLEN];
+    if (!::inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf)) return "::";
+    return buf;
+}
+
+namespace {
+
+// Whether a and b agree on their first `prefix` bits.
+bool same_prefix(const Ipv6& a, const Ipv6& b, int prefix) {
+    for (int i = 0; i < 16 && prefix > 0; ++i, prefix -= 8) {
+        std::uint8_t mask = prefix >= 8 ? 0xFF : static_cast<std::uint8_t>(0xFF << (8 - prefix));
+        if ((a.bytes[i] & mask) != (b.bytes[i] & mask)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<Cidr6> Cidr6::parse(std::string_view text, std::string& error) {
+    auto slash = text.find('/');
+    if (slash == std::string_view::npos) {
+        error = "expected an IPv6 network such as fd00:20::/64, got '" + std::string(text) +
+                "' (no prefix length)";
+        return std::nullopt;
+    }
+    auto ip = Ipv6::parse(text.substr(0, slash));
+    if (!ip) {
+        error = "'" + std::string(text.substr(0, slash)) + "' is not an IPv6 address";
+        return std::nullopt;
+    }
+    std::string_view len = text.substr(slash + 1);
+    int prefix = -1;
+    auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), prefix);
+    if (len.empty() || ec != std::errc{} || end != len.data() + len.size() || prefix < 16 ||
+        prefix > 126) {
+        error = "prefix length '/" + std::string(len) +
+                "' is out of range; a node network needs /16 to /126 (usually /64)";
+        return std::nullopt;
+    }
+    Cidr6 c{*ip, prefix};
+    Ipv6 masked{};
+    for (int i = 0, left = prefix; i < 16; ++i, left -= 8) {
+        std::uint8_t mask = left >= 8   ? 0xFF
+                            : left <= 0 ? 0
+                                        : static_cast<std::uint8_t>(0xFF << (8 - left));
+        masked.bytes[i] = ip->bytes[i] & mask;
+    }
+    if (masked != *ip) {
+        error = "'" + std::string(text) + "' has host bits set; did you mean '" +
+                Cidr6{masked, prefix}.str() + "'?";
+        return std::nullopt;
+    }
+    return c;
+}
+
+bool Cidr6::contains(const Ipv6& ip) const {
+    return same_prefix(base, ip, prefix);
+}
+
+bool Cidr6::overlaps(const Cidr6& other) const {
+    return same_prefix(base, other.base, prefix < other.prefix ? prefix : other.prefix);
 }
 
 std::optional<std::string> parse_mac(std::string_view text, std::string& error) {

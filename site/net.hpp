@@ -1,6 +1,7 @@
 // IPv4 addresses, CIDR blocks and MAC addresses as the site file writes them.
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <optional>
@@ -33,6 +34,30 @@ struct Cidr {
         std::uint32_t m = p == 0 ? 0 : ~std::uint32_t{0} << (32 - p);
         return (base.value & m) == (other.base.value & m);
     }
+    std::string str() const { return base.str() + "/" + std::to_string(prefix); }
+};
+
+// IPv6 addresses and prefixes (inet_pton/inet_ntop: RFC 4291 text in, RFC 5952 text out).
+struct Ipv6 {
+    std::array<std::uint8_t, 16> bytes{};
+
+    // No zone index ("%eth0") and no embedded IPv4 form: a site file names global or
+    // unique-local addresses.
+    static std::optional<Ipv6> parse(std::string_view text);
+    std::string str() const;  // canonical (RFC 5952): lower case, "::" for the longest zero run
+    auto operator<=>(const Ipv6&) const = default;
+};
+
+struct Cidr6 {
+    Ipv6 base;
+    int prefix = 0;
+
+    // "fd00:20::/64" with host bits zero, prefix /16 to /126; `error` says what is wrong.
+    static std::optional<Cidr6> parse(std::string_view text, std::string& error);
+    bool contains(const Ipv6& ip) const;
+    bool overlaps(const Cidr6& other) const;
+    // The subnet-router anycast address (all host bits zero) is not a host's.
+    bool is_subnet_anycast(const Ipv6& ip) const { return ip == base; }
     std::string str() const { return base.str() + "/" + std::to_string(prefix); }
 };
 

@@ -9,6 +9,7 @@
 #include "common/text.hpp"
 #include "site/key_reader.hpp"
 #include "site/parse_cloud.hpp"
+#include "site/parse_hardware.hpp"
 #include "site/syntax.hpp"
 #include "site/yaml_reader.hpp"
 
@@ -22,11 +23,13 @@ class SiteParser {
 
     void parse(const YAML::Node& root, Site& site) {
         YamlMap top(r_, root, "",
-                    {"site", "networks", "nodes", "media", "packages", "security", "time",
-                     "firstboot", "qcow2", "openstack", "cloud", "ssh", "secrets"});
+                    {"site", "networks", "disk_layouts", "nodes", "media", "packages", "security",
+                     "time", "firstboot", "qcow2", "openstack", "cloud", "ssh", "secrets"});
         if (!top.valid()) return;
         parse_site_section(top.require("site"), site);
         parse_networks(top.require("networks"), site);
+        if (auto n = top.get("disk_layouts"); n.IsDefined() && !n.IsNull())
+            parse_disk_layouts(n, site);
         parse_nodes(top.require("nodes"), site);
         if (auto n = top.get("media"); n.IsDefined()) parse_media(n, site.media);
         if (auto n = top.get("packages"); n.IsDefined()) parse_packages(n, site.packages);
@@ -100,7 +103,8 @@ class SiteParser {
     }
 
     void parse_network(const YAML::Node& node, Network& net) {
-        YamlMap m(r_, node, "networks." + net.name, {"purpose", "cidr", "gateway", "dns", "mtu"});
+        YamlMap m(r_, node, "networks." + net.name,
+                  {"purpose", "cidr", "gateway", "dns", "cidr6", "gateway6", "vlan", "mtu"});
         if (!m.valid()) return;
         k_.set(m, {"purpose", Need::required}, net.purpose,
                k_.one_of<NetworkPurpose>({{"management", NetworkPurpose::management},
@@ -110,7 +114,20 @@ class SiteParser {
         k_.set(m, {"cidr", Need::required, &net.cidr_at}, net.cidr, k_.cidr());
         k_.set(m, {"gateway", Need::nullable, &net.gateway_at}, net.gateway, k_.ipv4());
         for (auto& [ip, item] : k_.list(m, "dns", k_.ipv4())) net.dns.push_back(ip);
-        k_.set(m, {"mtu"}, net.mtu, k_.number(1280, 9216));
+        k_.set(m, {"cidr6", Need::nullable, &net.cidr6_at}, net.cidr6, k_.cidr6());
+        k_.set(m, {"gateway6", Need::nullable, &net.gateway6_at}, net.gateway6, k_.ipv6());
+        k_.set(m, {"vlan", Need::nullable, &net.vlan_at}, net.vlan,
+               k_.number(1, 4094, " (an 802.1Q VLAN id)"));
+        k_.set(m, {"mtu", Need::optional, &net.mtu_at}, net.mtu, k_.number(1280, 9216));
+    }
+
+    void parse_disk_layouts(const YAML::Node& node, Site& site) {
+        YamlMap m(r_, node, "disk_layouts", {"controller", "network", "compute"});
+        if (!m.valid()) return;
+        for (Role role : all_roles) {
+            if (auto n = m.get(to_string(role)); n.IsDefined())
+                parse_disks(k_, n, m.path(to_string(role)), site.disk_layouts[role]);
+        }
     }
 
     void parse_nodes(const YAML::Node& node, Site& site) {
@@ -121,14 +138,16 @@ class SiteParser {
         for (const auto& item : node) {
             Node n;
             n.where = location_of(item);
-            parse_node(item, index++, n);
+            parse_node(item, index++, site, n);
             site.nodes.push_back(std::move(n));
         }
     }
 
-    void parse_node(const YAML::Node& node, std::size_t index, Node& out) {
+    void parse_node(const YAML::Node& node, std::size_t index, const Site& site, Node& out) {
         std::string what = "nodes[" + std::to_string(index) + "]";
-        YamlMap m(r_, node, what, {"name", "role", "interfaces", "disk", "nested_virtualization"});
+        YamlMap m(
+            r_, node, what,
+            {"name", "role", "bonds", "interfaces", "disk", "disks", "nested_virtualization"});
         if (!m.valid()) return;
         k_.set(m, {"name", Need::required, &out.name_at}, out.name, k_.text(),
                must(is_valid_hostname, [](const std::string& s) {
@@ -136,27 +155,28 @@ class SiteParser {
                           "' is not a valid host name (RFC 1123: letters, digits and hyphens, at "
                           "most 63, no leading or trailing hyphen)";
                }));
-        k_.set(m, {"role", Need::required}, out.role,
-               k_.one_of<Role>({{"controller", Role::controller},
-                                {"network", Role::network},
-                                {"compute", Role::compute}}));
-        auto disk_name = [](const std::string& s) {
-            bool by_path = s.starts_with("/dev/disk/by-") &&
-                           s.find_first_not_of(
-                               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
-                               "QRSTUVWXYZ0123456789/._:-") == std::string::npos &&
-                           s.find("..") == std::string::npos;
-            return is_valid_interface_name(s) || by_path;
-        };
-        if (k_.set(m, {"disk"}, out.disk, k_.text(), must(disk_name, [](const std::string& s) {
-                       return "disk '" + s +
-                              "' should be a kernel name such as sda or vda, or a /dev/disk/by-… "
-                              "path";
-                   }))) {
-            if (out.disk.starts_with("/dev/") && !out.disk.starts_with("/dev/disk/")) {
-                out.disk = out.disk.substr(5);
+        bool role = k_.set(m, {"role", Need::required}, out.role,
+                           k_.one_of<Role>({{"controller", Role::controller},
+                                            {"network", Role::network},
+                                            {"compute", Role::compute}}));
+        // The disks: 'disk: sdb' (one system disk), 'disks: {…}', or the role's layout.
+        if (m.has("disk") && m.has("disks")) {
+            r_.diag().error(location_of(m.get("disks")),
+                            "'" + what +
+                                "' has both disk and disks; keep one (disk: NAME is "
+                                "short for disks: {system: NAME})");
+        } else if (auto d = m.get("disk"); d.IsDefined()) {
+            if (auto sel = parse_disk_selector(k_, d, m.path("disk"))) {
+                out.disks.system = {std::move(*sel)};
+                out.disks.where = out.disks.system[0].where;
             }
+        } else if (auto ds = m.get("disks"); ds.IsDefined()) {
+            parse_disks(k_, ds, m.path("disks"), out.disks);
+        } else if (role && site.disk_layouts.contains(out.role)) {
+            out.disks = site.disk_layouts.at(out.role);
+            out.disks.from_role = out.role;
         }
+        if (auto b = m.get("bonds"); b.IsDefined()) parse_bonds(k_, b, m.path("bonds"), out.bonds);
         k_.set(m, {"nested_virtualization"}, out.nested_virtualization, k_.flag());
         if (auto n = m.require("interfaces"); n.IsDefined()) {
             if (!r_.is_sequence(n, "'" + m.path("interfaces") + "'")) return;
@@ -172,7 +192,7 @@ class SiteParser {
     }
 
     void parse_interface(const YAML::Node& node, const std::string& what, Interface& out) {
-        YamlMap m(r_, node, what, {"name", "mac", "network", "address", "bridge"});
+        YamlMap m(r_, node, what, {"name", "mac", "network", "address", "address6", "bridge"});
         if (!m.valid()) return;
         k_.set(m, {"name", Need::required, &out.name_at}, out.name, k_.text(),
                must(is_valid_interface_name, [](const std::string& s) {
@@ -183,7 +203,8 @@ class SiteParser {
         k_.set(m, {"mac", Need::optional, &out.mac_at}, out.mac, k_.mac());
         k_.set(m, {"network", Need::required, &out.network_at}, out.network, k_.text());
         k_.set(m, {"address", Need::nullable, &out.address_at}, out.address, k_.ipv4());
-        k_.set(m, {"bridge"}, out.bridge, k_.text(),
+        k_.set(m, {"address6", Need::nullable, &out.address6_at}, out.address6, k_.ipv6());
+        k_.set(m, {"bridge", Need::optional, &out.bridge_at}, out.bridge, k_.text(),
                must(is_valid_interface_name,
                     [](const std::string& s) { return "'" + s + "' is not a valid bridge name"; }));
     }

@@ -69,7 +69,9 @@ node::Site node_site(const Site& site, const crypto::Bytes& controller_public_ke
         for (const auto& i : node.interfaces) {
             std::optional<std::string> address;
             if (i.address) address = i.address->str();
-            n.interfaces.push_back({i.name, i.mac, i.network, address, i.bridge});
+            // The node sees the device that carries the network: ens32, bond0, bond0.120.
+            n.interfaces.push_back(
+                {site.device_of(i), node.bond(i.name) ? "" : i.mac, i.network, address, i.bridge});
         }
     }
     out.security = {to_string(site.security.selinux), site.security.firewalld,

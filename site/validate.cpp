@@ -9,6 +9,7 @@
 #include "site/packstack_params.hpp"
 #include "site/syntax.hpp"
 #include "site/validate_cloud.hpp"
+#include "site/validate_hardware.hpp"
 
 namespace airstrap::site {
 
@@ -19,6 +20,7 @@ const ManagedAnswer managed_answers[] = {
     {"CONFIG_DEFAULT_PASSWORD", "secrets.yaml passwords.default"},
     {"CONFIG_KEYSTONE_ADMIN_PW", "secrets.yaml passwords.keystone_admin"},
     {"CONFIG_CINDER_VOLUMES_SIZE", "openstack.cinder_volumes_size"},
+    {"CONFIG_CINDER_VOLUMES_CREATE", "the controller's cinder-volumes data disk (disks.data)"},
     {"CONFIG_NEUTRON_L2_AGENT", "openstack.l2_agent"},
     {"CONFIG_NEUTRON_OVS_BRIDGE_MAPPINGS", "the bridge of the network node's external interface"},
     {"CONFIG_NEUTRON_OVS_BRIDGE_IFACES", "the bridge of the network node's external interface"},
@@ -63,6 +65,8 @@ class Validator {
         check_site();
         check_networks();
         check_nodes();
+        validate_links(site_, diag_);
+        validate_disks(site_, diag_);
         check_roles();
         check_distro_rules();
         check_packages();
@@ -137,7 +141,7 @@ class Validator {
     void check_nodes() {
         std::map<std::string, const Node*> names;
         std::map<std::uint32_t, const Interface*> addresses;
-        std::map<std::string, const Interface*> macs;
+        std::map<std::string, SourceLocation> macs;
         const Network* mgmt = site_.management_network();
         for (const Node& node : site_.nodes) {
             if (!node.name.empty()) {
@@ -152,24 +156,19 @@ class Validator {
                                                   "; host names ignore case)");
                 }
             }
-            std::set<std::string> iface_names;
             std::set<std::string> bridges;
-            for (const Interface& iface : node.interfaces) {
-                if (!iface.name.empty() && !iface_names.insert(iface.name).second) {
-                    diag_.error(iface.name_at,
-                                "node " + node.name + " has two interfaces named " + iface.name);
+            for (const Nic& nic : node.nics()) {
+                if (nic.mac.empty()) continue;
+                auto [it, fresh] = macs.emplace(nic.mac, nic.where);
+                if (!fresh) {
+                    diag_.error(nic.where, "duplicate MAC address " + nic.mac + " (also on line " +
+                                               std::to_string(it->second.line) + ")");
                 }
+            }
+            for (const Interface& iface : node.interfaces) {
                 if (!iface.bridge.empty() && !bridges.insert(iface.bridge).second) {
                     diag_.error(iface.where, "node " + node.name +
                                                  " puts two interfaces on bridge " + iface.bridge);
-                }
-                if (!iface.mac.empty()) {
-                    auto [it, fresh] = macs.emplace(iface.mac, &iface);
-                    if (!fresh) {
-                        diag_.error(iface.mac_at,
-                                    "duplicate MAC address " + iface.mac + " (also on line " +
-                                        std::to_string(it->second->mac_at.line) + ")");
-                    }
                 }
                 check_interface(node, iface);
                 if (iface.address) {
@@ -199,9 +198,7 @@ class Validator {
                                               mgmt->name + "'");
                 }
             }
-            bool has_mac = std::any_of(node.interfaces.begin(), node.interfaces.end(),
-                                       [](const Interface& i) { return !i.mac.empty(); });
-            if (!has_mac && !node.interfaces.empty()) {
+            if (node.macs().empty() && !node.interfaces.empty()) {
                 diag_.warning(node.name_at,
                               "node " + node.name +
                                   " has no MAC address: the "

@@ -28,23 +28,28 @@ ksvalidator() { "$PYTHON" "$PYKICKSTART_DIR/tools/ksvalidator.py" "$@"; }
 ks_expand() { "$PYTHON" "$SRC/tests/tools/ks_expand.py" "$@"; }
 
 # check_kickstarts VERSION FILE...: ksvalidator -e -v VERSION (one run for all, each file parsed
-# on its own; on a refusal again per file to name it), then each script body through its
-# interpreter's syntax check. Returns 1 with the reason in $WHY; counts bodies in $bodies.
+# on its own), then each script body through its interpreter's syntax check. Returns 1 with the reason in $WHY; counts bodies in $bodies.
 # ksvalidator exits with its count of refused files: one run takes one site's (~10), never 256.
+# One warning is expected and nothing else is excused: RAID1 on a BIOS machine needs a BIOS boot
+# partition on each disk (GRUB goes to both), and pykickstart warns that the mountpoint
+# "biosboot" is defined twice (ksvalidator makes every warning an error). Anaconda's own
+# kickstart-tests write it so (kickstart-tests #766) and Anaconda logs it and goes on; such a
+# file is checked again with that one warning ignored and each biosboot on a disk of its own
+# (ks_expand.py biosboot, which names the file and the problem when it refuses).
 bodies=0
+biosboot_excused=0
 check_kickstarts() {
-    local version=$1 ks out interp body what
+    local version=$1 out interp body what
     local -a checker
     shift
     if ! ksvalidator -e -v "$version" "$@" >/dev/null 2>&1; then
-        for ks in "$@"; do
-            if ! out=$(ksvalidator -e -v "$version" "$ks" 2>&1); then
-                WHY="$(basename "$ks"): ksvalidator -e -v $version: $(grep -v -e '^$' -e '^Checking kickstart file' <<<"$out")"
-                return 1
-            fi
-        done
-        WHY="ksvalidator -e -v $version refused $* together but none alone"
-        return 1
+        # ksvalidator's check again, in one run, with only that warning excused; it names the
+        # first file it refuses and why.
+        if ! out=$(ks_expand biosboot "$version" "$WORK" "$@" 2>&1); then
+            WHY="ksvalidator -e -v $version refused them; $out"
+            return 1
+        fi
+        biosboot_excused=$((biosboot_excused + $(grep -c 'accepted, [2-9][0-9]* biosboot' <<<"$out")))
     fi
     if ! out=$(ks_expand scripts "$version" "$WORK/scripts" "$@" 2>&1); then
         WHY=$out
@@ -148,6 +153,18 @@ node_kickstarts=0
 lab3_checked=no
 source "$(dirname "$0")/media-secrets.sh"
 sites=("$SRC"/examples/*/site.yaml "$SRC"/tests/data/sites/*.yaml)
+# The rack (bonds, VLANs, IPv6, RAID1, data disks) in the el8 and el7 dialects as well: the
+# same topology through each version's network and partitioning commands (el7 with the
+# legacy network service, as Packstack there needs).
+for dist in el8 el7; do
+    mkdir -p "$WORK/derived/rack-$dist"
+    sed -e "s/^  distro: el9/  distro: $dist/" -e 's/^  network_manager: true .*/  network_manager: false/' \
+        -e 's/^  release: "2025.1"/  release: train/' -e 's/^  l2_agent: ovn/  l2_agent: openvswitch/' \
+        "$SRC/examples/rack/site.yaml" >"$WORK/derived/rack-$dist/site.yaml"
+    [ "$dist" = el8 ] && sed -i 's/^  network_manager: false/  network_manager: true/' "$WORK/derived/rack-$dist/site.yaml"
+    grep -q "^  distro: $dist" "$WORK/derived/rack-$dist/site.yaml" || fail "examples/rack: no 'distro: el9' line to make its $dist copy from"
+    sites+=("$WORK/derived/rack-$dist/site.yaml")
+done
 for site in "${sites[@]}"; do
     dist=$(sed -n 's/^  distro: *\([a-z0-9]*\).*/\1/p' "$site")
     case "$dist" in
@@ -185,6 +202,15 @@ for site in "${sites[@]}"; do
         fail "$site: no per-node kickstarts: $expanded"
     mapfile -t files <<<"$expanded"
     [ "${#files[@]}" -ge $((${#profiles[@]} + ${#own[@]})) ] || fail "$site: fewer expansions than kickstarts: $expanded"
+    if grep -q '^ *layout: raid1' "$site"; then
+        # The explicit layout writes the ESP or BIOS boot partitions by firmware: UEFI too.
+        efi=$(KS_EXPAND_FIRMWARE=efi ks_expand nodes "$version" "$WORK/$name/flat-efi" "${own[@]}" 2>&1) ||
+            fail "$site: no per-node kickstarts for UEFI machines: $efi"
+        mapfile -t efi_files <<<"$efi"
+        grep -q '^raid /boot/efi --level=1 ' "${efi_files[0]}" || fail "$site: ${efi_files[0]} has no RAID1 /boot/efi"
+        grep -q '^part biosboot ' "${files[0]}" || fail "$site: ${files[0]} (BIOS) has no biosboot partition"
+        files+=("${efi_files[@]}")
+    fi
     check_kickstarts "$version" "${profiles[@]}" "${own[@]}" "${files[@]}" || fail "$site ($dist): $WHY"
     count[$dist]=$((count[$dist] + ${#profiles[@]} + ${#own[@]} + ${#files[@]}))
     node_kickstarts=$((node_kickstarts + ${#own[@]}))
@@ -200,9 +226,15 @@ for site in "${sites[@]}"; do
         lab3_checked=yes
     fi
 done
+# The excused warning excuses nothing more: two BIOS boot partitions on one disk are refused.
+bios_ks=$(grep -l '^part biosboot .*phy1-lun-0$' "$WORK"/el9-rack-site/flat/*.ks | head -n 1)
+[ -n "$bios_ks" ] || fail "examples/rack: no BIOS expansion with a biosboot partition on its second disk"
+sed '/^part biosboot /s/phy1-lun-0$/phy0-lun-0/' "$bios_ks" >"$broken/biosboot-one-disk.ks"
+refused "two biosboot partitions on one disk" RHEL9 "$broken/biosboot-one-disk.ks"
 [ "$lab3_checked" = yes ] || fail "examples/lab3/site.yaml was not among the sites: its secrets were not checked"
 total=$((count[el7] + count[el8] + count[el9]))
 echo "bash -n accepted $bodies %pre/%post bodies of those kickstarts (--posix for /bin/sh, as EL runs them)"
+echo "$biosboot_excused kickstarts passed with the one excused warning (two biosboot partitions: RAID1 on BIOS)"
 for dist in el7 el8 el9; do
     [ "${count[$dist]}" -gt 0 ] || fail "no $dist kickstart was checked (sites: ${sites[*]#"$SRC"/})"
 done

@@ -55,6 +55,16 @@ inline std::unique_ptr<site::SiteFile> lab3_file(const std::string& text = lab3_
     return f;
 }
 
+// examples/rack/site.yaml (bonds, VLANs, IPv6, RAID1, data disks), parsed like lab3_file().
+inline std::filesystem::path rack_path() {
+    return std::filesystem::path(AIRSTRAP_SOURCE_DIR) / "examples/rack/site.yaml";
+}
+inline std::unique_ptr<site::SiteFile> rack_file(const std::string& text = slurp(rack_path())) {
+    auto f = site::SiteFile::from_text("site.yaml", text, rack_path().parent_path());
+    EXPECT_TRUE(f->ok()) << f->diag().render();
+    return f;
+}
+
 // `text` with the first `from` replaced by `to`; a test failure when there is no `from`.
 inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
     auto at = text.find(from);

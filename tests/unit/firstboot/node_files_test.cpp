@@ -276,7 +276,7 @@ TEST(NodeFiles, ExternalIfcfgHasNoAddress) {
     node::Site s = lab3();
     EXPECT_EQ(render_external_ifcfg("", s, "ens34"),
               "# managed by airstrap-firstboot (site lab3): Neutron's external bridge takes this "
-              "NIC over, so it has no address of its own\n"
+              "device over, so it has no address of its own\n"
               "DEVICE=ens34\n"
               "NAME=ens34\n"
               "TYPE=Ethernet\n"
@@ -285,6 +285,21 @@ TEST(NodeFiles, ExternalIfcfgHasNoAddress) {
               "NM_CONTROLLED=no\n");
     s.security.network_manager = true;
     EXPECT_EQ(render_external_ifcfg("", s, "ens34").find("NM_CONTROLLED"), std::string::npos);
+}
+
+TEST(NodeFiles, ExternalIfcfgOfAVlanStaysAVlan) {
+    // What airstrap writes for bond0.130 (kickstart/network.hpp), with an address to drop.
+    std::string vlan =
+        "# Written by airstrap\nDEVICE=bond0.130\nNAME=bond0.130\nTYPE=Vlan\nVLAN=yes\n"
+        "PHYSDEV=bond0\nVLAN_ID=130\nONBOOT=yes\nBOOTPROTO=none\nIPADDR=203.0.113.11\n"
+        "PREFIX=24\nIPV6INIT=no\nMTU=1500\nNM_CONTROLLED=no\n";
+    std::string out = render_external_ifcfg(vlan, lab3(), "bond0.130");
+    EXPECT_NE(out.find("\nDEVICE=bond0.130\nNAME=bond0.130\nTYPE=Vlan\n"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("\nVLAN=yes\nPHYSDEV=bond0\nVLAN_ID=130\nMTU=1500\n"), std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("IPADDR"), std::string::npos);
+    EXPECT_EQ(render_external_ifcfg(out, lab3(), "bond0.130"), out);
 }
 
 TEST(NodeFiles, ExternalIfcfgKeepsTheInstallersHwaddrAndMtu) {

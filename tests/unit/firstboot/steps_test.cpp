@@ -561,7 +561,7 @@ TEST_F(Steps, ExternalNicGetsAnIfcfgWithoutAddressAndComesUp) {
     EXPECT_EQ(step_external_nic(c), "ens34 up (state UP), ifcfg-ens34 without address");
     EXPECT_EQ(slurp(ifcfg),
               "# managed by airstrap-firstboot (site lab3): Neutron's external bridge takes this "
-              "NIC over, so it has no address of its own\n"
+              "device over, so it has no address of its own\n"
               "DEVICE=ens34\nNAME=ens34\nTYPE=Ethernet\nONBOOT=yes\nBOOTPROTO=none\n"
               "NM_CONTROLLED=no\n");
     EXPECT_EQ(mode_of(ifcfg), 0644u);

@@ -20,25 +20,25 @@ TEST(NodeSetup, TheNetworkNodeOfLab3) {
     EXPECT_EQ(s.services.enable, (std::vector<std::string>{"sshd", "chronyd", "network",
                                                            "airstrap-firstboot.service"}));
     EXPECT_EQ(s.services.disable, (std::vector<std::string>{"NetworkManager", "firewalld"}));
-    ASSERT_EQ(s.nics.size(), 2u);
-    EXPECT_EQ(kickstart::ifcfg_text(s.nics[0], false),
+    ASSERT_EQ(s.network.size(), 2u);
+    EXPECT_EQ(kickstart::ifcfg_text(s.network[0], false),
               "# Written by airstrap\nDEVICE=ens32\nNAME=ens32\nTYPE=Ethernet\nONBOOT=yes\n"
               "BOOTPROTO=none\nHWADDR=00:0c:29:2c:6f:6f\nIPADDR=192.168.111.11\nPREFIX=24\n"
               "GATEWAY=192.168.111.2\nDEFROUTE=yes\nDNS1=192.168.111.2\nIPV6INIT=no\nMTU=1500\n"
               "NM_CONTROLLED=no\n");
     // ens34 goes to br-ex: up, no address.
-    EXPECT_TRUE(s.nics[1].bridged);
+    EXPECT_TRUE(s.network[1].bridged);
     EXPECT_EQ(
-        kickstart::ifcfg_text(s.nics[1], false),
+        kickstart::ifcfg_text(s.network[1], false),
         "# Written by airstrap\nDEVICE=ens34\nNAME=ens34\nTYPE=Ethernet\nONBOOT=yes\n"
         "BOOTPROTO=none\nHWADDR=00:0c:29:2c:6f:79\nIPV6INIT=no\nMTU=1500\nNM_CONTROLLED=no\n");
-    EXPECT_EQ(kickstart::nm_keyfile_text(s.nics[0]),
+    EXPECT_EQ(kickstart::nm_keyfile_text(s.network[0]),
               "# Written by airstrap\n[connection]\nid=ens32\ntype=ethernet\n"
               "interface-name=ens32\nautoconnect=true\n\n[ethernet]\n"
               "mac-address=00:0c:29:2c:6f:6f\nmtu=1500\n\n[ipv4]\nmethod=manual\n"
               "address1=192.168.111.11/24,192.168.111.2\ndns=192.168.111.2;\n\n[ipv6]\n"
               "method=disabled\n");
-    EXPECT_NE(kickstart::nm_keyfile_text(s.nics[1]).find("[ipv4]\nmethod=disabled\n"),
+    EXPECT_NE(kickstart::nm_keyfile_text(s.network[1]).find("[ipv4]\nmethod=disabled\n"),
               std::string::npos);
     // The repo file, then /etc/airstrap: the node's own key, no site.key and no deploy.sealed
     // off the controller.

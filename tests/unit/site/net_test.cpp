@@ -8,6 +8,65 @@
 namespace airstrap::site {
 namespace {
 
+// ---- Ipv6 ----------------------------------------------------------------------------------
+
+TEST(Ipv6Parse, CanonicalFormOut) {
+    auto ip = Ipv6::parse("FD00:0020:0000:0000:0000:0000:0000:0011");
+    ASSERT_TRUE(ip);
+    EXPECT_EQ(ip->str(), "fd00:20::11");  // RFC 5952: lower case, longest zero run as ::
+    EXPECT_EQ(Ipv6::parse("2001:db8:0:0:1:0:0:1")->str(), "2001:db8::1:0:0:1");
+    EXPECT_EQ(ip->bytes[0], 0xFD);
+    EXPECT_EQ(ip->bytes[15], 0x11);
+}
+
+TEST(Ipv6Parse, RefusesWhatASiteNeverWrites) {
+    EXPECT_FALSE(Ipv6::parse(""));
+    EXPECT_FALSE(Ipv6::parse("fd00::1%eth0"));      // zone index
+    EXPECT_FALSE(Ipv6::parse("::ffff:192.0.2.1"));  // embedded IPv4
+    EXPECT_FALSE(Ipv6::parse("fd00:::1"));
+    EXPECT_FALSE(Ipv6::parse("fd00::1::2"));
+    EXPECT_FALSE(Ipv6::parse("fd00:12345::1"));
+    EXPECT_FALSE(Ipv6::parse("192.168.1.1"));
+}
+
+TEST(Cidr6Parse, PrefixHostBitsAndRange) {
+    std::string error;
+    auto c = Cidr6::parse("fd00:20::/64", error);
+    ASSERT_TRUE(c) << error;
+    EXPECT_EQ(c->prefix, 64);
+    EXPECT_EQ(c->str(), "fd00:20::/64");
+    EXPECT_TRUE(c->contains(*Ipv6::parse("fd00:20::11")));
+    EXPECT_TRUE(c->contains(*Ipv6::parse("fd00:20::ffff:ffff:ffff:ffff")));
+    EXPECT_FALSE(c->contains(*Ipv6::parse("fd00:20:0:1::11")));
+    EXPECT_TRUE(c->is_subnet_anycast(*Ipv6::parse("fd00:20::")));
+
+    EXPECT_FALSE(Cidr6::parse("fd00:20::1/64", error));
+    EXPECT_EQ(error, "'fd00:20::1/64' has host bits set; did you mean 'fd00:20::/64'?");
+    EXPECT_FALSE(Cidr6::parse("fd00:20::/8", error));
+    EXPECT_EQ(error,
+              "prefix length '/8' is out of range; a node network needs /16 to /126 (usually /64)");
+    EXPECT_FALSE(Cidr6::parse("fd00:20::", error));
+    EXPECT_EQ(error,
+              "expected an IPv6 network such as fd00:20::/64, got 'fd00:20::' (no prefix length)");
+    EXPECT_FALSE(Cidr6::parse("10.0.0.0/64", error));
+    EXPECT_EQ(error, "'10.0.0.0' is not an IPv6 address");
+    // Host bits in the middle of a byte (/60).
+    EXPECT_FALSE(Cidr6::parse("fd00:20:0:8::/60", error));
+    EXPECT_TRUE(Cidr6::parse("fd00:20:0:10::/60", error)) << error;
+    EXPECT_FALSE(Cidr6::parse("fd00:20:0:18::/60", error));
+    EXPECT_EQ(error, "'fd00:20:0:18::/60' has host bits set; did you mean 'fd00:20:0:10::/60'?");
+}
+
+TEST(Cidr6, Overlaps) {
+    std::string e;
+    auto a = *Cidr6::parse("fd00:20::/48", e);
+    auto b = *Cidr6::parse("fd00:20:0:2::/64", e);
+    auto c = *Cidr6::parse("fd00:21::/64", e);
+    EXPECT_TRUE(a.overlaps(b));
+    EXPECT_TRUE(b.overlaps(a));
+    EXPECT_FALSE(a.overlaps(c));
+}
+
 // ---- Ipv4 ----------------------------------------------------------------------------------
 
 TEST(Ipv4Parse, DottedQuad) {

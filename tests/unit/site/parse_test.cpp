@@ -76,6 +76,50 @@ TEST(Lab3, ReproducesTheSeedLab) {
     EXPECT_EQ(s.secrets_path, "/srv/lab3/secrets.yaml");
 }
 
+TEST(Rack, IsValidWithoutWarningsAndReadsAsItSays) {
+    auto f = airstrap::testutil::rack_file();
+    ASSERT_TRUE(f->ok());
+    EXPECT_TRUE(f->diag().all().empty()) << f->diag().render();
+    const Site& s = f->site();
+    ASSERT_EQ(s.nodes.size(), 7u);
+    EXPECT_EQ(s.network("management")->vlan, 120);
+    EXPECT_EQ(s.network("storage")->cidr6->str(), "fd00:20:0:2::/64");
+    EXPECT_EQ(s.network("tenant")->mtu, 9000);
+    const Node& ctl = s.nodes[0];
+    ASSERT_EQ(ctl.bonds.size(), 1u);
+    EXPECT_EQ(ctl.bonds[0].mode, BondMode::lacp);
+    EXPECT_EQ(ctl.bonds[0].members[1].mac, "3c:fd:fe:a0:01:11");
+    EXPECT_EQ(ctl.macs(), (std::vector<std::string>{"3c:fd:fe:a0:01:10", "3c:fd:fe:a0:01:11"}));
+    EXPECT_EQ(s.device_of(*ctl.interface_on("storage")), "bond0.122");
+    EXPECT_EQ(ctl.interface_on("storage")->address6->str(), "fd00:20:0:2::10");
+    EXPECT_EQ(ctl.disks.layout, SystemLayout::raid1);
+    ASSERT_EQ(ctl.disks.data.size(), 1u);
+    EXPECT_EQ(ctl.disks.data[0].disk.size_gb, 1920u);
+    EXPECT_EQ(ctl.disks.data[0].disk.model, "SAMSUNG MZ7LH1T9*");
+    // The compute nodes take their role's layout.
+    const Node& cmp4 = s.nodes[6];
+    EXPECT_EQ(cmp4.disks.system.size(), 2u);
+    ASSERT_NE(cmp4.disks.data_for(DiskUse::nova_instances), nullptr);
+    EXPECT_EQ(cmp4.disks.data_for(DiskUse::nova_instances)->disk.device,
+              "/dev/disk/by-path/pci-0000:3b:00.0-sas-phy2-lun-0");
+    // `disk: X` is still one system disk with autopart.
+    auto lab = lab3();
+    EXPECT_TRUE(lab->site().nodes[0].disks.is_simple());
+}
+
+TEST(Validate, AnActiveBackupBondOfOneIsAWarning) {
+    auto f = airstrap::testutil::rack_file(
+        replaced(airstrap::testutil::slurp(airstrap::testutil::rack_path()),
+                 "members: [\"3c:fd:fe:a0:14:10\", \"3c:fd:fe:a0:14:11\"], mode: 802.3ad,\n"
+                 "         lacp_rate: fast, xmit_hash_policy: layer3+4}",
+                 "members: [\"3c:fd:fe:a0:14:10\"]}"));
+    EXPECT_TRUE(f->ok());
+    EXPECT_NE(f->diag().render().find(
+                  "warning: bond bond0 of node cmp4 has one member: no link redundancy"),
+              std::string::npos)
+        << f->diag().render();
+}
+
 TEST(Validate, MacsAreNormalisedAndComparedCaseInsensitively) {
     auto f = lab3(replaced(lab3_text(), "\"00:0c:29:5e:12:12\"", "\"00-0C-29-2C-6F-6F\""));
     ASSERT_TRUE(f->diag().has_errors());
