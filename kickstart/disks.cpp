@@ -43,9 +43,12 @@ struct Names {
         std::string var = "airstrap_disk" + std::to_string(++count);
         // The glob is letters, digits, blanks and - _ . / * ? (site validation): single quotes
         // keep it as it is.
+        // What it looks for, for the message: in double quotes, where a model's '*' stays.
+        std::string looks_for = d.size_gb ? "size " + std::to_string(d.size_gb) + "G" : "";
+        if (!d.model.empty()) looks_for += (looks_for.empty() ? "model " : ", model ") + d.model;
         resolve += var + "=$(airstrap_disk_matching " + std::to_string(d.size_gb) + " '" +
-                   (d.model.empty() ? "*" : d.model) + "' '" + what + " (" + d.str() +
-                   ")') || exit 1\n";
+                   (d.model.empty() ? "*" : d.model) + "' \"" + what + " (" + looks_for +
+                   ")\") || exit 1\n";
         // Names may be taken by a later named disk too: named disks are never candidates.
         return "${" + var + "}";
     }

@@ -231,6 +231,17 @@ bios_ks=$(grep -l '^part biosboot .*phy1-lun-0$' "$WORK"/el9-rack-site/flat/*.ks
 [ -n "$bios_ks" ] || fail "examples/rack: no BIOS expansion with a biosboot partition on its second disk"
 sed '/^part biosboot /s/phy1-lun-0$/phy0-lun-0/' "$bios_ks" >"$broken/biosboot-one-disk.ks"
 refused "two biosboot partitions on one disk" RHEL9 "$broken/biosboot-one-disk.ks"
+# A disk the site finds by size and model that the machine does not have stops the install,
+# naming what was looked for (the stand-in machine has no such model).
+mkdir -p "$WORK/nomodel"
+sed 's/model: "SAMSUNG MZ7LH1T9\*"/model: "NOPE*"/' "$SRC/examples/rack/site.yaml" >"$WORK/nomodel.yaml"
+render "$WORK/nomodel.yaml" nomodel
+if out=$(ks_expand nodes RHEL9 "$WORK/nomodel/flat" "$WORK/nomodel/ks/nodes/ctl1.ks" 2>&1); then
+    fail "a cinder-volumes disk of model NOPE* was found on the stand-in machine:"$'\n'"$out"
+fi
+grep -q 'airstrap: no disk of this machine matches cinder-volumes (size 1920G, model NOPE\*) of ctl1' <<<"$out" ||
+    fail "a disk no machine has: unexpected message:"$'\n'"$out"
+echo "refused as it must be: a disk found by a model the machine lacks: $(grep 'no disk of this machine' <<<"$out" | head -n 1)"
 [ "$lab3_checked" = yes ] || fail "examples/lab3/site.yaml was not among the sites: its secrets were not checked"
 total=$((count[el7] + count[el8] + count[el9]))
 echo "bash -n accepted $bodies %pre/%post bodies of those kickstarts (--posix for /bin/sh, as EL runs them)"

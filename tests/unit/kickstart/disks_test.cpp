@@ -70,7 +70,7 @@ TEST(KickstartDisks, TheCinderDiskFoundBySizeAndModel) {
               std::string::npos);
     EXPECT_NE(
         d.resolve.find("airstrap_disk1=$(airstrap_disk_matching 1920 'SAMSUNG MZ7LH1T9*' "
-                       "'cinder-volumes (size 1920G, model 'SAMSUNG MZ7LH1T9*')') || exit 1\n"),
+                       "\"cinder-volumes (size 1920G, model SAMSUNG MZ7LH1T9*)\") || exit 1\n"),
         std::string::npos)
         << d.resolve;
     EXPECT_NE(d.lines.find("part pv.cinder --size=1 --grow --ondisk=${airstrap_disk1}\n"
