@@ -352,7 +352,11 @@ std::string post_section(const Site& site, const site::Secrets& secrets, std::op
     if (site.security.selinux != site::Selinux::disabled) {
         // Files written here get no policy labels; sshd ignores an unlabelled key file.
         out += "restorecon -R /root/.ssh " + dir + " /etc/yum.repos.d " +
-               std::string(node::repository_dir) + " 2>/dev/null || true\n";
+               std::string(node::repository_dir) +
+               (vlans.empty() ? ""
+                              : " /etc/sysconfig/network-scripts "
+                                "/etc/NetworkManager/system-connections") +
+               " 2>/dev/null || true\n";
     }
     out += "%end\n";
     return out;

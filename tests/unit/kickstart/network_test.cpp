@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "kickstart/node_setup.hpp"
+#include "kickstart/render.hpp"
 #include "site/site_file.hpp"
 #include "tests/unit/test_support.hpp"
 
@@ -165,4 +166,26 @@ TEST(NetworkFiles, KeyfilesAre0600IfcfgIs0644) {
     EXPECT_EQ(files[0].path, "/etc/NetworkManager/system-connections/bond0-port1.nmconnection");
     EXPECT_EQ(files[0].mode, 0600u);
     EXPECT_EQ(files[3].path, "/etc/NetworkManager/system-connections/bond0.120.nmconnection");
+}
+
+TEST(KickstartNetwork, TheNodesKickstartWritesItsVlansInPostAndFindsItsMembersInPre) {
+    auto f = testutil::rack_file();
+    std::string ks = kickstart::render_node_kickstart(f->site(), testutil::fixed_secrets(), "cmp1");
+    // %pre: the members by MAC, then node.ks through an unquoted here-document.
+    auto pre = ks.find("airstrap_nic1=$(airstrap_nic_named 3c:fd:fe:a0:11:10) || exit 1\n");
+    auto node_ks =
+        ks.find("    cat > /tmp/airstrap/node.ks <<AIRSTRAP_EOF\nnetwork --device=bond0 ");
+    ASSERT_NE(pre, std::string::npos);
+    ASSERT_NE(node_ks, std::string::npos);
+    EXPECT_LT(pre, node_ks);
+    // %post: each VLAN as a keyfile (el9), 0600, labelled for SELinux (enforcing here).
+    EXPECT_NE(ks.find("cat > /etc/NetworkManager/system-connections/bond0.122.nmconnection "
+                      "<<'AIRSTRAP_EOF'\n# Written by airstrap\n[connection]\nid=bond0.122\n"),
+              std::string::npos);
+    EXPECT_NE(ks.find("chmod 0600 /etc/NetworkManager/system-connections/bond0.122.nmconnection\n"),
+              std::string::npos);
+    EXPECT_NE(ks.find(" /etc/NetworkManager/system-connections 2>/dev/null || true\n"),
+              std::string::npos);
+    // One network command per bond: the VLANs are not commands.
+    EXPECT_EQ(ks.find("--vlanid"), std::string::npos);
 }
