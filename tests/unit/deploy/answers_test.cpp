@@ -67,6 +67,15 @@ TEST(Answers, TheSeedsEditsByKey) {
     EXPECT_EQ(m.count("CONFIG_NEUTRON_OVN_BRIDGE_MAPPINGS"), 0u);
 }
 
+TEST(Answers, TheRacksBridgeIsOnAVlanAndCinderHasItsDisk) {
+    auto f = testutil::rack_file();
+    auto m = as_map(deploy::packstack_settings(f->site(), testutil::fixed_secrets()));
+    EXPECT_EQ(m.at("CONFIG_NEUTRON_OVN_BRIDGE_IFACES"), "br-ex:bond0.130");
+    EXPECT_EQ(m.at("CONFIG_CINDER_VOLUMES_CREATE"), "n");
+    EXPECT_EQ(m.count("CONFIG_CINDER_VOLUMES_SIZE"), 0u);  // no loop file to size
+    EXPECT_EQ(m.at("CONFIG_NETWORK_HOSTS"), "10.20.0.11,10.20.0.12");
+}
+
 TEST(Answers, OvnWritesTheKeysPackstackReadsForOvn) {
     auto f = load(true);
     auto m = as_map(deploy::packstack_settings(f->site(), testutil::fixed_secrets()));

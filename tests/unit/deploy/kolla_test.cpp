@@ -113,6 +113,13 @@ TEST(KollaTables, EveryPackstackReleaseHasOne) {
     EXPECT_EQ(deploy::kolla_groups("quens"), nullptr);
 }
 
+TEST(KollaInventory, TheRacksInterfacesAreItsVlanDevices) {
+    auto f = load(slurp(fs::path(AIRSTRAP_SOURCE_DIR) / "examples/rack/site.yaml"));
+    std::string g = deploy::render_kolla_inventory(f->site()).globals;
+    EXPECT_NE(g.find("network_interface: \"bond0.120\"\n"), std::string::npos) << g;
+    EXPECT_NE(g.find("neutron_external_interface: \"bond0.130\"\n"), std::string::npos) << g;
+}
+
 TEST(KollaInventory, Lab3HostGroupsQueens) {
     auto f = load(lab3_text());
     auto inv = deploy::render_kolla_inventory(f->site());

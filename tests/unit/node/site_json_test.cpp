@@ -30,6 +30,24 @@ void expect_error(nlohmann::json j, const std::string& text) {
     }
 }
 
+TEST(SiteJson, ANodeSeesTheDeviceThatCarriesEachNetwork) {
+    auto file = site::SiteFile::load(std::string(AIRSTRAP_SOURCE_DIR) + "/examples/rack/site.yaml");
+    ASSERT_TRUE(file->ok()) << file->diag().render();
+    Site v = parse_site_json(
+        site_json_text(site::node_site(file->site(), airstrap::crypto::Bytes(32, 0x42))));
+    const Node* cmp1 = v.node("cmp1");
+    ASSERT_NE(cmp1, nullptr);
+    ASSERT_EQ(cmp1->interfaces.size(), 3u);
+    EXPECT_EQ(cmp1->interfaces[2].name, "bond0.122");
+    EXPECT_EQ(cmp1->interfaces[2].mac, "");  // a bond's members have the MACs
+    EXPECT_EQ(*cmp1->interfaces[2].address, "10.20.2.21");
+    EXPECT_EQ(v.address(*cmp1), "10.20.0.21");
+    const Interface* ext = v.external_interface(*v.node("net1"));
+    ASSERT_NE(ext, nullptr);
+    EXPECT_EQ(ext->name, "bond0.130");
+    EXPECT_EQ(ext->bridge, "br-ex");
+}
+
 TEST(SiteJson, ReadsTheLab3SiteAsTheKickstartWritesIt) {
     Site v = parse_site_json(lab3_json().dump(1));
     EXPECT_EQ(v.site.name, "lab3");
