@@ -81,10 +81,17 @@ std::string Ipv6::str() const {
 
 namespace {
 
+// The mask of a prefix's bits within one byte, `bits` of them (clamped to 0…8).
+std::uint8_t byte_mask(int bits) {
+    if (bits <= 0) return 0;
+    if (bits >= 8) return 0xFF;
+    return static_cast<std::uint8_t>(0xFF << (8 - bits));
+}
+
 // Whether a and b agree on their first `prefix` bits.
 bool same_prefix(const Ipv6& a, const Ipv6& b, int prefix) {
     for (int i = 0; i < 16 && prefix > 0; ++i, prefix -= 8) {
-        std::uint8_t mask = prefix >= 8 ? 0xFF : static_cast<std::uint8_t>(0xFF << (8 - prefix));
+        std::uint8_t mask = byte_mask(prefix);
         if ((a.bytes[i] & mask) != (b.bytes[i] & mask)) return false;
     }
     return true;
@@ -116,10 +123,7 @@ std::optional<Cidr6> Cidr6::parse(std::string_view text, std::string& error) {
     Cidr6 c{*ip, prefix};
     Ipv6 masked{};
     for (int i = 0, left = prefix; i < 16; ++i, left -= 8) {
-        std::uint8_t mask = left >= 8   ? 0xFF
-                            : left <= 0 ? 0
-                                        : static_cast<std::uint8_t>(0xFF << (8 - left));
-        masked.bytes[i] = ip->bytes[i] & mask;
+        masked.bytes[i] = static_cast<std::uint8_t>(ip->bytes[i] & byte_mask(left));
     }
     if (masked != *ip) {
         error = "'" + std::string(text) + "' has host bits set; did you mean '" +
