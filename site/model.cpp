@@ -78,14 +78,6 @@ const char* to_string(DiskUse u) {
     return u == DiskUse::cinder_volumes ? "cinder-volumes" : "nova-instances";
 }
 
-std::string DiskSelector::str() const {
-    if (!device.empty()) return device;
-    std::string out;
-    if (size_gb) out = "size " + std::to_string(size_gb) + "G";
-    if (!model.empty()) out += (out.empty() ? "" : ", ") + std::string("model '") + model + "'";
-    return out.empty() ? "any disk" : out;
-}
-
 const DataVolume* Disks::data_for(DiskUse use) const {
     for (const auto& d : data) {
         if (d.use == use) return &d;

@@ -109,7 +109,6 @@ struct DiskSelector {
     SourceLocation where;
 
     bool is_match() const { return device.empty(); }
-    std::string str() const;  // "sda", "/dev/disk/by-id/…", "size 480G, model 'INTEL*'"
 };
 
 enum class SystemLayout { single, raid1 };

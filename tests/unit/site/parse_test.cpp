@@ -107,6 +107,19 @@ TEST(Rack, IsValidWithoutWarningsAndReadsAsItSays) {
     EXPECT_TRUE(lab->site().nodes[0].disks.is_simple());
 }
 
+TEST(Validate, NamesThatReachTheKickstartsShellCannotCarryShell) {
+    // A disk model, a bond member and a disk name end up in %pre: quotes, $, ` and ; are refused.
+    std::string rack = airstrap::testutil::slurp(airstrap::testutil::rack_path());
+    for (auto [from, to] : {std::pair{"model: \"SAMSUNG MZ7LH1T9*\"", "model: \"x'$(reboot)'\""},
+                            std::pair{"members: [\"3c:fd:fe:a0:11:10\", \"3c:fd:fe:a0:11:11\"]",
+                                      "members: [\"ens1;reboot\", \"3c:fd:fe:a0:11:11\"]"},
+                            std::pair{"phy2-lun-0}", "phy2-lun-0`reboot`}"}}) {
+        auto f = SiteFile::from_text("site.yaml", replaced(rack, from, to),
+                                     airstrap::testutil::rack_path().parent_path());
+        EXPECT_FALSE(f->ok()) << to;
+    }
+}
+
 TEST(Validate, AnActiveBackupBondOfOneIsAWarning) {
     auto f = airstrap::testutil::rack_file(
         replaced(airstrap::testutil::slurp(airstrap::testutil::rack_path()),
