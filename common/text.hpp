@@ -32,6 +32,9 @@ std::vector<std::string> split(std::string_view s, char sep);
 std::string join(std::span<const std::string> parts, std::string_view sep);
 // Without leading and trailing spaces, tabs, CR and LF.
 std::string trim(std::string_view s);
+// Rows as columns two spaces apart, each as wide as its widest cell (in bytes), the last one
+// not padded; one line per row.
+std::string columns(const std::vector<std::vector<std::string>>& rows);
 // A whole decimal number (optional leading '-'), nothing else; nullopt otherwise.
 std::optional<long long> parse_int(std::string_view s);
 

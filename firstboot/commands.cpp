@@ -7,6 +7,8 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "common/text.hpp"
+#include "firstboot/cabling.hpp"
 #include "firstboot/daemon.hpp"
 #include "firstboot/guard.hpp"
 #include "firstboot/journal.hpp"
@@ -105,6 +107,28 @@ void open_rejoin(const node::Paths& paths, const std::string& node, std::ostream
         << "` again.\nTo reinstall it over the network, put it back into build on the PXE "
            "server first: `airstrap serve PXE-DIR --rebuild "
         << node << "` (an installed node boots its local disk from the network until then)\n";
+}
+
+int check_links(const node::Paths& paths, CommandRunner& runner, std::ostream& out) {
+    node::Identity id = node::load_identity(paths);
+    std::vector<LinkProbe> links = links_of(id.site, *id.site.node(id.node));
+    if (links.empty()) {
+        out << id.node << ": no other node shares an addressed network with this one\n";
+        return 0;
+    }
+    std::vector<LinkResult> results = probe_links(runner, links);
+    std::vector<std::vector<std::string>> rows = {
+        {"NETWORK", "DEVICE", "PEER", "ADDRESS", "RESULT"}};
+    for (const auto& r : results) {
+        std::string result = r.state == LinkState::ok    ? "ok"
+                             : r.state == LinkState::mtu ? "MTU " + std::to_string(r.probe.mtu) +
+                                                               " does not pass (small pings do)"
+                             : r.state == LinkState::unreachable ? "unreachable"
+                                                                 : "not probed: " + r.why;
+        rows.push_back({r.probe.network, r.probe.device, r.probe.peer, r.probe.address, result});
+    }
+    out << text::columns(rows) << "\n" << links_detail(results) << "\n";
+    return all_ok(results) ? 0 : 1;
 }
 
 }  // namespace airstrap::firstboot

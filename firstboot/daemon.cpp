@@ -13,6 +13,7 @@
 #include "common/file_io.hpp"
 #include "common/subprocess.hpp"
 #include "common/text.hpp"
+#include "firstboot/cabling.hpp"
 #include "firstboot/deploy_steps.hpp"
 #include "firstboot/enrol.hpp"
 #include "firstboot/journal.hpp"
@@ -597,6 +598,8 @@ const std::vector<Daemon::Step>& Daemon::controller_steps() {
         {"checks", every, [](Daemon& d) { return step_checks(*d.ctx_); }},
         {"chrony", every, [](Daemon& d) { return step_chrony(*d.ctx_); }},
         {"chrony_wait", every, [](Daemon& d) { return step_chrony_wait(*d.ctx_); }},
+        // Its links to every node, as each node checks its own: a peer not up yet is retried.
+        {"cabling", every, [](Daemon& d) { return step_cabling(*d.ctx_); }},
         {"barrier", every, [](Daemon& d) { return d.barrier(*d.state_); }},
         {"known_hosts", every, [](Daemon& d) { return d.known_hosts_controller(); }},
         {"verify_ssh", every, [](Daemon& d) { return d.verify_all(); }},
@@ -623,6 +626,8 @@ const std::vector<Daemon::Step>& Daemon::node_steps() {
         {"external_nic", network_with_external_nic,
          [](Daemon& d) { return step_external_nic(*d.ctx_); }},
         {"enrol", every, [](Daemon& d) { return d.enrol(); }},
+        // After enrolment, so that a broken link is reported to the controller's status.
+        {"cabling", every, [](Daemon& d) { return step_cabling(*d.ctx_); }},
         {"authorized_key", every, [](Daemon& d) { return d.authorized_key(); }},
         {"chrony", every, [](Daemon& d) { return step_chrony(*d.ctx_); }},
         {"chrony_wait", every, [](Daemon& d) { return step_chrony_wait(*d.ctx_); }},

@@ -1,4 +1,5 @@
-// airstrap-firstboot: the daemon (`run`), its status and the controller's rejoin command.
+// airstrap-firstboot: the daemon (`run`), its status, the controller's rejoin command and the
+// cabling check (`links`).
 // Installed also as `airstrap`, so an operator on a node types `airstrap status`.
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -92,6 +93,13 @@ int main(int argc, char** argv) {
     rejoin_cmd->add_option("--root", root, "Root of the node's files");
     rejoin_cmd->footer(exit_codes);
 
+    auto* links_cmd = app.add_subcommand(
+        "links",
+        "Check this node's links now (the cabling step): ping every peer on every network "
+        "both are addressed on, at the site's MTU with don't-fragment; exit 1 if one is broken");
+    links_cmd->add_option("--root", root, "Root of the node's files");
+    links_cmd->footer(exit_codes);
+
     auto* self_test_cmd = app.add_subcommand(
         "self-test",
         "Check what the daemon needs from this kernel: random bytes (getrandom, or "
@@ -130,6 +138,10 @@ int main(int argc, char** argv) {
         if (*status_cmd) {
             status.paths = paths;
             return show_status(status, std::cout);
+        }
+        if (*links_cmd) {
+            SystemCommandRunner runner;
+            return check_links(paths, runner, std::cout);
         }
         if (*rejoin_cmd) {
             open_rejoin(paths, rejoin_node, std::cout);

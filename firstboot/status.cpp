@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "common/text.hpp"
+#include "firstboot/cabling.hpp"
+
 namespace airstrap::firstboot {
 
 using nlohmann::json;
@@ -177,26 +180,6 @@ const char* words(NodeState s) {
     return s == NodeState::in_progress ? "in progress" : to_string(s);
 }
 
-// Columns two spaces apart, each as wide as its widest cell; the last one is not padded.
-std::string table(const std::vector<std::vector<std::string>>& rows) {
-    std::vector<std::size_t> width;
-    for (const auto& row : rows) {
-        if (width.size() < row.size()) width.resize(row.size(), 0);
-        for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-    }
-    std::string out;
-    for (const auto& row : rows) {
-        std::string line;
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            line += row[c];
-            if (c + 1 < row.size()) line.append(width[c] - row[c].size() + 2, ' ');
-        }
-        line.erase(line.find_last_not_of(' ') + 1);
-        out += line + "\n";
-    }
-    return out;
-}
-
 std::string steps_cell(int done, int total) {
     if (total == 0) return "-";
     return std::to_string(done) + "/" + std::to_string(total) + " done";
@@ -235,6 +218,60 @@ Overall overall_of_rows(const std::vector<NodeStatus>& rows) {
     return all_done ? Overall::done : Overall::in_progress;
 }
 
+// Each node's cabling cells (cabling.hpp) by network, from its "cabling" step as last
+// reported; a node without that step's detail yet has none.
+std::map<std::string, std::map<std::string, std::string>> link_cells(
+    const std::vector<NodeStatus>& rows) {
+    std::map<std::string, std::map<std::string, std::string>> out;
+    for (const auto& r : rows) {
+        for (const auto& s : r.steps) {
+            if (s.name != "cabling" || s.detail.empty()) continue;
+            for (auto& [network, cell] : links_from_detail(s.detail)) out[r.name][network] = cell;
+        }
+    }
+    return out;
+}
+
+// The matrix under the node table: NODE, then one column per network some node is addressed
+// on; a cell is "ok", the broken links (without the advice, which the step's detail has), or
+// "-" (not on that network, or not checked yet).
+std::string links_matrix(const node::Site& site, const std::vector<NodeStatus>& rows) {
+    auto cells = link_cells(rows);
+    if (cells.empty()) return "";
+    std::vector<std::string> networks;
+    for (const auto& [name, net] : site.networks) {
+        bool addressed =
+            std::any_of(site.nodes.begin(), site.nodes.end(), [&](const node::Node& n) {
+                return std::any_of(
+                    n.interfaces.begin(), n.interfaces.end(),
+                    [&](const node::Interface& i) { return i.network == name && i.address; });
+            });
+        if (addressed) networks.push_back(name);
+    }
+    std::vector<std::vector<std::string>> table{{"NODE"}};
+    for (const auto& n : networks) table[0].push_back(n);
+    for (const auto& r : rows) {
+        std::vector<std::string> line{r.name};
+        auto mine = cells.find(r.name);
+        for (const auto& n : networks) {
+            std::string cell = "-";
+            if (mine != cells.end() && mine->second.count(n)) {
+                cell = mine->second.at(n);
+                if (cell.rfind("ok", 0) == 0) {
+                    cell = "ok";
+                } else {
+                    auto advice = cell.find(" (unreachable: ");
+                    cell = cell.substr(0, std::min(advice, cell.find(" (MTU: ")));
+                }
+            }
+            line.push_back(one_line(cell));
+        }
+        table.push_back(std::move(line));
+    }
+    return "\nlinks (each node's cabling step: the peers it reaches on each network):\n" +
+           text::columns(table);
+}
+
 }  // namespace
 
 std::vector<NodeStatus> site_rows(const node::Site& site, const std::vector<NodeRecord>& records,
@@ -259,7 +296,7 @@ std::string render_node_status(const std::string& node, const std::vector<StepRe
         rows.push_back(
             {one_line(s.name), to_string(s.state), std::to_string(s.attempts), one_line(s.detail)});
     }
-    return out + table(rows);
+    return out + text::columns(rows);
 }
 
 std::string render_site_status(const node::Site& site, const std::vector<NodeRecord>& records,
@@ -279,7 +316,8 @@ std::string render_site_status(const node::Site& site, const std::vector<NodeRec
                         r.role == node::Role::controller ? "-" : (r.enrolled ? "yes" : "no"),
                         steps_cell(r.steps_done, r.steps_total), words(r.state), one_line(r.note)});
     }
-    out += table(rows);
+    out += text::columns(rows);
+    out += links_matrix(site, nodes);
     if (!unauthenticated.empty()) {
         out +=
             "\nunauthenticated attempts (since the enrolment service started; no node's "
@@ -295,7 +333,7 @@ std::string render_site_status(const node::Site& site, const std::vector<NodeRec
             strangers.push_back({one_line(u.address), names.empty() ? "-" : names,
                                  std::to_string(u.total), one_line(u.last_reason), counts});
         }
-        out += table(strangers);
+        out += text::columns(strangers);
     }
     const node::Node& controller = site.controller();
     return out + "\n" + render_node_status(controller.name, controller_steps);
@@ -334,6 +372,7 @@ json site_status_json(const node::Site& site, const std::vector<NodeRecord>& rec
             {"controller", site.controller().name},
             {"overall", to_string(overall_of_rows(rows))},
             {"nodes", std::move(nodes)},
+            {"links", link_cells(rows)},
             {"unauthenticated", unauthenticated_to_json(unauthenticated)["sources"]}};
 }
 

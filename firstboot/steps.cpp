@@ -87,11 +87,6 @@ std::string last_line(const std::string& output) {
     return "";
 }
 
-std::string what_went_wrong(const ProcessResult& r) {
-    std::string l = last_line(r.output);
-    return l.empty() ? "exit " + std::to_string(r.exit_code) : l;
-}
-
 bool sandboxed(const node::Paths& paths) {
     return paths.root != fs::path("/");
 }
@@ -564,33 +559,48 @@ void write_known_hosts(const node::Paths& paths, const std::vector<KnownHost>& h
     write_if_changed(file, about_file(file, [&] { return render_known_hosts(old, hosts); }), 0644);
 }
 
-std::string verify_ssh(StepContext& ctx, const std::vector<const node::Node*>& nodes) {
-    // One ssh per node, up to 16 at once: a 50-node site is checked in seconds, not minutes.
-    std::vector<ProcessResult> results(nodes.size());
+std::string what_went_wrong(const ProcessResult& r) {
+    std::string l = last_line(r.output);
+    return l.empty() ? "exit " + std::to_string(r.exit_code) : l;
+}
+
+std::vector<ProcessResult> run_each(CommandRunner& runner,
+                                    const std::vector<std::vector<std::string>>& argvs,
+                                    std::size_t at_once) {
+    std::vector<ProcessResult> results(argvs.size());
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
-        for (std::size_t i = next++; i < nodes.size(); i = next++) {
-            std::vector<std::string> argv = {
-                "ssh",           "-o", "StrictHostKeyChecking=yes", "-o",
-                "BatchMode=yes", "-o", "ConnectTimeout=10"};
-            if (sandboxed(ctx.paths)) {
-                // The same check against the sandbox's key and known hosts, not the real ones.
-                argv.insert(argv.end(),
-                            {"-o", "GlobalKnownHostsFile=" + ctx.paths.known_hosts().string(), "-o",
-                             "UserKnownHostsFile=/dev/null", "-i", ctx.paths.root_key().string()});
-            }
-            argv.insert(argv.end(), {"root@" + ctx.id.site.address(*nodes[i]), "true"});
+        for (std::size_t i = next++; i < argvs.size(); i = next++) {
             try {
-                results[i] = ctx.runner.run(argv);
+                results[i] = runner.run(argvs[i]);
             } catch (const std::exception& e) {
                 results[i] = {127, describe(e)};
             }
         }
     };
     std::vector<std::thread> threads;
-    for (std::size_t t = 0; t < std::min<std::size_t>(16, nodes.size()); ++t)
+    for (std::size_t t = 0; t < std::min(std::max<std::size_t>(at_once, 1), argvs.size()); ++t)
         threads.emplace_back(worker);
     for (auto& t : threads) t.join();
+    return results;
+}
+
+std::string verify_ssh(StepContext& ctx, const std::vector<const node::Node*>& nodes) {
+    // One ssh per node, up to 16 at once: a 50-node site is checked in seconds, not minutes.
+    std::vector<std::vector<std::string>> argvs;
+    for (const node::Node* n : nodes) {
+        std::vector<std::string> argv = {"ssh",           "-o", "StrictHostKeyChecking=yes", "-o",
+                                         "BatchMode=yes", "-o", "ConnectTimeout=10"};
+        if (sandboxed(ctx.paths)) {
+            // The same check against the sandbox's key and known hosts, not the real ones.
+            argv.insert(argv.end(),
+                        {"-o", "GlobalKnownHostsFile=" + ctx.paths.known_hosts().string(), "-o",
+                         "UserKnownHostsFile=/dev/null", "-i", ctx.paths.root_key().string()});
+        }
+        argv.insert(argv.end(), {"root@" + ctx.id.site.address(*n), "true"});
+        argvs.push_back(std::move(argv));
+    }
+    std::vector<ProcessResult> results = run_each(ctx.runner, argvs);
     std::vector<std::string> failures;
     std::vector<std::string> reached;
     for (std::size_t i = 0; i < nodes.size(); ++i) {

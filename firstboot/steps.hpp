@@ -63,6 +63,14 @@ struct KnownHost {
 };
 void write_known_hosts(const node::Paths& paths, const std::vector<KnownHost>& hosts);
 
+// Runs each argv, up to `at_once` at a time; results in argv order. A command that cannot be
+// started answers exit 127 with the reason as its output.
+std::vector<ProcessResult> run_each(CommandRunner& runner,
+                                    const std::vector<std::vector<std::string>>& argvs,
+                                    std::size_t at_once = 16);
+// A failed command in a few words: its last line of output, or "exit N".
+std::string what_went_wrong(const ProcessResult& r);
+
 // Controller: `ssh -o StrictHostKeyChecking=yes -o BatchMode=yes root@ADDRESS true` for each
 // node; throws naming every node that failed and the ssh error.
 std::string verify_ssh(StepContext& ctx, const std::vector<const node::Node*>& nodes);

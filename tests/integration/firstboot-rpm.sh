@@ -25,7 +25,7 @@ q() { rpm -qp --nosignature "$@" "$FIRSTBOOT_RPM"; }
 [ "$(q --qf '%{FILEDIGESTALGO}')" = 8 ] || fail "file digests are algorithm $(q --qf '%{FILEDIGESTALGO}'), expected 8 (sha256)"
 [ "$(q --qf '%{ARCH}')" = x86_64 ] || fail "arch $(q --qf '%{ARCH}')"
 requires=$(q -R | sort -u)
-want_requires=$(printf '%s\n' /bin/sh chrony openssh-clients openssh-server \
+want_requires=$(printf '%s\n' /bin/sh chrony iputils openssh-clients openssh-server \
     'rpmlib(CompressedFileNames) <= 3.0.4-1' 'rpmlib(FileDigests) <= 4.6.0-1' \
     'rpmlib(PayloadFilesHavePrefix) <= 4.0-1' | sort -u)
 [ "$requires" = "$want_requires" ] || fail "unexpected requirements:"$'\n'"$requires"

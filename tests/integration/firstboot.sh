@@ -78,6 +78,15 @@ for n in "${FB_NODES[@]}"; do
     fb_status "$n"
     [ "$RC" -eq 0 ] || fail "$n: status exited $RC:"$'\n'"$OUT"
 done
+# Each node pinged its peers on the management network (real ping in its namespace, the
+# cabling step) and the controller's status shows the links matrix: every node "ok".
+fb_status "$CTL"
+matrix=$(sed -n '/^links (each node/,/^$/p' <<<"$OUT")
+for n in "${FB_NODES[@]}"; do
+    grep -Eq "^$n( +-)* +ok( +-)*\$" <<<"$matrix" || fail "the controller's links matrix has no 'ok' row for $n:"$'\n'"$OUT"
+    grep -q "rc=0 ping .* -I [a-z0-9]* ${FB_ADDR[$CTL]}\$" "${FB_ROOT[$n]}/hook.log" 2>/dev/null || [ "$n" = "$CTL" ] ||
+        fail "$n: no ping of the controller in its hook.log"
+done
 fb_status "$CTL" --json
 python3 -c 'import json,sys; json.loads(sys.argv[1])' "$OUT" || fail "status --json is not JSON: $OUT"
 
