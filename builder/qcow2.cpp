@@ -33,6 +33,7 @@ namespace {
 constexpr const char* bios_boot_type = "21686148-6449-6E6F-744E-656564454649";
 constexpr const char* esp_type = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 constexpr const char* linux_fs_type = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
+constexpr const char* linux_raid_type = "A19D880F-05FC-4D3B-A006-743F0F84911E";
 
 double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -111,14 +112,28 @@ struct PendingOutputs {
     }
 };
 
-// Partitions by libguestfs's names (which its API calls translate), and the disk by the
-// appliance kernel's own name, which commands run in the appliance or the image need: the
-// kernel names disks in the order its SCSI scan finishes, so the appliance's own disk may be
-// sda and ours sdb.
+// The file systems' devices by libguestfs's names (which its API calls translate; on RAID1
+// the md arrays), and the disks by the appliance kernel's own names, which commands run in
+// the appliance or the image need: the kernel names disks in the order its SCSI scan
+// finishes, so the appliance's own disk may be sda and ours sdb.
 struct Layout {
-    std::string disk, bios, esp, boot, root;
-    std::string kernel_disk;
+    std::string esp, boot, root;
+    std::vector<std::string> kernel_disks;
+    std::vector<std::string> md_uuids;  // RAID1: the esp, boot and root arrays' md UUIDs
 };
+
+// How many disk files a node's image has: its system disks under RAID1, else one.
+std::size_t disks_of(const site::Node& n) {
+    return n.disks.layout == site::SystemLayout::raid1 ? n.disks.system.size() : 1;
+}
+
+// The i-th (0-based) disk file of an image whose first disk is `first`: NAME.qcow2,
+// NAME-disk2.qcow2, …
+fs::path disk_file(const fs::path& first, std::size_t i) {
+    if (i == 0) return first;
+    return first.parent_path() /
+           (first.stem().string() + "-disk" + std::to_string(i + 1) + first.extension().string());
+}
 
 class ImageBuild {
   public:
@@ -131,8 +146,9 @@ class ImageBuild {
           g_(g),
           pool_(pool) {}
 
-    Qcow2Image build(const std::string& node, const std::string& disk, std::size_t index,
-                     const fs::path& scratch) {
+    // `disks`: the node's drives (libguestfs names), `first`: the SCSI target of the first.
+    Qcow2Image build(const std::string& node, const std::vector<std::string>& disks,
+                     std::size_t first, const fs::path& scratch) {
         auto t0 = Clock::now();
         node_ = node;
         const site::Node* n = nullptr;
@@ -141,11 +157,16 @@ class ImageBuild {
         }
         Qcow2Image image;
         image.node = node;
-        step("partition " + disk + " (GPT: BIOS boot, ESP, /boot, root) and make " +
-                 profile_.boot_fs + "/" + profile_.root_fs + " file systems",
-             [&] { partition_and_format(disk, index); });
+        std::string what = disks.size() == 1
+                               ? "partition " + disks[0] + " (GPT: BIOS boot, ESP, /boot, root)"
+                               : "partition " + text::join(disks, ", ") +
+                                     " alike, RAID1 arrays of their ESP (metadata 1.0), /boot "
+                                     "and root";
+        step(what + " and make " + profile_.boot_fs + "/" + profile_.root_fs + " file systems",
+             [&] { partition_and_format(disks, first); });
         step("mount", [&] { mount(); });
         ImagePackages wanted = image_packages(site_, n->role, profile_);
+        if (disks.size() > 1) wanted.install.push_back("mdadm");
         mirror::ClosureRequest request;
         request.install = wanted.install;
         request.exclude = wanted.exclude;
@@ -198,52 +219,95 @@ class ImageBuild {
 
     // One shell script in the appliance: each libguestfs call costs a round trip (a second
     // or more under TCG), and libguestfs's mkfs passes no mkfs.xfs -m/-i options, without
-    // which an older target kernel (EL7's 3.10) refuses the file system.
-    void partition_and_format(const std::string& disk, std::size_t index) {
-        l_ = {disk, disk + "1", disk + "2", disk + "3", disk + "4", ""};
-        auto mkfs = [&](const std::string& type, const std::string& part) {
+    // which an older target kernel (EL7's 3.10) refuses the file system. With several disks
+    // each gets the same partitions and the ESP, /boot and root are RAID1 arrays across them
+    // (as Anaconda's raid1 layout): the ESP's with metadata 1.0 (at the end, so firmware
+    // reads either member as a plain FAT), the others 1.2 (GRUB's mdraid1x reads them). Both
+    // members start equal (new disks read as zeros), hence --assume-clean: no resync.
+    void partition_and_format(const std::vector<std::string>& disks, std::size_t first) {
+        bool raid = disks.size() > 1;
+        auto mkfs = [&](const std::string& type, const std::string& device) {
             auto it = profile_.mkfs_options.find(type);
             std::string opts = it == profile_.mkfs_options.end() ? "" : it->second;
-            return "mkfs." + type + (type == "xfs" ? " -f -q " : " -F -q ") + opts + " ${d}" +
-                   part + "\n";
+            return "mkfs." + type + (type == "xfs" ? " -f -q " : " -F -q ") + opts + " " + device +
+                   "\n";
         };
-        // libguestfs puts drive N at SCSI target N (and its own disk after them).
-        std::string target = std::to_string(index);
+        std::string data_type = raid ? linux_raid_type : linux_fs_type;
         std::string script =
             "set -e\n"
-            "d=$(ls /sys/class/scsi_disk/*:0:" +
-            target +
-            ":0/device/block/ 2>/dev/null | head -n 1)\n"
-            "[ -n \"$d\" ] || { echo 'no disk at SCSI target " +
-            target +
-            "' >&2; exit 1; }\n"
-            "d=/dev/$d\n"
-            "echo \"airstrap-disk $d\"\n"
-            "sgdisk --zap-all $d >/dev/null\n"
-            "sgdisk -a 2048 -n 1:2048:+1M -t 1:" +
-            bios_boot_type +
+            // libguestfs puts drive N at SCSI target N (and its own disk after them).
+            "disk() { d=$(ls /sys/class/scsi_disk/*:0:$1:0/device/block/ 2>/dev/null | head -n "
+            "1)\n"
+            "  [ -n \"$d\" ] || { echo \"no disk at SCSI target $1\" >&2; exit 1; }\n"
+            "  echo \"airstrap-disk /dev/$d\" >&2; echo /dev/$d; }\n"
+            "part() { sgdisk --zap-all $1 >/dev/null\n"
+            "  sgdisk -a 2048 -n 1:2048:+1M -t 1:" +
+            std::string(bios_boot_type) +
             " -c 1:biosboot"
             " -n 2:0:+200M -t 2:" +
             esp_type +
             " -c '2:EFI System Partition'"
             " -n 3:0:+1G -t 3:" +
-            linux_fs_type +
+            data_type +
             " -c 3:boot"
             " -n 4:0:0 -t 4:" +
-            linux_fs_type +
-            " -c 4:root $d >/dev/null\n"
-            "udevadm settle\n"
-            "mkfs.vfat -F 32 -n EFI ${d}2 >/dev/null\n" +
-            mkfs(profile_.boot_fs, "3") + mkfs(profile_.root_fs, "4") + "echo airstrap-format-ok\n";
+            data_type + " -c 4:root $1 >/dev/null; }\n";
+        std::vector<std::string> vars;
+        for (std::size_t i = 0; i < disks.size(); ++i) {
+            vars.push_back("${d" + std::to_string(i) + "}");
+            script += "d" + std::to_string(i) + "=$(disk " + std::to_string(first + i) + ")\n";
+        }
+        for (const auto& v : vars) script += "part " + v + "\n";
+        script += "udevadm settle\n";
+        std::string esp = vars[0] + "2", boot = vars[0] + "3", root = vars[0] + "4";
+        if (raid) {
+            auto members = [&](int partition) {
+                std::string out;
+                for (const auto& v : vars) out += " " + v + std::to_string(partition);
+                return out;
+            };
+            std::string n = std::to_string(disks.size());
+            int md = 0;
+            for (auto [name, partition, metadata] :
+                 {std::tuple<const char*, int, const char*>{"esp", 2, "1.0"},
+                  {"boot", 3, "1.2"},
+                  {"root", 4, "1.2"}}) {
+                std::string dev = "/dev/md" + std::to_string(md++);
+                script += "mdadm --create " + dev +
+                          " --run --assume-clean --level=1 --metadata=" + metadata +
+                          " --raid-devices=" + n + " --name=" + name + " --homehost=any" +
+                          members(partition) + " </dev/null >/dev/null 2>&1\n";
+                script += "echo \"airstrap-md $(mdadm --detail --export " + dev +
+                          " | sed -n 's/^MD_UUID=//p')\" >&2\n";
+            }
+            esp = "/dev/md0", boot = "/dev/md1", root = "/dev/md2";
+        }
+        script += "mkfs.vfat -F 32 -n EFI " + esp + " >/dev/null\n" + mkfs(profile_.boot_fs, boot) +
+                  mkfs(profile_.root_fs, root) + "echo airstrap-format-ok >&2\n";
+        // guestfs_debug sh returns stdout; the markers go to stderr, joined in by 2>&1.
+        script = "{\n" + script + "} 2>&1\n";
         char* args[] = {const_cast<char*>(script.c_str()), nullptr};
-        std::string out = g_.take(guestfs_debug(g_.h(), "sh", args), "partitioning " + disk);
+        std::string out =
+            g_.take(guestfs_debug(g_.h(), "sh", args), "partitioning " + text::join(disks, ", "));
         if (out.find("airstrap-format-ok") == std::string::npos)
-            throw Error("partitioning and mkfs of " + disk + " failed: " + out);
+            throw Error("partitioning and mkfs of " + text::join(disks, ", ") + " failed: " + out);
+        l_ = {};
         for (const auto& line : text::split(out, '\n')) {
             if (line.starts_with("airstrap-disk /dev/"))
-                l_.kernel_disk = text::trim(line.substr(14));
+                l_.kernel_disks.push_back(text::trim(line.substr(14)));
+            if (line.starts_with("airstrap-md "))
+                l_.md_uuids.push_back(text::trim(line.substr(12)));
         }
-        if (l_.kernel_disk.empty()) throw Error("the appliance did not say which disk is " + disk);
+        if (l_.kernel_disks.size() != disks.size())
+            throw Error("the appliance did not say which disks are " + text::join(disks, ", "));
+        if (raid && (l_.md_uuids.size() != 3 ||
+                     std::any_of(l_.md_uuids.begin(), l_.md_uuids.end(),
+                                 [](const std::string& u) { return u.empty(); })))
+            throw Error("mdadm made no RAID1 arrays on " + text::join(disks, ", ") + ": " + out);
+        // libguestfs's names: the first disk's partitions, or the arrays.
+        l_.esp = raid ? "/dev/md0" : disks[0] + "2";
+        l_.boot = raid ? "/dev/md1" : disks[0] + "3";
+        l_.root = raid ? "/dev/md2" : disks[0] + "4";
         // Closing a freshly made file system makes udev re-read the partition table, and the
         // partitions vanish for a moment (longer with several disks): read the table once
         // more, which libguestfs follows with a udev settle, and retry briefly.
@@ -257,7 +321,7 @@ class ImageBuild {
                     break;
                 }
                 if (attempt == 20) g_.fail("uuid of " + device);
-                guestfs_blockdev_rereadpt(g_.h(), disk.c_str());
+                for (const auto& d : disks) guestfs_blockdev_rereadpt(g_.h(), d.c_str());
                 ::usleep(250 * 1000);
             }
             if (uuids_[part].empty())
@@ -343,9 +407,26 @@ class ImageBuild {
             fstab_text(uuids_.at("root"), profile_.root_fs, uuids_.at("boot"), profile_.boot_fs,
                        uuids_.at("esp")),
             0644);
+        std::string cmdline = profile_.kernel_cmdline;
+        if (!l_.md_uuids.empty()) {
+            // As Anaconda writes them for md: the arrays the initramfs assembles, and their
+            // mdadm.conf (EL's path; Debian's mdadm reads it too). rd.retry=30: dracut starts
+            // an array that misses a member after 2/3 of it, 20 s, not after two minutes (its
+            // default 180): a node whose disk died comes up without an operator at its console.
+            cmdline += " rd.retry=30";
+            std::string conf =
+                "# Written by airstrap (build qcow2)\nMAILADDR root\nAUTO +imsm +1.x -all\n";
+            const char* names[] = {"esp", "boot", "root"};
+            for (std::size_t i = 0; i < l_.md_uuids.size(); ++i) {
+                conf += "ARRAY /dev/md/" + std::string(names[i]) +
+                        " level=raid1 num-devices=" + std::to_string(l_.kernel_disks.size()) +
+                        " UUID=" + l_.md_uuids[i] + "\n";
+                cmdline += " rd.md.uuid=" + l_.md_uuids[i];
+            }
+            add("/etc/mdadm.conf", conf, 0644);
+        }
         add("/etc/default/grub",
-            profile_.grub_defaults + "GRUB_CMDLINE_LINUX=\"" + profile_.kernel_cmdline + "\"\n",
-            0644);
+            profile_.grub_defaults + "GRUB_CMDLINE_LINUX=\"" + cmdline + "\"\n", 0644);
         fs::path tar = scratch / ("config-" + node_ + ".tar");
         write_tar(files, tar);
         g_.check(guestfs_tar_in(g_.h(), tar.c_str(), "/"), "upload the node's configuration");
@@ -375,11 +456,22 @@ class ImageBuild {
     std::string boot() {
         std::string kver = kernel_version();
         std::map<std::string, std::string> values = {{"kver", kver},
-                                                     {"disk", l_.kernel_disk},
+                                                     {"disk", l_.kernel_disks.at(0)},
                                                      {"root_uuid", uuids_.at("root")},
                                                      {"boot_uuid", uuids_.at("boot")}};
         g_.command(fill_command(profile_.initramfs, values));
-        for (const auto& cmd : profile_.bootloader) g_.command(fill_command(cmd, values));
+        // A command naming {disk} runs for each disk (GRUB on every RAID1 member: the node
+        // boots with either disk gone), the others once.
+        for (const auto& cmd : profile_.bootloader) {
+            bool per_disk = std::any_of(cmd.begin(), cmd.end(), [](const std::string& a) {
+                return a.find("{disk}") != std::string::npos;
+            });
+            for (const auto& disk : l_.kernel_disks) {
+                values["disk"] = disk;
+                g_.command(fill_command(cmd, values));
+                if (!per_disk) break;
+            }
+        }
         return kver;
     }
 
@@ -431,13 +523,16 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     if (profile_name.empty()) profile_name = site::to_string(site.distro);
     Profile profile = load_profile(profile_name);
     for (const auto& node : options.nodes) {
+        // An image is its disks: a system layout (single, or RAID1 across its disk files)
+        // is built, by the disks' order; which real disk each one is (by path, size or model)
+        // is the kickstart's question. Images use plain partitions, LVM or not (as for a
+        // single disk). Data volumes (Cinder's volume group, Nova's disk) are not built.
         for (const auto& n : site.nodes) {
-            if (n.name != node || n.disks.is_simple()) continue;
+            if (n.name != node || n.disks.data.empty()) continue;
             throw InputError("node " + node +
-                             ": an image has one disk, and its disks are not one system disk "
-                             "with LVM (disks.layout, lvm, data or a disk found by size and "
-                             "model); images of such nodes are not built yet: install them "
-                             "with a kickstart");
+                             ": its disks have data volumes (disks.data: Cinder's volume group "
+                             "or Nova's instances on their own disk); images of such nodes are "
+                             "not built yet: install them with a kickstart");
         }
         // A network the profile's style cannot write (an ifcfg bond member by MAC only).
         try {
@@ -458,14 +553,17 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     }
     mirror::PackagePool pool;
     pool.add_repo(mirror::load_local_repo(options.repo));
-    std::set<site::Role> roles;
+    std::vector<const site::Node*> nodes;
     for (const auto& node : options.nodes) {
         for (const auto& n : site.nodes) {
-            if (n.name == node) roles.insert(n.role);
+            if (n.name == node) nodes.push_back(&n);
         }
     }
-    for (site::Role role : roles) {
+    std::map<site::Role, bool> roles;  // role → some node of it has RAID1 (mdadm)
+    for (const site::Node* n : nodes) roles[n->role] |= disks_of(*n) > 1;
+    for (auto [role, raid] : roles) {
         ImagePackages wanted = image_packages(site, role, profile);
+        if (raid) wanted.install.push_back("mdadm");
         mirror::ClosureRequest request{wanted.install, {}, wanted.exclude, false};
         try {
             pool.closure(request);
@@ -485,16 +583,21 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     fs::create_directories(first_parent);
     TempDir scratch(first_parent, ".airstrap-qcow2-");
     Guest g;
-    for (const auto& node : options.nodes) {
-        fs::path final_path = fs::absolute(qcow2_output_for(options, node));
-        fs::path temp = scratch.path() / (node + ".qcow2");
-        pending.files.emplace_back(temp, final_path);
-        g.check(guestfs_disk_create(g.h(), temp.c_str(), "qcow2",
-                                    static_cast<std::int64_t>(size_gib) << 30, -1),
-                "create " + temp.string());
-        g.check(
-            guestfs_add_drive_opts(g.h(), temp.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1),
-            "add " + temp.string());
+    std::vector<std::size_t> first_drive;  // per node: its first drive's index
+    for (const site::Node* n : nodes) {
+        first_drive.push_back(pending.files.size());
+        fs::path final_first = fs::absolute(qcow2_output_for(options, n->name));
+        for (std::size_t d = 0; d < disks_of(*n); ++d) {
+            fs::path final_path = disk_file(final_first, d);
+            fs::path temp = scratch.path() / final_path.filename();
+            pending.files.emplace_back(temp, final_path);
+            g.check(guestfs_disk_create(g.h(), temp.c_str(), "qcow2",
+                                        static_cast<std::int64_t>(size_gib) << 30, -1),
+                    "create " + temp.string());
+            g.check(guestfs_add_drive_opts(g.h(), temp.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT,
+                                           "qcow2", -1),
+                    "add " + temp.string());
+        }
     }
     auto t = Clock::now();
     long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -505,13 +608,19 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     log("libguestfs appliance up (" + fixed(summary.launch_seconds) + " s), profile " +
         profile.name + " from " + profile.source);
     std::vector<std::string> devices = g.take(guestfs_list_devices(g.h()), "list devices");
-    if (devices.size() != options.nodes.size())
+    if (devices.size() != pending.files.size())
         throw Error("libguestfs shows " + std::to_string(devices.size()) + " disks for " +
-                    std::to_string(options.nodes.size()) + " images");
+                    std::to_string(pending.files.size()) + " disk files");
     ImageBuild build(site, secrets, profile, options, g, pool);
-    for (std::size_t i = 0; i < options.nodes.size(); ++i) {
-        Qcow2Image image = build.build(options.nodes[i], devices[i], i, scratch.path());
-        image.path = pending.files[i].second;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        std::size_t first = first_drive[i], count = disks_of(*nodes[i]);
+        std::vector<std::string> drives(
+            devices.begin() + static_cast<std::ptrdiff_t>(first),
+            devices.begin() + static_cast<std::ptrdiff_t>(first + count));
+        Qcow2Image image = build.build(nodes[i]->name, drives, first, scratch.path());
+        for (std::size_t d = 0; d < count; ++d)
+            image.disks.push_back(pending.files[first + d].second);
+        image.path = image.disks[0];
         image.virtual_bytes = static_cast<std::uint64_t>(size_gib) << 30;
         summary.images.push_back(image);
     }
@@ -523,13 +632,20 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
             ProcessResult r = runner.run(
                 {"qemu-img", "convert", "-c", "-O", "qcow2", temp.string(), packed.string()});
             if (r.exit_code != 0)
-                throw Error("qemu-img convert -c of " + options.nodes[i] + " failed: " + r.output);
+                throw Error("qemu-img convert -c of " + final_path.filename().string() +
+                            " failed: " + r.output);
             fs::rename(packed, temp);
         }
-        summary.images[i].file_bytes = fs::file_size(temp);
         // The image holds the node's key (the controller's: the site secret and every
-        // password): readable by its owner only.
+        // password), on every RAID1 member: readable by its owner only.
         fs::permissions(temp, fs::perms::owner_read | fs::perms::owner_write);
+    }
+    for (auto& image : summary.images) {
+        for (const auto& d : image.disks) {
+            for (const auto& [temp, final_path] : pending.files) {
+                if (final_path == d) image.file_bytes += fs::file_size(temp);
+            }
+        }
     }
     // Every image is complete: now they replace what was there.
     for (const auto& [temp, final_path] : pending.files) fs::rename(temp, final_path);

@@ -1,12 +1,13 @@
 // A qcow2 disk image per node, made with libguestfs: GPT with a BIOS boot partition, an ESP,
-// /boot and root (boots on BIOS and UEFI), the file systems the distro profile names, the
-// node's role closure from the site repository (the bootstrap packages' payloads unpacked
-// with libarchive, then the image's own rpm installs everything, so its rpmdb has the
-// target's format and scriptlets run), the repository baked in at /opt/airstrap/repo with
-// its .repo file, the node's configuration from kickstart::node_setup (the same decisions
-// the kickstart renders), the target's own initramfs and bootloader commands, and sysprep:
-// no machine-id, no SSH host keys. Every image is written beside its target and renamed
-// into place; all images of one run share one appliance launch.
+// /boot and root (boots on BIOS and UEFI; a node whose site disks are RAID1 gets one disk
+// file per member, the ESP, /boot and root RAID1 arrays across them, GRUB on each), the file
+// systems the distro profile names, the node's role closure from the site repository (the bootstrap
+// packages' payloads unpacked with libarchive, then the image's own rpm installs everything, so its
+// rpmdb has the target's format and scriptlets run), the repository baked in at /opt/airstrap/repo
+// with its .repo file, the node's configuration from kickstart::node_setup (the same decisions the
+// kickstart renders), the target's own initramfs and bootloader commands, and sysprep: no
+// machine-id, no SSH host keys. Every image is written beside its target and renamed into place;
+// all images of one run share one appliance launch.
 #pragma once
 
 #include <cstdint>
@@ -38,10 +39,11 @@ struct Qcow2Options {
 
 struct Qcow2Image {
     std::string node;
-    std::filesystem::path path;
+    std::filesystem::path path;                // its first disk
+    std::vector<std::filesystem::path> disks;  // every disk: RAID1 members NAME-disk2.qcow2 …
     std::size_t packages = 0;
     std::uint64_t installed_bytes = 0;  // rpm's SIZE of every installed package
-    std::uint64_t file_bytes = 0;       // the qcow2 file
+    std::uint64_t file_bytes = 0;       // the qcow2 files
     std::uint64_t virtual_bytes = 0;
     std::string kernel;
     double seconds = 0;
@@ -53,7 +55,8 @@ struct Qcow2Summary {
     std::vector<Qcow2Image> images;
 };
 
-// The image path of `node` for these options.
+// The image path of `node` for these options (its first disk; the others beside it,
+// NAME-disk2.qcow2 …).
 std::filesystem::path qcow2_output_for(const Qcow2Options& options, const std::string& node);
 
 // InputError (bad node, profile, repository, or a package the repository lacks) before

@@ -307,8 +307,11 @@ ExitCode run_build_qcow2(const BuildQcow2Options& o) {
     auto summary = builder::build_qcow2(loaded->site(), loaded->keys(), options, runner);
     nlohmann::json images = nlohmann::json::array();
     for (const auto& i : summary.images) {
+        nlohmann::json disks = nlohmann::json::array();
+        for (const auto& d : i.disks) disks.push_back(d.string());
         images.push_back({{"node", i.node},
                           {"path", i.path.string()},
+                          {"disks", disks},
                           {"packages", i.packages},
                           {"installed_bytes", i.installed_bytes},
                           {"file_bytes", i.file_bytes},
@@ -320,6 +323,8 @@ ExitCode run_build_qcow2(const BuildQcow2Options& o) {
                       << " packages (" << i.installed_bytes / 1048576 << " MiB installed), file "
                       << i.file_bytes / 1048576 << " MiB of " << i.virtual_bytes / 1073741824
                       << " GiB, kernel " << i.kernel << "\n";
+            for (std::size_t d = 1; d < i.disks.size(); ++d)
+                std::cout << "  RAID1 member " << d + 1 << ": " << i.disks[d].string() << "\n";
             bool controller = false;
             for (const auto& n : loaded->site().nodes)
                 controller |= n.name == i.node && n.role == site::Role::controller;

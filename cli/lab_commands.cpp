@@ -41,6 +41,11 @@ int run_lab(const LabCliOptions& o) {
                              ": airstrap lab gives each interface a NIC of its own on a plain "
                              "segment; bonds and VLANs are not rehearsed yet");
         }
+        if (n.disks.layout == site::SystemLayout::raid1) {
+            throw InputError(o.site.string() + ": node " + n.name +
+                             ": airstrap lab boots each node from one disk; RAID1 system disks "
+                             "are not rehearsed yet (build qcow2 makes their images)");
+        }
         for (const auto& i : n.interfaces) {
             if (i.mac.empty()) {
                 throw InputError(o.site.string() + ": node " + n.name + ", interface " + i.name +

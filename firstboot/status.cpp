@@ -219,14 +219,17 @@ Overall overall_of_rows(const std::vector<NodeStatus>& rows) {
 }
 
 // Each node's cabling cells (cabling.hpp) by network, from its "cabling" step as last
-// reported; a node without that step's detail yet has none.
+// reported; a node without that step's detail yet has none. The detail is the node's word:
+// only the site's networks are taken from it.
 std::map<std::string, std::map<std::string, std::string>> link_cells(
-    const std::vector<NodeStatus>& rows) {
+    const node::Site& site, const std::vector<NodeStatus>& rows) {
     std::map<std::string, std::map<std::string, std::string>> out;
     for (const auto& r : rows) {
         for (const auto& s : r.steps) {
             if (s.name != "cabling" || s.detail.empty()) continue;
-            for (auto& [network, cell] : links_from_detail(s.detail)) out[r.name][network] = cell;
+            for (auto& [network, cell] : links_from_detail(s.detail)) {
+                if (site.networks.count(network)) out[r.name][network] = cell;
+            }
         }
     }
     return out;
@@ -236,7 +239,7 @@ std::map<std::string, std::map<std::string, std::string>> link_cells(
 // on; a cell is "ok", the broken links (without the advice, which the step's detail has), or
 // "-" (not on that network, or not checked yet).
 std::string links_matrix(const node::Site& site, const std::vector<NodeStatus>& rows) {
-    auto cells = link_cells(rows);
+    auto cells = link_cells(site, rows);
     if (cells.empty()) return "";
     std::vector<std::string> networks;
     for (const auto& [name, net] : site.networks) {
@@ -372,7 +375,7 @@ json site_status_json(const node::Site& site, const std::vector<NodeRecord>& rec
             {"controller", site.controller().name},
             {"overall", to_string(overall_of_rows(rows))},
             {"nodes", std::move(nodes)},
-            {"links", link_cells(rows)},
+            {"links", link_cells(site, rows)},
             {"unauthenticated", unauthenticated_to_json(unauthenticated)["sources"]}};
 }
 

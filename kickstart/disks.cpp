@@ -96,9 +96,13 @@ KickstartDisks kickstart_disks(const site::Node& node) {
                     "clearpart --all --initlabel --disklabel=gpt --drives=" +
                     text::join(all, ",") +
                     "\n"
-                    // With /boot on RAID1, Anaconda puts the boot loader on every member's disk.
+                    // With /boot on RAID1, Anaconda puts the boot loader on every member's disk;
+                    // rd.retry=30: dracut starts an array missing a member after 20 s, not two
+                    // minutes (the images' command line has it too).
                     "bootloader --location=mbr --boot-drive=" +
-                    system[0] + "\n";
+                    system[0] +
+                    (d.layout == site::SystemLayout::raid1 ? " --append=\"rd.retry=30\"" : "") +
+                    "\n";
     bool raid = d.layout == site::SystemLayout::raid1;
     auto part = [&](const std::string& what, const std::string& size, std::size_t i) {
         return "part " + what + " " + size + " --ondisk=" + system[i] + "\n";

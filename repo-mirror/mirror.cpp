@@ -36,12 +36,13 @@ using nlohmann::json;
 
 std::vector<std::string> installer_packages(site::Distro distro) {
     // What Anaconda installs without %packages naming it: the kernel, the bootloaders for
-    // BIOS and UEFI, LVM and XFS for autopart, dosfstools for the EFI system partition, and
-    // the tools its own commands call. (`airstrap build qcow2` takes its profile's packages
-    // from the same repository.)
+    // BIOS and UEFI, LVM and XFS for autopart, mdadm for RAID1, dosfstools for the EFI system
+    // partition, and the tools its own commands call. (`airstrap build qcow2` takes its profile's
+    // packages from the same repository.)
     std::vector<std::string> common = {
-        "grub2-efi-x64",         "shim-x64", "efibootmgr", "lvm2", "xfsprogs", "dosfstools",
-        "dracut-config-generic", "kbd",      "firewalld"};
+        "grub2-efi-x64", "shim-x64", "efibootmgr", "lvm2",
+        "mdadm",         "xfsprogs", "dosfstools", "dracut-config-generic",
+        "kbd",           "firewalld"};
     if (distro == site::Distro::el7) {
         common.insert(common.end(), {"grub2", "grub2-tools", "authconfig"});
     } else {

@@ -2,7 +2,7 @@
 # A datacenter node's image in QEMU on a trunk this test builds: `airstrap build qcow2
 # --profile el9` on the rehearsal distro (tests/fixtures/make-distro.sh) for the controller of
 # a site whose nodes have an active-backup bond of two NICs carrying two VLANs (management 120,
-# storage 122 at MTU 9000). The switch is tests/tools/vlanswitch.py in a network namespace (an
+# storage 122 at MTU 9000) and RAID1 system disks (two disk files). The switch is tests/tools/vlanswitch.py in a network namespace (an
 # 802.1Q switch in user space: this machine's kernel has no VLAN filtering in its bridges),
 # the node's two NICs are QEMU taps on its trunk ports, and the namespace itself plays the
 # compute node's addresses on two access ports, one per VLAN.
@@ -12,7 +12,9 @@
 #      the compute side's port at MTU 1500: it names the MTU mismatch; then fixed: it passes and
 #      the status's links matrix says ok;
 #   3. from the namespace the node answers on each VLAN (storage with 9000-byte don't-fragment
-#      packets), and still does with either bond member's link down (QEMU's set_link).
+#      packets), and still does with either bond member's link down (QEMU's set_link);
+#   4. meanwhile, beside it: the node boots with either disk removed, with BIOS and with UEFI
+#      (each to the daemon's start, its three arrays running on one mirror).
 # Addresses (10.97.x) exist only inside the namespace and the guest; nothing leaves QEMU but to
 # the namespace's switch.
 source "$(dirname "$0")/common.sh"
@@ -28,11 +30,15 @@ command -v ping >/dev/null || skip "no ping (apt-get install iputils-ping)"
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 
 NS=dc$$
-QEMU_PID= SWITCH_PID=
+QEMU_PID= SWITCH_PID= DEGRADED_PID= DEGRADED_PID2=
 cleanup() {
     [ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
+    # the background boots: their QEMU (timeout's child) too
+    for p in $DEGRADED_PID $DEGRADED_PID2; do pkill -P "$p"; kill "$p"; done 2>/dev/null
+    pkill -f "$WORK/deg-" 2>/dev/null
     [ -n "$SWITCH_PID" ] && kill "$SWITCH_PID" 2>/dev/null
     wait 2>/dev/null
+    ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
     ip netns del "$NS" 2>/dev/null
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
@@ -96,6 +102,7 @@ nodes:
     interfaces:
       - {name: bond0, network: management, address: 10.97.120.10}
       - {name: bond0, network: storage, address: 10.97.122.10}
+    disks: {system: [sda, sdb], layout: raid1}
   - name: cmp1
     role: compute
     bonds:
@@ -112,10 +119,14 @@ start=$(date +%s)
 expect_exit 0 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile el9 --node ctl1 \
     --size 4 -o "$WORK/ctl1.qcow2"
 echo "1. ctl1's image: $(seconds "$start") s"
-files=$(guestfish --ro -a "$WORK/ctl1.qcow2" -i -- \
+grep -q "RAID1 member 2: $WORK/ctl1-disk2.qcow2" <<<"$OUT" || fail "1. no second disk named: $OUT"
+[ "$(stat -c %a "$WORK/ctl1-disk2.qcow2")" = 600 ] || fail "1. the second disk is not 0600"
+files=$(guestfish --ro -a "$WORK/ctl1.qcow2" -a "$WORK/ctl1-disk2.qcow2" -i -- \
     glob-expand "/etc/NetworkManager/system-connections/*" : \
     echo ---bond : cat /etc/NetworkManager/system-connections/bond0.nmconnection : \
-    echo ---v122 : cat /etc/NetworkManager/system-connections/bond0.122.nmconnection 2>&1) ||
+    echo ---v122 : cat /etc/NetworkManager/system-connections/bond0.122.nmconnection : \
+    echo ---mdadm : cat /etc/mdadm.conf : echo ---grub : cat /etc/default/grub : \
+    echo ---rpm : command "rpm -q mdadm" 2>&1) ||
     fail "guestfish could not read the image: $files"
 section() { awk -v s="---$1" '$0==s{on=1;next} /^---/{on=0} on' <<<"$files"; }
 grep -qx 'mode=active-backup' <<<"$(section bond)" || fail "bond0's keyfile: $(section bond)"
@@ -123,7 +134,55 @@ grep -qx 'mtu=9000' <<<"$(section bond)" || fail "bond0's keyfile has no MTU 900
 grep -qx 'id=122' <<<"$(section v122)" && grep -qx 'parent=bond0' <<<"$(section v122)" &&
     grep -qx 'mtu=9000' <<<"$(section v122)" && grep -qx 'address1=10.97.122.10/24' <<<"$(section v122)" ||
     fail "bond0.122's keyfile: $(section v122)"
+[ "$(section mdadm | grep -c '^ARRAY /dev/md/[a-z]* level=raid1 num-devices=2 UUID=')" = 3 ] ||
+    fail "1. mdadm.conf: $(section mdadm)"
+[ "$(section grub | grep -o 'rd\.md\.uuid=' | wc -l)" = 3 ] && grep -q ' rd\.retry=30' <<<"$(section grub)" ||
+    fail "1. GRUB's command line: $(section grub)"
+grep -q '^mdadm-' <<<"$(section rpm)" || fail "1. no mdadm in the image: $(section rpm)"
 echo "1. keyfiles: $(grep -c nmconnection <<<"$files") ($(grep -o '[^/]*\.nmconnection' <<<"$files" | tr '\n' ' '))"
+
+# ---- 4. (in the background) RAID1: either disk removed, BIOS and UEFI -------------------------
+# degraded MODE DISK LABEL: boot from DISK alone until the daemon starts; its arrays must run
+# on one mirror. The NIC is on a QEMU hub with nothing else.
+degraded() {
+    local mode=$1 disk=$2 label=$3 dlog t pid arrays
+    dlog=$WORK/degraded-$label.log
+    qemu-img create -q -f qcow2 -F qcow2 -b "$disk" "$WORK/deg-$label.qcow2"
+    # shellcheck disable=SC2046  # _boot_firmware prints separate arguments
+    timeout 900 "$BOOT_QEMU" -machine pc,accel=tcg -m 1024 -smp 1 -display none -vga none \
+        -no-reboot -parallel none -serial "file:$dlog" $(_boot_firmware "$mode") \
+        -netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,mac=52:54:00:97:00:10,addr=0x3 \
+        -drive "file=$WORK/deg-$label.qcow2,if=virtio,format=qcow2" </dev/null >"$dlog.qemu" 2>&1 &
+    pid=$!
+    t=$(date +%s)
+    until grep -q 'ctl1: starting as the controller of site dc' <<<"$(serial "$dlog")"; do
+        if [ "$(seconds "$t")" -ge 600 ] || ! kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null
+            echo "$label: the daemon did not start in $(seconds "$t") s; console:"
+            serial "$dlog" | tail -40
+            return 1
+        fi
+        sleep 3
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    arrays=$(serial "$dlog" | grep -cE 'md/raid1:md[0-9]+: active with 1 out of 2 mirrors')
+    [ "$arrays" -ge 2 ] || { echo "$label: $arrays arrays said 'active with 1 out of 2 mirrors'"; serial "$dlog" | grep -E 'md|raid' | tail -20; return 1; }
+    echo "4. $label: booted to the daemon in $(seconds "$t") s, $arrays arrays on one mirror"
+    rm -f "$WORK/deg-$label.qcow2"
+}
+# Two chains beside the network part's VM: three VMs on two cores for a while, every wait
+# below has room for that.
+(
+    degraded bios "$WORK/ctl1-disk2.qcow2" "bios-without-disk1" &&
+        degraded bios "$WORK/ctl1.qcow2" "bios-without-disk2"
+) >"$WORK/degraded-bios.out" 2>&1 &
+DEGRADED_PID=$!
+(
+    degraded uefi "$WORK/ctl1.qcow2" "uefi-without-disk2" &&
+        degraded uefi "$WORK/ctl1-disk2.qcow2" "uefi-without-disk1"
+) >"$WORK/degraded-uefi.out" 2>&1 &
+DEGRADED_PID2=$!
 
 # ---- the trunk: a switch in a namespace -----------------------------------------------------
 ip netns add "$NS" || skip "ip netns add does not work here"
@@ -159,6 +218,7 @@ grep -q ready "$WORK/switch.log" || fail "the switch did not start: $(cat "$WORK
 # ---- 2. boot; the cabling check names the VLAN left out, then the MTU ------------------------
 log=$WORK/ctl1-bios.log
 qemu-img create -q -f qcow2 -F qcow2 -b "$WORK/ctl1.qcow2" "$WORK/run.qcow2"
+qemu-img create -q -f qcow2 -F qcow2 -b "$WORK/ctl1-disk2.qcow2" "$WORK/run2.qcow2"
 ip netns exec "$NS" timeout 1500 "$BOOT_QEMU" -machine pc,accel=tcg -m 1536 -smp 1 -display none \
     -vga none -no-reboot -monitor "unix:$WORK/mon.sock,server,nowait" -parallel none \
     -serial "file:$log" \
@@ -166,7 +226,8 @@ ip netns exec "$NS" timeout 1500 "$BOOT_QEMU" -machine pc,accel=tcg -m 1536 -smp
     -device virtio-net-pci,netdev=n0,mac=52:54:00:97:00:10,addr=0x3 \
     -netdev tap,id=n1,ifname=ctlb,script=no,downscript=no \
     -device virtio-net-pci,netdev=n1,mac=52:54:00:97:00:11,addr=0x4 \
-    -drive "file=$WORK/run.qcow2,if=virtio,format=qcow2" </dev/null >"$log.qemu" 2>&1 &
+    -drive "file=$WORK/run.qcow2,if=virtio,format=qcow2" \
+    -drive "file=$WORK/run2.qcow2,if=virtio,format=qcow2" </dev/null >"$log.qemu" 2>&1 &
 QEMU_PID=$!
 t=$(date +%s)
 wait_status "$log" 600 "the cabling step failing on VLAN 122" \
@@ -207,4 +268,14 @@ has_kernel_line 'bond0: \(slave ens4\): link status definitely down' || fail "3.
 has_kernel_line 'bond0: \(slave ens3\): making interface the new active one' || fail "3. no failover to ens3"
 monitor "set_link n1 on"
 echo "3. ctl1 answers on VLAN 120 and on VLAN 122 at 9000 bytes, with both members and with either one down"
-pass "datacenter node: bond and VLAN keyfiles, the cabling check (VLAN left out, MTU), reachable through either member"
+kill "$QEMU_PID" 2>/dev/null
+wait "$QEMU_PID" 2>/dev/null
+QEMU_PID=
+t=$(date +%s)
+wait "$DEGRADED_PID" || { cat "$WORK/degraded-bios.out"; fail "4. a BIOS boot with a disk removed failed (above)"; }
+DEGRADED_PID=
+wait "$DEGRADED_PID2" || { cat "$WORK/degraded-uefi.out"; fail "4. a UEFI boot with a disk removed failed (above)"; }
+DEGRADED_PID2=
+cat "$WORK/degraded-bios.out" "$WORK/degraded-uefi.out"
+echo "4. waited $(seconds "$t") s for the boots with a disk removed"
+pass "datacenter node: bond and VLAN keyfiles, the cabling check (VLAN left out, MTU), reachable through either member; RAID1 boots with either disk removed (BIOS, UEFI)"

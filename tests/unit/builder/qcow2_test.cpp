@@ -153,6 +153,32 @@ TEST(Qcow2, NoImageWithoutANodeOrWithAStrangerOrABadRepository) {
     EXPECT_FALSE(std::filesystem::exists("/nonexistent"));
 }
 
+TEST(Qcow2, RaidNodesAreBuiltAndNodesWithDataVolumesRefusedBeforeAnythingStarts) {
+    auto f = testutil::rack_file();
+    ASSERT_TRUE(f->ok()) << f->diag().render();
+    auto secrets = testutil::fixed_secrets();
+    SystemCommandRunner runner;
+    builder::Qcow2Options o;
+    o.output = "/nonexistent/x.qcow2";
+    o.repo = "/nonexistent";
+    // ctl1: Cinder's volume group on its own disk; cmp1: Nova's instances on its own disk.
+    for (const std::string node : {"ctl1", "cmp1"}) {
+        o.nodes = {node};
+        EXPECT_EQ(message_of([&] { builder::build_qcow2(f->site(), secrets, o, runner); }),
+                  "node " + node +
+                      ": its disks have data volumes (disks.data: Cinder's volume group or "
+                      "Nova's instances on their own disk); images of such nodes are not built "
+                      "yet: install them with a kickstart")
+            << node;
+    }
+    // net1: RAID1 system disks, no data volume: past the disk checks (to the repository's).
+    o.nodes = {"net1"};
+    EXPECT_EQ(message_of([&] { builder::build_qcow2(f->site(), secrets, o, runner); }),
+              "/nonexistent is not a yum repository (no repodata/repomd.xml); give an "
+              "'airstrap mirror' output");
+    EXPECT_EQ(builder::qcow2_output_for(o, "net1"), "/nonexistent/x.qcow2");
+}
+
 TEST(Qcow2, ServicesAreEnabledLikeAnacondaDoesAndLibvirtsNetworkGoes) {
     auto f = testutil::lab3_file();
     auto s = kickstart::node_setup(f->site(), testutil::fixed_secrets(), "compute-node");

@@ -193,6 +193,8 @@ TEST(Cabling, TheControllersStatusShowsAMatrixOfLinks) {
     };
     record("cmp1", StepState::failed, broken);
     record("net1", StepState::done, ok);
+    // A compromised node's report: a network the site lacks, a terminal escape in a cell.
+    record("cmp3", StepState::done, "bogus: x; tenant: ok\x1b]0;owned\x07");
     std::string text = render_site_status(rack, records, {});
     auto at = text.find("links (each node's cabling step");
     ASSERT_NE(at, std::string::npos) << text;
@@ -218,11 +220,16 @@ TEST(Cabling, TheControllersStatusShowsAMatrixOfLinks) {
     words = text::split(line_of("cmp4"), ' ');
     words.erase(std::remove(words.begin(), words.end(), ""), words.end());
     EXPECT_EQ(words, (std::vector<std::string>{"cmp4", "-", "-", "-"}));
-    // The JSON has the cells whole.
+    std::string c3 = line_of("cmp3");
+    EXPECT_EQ(c3.find('\x1b'), std::string::npos) << c3;
+    EXPECT_EQ(matrix.find("bogus"), std::string::npos) << matrix;
+    // The JSON has the cells whole, for the site's networks only.
     auto j = site_status_json(rack, records, {});
     EXPECT_EQ(j["links"]["cmp1"]["management"],
               "ok, 6 peers from bond0.120 (VLAN 120) at MTU 1500");
     EXPECT_FALSE(j["links"].contains("cmp4"));
+    EXPECT_FALSE(j["links"]["cmp3"].contains("bogus"));
+    EXPECT_TRUE(j["links"]["cmp3"].contains("tenant"));
 }
 
 }  // namespace
