@@ -69,7 +69,9 @@ Overall site_overall(const node::Site& site, const std::vector<NodeRecord>& reco
 std::string render_node_status(const std::string& node, const std::vector<StepRecord>& steps);
 
 // "site NAME: in progress (1/3 nodes done)", a blank line, the table
-// NODE  ROLE  ADDRESS  ENROLLED  STEPS  STATE  NOTE, a blank line, then (when there are any)
+// NODE  ROLE  ADDRESS  ENROLLED  STEPS  STATE  NOTE, then (once some node has run its cabling
+// step) a blank line, "links (…):" and the matrix NODE × network (cells "ok", the broken
+// links from the node's cabling detail, or "-"), a blank line, then (when there are any)
 // "unauthenticated attempts …:" and the table ADDRESS  NAMES CLAIMED  ATTEMPTS  LAST REASON
 // COUNTS and a blank line, then the controller's own render_node_status. Unauthenticated
 // attempts (guard.hpp) are anyone's: they never change a node's state or the overall answer.
@@ -84,7 +86,7 @@ nlohmann::json node_status_json(const std::string& node, const std::vector<StepR
 
 // {"site", "controller", "overall", "nodes": [{"name", "role", "address", "enrolled", "state",
 // "note", "steps_done", "steps_total", "heard_from", "last_seen", "generation", "rejoin_open",
-// "steps": […]}…], "unauthenticated": [{"address", "names", "total", "counts", "last_reason",
+// "steps": […]}…], "links": {NODE: {NETWORK: CELL}}, "unauthenticated": [{"address", "names", "total", "counts", "last_reason",
 // "last_seen"}…]}, the nodes in site order, the controller's entry with its own steps.
 nlohmann::json site_status_json(const node::Site& site, const std::vector<NodeRecord>& records,
                                 const std::vector<StepRecord>& controller_steps,

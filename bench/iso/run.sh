@@ -62,9 +62,11 @@ VENDOR=$MEDIA/boot/el7-dvd.iso
 VENDOR_BYTES=$(stat -c %s "$VENDOR")
 SITE=$SCRATCH/site/site.yaml
 mkdir -p "$SCRATCH/site"
+# Without the cloud: block: its images are files beside the example, not in the scratch site,
+# and not what this measures.
 sed -e "s|^  vendor_iso: .*|  vendor_iso: $VENDOR|" \
     -e "s|^      tarball: .*|      tarball: $MEDIA/fixtures/tarballs/openstack_Q.tar.gz|" \
-    "$ROOT/examples/lab3/site.yaml" >"$SITE"
+    "$ROOT/examples/lab3/site.yaml" | awk '/^[a-z]/ { skip = ($1 == "cloud:") } !skip' >"$SITE"
 "$AIRSTRAP" init --secrets-only "$SCRATCH/site" >/dev/null
 "$AIRSTRAP" mirror "$SITE" -o "$SCRATCH/repo" >/dev/null 2>&1 || die "airstrap mirror failed"
 say "vendor DVD: $VENDOR ($((VENDOR_BYTES >> 20)) MiB), scratch $SCRATCH"
