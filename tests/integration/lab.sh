@@ -69,7 +69,7 @@ qemus_of() { pgrep -f -- "-serial file:$1/" || true; }
 
 # ---- 1. cheap refusals -------------------------------------------------------------------
 expect_exit 2 "$AIRSTRAP" lab "$SITE" --images "$WORK/none" --until packstak
-grep -q "unknown step 'packstak' (did you mean 'packstack'?); the first-boot steps of this site are: identity, host_keys, root_key, checks, chrony, chrony_wait, barrier, known_hosts, verify_ssh, answers, packstack, verify_token" <<<"$OUT" \
+grep -q "unknown step 'packstak' (did you mean 'packstack'?); the first-boot steps of this site are: identity, host_keys, root_key, checks, chrony, chrony_wait, cabling, barrier, known_hosts, verify_ssh, answers, packstack, verify_token" <<<"$OUT" \
     || fail "--until packstak: $OUT"
 mkdir -p "$WORK/none"
 expect_exit 2 "$AIRSTRAP" lab "$SITE" --images "$WORK/none" --logs "$WORK/none-logs"
