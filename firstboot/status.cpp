@@ -242,7 +242,8 @@ std::string links_matrix(const node::Site& site, const std::vector<NodeStatus>& 
     auto cells = link_cells(site, rows);
     if (cells.empty()) return "";
     std::vector<std::string> networks;
-    for (const auto& [name, net] : site.networks) {
+    for (const auto& entry : site.networks) {
+        const std::string& name = entry.first;  // not a binding: clang 14 cannot capture those
         bool addressed =
             std::any_of(site.nodes.begin(), site.nodes.end(), [&](const node::Node& n) {
                 return std::any_of(
