@@ -276,7 +276,7 @@ class ImageBuild {
                 script += "mdadm --create " + dev +
                           " --run --assume-clean --level=1 --metadata=" + metadata +
                           " --raid-devices=" + n + " --name=" + name + " --homehost=any" +
-                          members(partition) + " </dev/null >/dev/null 2>&1\n";
+                          members(partition) + " </dev/null >/dev/null\n";
                 script += "echo \"airstrap-md $(mdadm --detail --export " + dev +
                           " | sed -n 's/^MD_UUID=//p')\" >&2\n";
             }
