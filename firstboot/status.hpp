@@ -86,8 +86,9 @@ nlohmann::json node_status_json(const std::string& node, const std::vector<StepR
 
 // {"site", "controller", "overall", "nodes": [{"name", "role", "address", "enrolled", "state",
 // "note", "steps_done", "steps_total", "heard_from", "last_seen", "generation", "rejoin_open",
-// "steps": […]}…], "links": {NODE: {NETWORK: CELL}}, "unauthenticated": [{"address", "names", "total", "counts", "last_reason",
-// "last_seen"}…]}, the nodes in site order, the controller's entry with its own steps.
+// "steps": […]}…], "links": {NODE: {NETWORK: CELL}}, "unauthenticated": [{"address", "names",
+// "total", "counts", "last_reason", "last_seen"}…]}, the nodes in site order, the controller's
+// entry with its own steps.
 nlohmann::json site_status_json(const node::Site& site, const std::vector<NodeRecord>& records,
                                 const std::vector<StepRecord>& controller_steps,
                                 const std::set<std::string>& rejoin_open = {},

@@ -6,6 +6,7 @@
 # networks) with no host forwarding; it stays inside QEMU.
 #
 #   qemu_skip_reason                     why booting cannot work here ("" when it can)
+#   monitor SOCKET COMMAND               one command to a QEMU monitor on a unix socket
 #   boot_iso MODE ISO LOG [QEMU ARGS…]   MODE: bios-cd uefi-cd bios-usb uefi-usb
 #   boot_pxe_qemu TFTPDIR BOOTFILE MODE MAC LOG [QEMU ARGS…]   MODE: bios uefi
 #   marker LOG NAME                      the value after "AIRSTRAP-FIXTURE NAME: " (first)
@@ -29,6 +30,19 @@ OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 BOOT_MAC=${BOOT_MAC:-52:54:00:12:34:56}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 BOOT_SECONDS=0
+
+# monitor SOCKET COMMAND: one command to a QEMU monitor on a unix socket.
+monitor() {
+    python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+time.sleep(0.5)
+s.sendall(sys.argv[2].encode() + b"\n")
+time.sleep(0.5)
+s.close()
+PY
+}
 
 qemu_skip_reason() {
     command -v "$BOOT_QEMU" >/dev/null || { echo "no $BOOT_QEMU (Debian package qemu-system-x86)"; return 0; }

@@ -66,18 +66,6 @@ wait_status() {
         sleep 3
     done
 }
-# monitor COMMAND: one command to the QEMU monitor.
-monitor() {
-    python3 - "$WORK/mon.sock" "$1" <<'PY'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-time.sleep(0.3)
-s.sendall(sys.argv[2].encode() + b"\n")
-time.sleep(0.3)
-s.close()
-PY
-}
 # reach ADDRESS [PING OPTIONS]: the namespace reaches ADDRESS within 20 s.
 reach() {
     local addr=$1 i
@@ -256,18 +244,18 @@ both() {
 # has_kernel_line ERE: the guest's kernel said it on the console.
 has_kernel_line() { grep -qE "$1" <<<"$(serial "$log")"; }
 both "both members up"
-monitor "set_link n0 off"
+monitor "$WORK/mon.sock" "set_link n0 off"
 both "ens3's link down"
 has_kernel_line 'bond0: \(slave ens3\): link status definitely down' || fail "3. the guest's bond did not see ens3 go down"
-monitor "set_link n0 on"
+monitor "$WORK/mon.sock" "set_link n0 on"
 sleep 1
-monitor "set_link n1 off"
+monitor "$WORK/mon.sock" "set_link n1 off"
 both "ens4's link down"
 # Whichever member was active first, ens4 going down leaves ens3 the active one: at least this
 # failover happened under the pings.
 has_kernel_line 'bond0: \(slave ens4\): link status definitely down' || fail "3. the guest's bond did not see ens4 go down"
 has_kernel_line 'bond0: \(slave ens3\): making interface the new active one' || fail "3. no failover to ens3"
-monitor "set_link n1 on"
+monitor "$WORK/mon.sock" "set_link n1 on"
 echo "3. ctl1 answers on VLAN 120 and on VLAN 122 at 9000 bytes, with both members and with either one down"
 kill "$QEMU_PID" 2>/dev/null
 wait "$QEMU_PID" 2>/dev/null

@@ -122,18 +122,6 @@ check_media "compute-node's image" compute-node="tar:$WORK/compute-fs.tar"
 rm -f "$WORK/compute-fs.tar"
 echo "inside: partitions, rpmdb ($(section rpm | grep -c .) packages), repository, configuration and sysprep as expected"
 
-# monitor SOCKET COMMAND: one command to a QEMU monitor on a unix socket.
-monitor() {
-    python3 - "$1" "$2" <<'PY'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-time.sleep(0.5)
-s.sendall(sys.argv[2].encode() + b"\n")
-time.sleep(0.5)
-s.close()
-PY
-}
 for mode in bios uefi; do
     log=$WORK/compute-$mode.log
     # A throwaway overlay: the BIOS boot's journal is read from it after a clean reboot.

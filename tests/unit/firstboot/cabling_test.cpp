@@ -6,9 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -16,23 +13,25 @@
 #include "site/site_file.hpp"
 #include "site/site_json.hpp"
 #include "tests/unit/firstboot/fake_runner.hpp"
+#include "tests/unit/test_support.hpp"
 
-namespace fs = std::filesystem;
 using namespace airstrap;
 using namespace airstrap::firstboot;
 using airstrap::firstboot::testing::FakeRunner;
 
 namespace {
 
-node::Site example(const std::string& name) {
-    fs::path p = fs::path(AIRSTRAP_SOURCE_DIR) / "examples" / name / "site.yaml";
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto file = site::SiteFile::from_text("site.yaml", ss.str(), p.parent_path());
-    EXPECT_TRUE(file->ok()) << file->diag().render();
+// An example site as its nodes read it (site.yaml → site.json).
+node::Site as_node_site(const site::SiteFile& file) {
+    EXPECT_TRUE(file.ok()) << file.diag().render();
     return node::parse_site_json(
-        node::site_json_text(site::node_site(file->site(), crypto::Bytes(32, 0x42))));
+        node::site_json_text(site::node_site(file.site(), crypto::Bytes(32, 0x42))));
+}
+node::Site rack() {
+    return as_node_site(*testutil::rack_file());
+}
+node::Site lab3() {
+    return as_node_site(*testutil::lab3_file());
 }
 
 std::string joined(const std::vector<std::string>& argv) {
@@ -55,7 +54,7 @@ const LinkProbe* find(const std::vector<LinkProbe>& links, const std::string& ne
 }
 
 TEST(Cabling, ARackComputeNodeProbesEveryPeerOnEachNetworkItIsAddressedOn) {
-    node::Site rack = example("rack");
+    node::Site rack = ::rack();
     auto links = links_of(rack, *rack.node("cmp1"));
     // management and tenant: the six other nodes; storage: ctl1 and cmp2–4 (the network nodes
     // are not on it); external: cmp1 has no address there.
@@ -80,7 +79,7 @@ TEST(Cabling, ARackComputeNodeProbesEveryPeerOnEachNetworkItIsAddressedOn) {
 }
 
 TEST(Cabling, AllLinksUpPassesWithOneFullSizeProbeEach) {
-    node::Site rack = example("rack");
+    node::Site rack = ::rack();
     FakeRunner r;
     r.on("ping", 0);
     auto links = links_of(rack, *rack.node("ctl1"));
@@ -100,7 +99,7 @@ TEST(Cabling, AllLinksUpPassesWithOneFullSizeProbeEach) {
 }
 
 TEST(Cabling, AMissingVlanAndAnMtuMismatchAreToldApartAndNamed) {
-    node::Site rack = example("rack");
+    node::Site rack = ::rack();
     auto links = links_of(rack, *rack.node("cmp1"));
     FakeRunner r;
     r.on("ping", 0);
@@ -141,7 +140,7 @@ TEST(Cabling, AMissingVlanAndAnMtuMismatchAreToldApartAndNamed) {
 }
 
 TEST(Cabling, PingThatCannotSendIsAnErrorWithItsReasonNotAnUnreachablePeer) {
-    node::Site lab = example("lab3");
+    node::Site lab = lab3();
     auto links = links_of(lab, *lab.node("compute-node"));
     ASSERT_FALSE(links.empty());
     FakeRunner r;
@@ -170,7 +169,7 @@ TEST(Cabling, ADetailNotInTheFormGivesNoCells) {
 }
 
 TEST(Cabling, TheControllersStatusShowsAMatrixOfLinks) {
-    node::Site rack = example("rack");
+    node::Site rack = ::rack();
     auto cmp1 = links_of(rack, *rack.node("cmp1"));
     FakeRunner r;
     r.on("ping", 0);

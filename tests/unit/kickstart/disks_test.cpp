@@ -43,8 +43,8 @@ TEST(KickstartDisks, Raid1WithLvmAndANovaDisk) {
                   "\nzerombr\nclearpart --all --initlabel --disklabel=gpt --drives=" + p0 + "," +
                   p1 + "," + p2 + "\nbootloader --location=mbr --boot-drive=" + p0 +
                   " --append=\"rd.retry=30\""
-                  "\npart raid.21 --size=1024 --ondisk=" + p0 +
-                  "\npart raid.22 --size=1024 --ondisk=" + p1 +
+                  "\npart raid.21 --size=1024 --ondisk=" +
+                  p0 + "\npart raid.22 --size=1024 --ondisk=" + p1 +
                   "\nraid /boot --level=1 --device=boot --fstype=xfs raid.21 raid.22\n"
                   "part raid.31 --size=1 --grow --ondisk=" +
                   p0 + "\npart raid.32 --size=1 --grow --ondisk=" + p1 +
