@@ -48,6 +48,11 @@ class ArchiveReader {
     // Up to `size` bytes of the current entry; 0 at its end.
     std::size_t read(char* buf, std::size_t size, std::string_view before,
                      std::string_view after = {});
+    // Every remaining entry written into the file system under `root` (archive_write_disk):
+    // owners, modes, times, extended attributes (file capabilities) and hard links kept; an
+    // entry with '..' or one that would be written through a symlink is refused. InputError
+    // for a bad archive, Error for a file that cannot be written.
+    void extract_all(const std::filesystem::path& root, std::string_view what);
 
   private:
     [[noreturn]] void fail(std::string_view before, std::string_view after) const;
@@ -71,6 +76,12 @@ class ArchiveWriter {
     void write_header(archive_entry* entry, std::string_view before, std::string_view after = {});
     void write_data(const void* data, std::size_t size, std::string_view before,
                     std::string_view after = {});
+    // Every file under `dir` (not following symlinks), as `prefix`/its path relative to `dir`,
+    // with its owner and group by number only (the host's user names mean nothing in an
+    // image), mode, times, extended attributes and hard links. `prefix` is "." or "./a/b".
+    // `root_owned`: every entry owned by root (a folder of the host's put in an image).
+    void add_tree(const std::filesystem::path& dir, const std::string& prefix,
+                  bool root_owned = false);
     // Flushes the end of the archive; the destructor alone does not report errors.
     void close(std::string_view before, std::string_view after = {});
 

@@ -194,7 +194,7 @@ sed 's|^initramfs: .*|initramfs: [sh, -c, "echo no dracut here >\&2; exit 3"]|' 
 grep -q 'no dracut here' "$WORK/broken-profile.yaml" || fail "could not make the broken profile"
 expect_exit 1 "$AIRSTRAP" build qcow2 "$SITE" --repo "$DISTRO/repo" --profile "$WORK/broken-profile.yaml" \
     --node network-node --size 4 -o "$WORK/broken/network.qcow2"
-grep -q "error: qcow2 of network-node: initramfs and bootloader: 'sh -c echo no dracut here >&2; exit 3' in the image: .*no dracut here" <<<"$OUT" \
+grep -qE "error: qcow2 of network tree: initramfs for [^ ]+: 'sh -c echo no dracut here >&2; exit 3' in the staging tree failed \(exit 3\): no dracut here" <<<"$OUT" \
     || fail "the failure does not name the step and the command: $OUT"
 [ -z "$(ls -A "$WORK/broken")" ] || fail "a failed build left files behind: $(ls -A "$WORK/broken")"
 echo "a failing initramfs command: exit 1, step and command named, nothing left behind"
