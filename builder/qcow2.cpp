@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -670,49 +671,67 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
     long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
     guestfs_set_smp(g.h(), static_cast<int>(std::clamp(cpus, 1L, 4L)));
     guestfs_set_memsize(g.h(), 1024);
-    // The appliance starts and partitions every node's disks while this thread puts the
-    // roles' trees together; the handle is the other thread's until get().
-    auto appliance = std::async(std::launch::async, [&] {
-        auto t = Clock::now();
-        g.check(guestfs_launch(g.h()), "start the libguestfs appliance");
-        summary.launch_seconds = since(t);
-        steps.log("libguestfs appliance up (" + fixed(summary.launch_seconds) + " s), profile " +
-                  profile.name + " from " + profile.source);
-        std::vector<std::string> devices = g.take(guestfs_list_devices(g.h()), "list devices");
-        if (devices.size() != pending.files.size())
-            throw Error("libguestfs shows " + std::to_string(devices.size()) + " disks for " +
-                        std::to_string(pending.files.size()) + " disk files");
-        std::vector<NodeDisks> out;
-        for (std::size_t i = 0; i < nodes.size(); ++i) {
-            std::size_t first = first_drive[i], count = disks_of(*nodes[i]);
-            std::vector<std::string> drives(
-                devices.begin() + static_cast<std::ptrdiff_t>(first),
-                devices.begin() + static_cast<std::ptrdiff_t>(first + count));
-            std::string what =
-                count == 1 ? "partition " + drives[0] + " (GPT: BIOS boot, ESP, /boot, root)"
-                           : "partition " + text::join(drives, ", ") +
-                                 " alike, RAID1 arrays of their ESP (metadata 1.0), /boot "
-                                 "and root";
-            steps.run(
-                nodes[i]->name,
-                what + " and make " + profile.boot_fs + "/" + profile.root_fs + " file systems",
-                [&] { out.push_back(partition_and_format(g, profile, drives, first)); });
-        }
-        return out;
-    });
-    // Each role's tree once, for all its nodes.
-    std::map<TreeKey, StagedTree> trees;
-    {
-        TreeStager stager(site, secrets, profile, options, pool, steps);
-        for (const site::Node* n : nodes) {
-            TreeKey key{n->role, disks_of(*n) > 1};
-            if (!trees.count(key)) trees[key] = stager.stage(key, n->name, scratch.path());
-        }
+    // Each role's tree once, for all its nodes, put together by a second thread in the order
+    // the nodes need them, while this one starts the appliance and partitions every node's
+    // disks; each node's image is built as soon as its tree is ready.
+    std::vector<std::pair<TreeKey, std::string>> keys;  // each tree once, with its first node
+    for (const site::Node* n : nodes) {
+        TreeKey key{n->role, disks_of(*n) > 1};
+        if (std::none_of(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; }))
+            keys.emplace_back(key, n->name);
     }
-    std::vector<NodeDisks> disks = appliance.get();
+    std::vector<std::promise<StagedTree>> promised(keys.size());
+    std::map<TreeKey, std::shared_future<StagedTree>> trees;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        trees[keys[i].first] = promised[i].get_future().share();
+    std::atomic<bool> appliance_failed{false};
+    auto staging = std::async(std::launch::async, [&] {
+        TreeStager stager(site, secrets, profile, options, pool, steps);
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            try {
+                if (appliance_failed) throw Error("not staged: the appliance failed");
+                promised[i].set_value(stager.stage(keys[i].first, keys[i].second, scratch.path()));
+            } catch (...) {
+                for (std::size_t j = i; j < keys.size(); ++j)
+                    promised[j].set_exception(std::current_exception());
+                return;
+            }
+        }
+    });
+    // Declared after `staging`, so destroyed first: on an error here the staging thread stops
+    // after its current tree, and `staging`'s destructor waits for it.
+    struct OnError {
+        std::atomic<bool>& failed;
+        ~OnError() { failed = true; }
+    } on_error{appliance_failed};
+
+    auto t = Clock::now();
+    g.check(guestfs_launch(g.h()), "start the libguestfs appliance");
+    summary.launch_seconds = since(t);
+    steps.log("libguestfs appliance up (" + fixed(summary.launch_seconds) + " s), profile " +
+              profile.name + " from " + profile.source);
+    std::vector<std::string> devices = g.take(guestfs_list_devices(g.h()), "list devices");
+    if (devices.size() != pending.files.size())
+        throw Error("libguestfs shows " + std::to_string(devices.size()) + " disks for " +
+                    std::to_string(pending.files.size()) + " disk files");
+    std::vector<NodeDisks> disks;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        std::size_t first = first_drive[i], count = disks_of(*nodes[i]);
+        std::vector<std::string> drives(
+            devices.begin() + static_cast<std::ptrdiff_t>(first),
+            devices.begin() + static_cast<std::ptrdiff_t>(first + count));
+        std::string what = count == 1
+                               ? "partition " + drives[0] + " (GPT: BIOS boot, ESP, /boot, root)"
+                               : "partition " + text::join(drives, ", ") +
+                                     " alike, RAID1 arrays of their ESP (metadata 1.0), /boot "
+                                     "and root";
+        steps.run(nodes[i]->name,
+                  what + " and make " + profile.boot_fs + "/" + profile.root_fs + " file systems",
+                  [&] { disks.push_back(partition_and_format(g, profile, drives, first)); });
+    }
     ImageBuild build(site, secrets, profile, g, steps);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        const StagedTree& tree = trees.at({nodes[i]->role, disks_of(*nodes[i]) > 1});
+        const StagedTree& tree = trees.at({nodes[i]->role, disks_of(*nodes[i]) > 1}).get();
         Qcow2Image image = build.build(nodes[i]->name, disks[i], tree, scratch.path());
         for (std::size_t d = 0; d < disks_of(*nodes[i]); ++d)
             image.disks.push_back(pending.files[first_drive[i] + d].second);
@@ -720,6 +739,7 @@ Qcow2Summary build_qcow2(const site::Site& site, const site::Secrets& secrets,
         image.virtual_bytes = static_cast<std::uint64_t>(size_gib) << 30;
         summary.images.push_back(image);
     }
+    staging.get();
     g.check(guestfs_shutdown(g.h()), "shut the appliance down (flushing the images)");
     for (std::size_t i = 0; i < pending.files.size(); ++i) {
         auto& [temp, final_path] = pending.files[i];
