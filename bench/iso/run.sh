@@ -19,7 +19,7 @@ while (($#)); do
     case $1 in
         --size-mib) SIZE_MIB=${2:?}; shift 2 ;;
         --runs) RUNS=${2:?}; shift 2 ;;
-        --quick) SIZE_MIB=64; RUNS=1; shift ;;
+        --quick) QUICK=1; SIZE_MIB=64; RUNS=1; shift ;;
         -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -32,6 +32,7 @@ ROOT=$(dirname "$(dirname "$HERE")")
 AIRSTRAP=${AIRSTRAP:-$ROOT/build/airstrap}
 CACHE=$ROOT/bench/.cache
 RESULTS=$HERE/last-results.json
+((${QUICK:-0})) && RESULTS=$HERE/last-quick-results.json   # a full run's results stay
 WORKDIR=${BENCH_WORKDIR:-/work}
 
 # Under CI=true (which installs everything) a missing prerequisite is a failure.

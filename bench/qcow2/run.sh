@@ -82,6 +82,7 @@ else
     fi
 fi
 REPO=$DISTRO/repo
+((QUICK)) && RESULTS=$HERE/last-quick-results.json   # a full run's results stay
 
 SCRATCH=$(mktemp -d "$WORKDIR/airstrap-bench-qcow2.XXXXXX")
 trap '[[ -n $SCRATCH && -d $SCRATCH ]] && rm -rf -- "$SCRATCH"' EXIT
