@@ -73,6 +73,9 @@ class Engine {
           memory_(memory),
           max_bytes_(max_bytes) {}
 
+    // Called with a request's index when its file is in place (fetch_all's on_file).
+    std::function<void(std::size_t)> on_file;
+
     ~Engine() {
         // Pool jobs use our slots and requests: wait for them before anything goes away.
         {
@@ -444,6 +447,7 @@ class Engine {
         r.attempts = task.attempts;
         r.error.clear();
         ++progress_.files_done;
+        if (on_file) on_file(task.index);
         report(true);
     }
 
@@ -541,13 +545,15 @@ Fetcher::Fetcher(FetchOptions options) : impl_(std::make_unique<Impl>(std::move(
 
 Fetcher::~Fetcher() = default;
 
-std::vector<FetchResult> Fetcher::fetch_all(const std::vector<FetchRequest>& requests) {
+std::vector<FetchResult> Fetcher::fetch_all(const std::vector<FetchRequest>& requests,
+                                            const std::function<void(std::size_t)>& on_file) {
     if (!impl_->pool) {
         impl_->pool = std::make_unique<WorkPool>(
             std::min<std::size_t>(static_cast<std::size_t>(impl_->options.jobs), kMaxWorkers));
     }
     Engine engine(impl_->options, impl_->multi.get(), impl_->slots, impl_->pool.get(), requests,
                   nullptr, 0);
+    engine.on_file = on_file;
     return engine.run();
 }
 

@@ -60,7 +60,11 @@ class Fetcher {
 
     // Fetches every request; never throws for a failed transfer (see FetchResult::error),
     // only for misuse or when libcurl cannot start. Results are in request order.
-    std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests);
+    // `on_file(i)`, when given, is called as soon as request i's file is verified and in
+    // place (or found there), from the thread that drives the transfers: it must hand its
+    // work off, not do it.
+    std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests,
+                                       const std::function<void(std::size_t)>& on_file = {});
 
     // A small document (repomd.xml) into memory; throws airstrap::Error naming the URL
     // when it fails after retries or is larger than max_bytes.

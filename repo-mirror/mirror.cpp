@@ -24,9 +24,11 @@
 #include "repo-mirror/lock.hpp"
 #include "repo-mirror/merge.hpp"
 #include "repo-mirror/modules.hpp"
+#include "repo-mirror/repodata_writer.hpp"
 #include "repo-mirror/signatures.hpp"
 #include "repo-mirror/sources.hpp"
 #include "repo-mirror/tree.hpp"
+#include "repo-mirror/work_pool.hpp"
 #include "site/packages.hpp"
 
 namespace airstrap::mirror {
@@ -105,6 +107,7 @@ class MirrorBuild {
     std::map<std::string, PackageRef> selected;  // by output path
     json role_requests = json::object();
     std::unique_ptr<TempDir> staging;                 // the new tree, beside the output
+    std::unique_ptr<RepodataWriter> repodata;         // its repodata, as packages arrive
     std::map<std::string, std::string> sha256_of;     // output path → sha256
     std::map<std::string, std::string> signature_of;  // output path → verified, unsigned, …
     std::string comps, updateinfo, modules_yaml;      // merged, for the output's repodata
@@ -254,6 +257,28 @@ void MirrorBuild::materialize() {
     downloads = parent / ("." + out.filename().string() + ".download");
     std::vector<FetchRequest> remote;
     std::vector<std::string> remote_paths;
+    // Each package's repodata entries are made as it lands (its header read, on `arrivals`'
+    // threads, beside the transfers), in a fixed order: reused packages, then each tree's in
+    // its order, then the downloads in request order. The repodata is complete when the last
+    // package is.
+    repodata = std::make_unique<RepodataWriter>(staging->path(), selected.size(),
+                                                site.distro == site::Distro::el7);
+    std::mutex arrival_mu;
+    std::string arrival_error;  // the first, if any
+    auto record = [&](std::function<void()> job) {
+        return [&, job = std::move(job)] {
+            try {
+                job();
+            } catch (const std::exception& e) {
+                std::lock_guard lock(arrival_mu);
+                if (arrival_error.empty()) arrival_error = describe(e);
+            }
+        };
+    };
+    // Header reading is CPU work: no more threads than CPUs. Drained (reset) before what its
+    // jobs use goes.
+    auto arrivals = std::make_unique<WorkPool>(static_cast<std::size_t>(std::clamp(
+        options.jobs, 1, static_cast<int>(std::max(1U, std::thread::hardware_concurrency())))));
     for (const auto& [path, p] : selected) {
         fs::path dest = staging->path() / path;
         fs::create_directories(dest.parent_path());
@@ -263,6 +288,8 @@ void MirrorBuild::materialize() {
                 std::string(checksum_type_name(p.checksum_type)) + ":" + p.checksum) {
             if (::link((out / path).c_str(), dest.c_str()) == 0) {
                 ++summary.reused;
+                repodata->reserve(path);
+                arrivals->submit(record([&, rel = path] { repodata->add(rel); }));
                 continue;
             }
         }
@@ -308,6 +335,8 @@ void MirrorBuild::materialize() {
             }
             f.commit();
             sha256_of[rel] = sha256 ? sha256->hex_digest() : actual;
+            repodata->reserve(rel);
+            arrivals->submit(record([&, rel] { repodata->add(rel); }));
         });
         for (const auto& [src, dst] : files) {
             if (!sha256_of.contains(dst))
@@ -316,7 +345,26 @@ void MirrorBuild::materialize() {
     }
     if (!remote.empty()) {
         ctx.log("fetching " + std::to_string(remote.size()) + " packages");
-        auto results = fetcher(ctx).fetch_all(remote);
+        for (const auto& rel : remote_paths) repodata->reserve(rel);
+        // As each download is verified and in place: into the new tree, synced (beside the
+        // other transfers, not all at the end), its repodata entries.
+        // As each download is verified and in place: into the new tree, its write-out to the
+        // disk started (sync_file_range: no wait, no journal commit; publish()'s fsync then
+        // finds the data written), its repodata entries made.
+        auto arrived = [&](std::size_t i) {
+            arrivals->submit(record([&, i] {
+                const std::string& rel = remote_paths[i];
+                fs::path dest = staging->path() / rel;
+                if (::link(remote[i].dest.c_str(), dest.c_str()) != 0)
+                    fs::copy_file(remote[i].dest, dest, fs::copy_options::overwrite_existing);
+                if (int fd = ::open(dest.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+                    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+                    ::close(fd);
+                }
+                repodata->add(rel);
+            }));
+        };
+        auto results = fetcher(ctx).fetch_all(remote, arrived);
         std::vector<std::string> failed;
         for (const auto& r : results) {
             if (!r.ok) failed.push_back(r.error);
@@ -330,18 +378,18 @@ void MirrorBuild::materialize() {
                         " packages could not be fetched (what was fetched is kept in " +
                         downloads.string() + " for the next run):" + shown);
         }
+        arrivals.reset();  // every arrival handled
         for (std::size_t i = 0; i < remote.size(); ++i) {
             const std::string& rel = remote_paths[i];
             fs::path dest = staging->path() / rel;
-            if (::link(remote[i].dest.c_str(), dest.c_str()) != 0) {
-                fs::copy_file(remote[i].dest, dest, fs::copy_options::overwrite_existing);
-            }
             const PackageRef& p = selected.at(rel);
             sha256_of[rel] = p.checksum_type == ChecksumType::sha256
                                  ? p.checksum
                                  : file_checksum_hex(ChecksumType::sha256, dest);
         }
     }
+    arrivals.reset();
+    if (!arrival_error.empty()) throw Error(arrival_error);
     ctx.log("copied " + std::to_string(sha256_of.size()) + " packages, reused " +
             std::to_string(summary.reused));
 }
@@ -398,38 +446,11 @@ void MirrorBuild::check_signatures() {
 }
 
 void MirrorBuild::write_repodata() {
-    // Repodata for EL7 too: gzip XML plus sqlite, never zstd; comps and modules carried over.
-    std::vector<std::string> createrepo = {
-        "createrepo_c", "--quiet", "--general-compress-type=gz", "--checksum=sha256",
-        // sqlite only where it is read: EL7's yum. dnf (EL8/9) reads the XML with libsolv.
-        site.distro == site::Distro::el7 ? "--database" : "--no-database",
-        // createrepo_c's workers read RPM headers: CPU-bound, so no more than there are CPUs.
-        "--workers=" + std::to_string(std::clamp(
-                           options.jobs, 1,
-                           static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))))};
-    if (!comps.empty()) {
-        write_file_atomic(staging->path() / "comps.xml", comps, 0644);
-        createrepo.push_back("--groupfile=" + (staging->path() / "comps.xml").string());
-    }
-    createrepo.push_back(staging->path().string());
+    // Repodata for EL7 too: gzip XML (plus sqlite for EL7's yum; dnf reads the XML with
+    // libsolv), never zstd; comps, modules and updateinfo carried over.
     ctx.log("writing repodata for " + std::to_string(selected.size()) + " packages");
-    run_checked(ctx.runner, createrepo);
-    std::error_code ec;
-    fs::remove(staging->path() / "comps.xml", ec);
-    if (!modules_yaml.empty()) {
-        fs::path modules_file = staging->path() / "modules.yaml";
-        write_file_atomic(modules_file, modules_yaml, 0644);
-        run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=modules", "--compress-type=gz",
-                                 modules_file.string(), (staging->path() / "repodata").string()});
-        fs::remove(modules_file, ec);
-    }
-    if (!updateinfo.empty()) {
-        fs::path file = staging->path() / "updateinfo.xml";
-        write_file_atomic(file, updateinfo, 0644);
-        run_checked(ctx.runner, {"modifyrepo_c", "--mdtype=updateinfo", "--compress-type=gz",
-                                 file.string(), (staging->path() / "repodata").string()});
-        fs::remove(file, ec);
-    }
+    repodata->finish({comps, modules_yaml, updateinfo});
+    repodata.reset();
 }
 
 void MirrorBuild::write_lock() {
@@ -487,7 +508,8 @@ void MirrorBuild::write_lock() {
 void MirrorBuild::publish() {
     // Everything in the new tree reaches the disk before the tree becomes visible: its files,
     // then its folders. Many threads at once, so the file system batches the journal commits;
-    // only this tree, not whatever else is dirty on the file system.
+    // only this tree, not whatever else is dirty on the file system. The downloads' data is
+    // mostly written by now (its write-out started as each arrived).
     ctx.log("syncing the new tree");
     std::vector<fs::path> files, dirs;
     for (auto it = fs::recursive_directory_iterator(staging->path());

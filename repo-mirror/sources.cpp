@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "repo-mirror/repodata_writer.hpp"
 
 namespace airstrap::mirror {
 
@@ -26,8 +27,8 @@ std::vector<std::string> repo_roots(const SourceTree& tree) {
     return roots;
 }
 
-// A tree with RPMs but no repodata (a tarball of packages): hard-link or copy the RPMs into
-// a scratch folder and let createrepo_c index them.
+// A tree with RPMs but no repodata (a tarball of packages): copy the RPMs into a scratch
+// folder and index them there (repodata_writer.hpp).
 void index_rpms(MirrorContext& ctx, Source& src, const fs::path& scratch_parent) {
     std::set<std::string> rpms;
     for (const auto& [path, size] : src.tree->files()) {
@@ -38,6 +39,8 @@ void index_rpms(MirrorContext& ctx, Source& src, const fs::path& scratch_parent)
     }
     ctx.log(src.location + ": no repodata; indexing " + std::to_string(rpms.size()) + " packages");
     src.indexed = std::make_unique<TempDir>(scratch_parent, "airstrap-index");
+    RepodataWriter repodata(src.indexed->path(), rpms.size(), false);
+    std::size_t seen = 0;
     src.tree->stream(rpms, [&](const std::string& path, ByteStream& in) {
         fs::path out = src.indexed->path() / path;
         fs::create_directories(out.parent_path());
@@ -45,9 +48,13 @@ void index_rpms(MirrorContext& ctx, Source& src, const fs::path& scratch_parent)
         char buf[1 << 16];
         while (std::size_t n = in.read(buf, sizeof buf)) f.write({buf, n});
         f.commit();
+        repodata.reserve(path);
+        repodata.add(path);
+        ++seen;
     });
-    run_checked(ctx.runner, {"createrepo_c", "--quiet", "--general-compress-type=gz",
-                             src.indexed->path().string()});
+    if (seen != rpms.size())
+        throw InputError(src.location + ": some of its packages could not be read");
+    repodata.finish({});
     src.indexed_tree = open_directory(src.indexed->path());
 }
 
