@@ -201,6 +201,7 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
     options.all = o.all;
     if (o.no_weak_deps) options.weak_deps = false;
     options.jobs = o.jobs;
+    options.dry_run = o.dry_run;
     options.metadata.allow_weak_checksums = o.allow_weak_checksums;
     if (o.role) {
         for (site::Role r : site::all_roles) {
@@ -215,6 +216,26 @@ ExitCode run_mirror(const MirrorCliOptions& o) {
         };
     }
     auto summary = mirror::build_mirror(file->site(), options);
+    if (o.dry_run) {
+        if (o.json) {
+            std::cout << nlohmann::json{{"ok", true},
+                                        {"dry_run", true},
+                                        {"packages", summary.packages},
+                                        {"bytes", summary.bytes},
+                                        {"roles", summary.per_role},
+                                        {"sources", summary.sources}}
+                             .dump(2)
+                      << "\n";
+        } else {
+            std::string roles;
+            for (const auto& [role, n] : summary.per_role)
+                roles += (roles.empty() ? "" : ", ") + role + " " + std::to_string(n);
+            std::cout << "would mirror " << summary.packages << " packages ("
+                      << summary.bytes / 1024 << " KiB) from " << summary.sources.size()
+                      << " sources" << (roles.empty() ? "" : "; per role: " + roles) << "\n";
+        }
+        return ExitCode::ok;
+    }
     if (o.json) {
         std::cout << nlohmann::json{{"ok", true},
                                     {"output", o.output.string()},

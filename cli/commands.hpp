@@ -57,6 +57,7 @@ struct MirrorCliOptions {
     bool allow_weak_checksums = false;
     int jobs = 8;
     bool json = false;
+    bool dry_run = false;                         // solve and say what; write nothing
     std::optional<std::filesystem::path> verify;  // --verify DIR instead of building
 };
 ExitCode run_mirror(const MirrorCliOptions& options);

@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
     mirror_cmd->add_flag("--allow-weak-checksums", mirror.allow_weak_checksums,
                          "Accept md5/sha1 repodata (very old repositories)");
     mirror_cmd->add_option("-j,--jobs", mirror.jobs, "Parallel workers")->check(CLI::Range(1, 64));
+    mirror_cmd->add_flag("--dry-run", mirror.dry_run,
+                         "Read the sources and solve every role's closure; say what would be "
+                         "mirrored, fetch and write nothing (no -o needed)");
     add_json(mirror_cmd, mirror.json);
     mirror_cmd->add_option(
         "--verify", mirror.verify,
@@ -277,8 +280,10 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
-        if (*mirror_cmd && !mirror.verify && (mirror.site.empty() || mirror.output.empty())) {
-            throw CLI::ValidationError("mirror", "needs SITE and -o DIR (or --verify DIR)");
+        if (*mirror_cmd && !mirror.verify &&
+            (mirror.site.empty() || (mirror.output.empty() && !mirror.dry_run))) {
+            throw CLI::ValidationError("mirror",
+                                       "needs SITE and -o DIR (or --dry-run, or --verify DIR)");
         }
     } catch (const CLI::ParseError& e) {
         int code = app.exit(e);

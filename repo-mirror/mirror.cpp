@@ -67,6 +67,11 @@ class MirrorBuild {
   public:
     MirrorBuild(const site::Site& s, const MirrorOptions& o)
         : site(s), options(o), ctx{s, o, {}, nullptr} {
+        if (options.dry_run) {
+            // Nothing beside the output: a source tree that needs indexing goes to /tmp.
+            parent = fs::temp_directory_path();
+            return;
+        }
         out = fs::absolute(options.output).lexically_normal();
         parent = out.parent_path();
         fs::create_directories(parent);
@@ -84,6 +89,8 @@ class MirrorBuild {
     // True when the previous output already is what this run would build: same inputs
     // (fingerprint in its lock) and every package still in place. Then nothing is rebuilt.
     bool up_to_date();
+    // The summary of a dry run: what select_packages() chose.
+    MirrorSummary planned();
     void materialize();
     void place_images();
     void check_signatures();
@@ -244,6 +251,16 @@ bool MirrorBuild::up_to_date() {
     for (const auto& src : sources) summary.sources.push_back(src.location);
     ctx.log(out.string() + " is up to date (same packages, images, metadata and signature policy)");
     return true;
+}
+
+MirrorSummary MirrorBuild::planned() {
+    summary.packages = selected.size();
+    for (const auto& [path, p] : selected) summary.bytes += p.size;
+    for (const auto& src : sources) summary.sources.push_back(src.location);
+    for (const auto& repo : repos) {
+        if (!repo.url.empty()) summary.sources.push_back(repo.source);
+    }
+    return summary;
 }
 
 void MirrorBuild::materialize() {
@@ -558,10 +575,11 @@ void MirrorBuild::publish() {
 
 MirrorSummary build_mirror(const site::Site& site, const MirrorOptions& options) {
     MirrorBuild build(site, options);
-    build.hash_images();
+    if (!options.dry_run) build.hash_images();
     build.open_sources();
     build.build_pool();
     build.select_packages();
+    if (options.dry_run) return build.planned();
     build.merge_metadata();
     if (build.up_to_date()) return build.summary;
     build.materialize();

@@ -25,6 +25,9 @@ struct MirrorOptions {
     bool all = false;                // every package of every source, no solving
     std::optional<bool> weak_deps;   // overrides the site's packages.weak_deps
     int jobs = 8;
+    // Read the sources and select the packages (every role's closure), then stop: nothing
+    // fetched or written, `output` may be empty; the summary says what would be mirrored.
+    bool dry_run = false;
     MetadataPolicy metadata;
     std::function<void(const std::string&)> log;         // one line per step
     std::function<void(const FetchProgress&)> progress;  // while fetching over HTTP(S)

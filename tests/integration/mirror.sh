@@ -71,12 +71,22 @@ check_closure_agrees() {
 # --- EL7: vendor DVD + repo tarball -----------------------------------------------------
 RELEASEVER=7
 site_for "$WORK/el7" el7 "$FIXTURES/iso/el7-dvd.iso"
+# --dry-run first: it solves and says what, and writes nothing (no -o needed).
+before=$(ls -A "$WORK")
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" --dry-run --json
+DRY=$OUT
+[ "$(ls -A "$WORK")" = "$before" ] || fail "mirror --dry-run wrote something: $(ls -A "$WORK")"
+expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" --dry-run
+grep -Eq '^would mirror [0-9]+ packages \([0-9]+ KiB\) from 2 sources; per role: compute [0-9]+, controller [0-9]+, network [0-9]+$' <<<"$OUT" \
+    || fail "mirror --dry-run: $OUT"
 expect_exit 0 "$AIRSTRAP" mirror "$WORK/el7/site.yaml" -o "$WORK/repo7" --json
-python3 - "$OUT" <<'PY' || fail "mirror --json: $OUT"
+python3 - "$OUT" "$DRY" <<'PY' || fail "mirror --json: $OUT (--dry-run: $DRY)"
 import json, sys
-doc = json.loads(sys.argv[1])
+doc, dry = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 assert doc["ok"] and doc["packages"] > 10 and doc["reused"] == 0, doc
 assert set(doc["roles"]) == {"controller", "network", "compute"}, doc
+# The dry run chose what the real run mirrored.
+assert dry["dry_run"] and (dry["packages"], dry["bytes"], dry["roles"]) == (doc["packages"], doc["bytes"], doc["roles"]), (dry, doc)
 PY
 [ -f "$WORK/repo7/airstrap.lock" ] || fail "no airstrap.lock"
 ls -A "$WORK" | grep >/dev/null 'partial' && fail "a .partial folder was left behind"
