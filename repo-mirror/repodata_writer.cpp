@@ -4,9 +4,16 @@
 
 // createrepo_c's package.h names a member `requires`, a keyword in C++20: the member is spelt
 // differently here (same layout; this file never touches it).
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wkeyword-macro"
+#endif
 #define requires cr_requires_
 #include <createrepo_c/createrepo_c.h>
 #undef requires
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 #include <array>
 #include <cerrno>
