@@ -1,13 +1,14 @@
-// A qcow2 disk image per node, made with libguestfs: GPT with a BIOS boot partition, an ESP,
-// /boot and root (boots on BIOS and UEFI; a node whose site disks are RAID1 gets one disk
-// file per member, the ESP, /boot and root RAID1 arrays across them, GRUB on each), the file
-// systems the distro profile names, the node's role closure from the site repository (the bootstrap
-// packages' payloads unpacked with libarchive, then the image's own rpm installs everything, so its
-// rpmdb has the target's format and scriptlets run), the repository baked in at /opt/airstrap/repo
-// with its .repo file, the node's configuration from kickstart::node_setup (the same decisions the
-// kickstart renders), the target's own initramfs and bootloader commands, and sysprep: no
-// machine-id, no SSH host keys. Every image is written beside its target and renamed into place;
-// all images of one run share one appliance launch.
+// A qcow2 disk image per node: GPT with a BIOS boot partition, an ESP, /boot and root (boots
+// on BIOS and UEFI; a node whose site disks are RAID1 gets one disk file per member, the ESP,
+// /boot and root RAID1 arrays across them, GRUB on each), the file systems the distro profile
+// names. Each role's tree is put together on this host (staging.hpp: the bootstrap packages'
+// payloads unpacked with libarchive, then the image's own rpm installs the role's closure from
+// the site repository, so its rpmdb has the target's format and scriptlets run; the services,
+// the target's own initramfs, sysprep: no machine-id, no SSH host keys) while one libguestfs
+// appliance partitions every disk; the appliance then copies the tree and the site repository
+// (/opt/airstrap/repo) in, writes the node's own configuration from kickstart::node_setup (the
+// same decisions the kickstart renders) and runs the target's bootloader commands. Every image
+// is written beside its target and renamed into place. Needs root.
 #pragma once
 
 #include <cstdint>
