@@ -6,7 +6,6 @@
 #include <guestfs.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,22 +67,6 @@ class Guest {
         args.push_back(nullptr);
         return take(guestfs_command(g_, args.data()),
                     "'" + text::join(argv, " ") + "' in the image");
-    }
-    void write(const std::string& path, const std::string& content, unsigned mode) {
-        std::string parent = std::filesystem::path(path).parent_path().string();
-        check(guestfs_mkdir_p(g_, parent.c_str()), "mkdir " + parent);
-        check(guestfs_write(g_, path.c_str(), content.data(), content.size()), "write " + path);
-        check(guestfs_chmod(g_, static_cast<int>(mode), path.c_str()), "chmod " + path);
-    }
-    bool exists(const std::string& path) { return guestfs_exists(g_, path.c_str()) == 1; }
-    bool is_dir(const std::string& path) { return guestfs_is_dir(g_, path.c_str()) == 1; }
-    std::string read(const std::string& path) {
-        std::size_t size = 0;
-        char* data = guestfs_read_file(g_, path.c_str(), &size);
-        if (!data) fail("read " + path);
-        std::string out(data, size);
-        std::free(data);
-        return out;
     }
 
   private:

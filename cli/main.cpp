@@ -202,9 +202,10 @@ int main(int argc, char** argv) {
                           "Address nginx listens on instead of the tree's --server-ip (NAT)");
     serve_cmd->add_flag("--http-only", serve.http_only,
                         "Only HTTP: the site's own DHCP/TFTP server boots the nodes");
-    serve_cmd->add_option("--server-user", serve.server_user,
-                          "As root: the user dnsmasq and nginx's workers run as (not the tree's "
-                          "owner, who runs the service)")
+    serve_cmd
+        ->add_option("--server-user", serve.server_user,
+                     "As root: the user dnsmasq and nginx's workers run as (not the tree's "
+                     "owner, who runs the service)")
         ->capture_default_str();
     auto* rebuild_opt = serve_cmd->add_option(
         "--rebuild", serve.rebuild,

@@ -17,7 +17,6 @@
 #include "common/checksum.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
-#include "common/subprocess.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/fetch.hpp"
 #include "repo-mirror/images.hpp"
@@ -66,7 +65,7 @@ std::string output_path(const PackageRef& p) {
 class MirrorBuild {
   public:
     MirrorBuild(const site::Site& s, const MirrorOptions& o)
-        : site(s), options(o), ctx{s, o, {}, nullptr} {
+        : site(s), options(o), ctx{s, o, nullptr} {
         if (options.dry_run) {
             // Nothing beside the output: a source tree that needs indexing goes to /tmp.
             parent = fs::temp_directory_path();

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "common/file_io.hpp"
-#include "common/subprocess.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/fetch.hpp"
 #include "repo-mirror/mirror.hpp"
@@ -43,12 +42,11 @@ struct Source {
     std::unique_ptr<SourceTree> indexed_tree;
 };
 
-// What reading the sources and building the output share: the run's options, the command
-// runner (createrepo_c), the fetcher for HTTP(S) sources, the log.
+// What reading the sources and building the output share: the run's options, the fetcher
+// for HTTP(S) sources, the log.
 struct MirrorContext {
     const site::Site& site;
     const MirrorOptions& options;
-    SystemCommandRunner runner;
     std::unique_ptr<Fetcher> fetcher;  // made on first use
     void log(const std::string& line) const {
         if (options.log) options.log(line);

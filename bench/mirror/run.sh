@@ -313,19 +313,7 @@ say "nginx $(nginx -v 2>&1 | sed 's|.*/||') serving $REPO at $URL (one package r
 
 # ---- 4. the clients' inputs ---------------------------------------------------------------------
 SITE=$SCRATCH/site.yaml
-python3 - "$SITE_TEMPLATE" "$SITE" "$URL" <<'EOF'
-import re, sys
-src, dst, url = sys.argv[1:]
-text = open(src).read()
-media = "media:\n  repos:\n    - name: bench\n      url: %s\n\n" % url
-text, n = re.subn(r"(?ms)^media:\n.*?(?=^\S)", media, text)
-if n != 1:
-    sys.exit("cannot find the media block in " + src)
-# The cloud: block's images are files beside the site, which the scratch site has not: they
-# are not what this measures (airstrap mirror would refuse the missing file).
-text = re.sub(r"(?ms)^cloud:\n.*?(?=^\S|\Z)", "", text)
-open(dst, "w").write(text)
-EOF
+python3 "$HERE/bench-site.py" "$SITE_TEMPLATE" "$SITE" url "$URL"
 
 A_DIR=$SCRATCH/airstrap   # output $A_DIR/mirror, download folder $A_DIR/.mirror.download
 C_DIR=$SCRATCH/curl       # files $C_DIR/files/<location>

@@ -58,17 +58,7 @@ REPO=$SCRATCH/repo
 # ---- the site and what its roles ask for ----------------------------------------------------
 SITE=$SCRATCH/site/site.yaml
 mkdir -p "$SCRATCH/site"
-python3 - "$ROOT/examples/lab3/site.yaml" "$SITE" "$REPO" <<'EOF'
-import re, sys
-src, dst, repo = sys.argv[1:]
-text = open(src).read()
-media = "media:\n  repos:\n    - name: scale\n      directory: %s\n\n" % repo
-text, n = re.subn(r"(?ms)^media:\n.*?(?=^\S)", media, text)
-if n != 1:
-    sys.exit("cannot find the media block in " + src)
-text = re.sub(r"(?ms)^cloud:\n.*?(?=^\S|\Z)", "", text)
-open(dst, "w").write(text)
-EOF
+python3 "$HERE/bench-site.py" "$ROOT/examples/lab3/site.yaml" "$SITE" directory "$REPO"
 "$AIRSTRAP" init --secrets-only "$SCRATCH/site" >/dev/null
 "$AIRSTRAP" kickstart "$SITE" -o "$SCRATCH/ks" >/dev/null || die "airstrap kickstart failed"
 # ROLE: install names (groups as @x, environments as @^x), then -exclusions; kernel added.
