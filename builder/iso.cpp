@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
+#include <future>
 
 #include "builder/media_sources.hpp"
 #include "builder/vendor_media.hpp"
@@ -43,11 +45,19 @@ std::size_t count_lines_with(const std::string& text, std::string_view needle) {
     return n;
 }
 
-// "El Torito img path" lines of xorriso's boot report: one per boot image.
+// xorriso's boot report (-report_el_torito plain) has one such line per boot image.
+constexpr std::string_view el_torito_image_line = "El Torito img path";
+
+// A file as xorriso's drive: "stdio:" always, because xorriso takes a bare path under /dev
+// (an output in /dev/shm, say) for an optical drive and refuses it.
+std::string xorriso_drive(const fs::path& file) {
+    return "stdio:" + file.string();
+}
+
 std::size_t boot_images(CommandRunner& runner, const fs::path& iso) {
     std::string report = run_checked(runner, {"xorriso", "-abort_on", "FAILURE", "-indev",
-                                              iso.string(), "-report_el_torito", "plain"});
-    return count_lines_with(report, "El Torito img path");
+                                              xorriso_drive(iso), "-report_el_torito", "plain"});
+    return count_lines_with(report, el_torito_image_line);
 }
 
 // The edited grub.cfg into efiboot.img. A vendor image sized to its contents may have no
@@ -89,8 +99,10 @@ void put_grub_cfg(CommandRunner& runner, const fs::path& img, const fs::path& cf
         std::to_string(kib / 1024) + " MiB large (was " + std::to_string(old_size >> 10) + " KiB)");
 }
 
-void write_private(const fs::path& path, const std::string& text) {
-    write_file_atomic(path, text, 0600);
+// A file of the session's staging folder: xorriso reads it within the run, then it goes with
+// the folder; never synced (a sync would only wait for the vendor copy's write-back).
+void write_staged(const fs::path& path, const std::string& text, mode_t mode) {
+    write_file_atomic(path, text, mode, Durability::scratch);
 }
 
 }  // namespace
@@ -153,6 +165,90 @@ MenuPlan site_menu_plan(const site::Site& site, const std::string& ks_prefix,
     return plan;
 }
 
+namespace {
+
+// What the appended session needs, prepared while the vendor image is copied: the site's
+// files in the staging folder, xorriso's -map pairs, and the summary's fields.
+struct Session {
+    std::vector<std::string> maps;
+    std::size_t vendor_boot_images = 0;
+    std::vector<std::string> log;  // said after the copy, so that its progress line stays whole
+};
+
+Session prepare_session(const site::Site& site, const site::Secrets& secrets,
+                        const IsoOptions& options, MediaSources& sources, const fs::path& staging,
+                        IsoSummary& summary, CommandRunner& runner) {
+    Session session;
+    auto log = [&](const std::string& line) { session.log.push_back(line); };
+    const fs::path& vendor_path = sources.vendor_path();
+    sources.open_repo();
+    sources.read_vendor(log);
+    const VendorMedia& media = sources.vendor();
+    summary.vendor_label = media.volume_id;
+    summary.volume_id = options.volume_id.empty() ? media.volume_id : options.volume_id;
+    summary.product = media.product;
+
+    fs::path ks_dir = staging / "ks";
+    fs::create_directories(ks_dir);
+    for (site::Role role : site::all_roles) {
+        if (site.nodes_with_role(role).empty()) continue;
+        std::string name = std::string(site::to_string(role)) + ".ks";
+        write_staged(ks_dir / name, kickstart::render_kickstart(site, secrets, role), 0600);
+        summary.kickstarts.push_back("/ks/" + name);
+    }
+    write_staged(ks_dir / kickstart::site_profile_name,
+                 kickstart::render_kickstart(site, secrets, std::nullopt), 0600);
+    summary.kickstarts.push_back(std::string("/ks/") + kickstart::site_profile_name);
+
+    MenuPlan plan = site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append,
+                                   options.timeout_seconds, options.node);
+    plan.old_label = media.volume_id;
+    plan.new_label = summary.volume_id;
+    summary.entries = plan.entries.size();
+    auto map = [&](const fs::path& disk, const std::string& iso_path) {
+        session.maps.insert(session.maps.end(), {"-map", disk.string(), iso_path});
+    };
+    map(ks_dir, "/ks");
+    map(fs::absolute(options.repo), std::string("/") + node::media_repo_dir);
+    if (media.isolinux_cfg) {
+        std::string where = vendor_path.string() + ": " + isolinux_cfg_path;
+        write_staged(staging / "isolinux.cfg", edit_isolinux_cfg(*media.isolinux_cfg, plan, where),
+                     0644);
+        map(staging / "isolinux.cfg", std::string("/") + isolinux_cfg_path);
+        summary.menus.push_back(isolinux_cfg_path);
+    } else {
+        log("warning: " + vendor_path.string() + " has no " + isolinux_cfg_path +
+            ": the ISO will not boot on BIOS");
+    }
+    if (media.grub_cfg) {
+        std::string where = vendor_path.string() + ": " + grub_cfg_path;
+        write_staged(staging / "grub.cfg", edit_grub_cfg(*media.grub_cfg, plan, where), 0644);
+        map(staging / "grub.cfg", std::string("/") + grub_cfg_path);
+        summary.menus.push_back(grub_cfg_path);
+    }
+    if (media.has_efiboot) {
+        // The FAT image UEFI boots from (El Torito, and the GPT's EFI partition on USB): its
+        // own EFI/BOOT/grub.cfg, edited with mtools; the image keeps its size and layout
+        // unless the menu does not fit.
+        extract_files(media, {efiboot_path}, staging, Durability::scratch);
+        fs::path img = staging / efiboot_path;
+        std::string inner =
+            run_checked(runner, {"mtype", "-i", img.string(), "::EFI/BOOT/grub.cfg"});
+        std::string where = vendor_path.string() + ": " + efiboot_path + ": EFI/BOOT/grub.cfg";
+        write_staged(staging / "efiboot-grub.cfg", edit_grub_cfg(inner, plan, where), 0644);
+        put_grub_cfg(runner, img, staging / "efiboot-grub.cfg", staging, log);
+        map(img, std::string("/") + efiboot_path);
+        summary.menus.push_back(std::string(efiboot_path) + ":EFI/BOOT/grub.cfg");
+    }
+    session.vendor_boot_images = boot_images(runner, vendor_path);
+    return session;
+}
+
+// Thrown from the copy's progress callback when the session's preparation failed.
+struct CopyStopped {};
+
+}  // namespace
+
 IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
                      const IsoOptions& options, CommandRunner& runner) {
     auto log = [&](const std::string& line) {
@@ -169,13 +265,6 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
         throw InputError(options.output.string() +
                          " is the vendor DVD itself: choose another output");
     }
-    sources.open_repo();
-    sources.read_vendor(log);
-    const VendorMedia& media = sources.vendor();
-    IsoSummary summary;
-    summary.vendor_label = media.volume_id;
-    summary.volume_id = options.volume_id.empty() ? media.volume_id : options.volume_id;
-    summary.product = media.product;
 
     // Everything that goes into the new session, in a folder beside the output. What a killed
     // earlier build left there (its staging folder, its temp image) goes first.
@@ -184,86 +273,62 @@ IsoSummary build_iso(const site::Site& site, const site::Secrets& secrets,
     fs::create_directories(out_dir);
     remove_stale_outputs(out_dir, options.output.filename().string());
     TempDir staging(out_dir, options.output.filename().string() + ".staging");
-    fs::path ks_dir = staging.path() / "ks";
-    fs::create_directories(ks_dir);
-    for (site::Role role : site::all_roles) {
-        if (site.nodes_with_role(role).empty()) continue;
-        std::string name = std::string(site::to_string(role)) + ".ks";
-        write_private(ks_dir / name, kickstart::render_kickstart(site, secrets, role));
-        summary.kickstarts.push_back("/ks/" + name);
-    }
-    write_private(ks_dir / kickstart::site_profile_name,
-                  kickstart::render_kickstart(site, secrets, std::nullopt));
-    summary.kickstarts.push_back(std::string("/ks/") + kickstart::site_profile_name);
 
-    MenuPlan plan = site_menu_plan(site, "hd:LABEL=@LABEL@:/ks/", options.append,
-                                   options.timeout_seconds, options.node);
-    plan.old_label = media.volume_id;
-    plan.new_label = summary.volume_id;
-    summary.entries = plan.entries.size();
-    std::vector<std::string> maps;
-    auto map = [&](const fs::path& disk, const std::string& iso_path) {
-        maps.insert(maps.end(), {"-map", disk.string(), iso_path});
-    };
-    map(ks_dir, "/ks");
-    map(fs::absolute(options.repo), std::string("/") + node::media_repo_dir);
-    if (media.isolinux_cfg) {
-        std::string where = vendor_path.string() + ": " + isolinux_cfg_path;
-        write_file_atomic(staging.path() / "isolinux.cfg",
-                          edit_isolinux_cfg(*media.isolinux_cfg, plan, where), 0644);
-        map(staging.path() / "isolinux.cfg", std::string("/") + isolinux_cfg_path);
-        summary.menus.push_back(isolinux_cfg_path);
-    } else {
-        log("warning: " + vendor_path.string() + " has no " + isolinux_cfg_path +
-            ": the ISO will not boot on BIOS");
-    }
-    if (media.grub_cfg) {
-        std::string where = vendor_path.string() + ": " + grub_cfg_path;
-        write_file_atomic(staging.path() / "grub.cfg", edit_grub_cfg(*media.grub_cfg, plan, where),
-                          0644);
-        map(staging.path() / "grub.cfg", std::string("/") + grub_cfg_path);
-        summary.menus.push_back(grub_cfg_path);
-    }
-    if (media.has_efiboot) {
-        // The FAT image UEFI boots from (El Torito, and the GPT's EFI partition on USB): its
-        // own EFI/BOOT/grub.cfg, edited with mtools; the image keeps its size and layout
-        // unless the menu does not fit.
-        extract_files(media, {efiboot_path}, staging.path());
-        fs::path img = staging.path() / efiboot_path;
-        std::string inner =
-            run_checked(runner, {"mtype", "-i", img.string(), "::EFI/BOOT/grub.cfg"});
-        std::string where = vendor_path.string() + ": " + efiboot_path + ": EFI/BOOT/grub.cfg";
-        write_file_atomic(staging.path() / "efiboot-grub.cfg", edit_grub_cfg(inner, plan, where),
-                          0644);
-        put_grub_cfg(runner, img, staging.path() / "efiboot-grub.cfg", staging.path(), log);
-        map(img, std::string("/") + efiboot_path);
-        summary.menus.push_back(std::string(efiboot_path) + ":EFI/BOOT/grub.cfg");
-    }
-
-    // The vendor image, copied inside the kernel; then one appended session. 0600: the
-    // kickstarts on it hold node keys and the site secret.
+    // The vendor image is copied inside the kernel (0600: the kickstarts on it hold node keys
+    // and the site secret) while a second thread checks the repository against its lock,
+    // reads the DVD and prepares the session; a failure there stops the copy at its next
+    // chunk, and nothing is left behind.
+    IsoSummary summary;
     AtomicFile out(options.output, 0600);
+    std::atomic<bool> stop{false};
+    std::future<Session> prepared = std::async(std::launch::async, [&] {
+        try {
+            return prepare_session(site, secrets, options, sources, staging.path(), summary,
+                                   runner);
+        } catch (...) {
+            stop = true;
+            throw;
+        }
+    });
     log("copying " + vendor_path.string());
-    summary.vendor_bytes = copy_file_into(out.fd(), vendor_path, options.progress);
-    std::size_t vendor_boot_images = boot_images(runner, vendor_path);
+    std::uint64_t copied = 0;
+    try {
+        copied =
+            copy_file_into(out.fd(), vendor_path, [&](std::uint64_t done, std::uint64_t total) {
+                if (stop) throw CopyStopped{};
+                if (options.progress) options.progress(done, total);
+            });
+    } catch (const CopyStopped&) {
+        prepared.get();  // its error
+        throw Error("the vendor DVD's copy stopped");
+    } catch (...) {
+        prepared.wait();  // the copy's own error, once the other thread is done with `summary`
+        throw;
+    }
+    Session session = prepared.get();
+    for (const auto& line : session.log) log(line);
+    summary.vendor_bytes = copied;
+    const VendorMedia& media = sources.vendor();
+
     std::vector<std::string> argv = {
         "xorriso",     "-abort_on",     "FAILURE", "-return_with", "SORRY",
-        "32",          "-report_about", "SORRY",   "-dev",         out.temp_path().string(),
+        "32",          "-report_about", "SORRY",   "-dev",         xorriso_drive(out.temp_path()),
         "-boot_image", "any",           "replay"};
     if (summary.volume_id != media.volume_id)
         argv.insert(argv.end(), {"-volid", summary.volume_id});
-    argv.insert(argv.end(), maps.begin(), maps.end());
-    argv.push_back("-commit");
+    argv.insert(argv.end(), session.maps.begin(), session.maps.end());
+    // After -commit, xorriso loads the image it wrote: its boot report is the new image's.
+    argv.insert(argv.end(), {"-commit", "-report_el_torito", "plain"});
     log("adding the site (" + std::to_string(summary.kickstarts.size()) + " kickstarts, " +
         options.repo.string() + ", " + std::to_string(summary.menus.size()) + " boot menus)");
-    run_checked(runner, argv);
+    std::string report = run_checked(runner, argv);
 
     // The boot equipment came through: as many El Torito images as the vendor had.
-    std::size_t ours = boot_images(runner, out.temp_path());
-    if (ours != vendor_boot_images) {
+    std::size_t ours = count_lines_with(report, el_torito_image_line);
+    if (ours != session.vendor_boot_images) {
         throw Error(options.output.string() + ": has " + std::to_string(ours) +
                     " El Torito boot images, the vendor DVD has " +
-                    std::to_string(vendor_boot_images) + "; nothing was written");
+                    std::to_string(session.vendor_boot_images) + "; nothing was written");
     }
     struct stat st {};
     if (::fstat(out.fd(), &st) == 0) summary.bytes = static_cast<std::uint64_t>(st.st_size);

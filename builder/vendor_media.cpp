@@ -132,13 +132,13 @@ void check_media_matches(const VendorMedia& media, site::Distro distro) {
 }
 
 void extract_files(const VendorMedia& media, const std::set<std::string>& paths,
-                   const std::filesystem::path& dir) {
+                   const std::filesystem::path& dir, Durability durability) {
     auto tree = mirror::open_archive(media.path);
     std::set<std::string> left = paths;
     tree->stream(paths, [&](const std::string& path, mirror::ByteStream& in) {
         std::filesystem::path out = dir / path;
         std::filesystem::create_directories(out.parent_path());
-        AtomicFile f(out, 0644);
+        AtomicFile f(out, 0644, durability);
         char buf[1 << 16];
         while (std::size_t n = in.read(buf, sizeof buf)) f.write({buf, n});
         f.commit();

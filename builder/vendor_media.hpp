@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "common/file_io.hpp"
 #include "site/model.hpp"
 
 namespace airstrap::builder {
@@ -46,7 +47,7 @@ void check_media_matches(const VendorMedia& media, site::Distro distro);
 
 // Extracts `paths` (present in media.files) into dir/<path>.
 void extract_files(const VendorMedia& media, const std::set<std::string>& paths,
-                   const std::filesystem::path& dir);
+                   const std::filesystem::path& dir, Durability durability = Durability::durable);
 
 // The ISO 9660 primary volume descriptor's volume identifier, trailing blanks removed.
 std::string read_volume_id(const std::filesystem::path& iso);

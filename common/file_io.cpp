@@ -128,8 +128,8 @@ void unregister_temp(int slot) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::filesystem::path target, mode_t mode)
-    : target_(std::move(target)), mode_(mode) {
+AtomicFile::AtomicFile(std::filesystem::path target, mode_t mode, Durability durability)
+    : target_(std::move(target)), mode_(mode), durability_(durability) {
     std::filesystem::path dir = target_.parent_path();
     if (dir.empty()) dir = ".";
     std::string pattern = (dir / ("." + target_.filename().string() + ".tmp-XXXXXX")).string();
@@ -171,7 +171,8 @@ void AtomicFile::write(std::string_view data) {
 
 void AtomicFile::commit() {
     if (::fchmod(fd_, mode_) != 0) throw SystemError("cannot chmod " + temp_.string(), errno);
-    if (::fsync(fd_) != 0) throw SystemError("cannot sync " + target_.string(), errno);
+    if (durability_ == Durability::durable && ::fsync(fd_) != 0)
+        throw SystemError("cannot sync " + target_.string(), errno);
     if (::close(fd_) != 0) {
         fd_ = -1;
         throw SystemError("cannot close " + target_.string(), errno);
@@ -183,6 +184,7 @@ void AtomicFile::commit() {
     temp_.clear();
     unregister_temp(slot_);
     slot_ = -1;
+    if (durability_ == Durability::scratch) return;
     std::filesystem::path dir = target_.parent_path();
     if (dir.empty()) dir = ".";
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -192,8 +194,9 @@ void AtomicFile::commit() {
     }
 }
 
-void write_file_atomic(const std::filesystem::path& target, std::string_view data, mode_t mode) {
-    AtomicFile out(target, mode);
+void write_file_atomic(const std::filesystem::path& target, std::string_view data, mode_t mode,
+                       Durability durability) {
+    AtomicFile out(target, mode, durability);
     out.write(data);
     out.commit();
 }

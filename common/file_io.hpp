@@ -22,15 +22,21 @@ std::string read_file(const std::filesystem::path& path, std::size_t max_bytes);
 void for_each_block(const std::filesystem::path& path,
                     const std::function<void(const char*, std::size_t)>& fn);
 
+// Whether a file is synced before it is renamed into place: every output is `durable`;
+// `scratch` is for files in a TempDir that the same run reads back and then removes (a crash
+// loses them with their folder anyway), where a sync only waits for unrelated write-back.
+enum class Durability { durable, scratch };
+
 class AtomicFile {
   public:
-    AtomicFile(std::filesystem::path target, mode_t mode);
+    AtomicFile(std::filesystem::path target, mode_t mode,
+               Durability durability = Durability::durable);
     ~AtomicFile();
     AtomicFile(const AtomicFile&) = delete;
     AtomicFile& operator=(const AtomicFile&) = delete;
 
     void write(std::string_view data);
-    // Flushes, sets the mode, renames over the target and syncs the folder.
+    // Flushes, sets the mode, renames over the target and syncs the folder (durable).
     void commit();
 
     const std::filesystem::path& target() const noexcept { return target_; }
@@ -45,11 +51,13 @@ class AtomicFile {
     std::filesystem::path target_;
     std::filesystem::path temp_;
     mode_t mode_;
+    Durability durability_;
     int fd_ = -1;
     int slot_ = -1;
 };
 
-void write_file_atomic(const std::filesystem::path& target, std::string_view data, mode_t mode);
+void write_file_atomic(const std::filesystem::path& target, std::string_view data, mode_t mode,
+                       Durability durability = Durability::durable);
 
 // Appends the whole of `source` to out_fd inside the kernel (copy_file_range: a reflink or
 // server-side copy where the file system can, never through user space), falling back to

@@ -50,7 +50,6 @@ for tool in xorriso mtype mcopy python3; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install -y xorriso mtools python3)"
 done
 [[ -x /usr/bin/time ]] || skip "/usr/bin/time is not installed (apt-get install -y time)"
-HYPERFINE=$(command -v hyperfine || true)
 FREE_MIB=$(($(df -Pk "$WORKDIR" | awk 'NR==2 {print $4}') / 1024))
 ((FREE_MIB > SIZE_MIB * 5)) || skip "$WORKDIR has $FREE_MIB MiB free; needs $((SIZE_MIB * 5)) MiB (set BENCH_WORKDIR)"
 
@@ -92,13 +91,13 @@ rm -f "$SCRATCH/ref.iso"
 
 OUT=$SCRATCH/out
 A_CMD=("$AIRSTRAP" build iso "$SITE" -o "$OUT/airstrap.iso" --repo "$SCRATCH/repo")
-X_CMD=(xorriso -indev "$VENDOR" -outdev "$OUT/xorriso.iso" -boot_image any replay
+X_CMD=(xorriso -indev "stdio:$VENDOR" -outdev "stdio:$OUT/xorriso.iso" -boot_image any replay
     -map "$SCRATCH/edits/ks" /ks -map "$SCRATCH/repo" /airstrap/repo
     -map "$SCRATCH/edits/isolinux.cfg" /isolinux/isolinux.cfg -map "$SCRATCH/edits/grub.cfg" /EFI/BOOT/grub.cfg
     -map "$SCRATCH/edits/efiboot.img" /images/efiboot.img)
 # The manual flow: a copy of the DVD, then one session appended to it (the DVD's own tree and
 # boot images stay where they are; the new session's tree points at them).
-D_CMD=(xorriso -dev "$OUT/manual.iso" -boot_image any replay
+D_CMD=(xorriso -dev "stdio:$OUT/manual.iso" -boot_image any replay
     -map "$SCRATCH/edits/ks" /ks -map "$SCRATCH/repo" /airstrap/repo
     -map "$SCRATCH/edits/isolinux.cfg" /isolinux/isolinux.cfg -map "$SCRATCH/edits/grub.cfg" /EFI/BOOT/grub.cfg
     -map "$SCRATCH/edits/efiboot.img" /images/efiboot.img -commit)
@@ -115,32 +114,41 @@ chmod +x "$RESET"
 "$RESET"
 cat "$VENDOR" >/dev/null   # the page cache holds the vendor DVD for every tool
 
-measure() { # key cmd...
-    local key=$1
-    shift
-    if [[ -n $HYPERFINE ]]; then
-        "$HYPERFINE" -N --runs "$RUNS" --style none --prepare "$RESET" --export-json "$SCRATCH/t-$key.json" \
-            "$*" >/dev/null 2>"$SCRATCH/t-$key.err" || { cat "$SCRATCH/t-$key.err" >&2; die "$key failed"; }
-    else
-        local times=() t0
-        for ((r = 0; r < RUNS; r++)); do
-            "$RESET"
-            t0=$EPOCHREALTIME
-            "$@" >/dev/null 2>"$SCRATCH/t-$key.err" || { cat "$SCRATCH/t-$key.err" >&2; die "$key failed"; }
-            times+=("$(python3 -c "print($EPOCHREALTIME - $t0)")")
-        done
-        python3 -c 'import json,sys,statistics as s; t=[float(x) for x in sys.argv[2:]]; json.dump({"results":[{"mean":s.mean(t),"stddev":s.stdev(t) if len(t)>1 else 0.0,"times":t}]}, open(sys.argv[1],"w"))' \
-            "$SCRATCH/t-$key.json" "${times[@]}"
-    fi
-    "$RESET"
-    /usr/bin/time -v -o "$SCRATCH/rss-$key.txt" "$@" >/dev/null 2>&1 || die "$key failed under /usr/bin/time"
-    printf '    %-10s %s\n' "$key" "$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print(f\"{r['mean']:.2f} s\")" "$SCRATCH/t-$key.json")"
+# Interleaved rounds: each round runs every tool once, the order rotating from round to round,
+# so that the disk's moods (the write-back of an earlier run, a copy_file_range that takes 0.5 s
+# in one run and 1.7 s in the next on this VM) fall on every tool alike. Round 0 is a warm-up,
+# not timed.
+KEYS=(airstrap manual xorriso cp)
+run_tool() { # key
+    case $1 in
+        airstrap) "${A_CMD[@]}" ;;
+        *) "$SCRATCH/$1.sh" ;;
+    esac
 }
-say "timed runs ($RUNS each, into an empty folder after sync)"
-measure airstrap "${A_CMD[@]}"
-measure manual "$SCRATCH/manual.sh"
-measure xorriso "$SCRATCH/xorriso.sh"
-measure cp "$SCRATCH/cp.sh"
+say "timed runs ($RUNS rounds after a warm-up; each into an empty folder after sync, order rotating)"
+for ((r = 0; r <= RUNS; r++)); do
+    for ((k = 0; k < ${#KEYS[@]}; k++)); do
+        key=${KEYS[$(((k + r) % ${#KEYS[@]}))]}
+        "$RESET"
+        t0=$EPOCHREALTIME
+        run_tool "$key" >/dev/null 2>"$SCRATCH/t-$key.err" || { cat "$SCRATCH/t-$key.err" >&2; die "$key failed"; }
+        t1=$EPOCHREALTIME
+        ((r == 0)) || echo "$t0 $t1" >>"$SCRATCH/t-$key.txt"
+    done
+done
+for key in "${KEYS[@]}"; do
+    "$RESET"
+    cmd=("$SCRATCH/$key.sh")
+    [[ $key != airstrap ]] || cmd=("${A_CMD[@]}")
+    /usr/bin/time -v -o "$SCRATCH/rss-$key.txt" "${cmd[@]}" >/dev/null 2>&1 || die "$key failed under /usr/bin/time"
+    python3 - "$SCRATCH/t-$key.txt" "$SCRATCH/t-$key.json" <<'EOF2'
+import json, statistics as s, sys
+t = [float(b) - float(a) for a, b in (line.split() for line in open(sys.argv[1]))]
+json.dump({"results": [{"mean": s.mean(t), "stddev": s.stdev(t) if len(t) > 1 else 0.0, "times": t}]},
+          open(sys.argv[2], "w"))
+print(f"    {sys.argv[1].rsplit('t-', 1)[1][:-4]:10} {s.mean(t):.2f} s")
+EOF2
+done
 # Each output must be a bootable remaster: the kickstarts in it and both boot images replayed.
 for out in airstrap manual xorriso; do
     "$RESET"
@@ -170,9 +178,11 @@ rss = {k: int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f"{
 ratio_m = t["airstrap"]["mean"] / t["manual"]["mean"]
 ratio_x = t["airstrap"]["mean"] / t["xorriso"]["mean"]
 ratio_c = t["airstrap"]["mean"] / t["cp"]["mean"]
-print(f"\n{'':10} {'mean':>8} {'stddev':>8} {'peak RSS':>10}")
+import statistics
+print(f"\n{'':10} {'mean':>8} {'median':>8} {'stddev':>8} {'peak RSS':>10}")
 for k in ("airstrap", "manual", "xorriso", "cp"):
-    print(f"{k:10} {t[k]['mean']:7.2f}s {t[k].get('stddev') or 0:7.2f}s {rss[k]/1024:8.1f} MiB")
+    print(f"{k:10} {t[k]['mean']:7.2f}s {statistics.median(t[k]['times']):7.2f}s "
+          f"{t[k].get('stddev') or 0:7.2f}s {rss[k]/1024:8.1f} MiB")
 goals = [
     ("at most 1.05x cp + xorriso -dev (manual)", ratio_m, ratio_m <= 1.05),
     ("at most 1.1x xorriso replay", ratio_x, ratio_x <= 1.1),

@@ -134,6 +134,16 @@ pkill -KILL -f "sleep 60" 2>/dev/null || true
 expect_exit 0 "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$WORK/killed/site.iso" --repo "$WORK/repo7"
 [ "$(ls -A "$WORK/killed")" = site.iso ] || fail "leftovers of the killed build: $(ls -A "$WORK/killed")"
 
+# An output under /dev (a RAM disk in /dev/shm): xorriso takes a bare /dev path for an optical
+# drive and refuses it; airstrap names its files as stdio: drives.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    SHM=$(mktemp -d /dev/shm/airstrap-iso-test.XXXXXX)
+    expect_exit 0 "$AIRSTRAP" build iso "$WORK/el7/site.yaml" -o "$SHM/site.iso" --repo "$WORK/repo7"
+    xorriso -indev "stdio:$SHM/site.iso" -report_el_torito plain 2>/dev/null | grep -q "El Torito boot img :   2  UEFI" \
+        || { rm -rf -- "$SHM"; fail "the ISO in /dev/shm lost its boot images"; }
+    rm -rf -- "$SHM"
+fi
+
 # A vendor efiboot.img with no room for the site menu: airstrap builds a larger one.
 xorriso -osirrox on -indev "$BOOT/el7-dvd.iso" -extract /images/efiboot.img "$WORK/full-efiboot.img" >/dev/null 2>&1
 chmod u+w "$WORK/full-efiboot.img"
