@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -116,9 +117,12 @@ class MirrorBuild {
     std::unique_ptr<RepodataWriter> repodata;         // its repodata, as packages arrive
     std::map<std::string, std::string> sha256_of;     // output path → sha256
     std::map<std::string, std::string> signature_of;  // output path → verified, unsigned, …
-    std::string comps, updateinfo, modules_yaml;      // merged, for the output's repodata
-    std::string fingerprint;                          // of everything the output depends on
-    std::vector<ImageFile> images;                    // cloud.images, hashed
+    std::mutex checks_mu;
+    std::map<std::string, SignatureCheck> checks;  // output path → its check, as it arrived
+    std::vector<std::unique_ptr<SignatureChecker>> idle_checkers;  // one per arrival thread
+    std::string comps, updateinfo, modules_yaml;  // merged, for the output's repodata
+    std::string fingerprint;                      // of everything the output depends on
+    std::vector<ImageFile> images;                // cloud.images, hashed
 };
 
 void MirrorBuild::hash_images() {
@@ -291,6 +295,33 @@ void MirrorBuild::materialize() {
             }
         };
     };
+    // Each package as it lands, on a worker: its signature checked against the site's keys
+    // (librpm: one checker per thread at a time), then its repodata entries written from the
+    // header that check read and the sha256 already verified (when it is known), so that
+    // nothing is read twice. The first checker is made here: a bad key file is the site's
+    // error, said before anything is fetched.
+    const std::vector<fs::path> keys(site.media.gpg_keys.begin(), site.media.gpg_keys.end());
+    idle_checkers.push_back(std::make_unique<SignatureChecker>(keys));
+    auto on_arrival = [&](const std::string& rel, const std::string& sha256) {
+        std::unique_ptr<SignatureChecker> checker;
+        {
+            std::lock_guard lock(checks_mu);
+            if (!idle_checkers.empty()) {
+                checker = std::move(idle_checkers.back());
+                idle_checkers.pop_back();
+            }
+        }
+        if (!checker) checker = std::make_unique<SignatureChecker>(keys);
+        SignatureCheck c = checker->check(staging->path() / rel);
+        {
+            std::lock_guard lock(checks_mu);
+            idle_checkers.push_back(std::move(checker));
+        }
+        repodata->add(rel, {sha256, c.header.get()});
+        c.header.reset();
+        std::lock_guard lock(checks_mu);
+        checks.insert_or_assign(rel, std::move(c));
+    };
     // Header reading is CPU work: no more threads than CPUs. Drained (reset) before what its
     // jobs use goes.
     auto arrivals = std::make_unique<WorkPool>(static_cast<std::size_t>(std::clamp(
@@ -305,7 +336,8 @@ void MirrorBuild::materialize() {
             if (::link((out / path).c_str(), dest.c_str()) == 0) {
                 ++summary.reused;
                 repodata->reserve(path);
-                arrivals->submit(record([&, rel = path] { repodata->add(rel); }));
+                // Hashed again by the writer: the old tree's file may have changed since.
+                arrivals->submit(record([&, rel = path] { on_arrival(rel, ""); }));
                 continue;
             }
         }
@@ -352,7 +384,7 @@ void MirrorBuild::materialize() {
             f.commit();
             sha256_of[rel] = sha256 ? sha256->hex_digest() : actual;
             repodata->reserve(rel);
-            arrivals->submit(record([&, rel] { repodata->add(rel); }));
+            arrivals->submit(record([&, rel, sum = sha256_of[rel]] { on_arrival(rel, sum); }));
         });
         for (const auto& [src, dst] : files) {
             if (!sha256_of.contains(dst))
@@ -377,7 +409,8 @@ void MirrorBuild::materialize() {
                     ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
                     ::close(fd);
                 }
-                repodata->add(rel);
+                const PackageRef& p = selected.at(rel);
+                on_arrival(rel, p.checksum_type == ChecksumType::sha256 ? p.checksum : "");
             }));
         };
         auto results = fetcher(ctx).fetch_all(remote, arrived);
@@ -421,11 +454,12 @@ void MirrorBuild::place_images() {
 void MirrorBuild::check_signatures() {
     // Signatures: against the site's keys only. Bad or unknown-key signatures always stop
     // the run; unsigned packages do when the site requires signatures.
-    std::vector<fs::path> keys(site.media.gpg_keys.begin(), site.media.gpg_keys.end());
-    SignatureChecker signatures(keys);
+    // Each was checked as it arrived (materialize()).
     std::vector<std::string> refused;
     for (const auto& [path, p] : selected) {
-        SignatureCheck c = signatures.check(staging->path() / path);
+        auto checked = checks.find(path);
+        if (checked == checks.end()) throw Error(path + ": its signature was never checked");
+        const SignatureCheck& c = checked->second;
         signature_of[path] = to_string(c.state);
         switch (c.state) {
             case SignatureCheck::State::verified:
@@ -457,7 +491,8 @@ void MirrorBuild::check_signatures() {
     }
     if (!summary.unsigned_packages.empty()) {
         ctx.log(std::to_string(summary.unsigned_packages.size()) + " packages are not signed" +
-                (keys.empty() ? " (no media.gpg_keys: signatures are not checked)" : ""));
+                (site.media.gpg_keys.empty() ? " (no media.gpg_keys: signatures are not checked)"
+                                             : ""));
     }
 }
 

@@ -191,15 +191,35 @@ void RepodataWriter::reserve(const std::string& rel) {
     impl_->order.push_back(rel);
 }
 
-void RepodataWriter::add(const std::string& rel) {
+void RepodataWriter::add(const std::string& rel, const KnownPackage& known) {
     fs::path file = impl_->repo / rel;
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) throw SystemError("cannot read " + file.string(), errno);
     GError* err = nullptr;
-    // The package's header and its sha256 (the pkgid), read outside the lock.
-    Package p(cr_package_from_rpm(file.c_str(), CR_CHECKSUM_SHA256, rel.c_str(), nullptr,
-                                  changelog_limit, &st, CR_HDRR_NONE, &err));
+    // Outside the lock: the package's header (unless known) and its sha256, the pkgid (unless
+    // known: hashing a large package again costs more than reading its header), set as
+    // cr_package_from_rpm sets them.
+    Package p(known.header
+                  ? cr_package_from_header(known.header, changelog_limit, CR_HDRR_NONE, &err)
+                  : cr_package_from_rpm_base(file.c_str(), changelog_limit, CR_HDRR_NONE, &err));
     if (!p) throw Error("repodata: " + file.string() + " is no readable RPM: " + take(err));
+    p->location_href = cr_safe_string_chunk_insert(p->chunk, rel.c_str());
+    p->checksum_type =
+        cr_safe_string_chunk_insert(p->chunk, cr_checksum_name_str(CR_CHECKSUM_SHA256));
+    p->time_file = st.st_mtime;
+    p->size_package = st.st_size;
+    if (known.sha256.empty()) {
+        char* sum = cr_checksum_file(file.c_str(), CR_CHECKSUM_SHA256, &err);
+        if (!sum) throw Error("repodata: cannot read " + file.string() + ": " + take(err));
+        p->pkgId = cr_safe_string_chunk_insert(p->chunk, sum);
+        std::free(sum);
+    } else {
+        p->pkgId = cr_safe_string_chunk_insert(p->chunk, known.sha256.c_str());
+    }
+    cr_HeaderRangeStruct range = cr_get_header_byte_range(file.c_str(), &err);
+    if (err) throw Error("repodata: " + file.string() + " is no readable RPM: " + take(err));
+    p->rpm_header_start = range.start;
+    p->rpm_header_end = range.end;
     cr_XmlStruct x = cr_xml_dump(p.get(), &err);
     if (err) {
         std::free(x.primary);

@@ -13,12 +13,21 @@
 #include <memory>
 #include <string>
 
+struct headerToken_s;  // librpm's Header
+
 namespace airstrap::mirror {
 
 struct RepodataExtras {
     std::string comps;       // comps.xml text ("" for none)
     std::string modules;     // modules.yaml text
     std::string updateinfo;  // updateinfo.xml text
+};
+
+// What a caller already has of a package, so that nothing is read twice: its sha256 (hex,
+// checked against the source's metadata) and its header (the signature check's).
+struct KnownPackage {
+    std::string sha256;
+    headerToken_s* header = nullptr;  // borrowed for the call
 };
 
 class RepodataWriter {
@@ -33,9 +42,10 @@ class RepodataWriter {
     // The next place in the metadata is `rel`'s (a path relative to the repository): entries
     // are written in the order of these calls, whatever order add() comes in.
     void reserve(const std::string& rel);
-    // Reads repo/rel's header and writes its entries once every earlier reservation's are.
-    // Any thread; Error naming the file when it is no readable RPM.
-    void add(const std::string& rel);
+    // Describes repo/rel (from `known`, reading what it lacks: the header, the sha256) and
+    // writes its entries once every earlier reservation's are. Any thread; Error naming the
+    // file when it is no readable RPM.
+    void add(const std::string& rel, const KnownPackage& known = {});
     // Every reserved package added: the files closed, the extras added, repomd.xml written.
     // Error naming what was never added.
     void finish(const RepodataExtras& extras);

@@ -63,9 +63,12 @@ using TransactionSet = RpmPtr<rpmts, rpmtsFree>;
 using Keyring = RpmPtr<rpmKeyring, rpmKeyringFree>;
 using Pubkey = RpmPtr<rpmPubkey, rpmPubkeyFree>;
 using RpmFile = RpmPtr<FD_t, Fclose>;
-using RpmHeader = RpmPtr<Header, headerFree>;
 
 }  // namespace
+
+void RpmHeaderFree::operator()(headerToken_s* h) const {
+    headerFree(h);
+}
 
 struct SignatureChecker::Impl {
     TransactionSet ts;
@@ -90,6 +93,7 @@ SignatureChecker::SignatureChecker(const std::vector<std::filesystem::path>& key
 SignatureChecker::~SignatureChecker() = default;
 
 SignatureCheck SignatureChecker::check(const std::filesystem::path& rpm) {
+    SignatureCheck out;
     rpmRC rc;
     bool is_signed;
     {
@@ -99,13 +103,12 @@ SignatureCheck SignatureChecker::check(const std::filesystem::path& rpm) {
         Header raw = nullptr;
         last_rpm_message.clear();
         rc = rpmReadPackageFile(impl_->ts.get(), fd.get(), rpm.c_str(), &raw);
-        RpmHeader h(raw);
+        out.header.reset(raw);
+        Header h = out.header.get();
         is_signed =
-            h &&
-            (headerIsEntry(h.get(), RPMTAG_RSAHEADER) || headerIsEntry(h.get(), RPMTAG_DSAHEADER) ||
-             headerIsEntry(h.get(), RPMTAG_SIGPGP) || headerIsEntry(h.get(), RPMTAG_SIGGPG));
+            h && (headerIsEntry(h, RPMTAG_RSAHEADER) || headerIsEntry(h, RPMTAG_DSAHEADER) ||
+                  headerIsEntry(h, RPMTAG_SIGPGP) || headerIsEntry(h, RPMTAG_SIGGPG));
     }
-    SignatureCheck out;
     out.detail = last_rpm_message;
     switch (rc) {
         case RPMRC_OK:

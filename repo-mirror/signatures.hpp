@@ -8,12 +8,23 @@
 #include <string>
 #include <vector>
 
+struct headerToken_s;  // librpm's Header
+
 namespace airstrap::mirror {
+
+// A librpm header with its one owner (headerFree).
+struct RpmHeaderFree {
+    void operator()(headerToken_s* h) const;
+};
+using RpmHeaderPtr = std::unique_ptr<headerToken_s, RpmHeaderFree>;
 
 struct SignatureCheck {
     enum class State { verified, unsigned_package, bad, unknown_key, unchecked };
     State state = State::unchecked;
     std::string detail;  // librpm's words, e.g. "Header V4 RSA/SHA256 Signature, key ID …: NOKEY"
+    // The header the check read (null when it read none): the repodata writer describes the
+    // package from it instead of reading it again.
+    RpmHeaderPtr header;
 };
 
 const char* to_string(SignatureCheck::State state);

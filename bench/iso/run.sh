@@ -83,7 +83,7 @@ say "vendor DVD: $VENDOR ($((VENDOR_BYTES >> 20)) MiB), scratch $SCRATCH"
 # one airstrap run, so both tools write the same image content.
 "$AIRSTRAP" build iso "$SITE" -o "$SCRATCH/ref.iso" --repo "$SCRATCH/repo" >/dev/null 2>&1 || die "airstrap build iso failed"
 mkdir -p "$SCRATCH/edits"
-xorriso -osirrox on -indev "$SCRATCH/ref.iso" -extract /ks "$SCRATCH/edits/ks" \
+xorriso -osirrox on -indev "stdio:$SCRATCH/ref.iso" -extract /ks "$SCRATCH/edits/ks" \
     -extract /isolinux/isolinux.cfg "$SCRATCH/edits/isolinux.cfg" \
     -extract /EFI/BOOT/grub.cfg "$SCRATCH/edits/grub.cfg" \
     -extract /images/efiboot.img "$SCRATCH/edits/efiboot.img" >/dev/null 2>&1
@@ -157,7 +157,7 @@ for out in airstrap manual xorriso; do
         *) "$SCRATCH/$out.sh" >/dev/null 2>&1 ;;
     esac
     iso=$OUT/$out.iso
-    report=$(xorriso -indev "$iso" -report_el_torito plain -find /ks -type f 2>&1) || die "$out: xorriso cannot read $iso"
+    report=$(xorriso -indev "stdio:$iso" -report_el_torito plain -find /ks -type f 2>&1) || die "$out: xorriso cannot read $iso"
     grep -q "El Torito boot img :   1  BIOS" <<<"$report" || die "$out: no BIOS El Torito image in $iso"
     grep -q "El Torito boot img :   2  UEFI" <<<"$report" || die "$out: no UEFI El Torito image in $iso"
     grep -q "^'/ks/" <<<"$report" || die "$out: no kickstarts in $iso"
@@ -175,20 +175,28 @@ S = E["SCRATCH"]
 t = {k: json.load(open(f"{S}/t-{k}.json"))["results"][0] for k in ("airstrap", "manual", "xorriso", "cp")}
 rss = {k: int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f"{S}/rss-{k}.txt").read()).group(1))
        for k in t}
-ratio_m = t["airstrap"]["mean"] / t["manual"]["mean"]
-ratio_x = t["airstrap"]["mean"] / t["xorriso"]["mean"]
-ratio_c = t["airstrap"]["mean"] / t["cp"]["mean"]
 import statistics
-print(f"\n{'':10} {'mean':>8} {'median':>8} {'stddev':>8} {'peak RSS':>10}")
+for k in t:
+    t[k]["median"] = statistics.median(t[k]["times"])
+    t[k]["min"] = min(t[k]["times"])
+# The goals take the medians: on this VM one run in three or four of any tool is slowed by the
+# disk (a copy of the same file takes 0.5 s or 1.7 s), which moves a mean by whole tenths.
+ratio_m = t["airstrap"]["median"] / t["manual"]["median"]
+ratio_x = t["airstrap"]["median"] / t["xorriso"]["median"]
+ratio_c = t["airstrap"]["median"] / t["cp"]["median"]
+print(f"\n{'':10} {'median':>8} {'min':>8} {'mean':>8} {'stddev':>8} {'peak RSS':>10}")
 for k in ("airstrap", "manual", "xorriso", "cp"):
-    print(f"{k:10} {t[k]['mean']:7.2f}s {statistics.median(t[k]['times']):7.2f}s "
+    print(f"{k:10} {t[k]['median']:7.2f}s {t[k]['min']:7.2f}s {t[k]['mean']:7.2f}s "
           f"{t[k].get('stddev') or 0:7.2f}s {rss[k]/1024:8.1f} MiB")
 goals = [
     ("at most 1.05x cp + xorriso -dev (manual)", ratio_m, ratio_m <= 1.05),
     ("at most 1.1x xorriso replay", ratio_x, ratio_x <= 1.1),
     ("at most 1.5x cp", ratio_c, ratio_c <= 1.5),
 ]
-print(f"\nairstrap/manual   {ratio_m:.3f}\nairstrap/xorriso  {ratio_x:.3f}\nairstrap/cp       {ratio_c:.3f}\n")
+print(f"\nmedians: airstrap/manual {ratio_m:.3f}  airstrap/xorriso {ratio_x:.3f}  airstrap/cp {ratio_c:.3f}")
+print(f"minima:  airstrap/manual {t['airstrap']['min'] / t['manual']['min']:.3f}  "
+      f"airstrap/xorriso {t['airstrap']['min'] / t['xorriso']['min']:.3f}  "
+      f"airstrap/cp {t['airstrap']['min'] / t['cp']['min']:.3f}\n")
 for name, value, ok in goals:
     print(f"{'PASS' if ok else 'FAIL'}  {name:40} {value:.2f}")
 json.dump({"benchmark": "iso", "vendor_mib": int(E["VENDOR_BYTES"]) >> 20, "runs": int(E["RUNS"]),

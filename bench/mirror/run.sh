@@ -393,15 +393,47 @@ EOF
     printf '    %-16s %s\n' "$key" "$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print(f\"{r['mean']:.3f} s mean of {len(r['times'])}\")" "$out")"
 }
 
-say "cold runs ($RUNS each; every run into an empty folder)"
-measure airstrap "$A_DIR" "${A_CMD[@]}"
-check_count "airstrap mirror" "$A_DIR/mirror/Packages"
-measure dnf "$D_DIR" "${D_CMD[@]}"
-check_count "dnf reposync" "$D_DIR/download"
-measure dnf-par "$D_DIR" "${DP_CMD[@]}"
-check_count "dnf reposync (max_parallel_downloads=$DNF_PAR)" "$D_DIR/download"
-measure curl "$C_DIR" "${C_CMD[@]}"
-check_count "curl" "$C_DIR/files"
+# Cold runs in interleaved rounds: each round runs every tool once, the order rotating, so that
+# what slows this machine for a few seconds (curl's own time moves between 0.5 and 0.9 s from
+# run to run) falls on every tool alike rather than on whichever ran then.
+cold_run() { # key: one run into its emptied folder, its wall time appended to t-KEY.txt
+    local key=$1 dir cmd t0 t1
+    case $key in
+        airstrap) dir=$A_DIR; cmd=("${A_CMD[@]}") ;;
+        dnf) dir=$D_DIR; cmd=("${D_CMD[@]}") ;;
+        dnf-par) dir=$D_DIR; cmd=("${DP_CMD[@]}") ;;
+        curl) dir=$C_DIR; cmd=("${C_CMD[@]}") ;;
+    esac
+    "$RESET" "$dir"
+    t0=$EPOCHREALTIME
+    "${cmd[@]}" >/dev/null 2>"$SCRATCH/t-$key.err" || { cat "$SCRATCH/t-$key.err" >&2; die "$key failed"; }
+    t1=$EPOCHREALTIME
+    echo "$t0 $t1" >>"$SCRATCH/t-$key.txt"
+    case $key in
+        airstrap) check_count "airstrap mirror" "$A_DIR/mirror/Packages" ;;
+        dnf) check_count "dnf reposync" "$D_DIR/download" ;;
+        dnf-par) check_count "dnf reposync (max_parallel_downloads=$DNF_PAR)" "$D_DIR/download" ;;
+        curl) check_count "curl" "$C_DIR/files" ;;
+    esac
+}
+say "cold runs ($RUNS rounds; each tool once a round, the order rotating; every run into an empty folder)"
+COLD=(airstrap dnf dnf-par curl)
+for ((r = 0; r < RUNS; r++)); do
+    for ((k = 0; k < ${#COLD[@]}; k++)); do cold_run "${COLD[$(((k + r) % ${#COLD[@]}))]}"; done
+done
+for key in "${COLD[@]}"; do
+    python3 - "$SCRATCH/t-$key.txt" "$SCRATCH/t-$key.json" "$key" <<'EOF2'
+import json, statistics, sys
+times = [float(b) - float(a) for a, b in (line.split() for line in open(sys.argv[1]))]
+json.dump({"results": [{"command": sys.argv[3], "mean": statistics.mean(times),
+           "stddev": statistics.stdev(times) if len(times) > 1 else 0.0,
+           "median": statistics.median(times), "min": min(times), "max": max(times),
+           "times": times}]}, open(sys.argv[2], "w"))
+print(f"    {sys.argv[3]:<16} {statistics.mean(times):.3f} s mean of {len(times)}")
+EOF2
+done
+# The re-runs below start from the last cold runs' outputs: airstrap's, and dnf's download
+# folder (from whichever of its two cold runs came last: the same packages).
 
 say "no-change re-runs ($RUNS each; same output, nothing changed on the server)"
 measure airstrap-rerun - "${A_CMD[@]}"

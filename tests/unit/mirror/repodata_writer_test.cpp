@@ -11,10 +11,12 @@
 #include <set>
 #include <thread>
 
+#include "common/checksum.hpp"
 #include "common/error.hpp"
 #include "common/subprocess.hpp"
 #include "repo-mirror/closure.hpp"
 #include "repo-mirror/local_repo.hpp"
+#include "repo-mirror/signatures.hpp"
 #include "tests/unit/test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -124,6 +126,44 @@ TEST_F(RepodataWriterTest, SameContentAsCreaterepoC) {
     std::regex times("<time file=\"[0-9]+\"");
     EXPECT_EQ(std::regex_replace(ours, times, "<time file=\"T\""),
               std::regex_replace(expected, times, "<time file=\"T\""));
+}
+
+// What the mirror hands over (the verified sha256, the header its signature check read) gives
+// the entries reading the file gives; and the given sha256 is what the entry says.
+TEST_F(RepodataWriterTest, KnownChecksumAndHeaderGiveTheSameEntries) {
+    fs::path twin = repo.string() + "-twin";
+    fs::copy(repo, twin, fs::copy_options::recursive);
+    SignatureChecker checker({});
+    {
+        RepodataWriter read(repo, 3, false), known(twin, 3, false);
+        for (const char* n : {"alpha", "beta", "gamma"}) {
+            read.reserve(rel(n));
+            known.reserve(rel(n));
+        }
+        for (const char* n : {"alpha", "beta", "gamma"}) {
+            read.add(rel(n));
+            SignatureCheck c = checker.check(twin / rel(n));
+            ASSERT_TRUE(c.header);
+            std::string sum = std::string(n) == "gamma"
+                                  ? std::string(64, 'f')  // a stand-in: it must be the one used
+                                  : file_checksum_hex(ChecksumType::sha256, twin / rel(n));
+            known.add(rel(n), {sum, c.header.get()});
+        }
+        read.finish({});
+        known.finish({});
+    }
+    RepoMetadata a = load_local_repo(repo), b = load_local_repo(twin);
+    fs::remove_all(twin);
+    std::string gamma_sum = file_checksum_hex(ChecksumType::sha256, repo / rel("gamma"));
+    ASSERT_NE(a.primary.find(gamma_sum), std::string::npos);
+    EXPECT_NE(b.primary.find(std::string(64, 'f')), std::string::npos);
+    std::regex times("<time file=\"[0-9]+\"");
+    auto same = [&](std::string text) {
+        text = std::regex_replace(text, times, "<time file=\"T\"");
+        return std::regex_replace(text, std::regex(std::string(64, 'f')), gamma_sum);
+    };
+    EXPECT_EQ(same(b.primary), same(a.primary));
+    EXPECT_EQ(same(b.filelists), same(a.filelists));
 }
 
 TEST_F(RepodataWriterTest, El7GetsSqliteAndExtrasGetTheirRecords) {
