@@ -108,6 +108,17 @@ TEST_F(FileIoTest, CommitCreatesTheFileWithMode0644RegardlessOfUmask) {
     EXPECT_EQ(entries(), std::vector<std::string>{"ks.cfg"});
 }
 
+// A scratch file (not synced) ends up exactly as a durable one: content, mode, no temp left.
+TEST_F(FileIoTest, ScratchCommitPutsTheFileInPlaceLikeADurableOne) {
+    UmaskGuard mask(077);
+    write_file_atomic(dir_ / "staged.ks", "scratch\n", 0600, Durability::scratch);
+    write_file_atomic(dir_ / "menu.cfg", "menu\n", 0644, Durability::scratch);
+    EXPECT_EQ(slurp(dir_ / "staged.ks"), "scratch\n");
+    EXPECT_EQ(mode_of(dir_ / "staged.ks"), 0600u);
+    EXPECT_EQ(mode_of(dir_ / "menu.cfg"), 0644u);
+    EXPECT_EQ(entries(), (std::vector<std::string>{"menu.cfg", "staged.ks"}));
+}
+
 TEST_F(FileIoTest, TempFileIsPrivateAndHiddenUntilCommit) {
     UmaskGuard mask(0);
     fs::path target = dir_ / "out.txt";
