@@ -1,9 +1,11 @@
 // The site ISO: the vendor DVD remastered without unpacking it. The vendor image is copied
-// inside the kernel (copy_file_range), then xorriso (libisoburn) appends one session that
+// inside the kernel (copy_file_range) while a second thread reads the DVD, checks the site
+// repository and prepares the session's files; then xorriso (libisoburn) appends one session that
 // adds /ks/*.ks and the site repository (/airstrap/repo) and replaces the three boot menus
 // (isolinux.cfg, EFI/BOOT/grub.cfg, and images/efiboot.img whose grub.cfg UEFI reads from
-// USB), replaying the vendor's El Torito and hybrid MBR/GPT boot setup. Unchanged files
-// keep their bytes and places; written beside the target and renamed into place.
+// USB), replaying the vendor's El Torito and hybrid MBR/GPT boot setup, and reports the new
+// image's boot images (as many as the vendor's, or nothing is written). Unchanged files keep
+// their bytes and places; written beside the target and renamed into place.
 #pragma once
 
 #include <cstdint>
