@@ -6,7 +6,8 @@
 #
 #   bench/iso/run.sh [--size-mib N] [--runs R] [--quick]
 #
-# --quick (CI): a 64 MiB DVD, one run of each; checks that every tool succeeds, prints the ratios.
+# R interleaved rounds (default 9) after a warm-up round, every tool once a round.
+# --quick (CI): a 64 MiB DVD, one round; checks that every tool succeeds, prints the ratios.
 # Nothing is downloaded: the vendor DVD is tests/fixtures/make-boot-media.sh's el7 stand-in
 # padded to N MiB (cached in bench/.cache/), the site repository a mirror of the test
 # fixtures. Prints a table, the ratios and the goals (informational: exit status 0 unless a
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 SIZE_MIB=2048
-RUNS=3
+RUNS=9
 while (($#)); do
     case $1 in
         --size-mib) SIZE_MIB=${2:?}; shift 2 ;;
